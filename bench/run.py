@@ -1,0 +1,315 @@
+"""Benchmark `etl import` of a Kevel order export against DuckDB's own CSV load.
+
+What it measures, each step in its own subprocess (wall time, and peak RSS from
+`os.wait4`, which is that process's own high-water mark):
+
+  floor         DuckDB alone: CREATE TABLE t AS SELECT * FROM read_csv(?) into a fresh file.
+                Nothing that reads and stores the same CSV can be much faster, so the
+                import is judged as a multiple of this, not in absolute seconds, which
+                would depend on the machine.
+  first import  `etl import` of the file into a fresh store.
+  re-import     the same file again into the same store: nothing should change.
+  1% changed    a file from the same seed with 1% of the orders changed: about 1% of
+                the orders should be updated.
+
+Targets: first import <= 2.0x the floor, re-imports <= 1.5x, peak RSS <= 1.5 GB
+(10^9 bytes) for every import. The entity counts from `etl import --json` are
+checked too, since a fast import that gets the counts wrong is no result.
+
+The input files come from bench/generate_kevel_orders.py with a fixed seed and
+are kept in the work directory with a stamp of their parameters, so reruns skip
+generation. Prints a Markdown table and writes it to <workdir>/results.md.
+
+    .venv/bin/python bench/run.py                   # 1,000,000 orders (~460 MB)
+    .venv/bin/python bench/run.py --orders 20000    # a quick try
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+GENERATOR = BENCH_DIR / "generate_kevel_orders.py"
+ETL = Path(sys.executable).parent / "etl"
+
+CHANGED_FRACTION = 0.01
+FIRST_IMPORT_MAX_RATIO = 2.0
+REIMPORT_MAX_RATIO = 1.5
+MAX_RSS_BYTES = 1.5e9
+
+FLOOR_SCRIPT = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("SET enable_progress_bar = false")
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [sys.argv[2]])
+print(con.execute("SELECT count(*) FROM t").fetchone()[0])
+con.close()
+"""
+
+
+@dataclass
+class Run:
+    """One finished subprocess: its wall time, peak RSS and output."""
+
+    wall_s: float
+    peak_rss_bytes: int
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Step:
+    name: str
+    run: Run
+    max_ratio: float | None = None  # None: the floor, which is the reference
+    report: dict = field(default_factory=dict)  # parsed `etl import --json`
+    problems: list[str] = field(default_factory=list)  # failed count checks
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", type=Path, default=BENCH_DIR / "work")
+    return parser.parse_args()
+
+
+# --- input files -------------------------------------------------------------
+
+
+def generator_stamp(orders: int, seed: int, changed_fraction: float) -> str:
+    """The parameters a file was made with, and the generator's own hash."""
+    generator_sha = hashlib.sha256(GENERATOR.read_bytes()).hexdigest()[:16]
+    return json.dumps(
+        {
+            "orders": orders,
+            "seed": seed,
+            "changed_fraction": changed_fraction,
+            "generator_sha256": generator_sha,
+        }
+    )
+
+
+def ensure_orders_csv(path: Path, orders: int, seed: int, changed_fraction: float) -> Path:
+    """Generate the CSV unless it is already there with the same stamp."""
+    stamp_path = path.with_suffix(".stamp")
+    stamp = generator_stamp(orders, seed, changed_fraction)
+    if path.exists() and stamp_path.exists() and stamp_path.read_text() == stamp:
+        print(f"reusing {path} ({path.stat().st_size / 1e6:.0f} MB)", flush=True)
+        return path
+    stamp_path.unlink(missing_ok=True)
+    partial = path.with_suffix(".csv.partial")
+    subprocess.run(
+        [
+            sys.executable,
+            GENERATOR,
+            partial,
+            "--orders",
+            str(orders),
+            "--seed",
+            str(seed),
+            "--changed-fraction",
+            str(changed_fraction),
+        ],
+        check=True,
+    )
+    partial.replace(path)
+    stamp_path.write_text(stamp)
+    return path
+
+
+# --- measuring ---------------------------------------------------------------
+
+
+def run_measured(command: list[str | Path]) -> Run:
+    """Run a command, returning its wall time and its own peak RSS (ru_maxrss)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall_s = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(wall_s, usage.ru_maxrss * 1024, process.returncode, out.read(), err.read())
+
+
+def remove_duckdb_file(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+
+
+def exit_if_failed(name: str, run: Run) -> None:
+    if run.returncode != 0:
+        print(f"\n{name} failed with exit code {run.returncode}", file=sys.stderr)
+        print(run.stderr, file=sys.stderr)
+        sys.exit(1)
+
+
+def measure_floor(csv_path: Path, db_path: Path) -> tuple[Step, int]:
+    """DuckDB's plain CSV load into a fresh file; returns the step and its row count."""
+    remove_duckdb_file(db_path)
+    run = run_measured([sys.executable, "-c", FLOOR_SCRIPT, db_path, csv_path])
+    exit_if_failed("floor", run)
+    remove_duckdb_file(db_path)
+    return Step("floor (DuckDB read_csv)", run), int(run.stdout.strip())
+
+
+def measure_import(name: str, csv_path: Path, store: Path, max_ratio: float) -> Step:
+    command = [
+        ETL,
+        "import",
+        "--format",
+        "kevel_orders",
+        "--source",
+        csv_path,
+        "--store",
+        store,
+        "--json",
+    ]
+    run = run_measured(command)
+    exit_if_failed(name, run)
+    try:
+        report = json.loads(run.stdout)
+    except json.JSONDecodeError:
+        print(f"\n{name}: stdout is not one JSON object:\n{run.stdout}", file=sys.stderr)
+        print(run.stderr, file=sys.stderr)
+        sys.exit(1)
+    return Step(name, run, max_ratio, report)
+
+
+# --- checks and the table ----------------------------------------------------
+
+
+def check_counts(step: Step, expect: dict[str, dict[str, object]]) -> None:
+    """Compare entity counts with expectations: an int, or a (low, high) range."""
+    for entity, counts in expect.items():
+        actual = step.report.get("entities", {}).get(entity, {})
+        for key, wanted in counts.items():
+            got = actual.get(key)
+            ok = (
+                isinstance(got, int) and wanted[0] <= got <= wanted[1]
+                if isinstance(wanted, tuple)
+                else got == wanted
+            )
+            if not ok:
+                step.problems.append(f"{entity}.{key}={got}, expected {wanted}")
+
+
+def print_counts(step: Step) -> None:
+    report = step.report
+    entities = "; ".join(
+        f"{entity} " + " ".join(f"{k}={v:,}" for k, v in counts.items())
+        for entity, counts in report.get("entities", {}).items()
+    )
+    events = " ".join(f"{k}={v:,}" for k, v in report.get("events", {}).items())
+    print(
+        f"{step.name}: status={report.get('status')} items={report.get('items')} "
+        f"valid={report.get('valid')} rejected={report.get('rejected')} | {entities} "
+        f"| events {events} | duration_s={report.get('duration_s')}",
+        flush=True,
+    )
+    for problem in step.problems:
+        print(f"  COUNT CHECK FAILED: {problem}", flush=True)
+
+
+def verdict(step: Step, floor_s: float) -> tuple[str, str]:
+    """(target, result) columns for one row of the table."""
+    if step.max_ratio is None:
+        return "reference", "-"
+    target = f"<= {step.max_ratio:.1f}x, <= {MAX_RSS_BYTES / 1e9:.1f} GB"
+    failed = []
+    if step.run.wall_s / floor_s > step.max_ratio:
+        failed.append("time")
+    if step.run.peak_rss_bytes > MAX_RSS_BYTES:
+        failed.append("RSS")
+    if step.problems:
+        failed.append("counts")
+    return target, f"FAIL ({', '.join(failed)})" if failed else "pass"
+
+
+def results_table(steps: list[Step]) -> str:
+    floor_s = steps[0].run.wall_s
+    lines = [
+        "| step | wall s | peak RSS GB | x floor | target | result |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for step in steps:
+        target, result = verdict(step, floor_s)
+        lines.append(
+            f"| {step.name} | {step.run.wall_s:.2f} | {step.run.peak_rss_bytes / 1e9:.2f} "
+            f"| {step.run.wall_s / floor_s:.2f} | {target} | {result} |"
+        )
+    return "\n".join(lines)
+
+
+# --- main --------------------------------------------------------------------
+
+
+def main() -> None:
+    args = parse_args()
+    workdir: Path = args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    orders_csv = ensure_orders_csv(workdir / "orders.csv", args.orders, args.seed, 0.0)
+    changed_csv = ensure_orders_csv(
+        workdir / "orders_changed.csv", args.orders, args.seed, CHANGED_FRACTION
+    )
+
+    floor, rows = measure_floor(orders_csv, workdir / "floor.duckdb")
+    print(f"floor: {rows:,} rows in {floor.run.wall_s:.2f} s", flush=True)
+
+    store = workdir / "store.duckdb"
+    remove_duckdb_file(store)
+    first = measure_import("first import", orders_csv, store, FIRST_IMPORT_MAX_RATIO)
+    check_counts(
+        first,
+        {
+            "orders": {"added": args.orders, "updated": 0},
+            "line_items": {"added": rows, "updated": 0},
+        },
+    )
+    print_counts(first)
+
+    again = measure_import("re-import, same file", orders_csv, store, REIMPORT_MAX_RATIO)
+    check_counts(
+        again,
+        {
+            "orders": {"added": 0, "updated": 0, "unchanged": args.orders},
+            "line_items": {"added": 0, "updated": 0},
+        },
+    )
+    print_counts(again)
+
+    changed = measure_import("re-import, 1% changed", changed_csv, store, REIMPORT_MAX_RATIO)
+    expected_updates = args.orders * CHANGED_FRACTION  # binomial; allow +-20%
+    check_counts(
+        changed,
+        {
+            "orders": {
+                "added": 0,
+                "updated": (int(expected_updates * 0.8), int(expected_updates * 1.2)),
+            },
+            "line_items": {"added": 0},
+        },
+    )
+    print_counts(changed)
+
+    table = results_table([floor, first, again, changed])
+    print(f"\n{args.orders:,} orders, {rows:,} rows, seed {args.seed}\n\n{table}")
+    (workdir / "results.md").write_text(
+        f"{args.orders:,} orders, {rows:,} rows, seed {args.seed}\n\n{table}\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

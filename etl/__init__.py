@@ -1,0 +1,1 @@
+"""Import shop history into a DuckDB customer store."""

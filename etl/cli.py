@@ -1,0 +1,185 @@
+"""The `etl` command: import, runs, report, export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from etl import report
+from etl.errors import EtlError
+from etl.spec import load_spec_data, validate_spec
+from etl.store import TABLES, connect, store_path
+
+app = typer.Typer(
+    help="Import a shop's history into a DuckDB customer store.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+)
+export_app = typer.Typer(help="Export the store.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+console = Console(stderr=True)
+out = Console()
+
+StoreOption = Annotated[
+    Path | None, typer.Option("--store", help="DuckDB store (default: $ETL_STORE, else data/cdp.duckdb).")
+]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command("import")
+def import_(
+    spec_file: Annotated[Path | None, typer.Argument(metavar="[SPEC.yaml]", help="Import spec (YAML).")] = None,
+    format: Annotated[str | None, typer.Option("--format", help="Input format, e.g. kevel_orders.")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="File URI or glob; repeatable.")] = None,
+    store: StoreOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Run everything but storing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+    fail_on_rejects: Annotated[
+        bool, typer.Option("--fail-on-rejects", help="Exit with status 3 when any row was rejected.")
+    ] = False,
+) -> None:
+    """Import files into the store and print the report.
+
+    Example: `etl import --format kevel_orders --source data/samples/kevel_orders.csv --dry-run`
+    or `etl import specs/kevel_orders.yaml --json`.
+    """
+    from etl.importer import run_import
+
+    try:
+        data = load_spec_data(spec_file) if spec_file else {}
+        if format:
+            data["format"] = format
+        if source:
+            data["source"] = source
+        if not spec_file and not (format and source):
+            _fail("without a spec file, --format and --source are required (see etl import --help)")
+        spec = validate_spec(data, str(spec_file) if spec_file else "command line")
+        path = store_path(str(store) if store else None, spec.store)
+        with _progress(enabled=not as_json) as progress:
+            result = run_import(spec, path, dry_run=dry_run, progress=progress)
+    except EtlError as exc:
+        _fail(str(exc), 1)
+    if as_json:
+        sys.stdout.write(report.to_json(result) + "\n")
+    else:
+        report.render(result, out)
+    if fail_on_rejects and result["rejected"]:
+        console.print(f"[red]{result['rejected']} row(s) rejected (--fail-on-rejects)[/red]")
+        raise typer.Exit(3)
+
+
+class _progress:
+    """A progress bar on stderr while reading, for inputs large enough to wait for."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and console.is_terminal
+        self.bar: Progress | None = None
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=console, transient=True)
+        self.bar.__enter__()
+        return self.update
+
+    def update(self, uri: str, rows: int, estimate: int) -> None:
+        if uri not in self.tasks:
+            self.tasks[uri] = self.bar.add_task(f"reading {uri}", total=estimate)
+        self.bar.update(self.tasks[uri], completed=rows, total=max(estimate, rows))
+
+    def __exit__(self, *exc_info):
+        if self.bar:
+            self.bar.__exit__(*exc_info)
+
+
+@app.command()
+def runs(
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON lines.")] = False,
+) -> None:
+    """List past imports, newest first.
+
+    Example: `etl runs --store data/cdp.duckdb`
+    """
+    try:
+        with connect(store_path(str(store) if store else None), read_only=True) as con:
+            cursor = con.execute(
+                "SELECT import_id, status, dry_run, format, started_at, items, valid, rejected, "
+                "array_to_string(sources, ', ') AS sources, error FROM imports ORDER BY import_id DESC"
+            )
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+    except EtlError as exc:
+        _fail(str(exc), 1)
+    if as_json:
+        for row in rows:
+            sys.stdout.write(report.to_json(dict(zip(names, row, strict=True))) + "\n")
+        return
+    table = Table(*names, title="Imports")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    out.print(table)
+
+
+@app.command("report")
+def show_report(
+    import_id: Annotated[int, typer.Argument(help="The import's id (see etl runs).")],
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+) -> None:
+    """Show the report of a past import again.
+
+    Example: `etl report 3 --json`
+    """
+    try:
+        with connect(store_path(str(store) if store else None), read_only=True) as con:
+            row = con.execute("SELECT report FROM imports WHERE import_id = ?", [import_id]).fetchone()
+    except EtlError as exc:
+        _fail(str(exc), 1)
+    if row is None:
+        _fail(f"no import {import_id} in the store (see etl runs)", 1)
+    result = json.loads(row[0])
+    if as_json:
+        sys.stdout.write(row[0] + "\n")
+    else:
+        report.render(result, out)
+
+
+@export_app.command("parquet")
+def export_parquet(
+    directory: Annotated[Path, typer.Argument(help="Folder for the Parquet files (created).")],
+    store: StoreOption = None,
+) -> None:
+    """Write every table of the store as DIR/TABLE.parquet.
+
+    Example: `etl export parquet exports/`
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        with connect(store_path(str(store) if store else None), read_only=True) as con:
+            for table in TABLES:
+                target = directory / f"{table}.parquet"
+                # table names come from TABLES; the path is bound as a parameter
+                con.execute(f"COPY (SELECT * FROM {table}) TO ? (FORMAT parquet)".replace("?", "$path"),  # noqa: S608
+                            {"path": str(target)})
+                out.print(f"{target}")
+    except EtlError as exc:
+        _fail(str(exc), 1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,134 @@
+"""Kevel Audience order CSV: one row per line item, order fields on each order's first row.
+
+Turns the raw text columns into the canonical "order rows" (see etl.formats.rows):
+typed order fields, typed line-item fields, and one check per rule of the spec's
+column table. Every check is a Polars expression over whole columns.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 without per-row Python)
+
+from etl.formats.rows import Check, Column, FormatPlan, Kind, raw
+from etl.spec import KevelOrdersOptions
+
+ORDER = "order"
+LINE = "line"
+
+# The spec's table, in its order: (column, canonical name, kind, required, level).
+COLUMNS: list[Column] = [
+    Column("orderId", "order_id", Kind.STRING, True, ORDER),
+    Column("userIdType", "user_id_type", Kind.STRING, True, ORDER),
+    Column("userId", "user_id", Kind.STRING, True, ORDER),
+    Column("currency", "currency", Kind.CURRENCY, True, ORDER),
+    Column("total", "total", Kind.DOUBLE, True, ORDER),
+    Column("subtotal", "subtotal", Kind.DOUBLE, True, ORDER),
+    Column("tax", "tax", Kind.DOUBLE, True, ORDER),
+    Column("shipping", "shipping", Kind.DOUBLE, True, ORDER),
+    Column("discount", "discount", Kind.DOUBLE, True, ORDER),
+    Column("refund", "refund", Kind.DOUBLE, True, ORDER),
+    Column("paymentMethod", "payment_method", Kind.STRING, False, ORDER),
+    Column("shippingMethod", "shipping_method", Kind.STRING, False, ORDER),
+    Column("shippingCountry", "shipping_country", Kind.STRING, False, ORDER),
+    Column("source", "source", Kind.STRING, False, ORDER),
+    Column("promotions", "promotions", Kind.LIST, False, ORDER),
+    Column("createdAt", "created_at", Kind.DATETIME, True, ORDER),
+    Column("lastUpdated", "last_updated", Kind.DATETIME, False, ORDER),
+    Column("lineItem_id", "line_item_id", Kind.STRING, False, LINE),
+    Column("lineItem_productId", "product_id", Kind.STRING, True, LINE),
+    Column("lineItem_itemGroupId", "item_group_id", Kind.STRING, False, LINE),
+    Column("lineItem_name", "name", Kind.STRING, False, LINE),
+    Column("lineItem_sku", "sku", Kind.STRING, True, LINE),
+    Column("lineItem_brand", "brand", Kind.STRING, False, LINE),
+    Column("lineItem_category", "category", Kind.STRING, False, LINE),
+    Column("lineItem_categories", "categories", Kind.LIST, False, LINE),
+    Column("lineItem_currency", "line_currency", Kind.CURRENCY, True, LINE),
+    Column("lineItem_total", "line_total", Kind.DOUBLE, True, LINE),
+    Column("lineItem_subtotal", "line_subtotal", Kind.DOUBLE, True, LINE),
+    Column("lineItem_tax", "line_tax", Kind.DOUBLE, True, LINE),
+    Column("lineItem_shipping", "line_shipping", Kind.DOUBLE, True, LINE),
+    Column("lineItem_discount", "line_discount", Kind.DOUBLE, True, LINE),
+    Column("lineItem_refund", "line_refund", Kind.DOUBLE, True, LINE),
+    Column("lineItem_quantity", "quantity", Kind.DOUBLE, True, LINE),
+    Column("lineItem_promotions", "line_promotions", Kind.LIST, False, LINE),
+    Column("lineItem_adult", "adult", Kind.BOOLEAN, False, LINE),
+    Column("lineItem_subscriptionDuration", "subscription_duration_ms", Kind.LONG, False, LINE),
+    Column("lineItem_size", "size", Kind.STRING, False, LINE),
+    Column("lineItem_sizeSystem", "size_system", Kind.STRING, False, LINE),
+    Column("lineItem_status", "status", Kind.STATUS, True, LINE),
+]
+BY_NAME = {c.source: c for c in COLUMNS}
+CUSTOM_PREFIX = "custom_"
+
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+SHA256_HEX = r"^[0-9a-f]{64}$"
+PHONE = r"^\+?[0-9][0-9 ().\-]{4,22}[0-9]$"
+
+
+def plan(header: list[str], options: KevelOrdersOptions) -> FormatPlan:
+    """The parse plan for a file with this header: what is missing, ignored, and how to type it."""
+    missing = [c.source for c in COLUMNS if c.required and c.source not in header]
+    custom = [h for h in header if h.startswith(CUSTOM_PREFIX) and len(h) > len(CUSTOM_PREFIX)]
+    ignored = [h for h in header if h not in BY_NAME and h not in custom]
+    present = [c for c in COLUMNS if c.source in header]
+    return FormatPlan(
+        missing=missing,
+        ignored=ignored,
+        transform=lambda lf: _typed(lf, present, custom, options),
+    )
+
+
+def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: KevelOrdersOptions):
+    order_id = raw("orderId")
+    # A new run starts wherever orderId differs from the row above (null ids each start one).
+    first = order_id.ne_missing(order_id.shift(1)).fill_null(True) | order_id.is_null()
+    lf = lf.with_columns(_first=first).with_columns(_run=pl.col("_first").cast(pl.UInt32).cum_sum())
+
+    values: list[pl.Expr] = []
+    checks: list[Check] = []
+    for column in COLUMNS:
+        if column in present:
+            value, column_checks = column.parse()
+        else:
+            value, column_checks = pl.lit(None, column.dtype), []
+            if column.kind is Kind.BOOLEAN:
+                value = pl.lit(False)
+        values.append(value.alias(column.target))
+        for check in column_checks:
+            applies = pl.col("_first") if column.level == ORDER else pl.lit(True)
+            checks.append(Check(column.source, check.hint, applies & check.failed))
+    values.append(_custom_fields(custom).alias("custom_fields"))
+    lf = lf.with_columns(values)
+
+    # userId by userIdType: lowercase the default id types (as Kevel does), then validate.
+    id_type = pl.col("user_id_type")
+    user_id = pl.col("user_id")
+    lowered = id_type.is_in(["email", "email_sha256"])
+    lf = lf.with_columns(
+        user_id=pl.when(lowered).then(user_id.str.strip_chars().str.to_lowercase()).otherwise(user_id)
+    )
+    on_first = pl.col("_first") & user_id.is_not_null()
+    checks += [
+        Check("userId", "not a valid email (userIdType=email)",
+              on_first & (id_type == "email") & ~user_id.str.contains(EMAIL)),
+        Check("userId", "not a sha256 hex digest (userIdType=email_sha256)",
+              on_first & (id_type == "email_sha256") & ~user_id.str.contains(SHA256_HEX)),
+        Check("userId", "not a phone number (userIdType=phone)",
+              on_first & (id_type == "phone") & ~user_id.str.contains(PHONE)),
+    ]
+    if options.hash_emails:
+        is_email = pl.col("user_id_type") == "email"
+        lf = lf.with_columns(
+            user_id=pl.when(is_email).then(pl.col("user_id").chash.sha2_256()).otherwise(pl.col("user_id")),
+            user_id_type=pl.when(is_email).then(pl.lit("email_sha256")).otherwise(pl.col("user_id_type")),
+        )
+    return lf, checks
+
+
+def _custom_fields(custom: list[str]) -> pl.Expr:
+    """custom_<name> columns as one JSON object {"name": value}, or null when there are none."""
+    if not custom:
+        return pl.lit(None, pl.String)
+    return pl.struct([raw(c).alias(c[len(CUSTOM_PREFIX):]) for c in custom]).struct.json_encode()

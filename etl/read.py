@@ -1,0 +1,274 @@
+"""Reading the edge: list sources, open them through fsspec, hand Polars a CSV it can scan.
+
+Listing files is separate from parsing a format (dlt's split): `list_sources` expands
+URIs and globs; `opened` makes one source scannable; `scan_csv_text` parses it with
+every value as text, so each format decides its own types.
+
+Polars scans local files lazily and in parallel. A source that is not a plain local
+UTF-8 file (remote, gzip, another encoding) is streamed once, in 4 MiB chunks, into a
+spool file beside the store; its sha256 is taken of the bytes as stored at the source.
+Nothing here reads a file whole into Python objects.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import re
+import tempfile
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fsspec
+import polars as pl
+
+from etl.errors import InputError
+
+CHUNK = 4 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_CODECS = {"utf-8", "utf_8", "utf8", "utf-8-sig", "utf_8_sig"}
+
+
+@dataclass
+class SourceFile:
+    """One input file, ready for Polars: `path` is local (the original or a spool)."""
+
+    uri: str
+    path: Path
+    size: int
+    _sha256: str | None = None
+    _hasher: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def sha256(self) -> str:
+        if self._hasher is not None:
+            self._hasher.join()
+            self._hasher = None
+        assert self._sha256 is not None
+        return self._sha256
+
+
+def display_uri(uri: str) -> str:
+    """The URI with any user:password@ part removed, for reports and logs."""
+    return re.sub(r"^([a-z0-9+.-]+://)[^/@]*@", r"\1", uri, flags=re.IGNORECASE)
+
+
+def list_sources(uris: list[str]) -> list[str]:
+    """Expand globs (in name order) and check that every source exists."""
+    found: list[str] = []
+    for uri in uris:
+        fs, path = fsspec.core.url_to_fs(uri)
+        if fs.protocol == "file" or "file" in fs.protocol:
+            path = str(Path(path).expanduser())
+        if any(ch in path for ch in "*?["):
+            matches = sorted(fs.glob(path))
+            if not matches:
+                raise InputError(f"{display_uri(uri)}: no file matches this pattern")
+            found.extend(fs.unstrip_protocol(m) if not _is_local(fs) else m for m in matches)
+        elif not fs.exists(path):
+            raise InputError(f"{display_uri(uri)}: no such file")
+        elif fs.isdir(path):
+            raise InputError(f"{display_uri(uri)}: is a folder; name a file or a glob such as {uri.rstrip('/')}/*.csv")
+        else:
+            found.append(path if _is_local(fs) else uri)
+    return found
+
+
+def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    return "file" in protocols or "local" in protocols
+
+
+def _is_gzip(uri: str, head: bytes, compression: str) -> bool:
+    if compression == "gzip":
+        return True
+    if compression == "none":
+        return False
+    return uri.lower().endswith((".gz", ".gzip")) or head.startswith(GZIP_MAGIC)
+
+
+def _hash_file(path: Path, out: SourceFile) -> None:
+    digest = hashlib.sha256()  # update() releases the GIL: this overlaps with parsing
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    out._sha256 = digest.hexdigest()
+
+
+@contextmanager
+def opened(uri: str, *, compression: str, encoding: str, spool_dir: Path) -> Iterator[SourceFile]:
+    """Yield the source as a local UTF-8 file that Polars can scan; clean up the spool."""
+    fs, path = fsspec.core.url_to_fs(uri)
+    label = display_uri(uri)
+    with fs.open(path, "rb") as handle:
+        head = handle.read(2)
+    gz = _is_gzip(uri, head, compression)
+    utf8 = codecs.lookup(encoding).name in {"utf-8", "utf-8-sig"}
+    if _is_local(fs) and not gz and utf8:
+        local = Path(path)
+        source = SourceFile(uri=label, path=local, size=local.stat().st_size)
+        source._hasher = threading.Thread(target=_hash_file, args=(local, source), daemon=True)
+        source._hasher.start()
+        yield source
+        return
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=spool_dir, prefix=".spool-", suffix=".csv") as spool:
+        digest, size = _spool(fs, path, label, spool, gzipped=gz, encoding=encoding)
+        spool.flush()
+        yield SourceFile(uri=label, path=Path(spool.name), size=size, _sha256=digest)
+
+
+class _HashingReader(io.RawIOBase):
+    """Reads through to `raw` and hashes the bytes as stored (before decompression)."""
+
+    def __init__(self, raw: io.IOBase, digest: hashlib._Hash) -> None:
+        self.raw, self.digest, self.size = raw, digest, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.raw.read(len(buffer))
+        self.digest.update(data)
+        self.size += len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _spool(fs, path: str, label: str, out, *, gzipped: bool, encoding: str) -> tuple[str, int]:
+    """Copy the source into `out` as UTF-8, decompressing and transcoding in chunks."""
+    digest = hashlib.sha256()
+    decoder = None
+    if codecs.lookup(encoding).name not in {"utf-8", "utf-8-sig"}:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    with fs.open(path, "rb") as raw:
+        counted = _HashingReader(raw, digest)
+        stream = gzip.GzipFile(fileobj=io.BufferedReader(counted, CHUNK)) if gzipped else counted
+        written, lines = 0, 0
+        tail = b""  # the current line so far, to give a column in errors
+        while True:
+            try:
+                chunk = stream.read(CHUNK)
+            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+                what = "truncated gzip stream" if isinstance(exc, EOFError) else f"not a valid gzip stream ({exc})"
+                raise InputError(
+                    f"{label}: line {lines + 1}: {what} after {written:,} decompressed bytes; "
+                    "expected a complete gzip file (re-export or re-upload it)"
+                ) from None
+            if not chunk:
+                break
+            if decoder is not None:
+                try:
+                    text = decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    raise _decode_error(label, encoding, tail + chunk, exc.start + len(tail), lines) from None
+                chunk = text.encode("utf-8")
+            out.write(chunk)
+            written += len(chunk)
+            lines += chunk.count(b"\n")
+            tail = chunk[chunk.rfind(b"\n") + 1 :]
+        if decoder is not None:
+            try:
+                out.write(decoder.decode(b"", final=True).encode("utf-8"))
+            except UnicodeDecodeError:
+                raise InputError(f"{label}: line {lines + 1}: the file ends inside a {encoding} character") from None
+        while stream.read(CHUNK):  # drain, so the hash covers the whole source
+            pass
+        while raw.read(CHUNK):
+            pass
+    return digest.hexdigest(), counted.size
+
+
+def _decode_error(label: str, encoding: str, data: bytes, offset: int, lines_before: int) -> InputError:
+    line = lines_before + data.count(b"\n", 0, offset) + 1
+    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    bad = data[offset : offset + 4].hex(" ")
+    return InputError(
+        f"{label}: line {line}, column {column} (byte): bytes {bad} are not valid {encoding}; "
+        "expected text in the spec's encoding (set `encoding:` to the file's codec, e.g. cp1251)"
+    )
+
+
+def locate_invalid_utf8(source: SourceFile) -> InputError | None:
+    """Find the first byte that is not UTF-8, for an error naming its line and column."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    lines, tail = 0, b""
+    with open(source.path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return _decode_error(source.uri, "utf-8", tail + chunk, exc.start + len(tail), lines)
+            lines += chunk.count(b"\n")
+            tail = chunk[chunk.rfind(b"\n") + 1 :]
+    return None
+
+
+def locate_ragged_row(source: SourceFile, width: int) -> InputError | None:
+    """Find the first record with more fields than the header (only called after Polars failed)."""
+    with open(source.path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        for record in reader:
+            if len(record) > width:
+                return InputError(
+                    f"{source.uri}: line {reader.line_num}: {len(record)} fields, but the header has "
+                    f"{width}; expected at most {width} (quote values that contain commas)"
+                )
+    return None
+
+
+def read_header(source: SourceFile) -> list[str]:
+    """The CSV header, with checks that Polars would otherwise report without a line."""
+    if source.size == 0:
+        raise InputError(f"{source.uri}: line 1: the file is empty; expected a header line")
+    try:
+        names = pl.scan_csv(source.path, infer_schema=False).collect_schema().names()
+    except pl.exceptions.NoDataError:
+        raise InputError(f"{source.uri}: line 1: the file is empty; expected a header line") from None
+    except pl.exceptions.ComputeError as exc:
+        raise translate_parse_error(source, exc, 0) from None
+    with open(source.path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        raw_names = next(csv.reader(handle), [])
+    seen: set[str] = set()
+    for index, name in enumerate(raw_names, start=1):
+        if name in seen:
+            raise InputError(f"{source.uri}: line 1, column {index}: duplicate column name {name!r}")
+        seen.add(name)
+    return names
+
+
+def translate_parse_error(source: SourceFile, exc: Exception, width: int) -> InputError:
+    """Turn a Polars parse failure into an error that names the line."""
+    message = str(exc)
+    if "utf-8" in message.lower() or "utf8" in message.lower():
+        located = locate_invalid_utf8(source)
+        if located:
+            return located
+    if "more fields" in message:
+        located = locate_ragged_row(source, width)
+        if located:
+            return located
+    return InputError(f"{source.uri}: cannot be parsed as CSV: {message.splitlines()[0]}")
+
+
+def scan_csv_text(source: SourceFile) -> pl.LazyFrame:
+    """Every column as text (empty -> null), with `_row` (0-based record) and `_line` (1-based).
+
+    `_line` is the physical line where the record starts: 2 for the first record, plus
+    one per earlier record, plus the newlines inside earlier quoted values.
+    """
+    lf = pl.scan_csv(source.path, infer_schema=False, row_index_name="_row")
+    names = [n for n in lf.collect_schema().names() if n != "_row"]
+    newlines = pl.sum_horizontal(
+        pl.col(n).str.count_matches("\n", literal=True).fill_null(0) for n in names
+    ).cast(pl.UInt64)
+    start = (newlines.cum_sum() - newlines).cast(pl.UInt64)
+    return lf.with_columns(_line=pl.col("_row").cast(pl.UInt64) + start + 2)

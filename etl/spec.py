@@ -1,0 +1,116 @@
+"""Import specs: the YAML a user writes, validated by pydantic models.
+
+A spec names a format, one or more sources, how to decode them and the format's
+options. Errors name the file, the key path and what was expected; unknown keys are
+errors, because a misspelt key that is silently ignored imports the wrong thing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from etl.errors import SpecError
+
+
+class KevelOrdersOptions(BaseModel):
+    """Options of the `kevel_orders` format."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hash_emails: bool = Field(
+        False,
+        description="Hash plaintext email user ids (userIdType=email) to email_sha256, "
+        "after lowercasing and trimming them.",
+    )
+
+
+FORMAT_OPTIONS: dict[str, type[BaseModel]] = {"kevel_orders": KevelOrdersOptions}
+
+Compression = Literal["auto", "gzip", "zip", "none"]
+
+
+class ImportSpec(BaseModel):
+    """One import: what to read, how to decode it, and where to store it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["kevel_orders"] = Field(description="The input format.")
+    source: Annotated[list[str], Field(min_length=1)] = Field(
+        description="One URI or a list: local paths, file:// and other fsspec URLs, globs."
+    )
+    compression: Compression = Field("auto", description="auto detects gzip by extension and magic bytes.")
+    encoding: str = Field("utf-8", description="A Python codec name, e.g. utf-8, utf-8-sig, cp1251.")
+    options: dict[str, Any] = Field(default_factory=dict, description="The format's options.")
+    store: str | None = Field(None, description="The DuckDB store; default data/cdp.duckdb or $ETL_STORE.")
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        if value == "auto":
+            raise ValueError("encoding 'auto' is not supported yet: name the codec, e.g. utf-8 or cp1251")
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}: expected a codec name such as utf-8, cp1251") from None
+        return value
+
+    def format_options(self) -> BaseModel:
+        return FORMAT_OPTIONS[self.format].model_validate(self.options)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    path = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{path}: unknown key"
+    if error["type"] == "missing":
+        return f"{path}: required key is missing"
+    return f"{path}: {error['msg']} (got {json.dumps(error.get('input'), default=str)[:80]})"
+
+
+def validate_spec(data: Any, origin: str) -> ImportSpec:
+    """Validate a parsed spec; `origin` names it in errors (a file path, or 'command line')."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{origin}: expected a mapping of keys (format, source, ...) at the top level")
+    try:
+        spec = ImportSpec.model_validate(data)
+        spec.format_options()
+    except ValidationError as exc:
+        prefix = "options." if exc.title in {m.__name__ for m in FORMAT_OPTIONS.values()} else ""
+        lines = [f"  {prefix}{_describe(e)}" for e in exc.errors()]
+        raise SpecError(f"{origin}: invalid import spec\n" + "\n".join(lines)) from None
+    return spec
+
+
+def load_spec_data(path: Path) -> dict[str, Any]:
+    """Read a spec file with yaml.safe_load (no arbitrary Python objects)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read the spec: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise SpecError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    return data if data is not None else {}
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a spec file, for editor completion (committed as import-spec.schema.json)."""
+    schema = ImportSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Import spec"
+    schema["$defs"] = {name: model.model_json_schema() for name, model in {"KevelOrdersOptions": KevelOrdersOptions}.items()}
+    return schema

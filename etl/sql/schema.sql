@@ -1,0 +1,176 @@
+-- The customer store. One DuckDB file; every table and column is documented here
+-- (COMMENT ON, so `SELECT * FROM duckdb_columns()` shows it) and in the README.
+-- No PRIMARY KEY constraints: DuckDB's index would slow bulk merges and hold memory;
+-- the merge keeps order_id unique in orders and (order_id, line_no) in line_items.
+
+CREATE TABLE IF NOT EXISTS imports (
+    import_id    BIGINT,
+    status       VARCHAR,
+    dry_run      BOOLEAN,
+    format       VARCHAR,
+    sources      VARCHAR[],
+    started_at   TIMESTAMPTZ,
+    finished_at  TIMESTAMPTZ,
+    items        BIGINT,
+    valid        BIGINT,
+    rejected     BIGINT,
+    error        VARCHAR,
+    report       JSON
+);
+COMMENT ON TABLE imports IS 'One row per import run (dry runs too): its status and its report.';
+COMMENT ON COLUMN imports.import_id IS 'Number of the run, increasing; etl report IMPORT_ID shows it again.';
+COMMENT ON COLUMN imports.status IS 'completed, failed or cancelled (queued and in_progress are never committed: an import is one transaction).';
+COMMENT ON COLUMN imports.dry_run IS 'True for a dry run: nothing else was stored.';
+COMMENT ON COLUMN imports.format IS 'Input format, e.g. kevel_orders.';
+COMMENT ON COLUMN imports.sources IS 'The files read, as URIs without credentials.';
+COMMENT ON COLUMN imports.started_at IS 'When the run started (UTC).';
+COMMENT ON COLUMN imports.finished_at IS 'When the run ended (UTC).';
+COMMENT ON COLUMN imports.items IS 'Rows read from the files (blank lines excluded); items = valid + rejected.';
+COMMENT ON COLUMN imports.valid IS 'Rows that passed every rule and are stored as line items.';
+COMMENT ON COLUMN imports.rejected IS 'Rows stored in rejects instead.';
+COMMENT ON COLUMN imports.error IS 'Why a failed run failed.';
+COMMENT ON COLUMN imports.report IS 'The full report as printed by etl import --json.';
+
+CREATE TABLE IF NOT EXISTS users (
+    customer_id      VARCHAR,
+    user_id_type     VARCHAR,
+    user_id          VARCHAR,
+    first_import_id  BIGINT
+);
+COMMENT ON TABLE users IS 'One row per customer identity seen in orders.';
+COMMENT ON COLUMN users.customer_id IS 'user_id_type:user_id, the key that orders.customer_id refers to.';
+COMMENT ON COLUMN users.user_id_type IS 'Identifier type: email, email_sha256, phone, external_id or another given type.';
+COMMENT ON COLUMN users.user_id IS 'The identifier (emails lower-cased and trimmed; hashed when the import asked for it).';
+COMMENT ON COLUMN users.first_import_id IS 'The import that first stored this identity.';
+
+CREATE TABLE IF NOT EXISTS orders (
+    order_id          VARCHAR,
+    customer_id       VARCHAR,
+    user_id_type      VARCHAR,
+    user_id           VARCHAR,
+    currency          VARCHAR,
+    total             DOUBLE,
+    subtotal          DOUBLE,
+    tax               DOUBLE,
+    shipping          DOUBLE,
+    discount          DOUBLE,
+    refund            DOUBLE,
+    payment_method    VARCHAR,
+    shipping_method   VARCHAR,
+    shipping_country  VARCHAR,
+    source            VARCHAR,
+    promotions        VARCHAR[],
+    created_at        TIMESTAMPTZ,
+    last_updated      TIMESTAMPTZ,
+    custom_fields     JSON,
+    first_import_id   BIGINT,
+    last_import_id    BIGINT
+);
+COMMENT ON TABLE orders IS 'One row per order (order_id unique), as last imported.';
+COMMENT ON COLUMN orders.order_id IS 'Order identifier (orderId).';
+COMMENT ON COLUMN orders.customer_id IS 'user_id_type:user_id; joins users.customer_id.';
+COMMENT ON COLUMN orders.user_id_type IS 'Type of user_id (userIdType).';
+COMMENT ON COLUMN orders.user_id IS 'The buyer''s identifier (userId).';
+COMMENT ON COLUMN orders.currency IS 'ISO 4217 code of the monetary values.';
+COMMENT ON COLUMN orders.total IS 'Order total, discounts applied, tax and shipping included.';
+COMMENT ON COLUMN orders.subtotal IS 'Order value without tax and shipping.';
+COMMENT ON COLUMN orders.tax IS 'Tax of the order.';
+COMMENT ON COLUMN orders.shipping IS 'Shipping costs of the order.';
+COMMENT ON COLUMN orders.discount IS 'Total discount of the order.';
+COMMENT ON COLUMN orders.refund IS 'Total refunded.';
+COMMENT ON COLUMN orders.payment_method IS 'Payment method, e.g. Visa.';
+COMMENT ON COLUMN orders.shipping_method IS 'Shipping method, e.g. UPS.';
+COMMENT ON COLUMN orders.shipping_country IS 'Destination country as given.';
+COMMENT ON COLUMN orders.source IS 'Where the order was placed: web, phone, POS ...';
+COMMENT ON COLUMN orders.promotions IS 'Vouchers applied (promotions split on semicolons).';
+COMMENT ON COLUMN orders.created_at IS 'When the order was created, UTC.';
+COMMENT ON COLUMN orders.last_updated IS 'When the order was last updated, UTC.';
+COMMENT ON COLUMN orders.custom_fields IS 'custom_<name> columns as a JSON object {name: value}: custom_fields->>''color''.';
+COMMENT ON COLUMN orders.first_import_id IS 'The import that added the order.';
+COMMENT ON COLUMN orders.last_import_id IS 'The import that last added or changed it.';
+
+CREATE TABLE IF NOT EXISTS line_items (
+    order_id                  VARCHAR,
+    line_no                   INTEGER,
+    line_item_id              VARCHAR,
+    product_id                VARCHAR,
+    item_group_id             VARCHAR,
+    name                      VARCHAR,
+    sku                       VARCHAR,
+    brand                     VARCHAR,
+    category                  VARCHAR,
+    categories                VARCHAR[],
+    currency                  VARCHAR,
+    total                     DOUBLE,
+    subtotal                  DOUBLE,
+    tax                       DOUBLE,
+    shipping                  DOUBLE,
+    discount                  DOUBLE,
+    refund                    DOUBLE,
+    quantity                  DOUBLE,
+    promotions                VARCHAR[],
+    adult                     BOOLEAN,
+    subscription_duration_ms  BIGINT,
+    size                      VARCHAR,
+    size_system               VARCHAR,
+    status                    VARCHAR,
+    last_import_id            BIGINT
+);
+COMMENT ON TABLE line_items IS 'One row per line item; (order_id, line_no) unique.';
+COMMENT ON COLUMN line_items.order_id IS 'The order (orders.order_id).';
+COMMENT ON COLUMN line_items.line_no IS 'Position in the order, 1 for its first row in the file.';
+COMMENT ON COLUMN line_items.line_item_id IS 'lineItem_id as given (optional).';
+COMMENT ON COLUMN line_items.product_id IS 'Product identifier.';
+COMMENT ON COLUMN line_items.item_group_id IS 'Group of product variants.';
+COMMENT ON COLUMN line_items.name IS 'Product name.';
+COMMENT ON COLUMN line_items.sku IS 'Product SKU.';
+COMMENT ON COLUMN line_items.brand IS 'Product brand.';
+COMMENT ON COLUMN line_items.category IS 'Product category as one string.';
+COMMENT ON COLUMN line_items.categories IS 'Category path, most general first (split on semicolons).';
+COMMENT ON COLUMN line_items.currency IS 'ISO 4217 code of the line''s monetary values.';
+COMMENT ON COLUMN line_items.total IS 'Line total, discounts applied, tax and shipping included.';
+COMMENT ON COLUMN line_items.subtotal IS 'Line value without tax and shipping.';
+COMMENT ON COLUMN line_items.tax IS 'Tax of the line.';
+COMMENT ON COLUMN line_items.shipping IS 'Shipping of the line.';
+COMMENT ON COLUMN line_items.discount IS 'Discount of the line.';
+COMMENT ON COLUMN line_items.refund IS 'Refunded on the line.';
+COMMENT ON COLUMN line_items.quantity IS 'Quantity purchased.';
+COMMENT ON COLUMN line_items.promotions IS 'Vouchers applied to or shown with the product.';
+COMMENT ON COLUMN line_items.adult IS 'Sexually suggestive content (false when not given).';
+COMMENT ON COLUMN line_items.subscription_duration_ms IS 'Subscription duration in milliseconds.';
+COMMENT ON COLUMN line_items.size IS 'Product size.';
+COMMENT ON COLUMN line_items.size_system IS 'Country of the size system.';
+COMMENT ON COLUMN line_items.status IS 'placed, paid, fulfilled, refunded or cancelled.';
+COMMENT ON COLUMN line_items.last_import_id IS 'The import that last stored the line.';
+
+CREATE TABLE IF NOT EXISTS events (
+    event_id     BIGINT,
+    event_type   VARCHAR,
+    order_id     VARCHAR,
+    customer_id  VARCHAR,
+    occurred_at  TIMESTAMPTZ,
+    import_id    BIGINT
+);
+COMMENT ON TABLE events IS 'Events generated by imports: orderPlace for a new order, orderUpdate for a changed one.';
+COMMENT ON COLUMN events.event_id IS 'Increasing number.';
+COMMENT ON COLUMN events.event_type IS 'orderPlace or orderUpdate.';
+COMMENT ON COLUMN events.order_id IS 'The order.';
+COMMENT ON COLUMN events.customer_id IS 'The order''s customer (users.customer_id).';
+COMMENT ON COLUMN events.occurred_at IS 'orderPlace: the order''s created_at; orderUpdate: its last_updated, or the import''s start when not given.';
+COMMENT ON COLUMN events.import_id IS 'The import that generated it.';
+
+CREATE TABLE IF NOT EXISTS rejects (
+    import_id  BIGINT,
+    source     VARCHAR,
+    line       BIGINT,
+    record     BIGINT,
+    raw        JSON,
+    reasons    STRUCT("column" VARCHAR, hint VARCHAR)[]
+);
+COMMENT ON TABLE rejects IS 'Rows that were not stored, with every reason.';
+COMMENT ON COLUMN rejects.import_id IS 'The import (imports.import_id).';
+COMMENT ON COLUMN rejects.source IS 'The file, as a URI without credentials.';
+COMMENT ON COLUMN rejects.line IS 'Line in the file where the row starts (the header is line 1).';
+COMMENT ON COLUMN rejects.record IS 'Number of the data row, 1 for the first after the header.';
+COMMENT ON COLUMN rejects.raw IS 'The row''s values exactly as read, as a JSON object {column: text}.';
+COMMENT ON COLUMN rejects.reasons IS 'Every rule the row broke: the column and a hint.';

@@ -1,0 +1,87 @@
+"""The DuckDB store: opening it (read-only wherever we only read), its schema, its SQL files.
+
+An import holds the store's write connection only while it runs. DuckDB lets one
+process write, or several read; when another process holds the file, the user gets a
+message naming that process and what to do, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import psutil
+
+from etl.errors import EtlError, StoreLockedError
+
+DEFAULT_STORE = "data/cdp.duckdb"
+TABLES = ["orders", "line_items", "users", "events", "imports", "rejects"]
+MEMORY_LIMIT = os.environ.get("ETL_MEMORY_LIMIT", "1GB")
+
+
+def store_path(explicit: str | None = None, from_spec: str | None = None) -> Path:
+    """--store, then $ETL_STORE, then the spec's store:, then data/cdp.duckdb."""
+    return Path(explicit or os.environ.get("ETL_STORE") or from_spec or DEFAULT_STORE)
+
+
+def sql(name: str) -> str:
+    return resources.files("etl.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+
+
+def statements(name: str) -> list[str]:
+    """The statements of an SQL file: each ends with a semicolon at the end of a line."""
+    body = "\n".join(line for line in sql(name).splitlines() if not line.lstrip().startswith("--"))
+    return [s.strip() for s in re.split(r";[ \t]*(?:\n|$)", body) if s.strip()]
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
+    """Run every statement of etl/sql/NAME.sql with bound $parameters."""
+    for statement in statements(name):
+        used = {k: v for k, v in params.items() if f"${k}" in statement}
+        con.execute(statement, used)
+
+
+def _locked_message(path: Path, error: str) -> str:
+    match = re.search(r"PID (\d+)", error)
+    holder = "another process"
+    if match:
+        pid = int(match.group(1))
+        try:
+            proc = psutil.Process(pid)
+            holder = f"process {pid} ({' '.join(proc.cmdline())[:120] or proc.name()})"
+        except psutil.Error:
+            holder = f"process {pid}"
+    return (
+        f"The store {path} is in use by {holder}.\n"
+        "DuckDB lets one process write a store, or several read it, not both at once.\n"
+        "Close that connection (in a notebook: con.close(), or restart its kernel), or wait for "
+        "the import running there to finish, then run this command again."
+    )
+
+
+@contextmanager
+def connect(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the store; read-only connections never create it."""
+    if read_only and not path.exists():
+        raise EtlError(f"The store {path} does not exist yet: run an import first (etl import --help).")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    config = {"memory_limit": MEMORY_LIMIT} if not read_only else {}
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreLockedError(_locked_message(path, str(exc))) from None
+        raise EtlError(f"Cannot open the store {path}: {exc}") from None
+    try:
+        if not read_only:
+            for statement in statements("schema"):
+                con.execute(statement)
+        yield con
+    finally:
+        con.close()
