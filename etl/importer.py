@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +25,6 @@ from typing import Any
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from etl import read, report
 from etl.errors import EtlError, ImportCancelled, InputError
@@ -36,7 +35,8 @@ from etl.store import connect, run_sql
 
 Progress = Callable[[str, int, int], None]  # (file, rows so far, estimated rows)
 
-ROW_COLUMNS = ["_file", "_row", "_line", "_seq", "_first"]
+ROW_KEYS = ["_file", "_row", "_seq"]
+FLUSH_ROWS = 256_000  # rows per INSERT: DuckDB scans each Arrow table in parallel
 
 
 @dataclass
@@ -53,8 +53,15 @@ class Staging:
     """What the validate step found, besides the rows it streamed into stg_rows."""
 
     files: list[FileResult] = field(default_factory=list)
-    rejects: list[pl.DataFrame] = field(default_factory=list)
-    error: BaseException | None = None  # raised inside the Arrow stream that DuckDB reads
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[step] = round(time.monotonic() - start, 3)
 
 
 def run_import(
@@ -117,46 +124,33 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> d
         ]
         plans = [_plan_file(module, options, source) for source in sources]
         state.files = [FileResult(uri=s.uri, ignored_columns=p.ignored) for s, p in zip(sources, plans, strict=True)]
-        batches = _validated_batches(sources, plans, state, progress)
-        first = next(batches)
-        reader = pa.RecordBatchReader.from_batches(first.schema, _chain(first, batches, state))
-        con.register("validated_rows", reader)
-        try:
-            con.execute("CREATE OR REPLACE TEMP TABLE stg_rows AS SELECT * FROM validated_rows")
-        except duckdb.Error:
-            if state.error is not None:  # DuckDB wraps what the stream raised: raise the original
-                raise state.error from None
-            raise
+        with state.timed("read_validate_stage"):
+            for index, (source, plan) in enumerate(zip(sources, plans, strict=True)):
+                _stage_file(con, index, source, plan, state.files[index], progress)
         for result, source in zip(state.files, sources, strict=True):
             result.sha256 = source.sha256
-        row_rejects = pl.concat(state.rejects, how="vertical") if state.rejects else _empty_rejects()
-        con.register("row_rejects_frame", row_rejects)
-        con.execute("CREATE OR REPLACE TEMP TABLE stg_row_rejects AS SELECT * FROM row_rejects_frame")
-        con.unregister("row_rejects_frame")
-        run_sql(con, "assemble_orders")
-        _fill_raw_values(con, sources, plans)
-    run_sql(con, "merge_orders")
+        with state.timed("assemble"):
+            run_sql(con, "assemble_orders")
+        with state.timed("reread_rejected_rows"):
+            _fill_raw_values(con, sources, state.files)
+    with state.timed("compare"):
+        run_sql(con, "merge_orders")
     if not dry_run:
-        run_sql(con, "merge_apply", import_id=import_id, started_at=started_at)
-        con.execute(
-            """
-            INSERT INTO rejects
-            SELECT $import_id, $sources[r._file + 1], r._line, r._row + 1, r.raw, r.reasons
-            FROM stg_rejects AS r
-            ORDER BY r._file, r._row
-            """,
-            {"import_id": import_id, "sources": [f.uri for f in state.files]},
-        )
-    return report.build(con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files)
-
-
-def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch], state: Staging) -> Iterator[pa.RecordBatch]:
-    yield first
-    try:
-        yield from rest
-    except BaseException as exc:
-        state.error = exc
-        raise
+        with state.timed("apply"):
+            run_sql(con, "merge_apply", import_id=import_id, started_at=started_at)
+            con.execute(
+                """
+                INSERT INTO rejects
+                SELECT $import_id, $sources[r._file + 1], r._line, r._row + 1, r.raw, r.reasons
+                FROM stg_rejects AS r
+                ORDER BY r._file, r._row
+                """,
+                {"import_id": import_id, "sources": [f.uri for f in state.files]},
+            )
+    with state.timed("report"):
+        result = report.build(con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files)
+    result["timings_s"] = state.timings
+    return result
 
 
 def _plan_file(module, options, source: read.SourceFile) -> FormatPlan:
@@ -174,57 +168,93 @@ def _plan_file(module, options, source: read.SourceFile) -> FormatPlan:
     return plan
 
 
-def _validated_batches(
-    sources: list[read.SourceFile], plans: list[FormatPlan], state: Staging, progress: Progress | None
-) -> Iterator[pa.RecordBatch]:
-    """Stream each file's valid rows as Arrow batches; keep the invalid ones in state.rejects."""
-    for index, (source, plan) in enumerate(zip(sources, plans, strict=True)):
-        raw = read.scan_csv_text(source)
-        header = [n for n in raw.collect_schema().names() if not n.startswith("_")]
-        raw = raw.rename({h: RAW + h for h in header})
-        typed, checks = plan.transform(raw)
-        flags = [c.failed.fill_null(False).alias(f"_check{i}") for i, c in enumerate(checks)]
-        typed = typed.with_columns(flags).with_columns(
-            _reject=pl.any_horizontal(pl.col(f"_check{i}") for i in range(len(checks))) if checks else pl.lit(False),
-            _blank=pl.all_horizontal(pl.col(RAW + h).is_null() for h in header),
-            _file=pl.lit(index, pl.UInt32),
-            _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_run").cast(pl.UInt64),
+class _Table:
+    """Batches bound for one staging table, inserted FLUSH_ROWS at a time."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, name: str) -> None:
+        self.con, self.name, self.frames, self.rows, self.created = con, name, [], 0, False
+
+    def add(self, frame: pl.DataFrame) -> None:
+        self.frames.append(frame)
+        self.rows += frame.height
+        if self.rows >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.frames:
+            return
+        staged = pl.concat(self.frames, how="vertical").to_arrow(compat_level=pl.CompatLevel.oldest())
+        self.frames, self.rows = [], 0
+        self.con.register("staged_batch", staged)
+        verb = "INSERT INTO {name} SELECT * FROM staged_batch" if self.created else (
+            "CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM staged_batch"
         )
-        reasons = pl.concat_list(
-            pl.when(pl.col(f"_check{i}")).then(pl.struct(column=pl.lit(c.column), hint=pl.lit(c.hint)))
-            for i, c in enumerate(checks)
-        ).list.drop_nulls()
-        stage_columns = ROW_COLUMNS + _canonical_columns(typed, header)
-        if index == 0:  # the staging table's schema, even when no file has a data row
-            empty = pl.DataFrame(schema=typed.select(stage_columns).collect_schema())
-            yield pa.RecordBatch.from_pylist([], schema=empty.to_arrow(compat_level=pl.CompatLevel.oldest()).schema)
-        result = state.files[index]
-        estimate = _estimate_rows(source)
-        try:
-            for batch in typed.collect_batches():
-                blank = batch["_blank"]
-                result.blank_rows += int(blank.sum())
-                batch = batch.filter(~blank)
-                result.rows += batch.height
-                bad = batch.filter(pl.col("_reject"))
-                if bad.height:
-                    state.rejects.append(
-                        bad.select(
-                            "_file", "_row", "_line", "_seq", "order_id",
-                            reasons=reasons,
-                            raw=_raw_json(header),
-                        )
-                    )
-                good = batch.filter(~pl.col("_reject")).select(stage_columns)
-                if progress:
-                    progress(source.uri, result.rows, estimate)
-                yield from good.to_arrow(compat_level=pl.CompatLevel.oldest()).to_batches()
-        except pl.exceptions.PolarsError as exc:
-            raise read.translate_parse_error(source, exc, len(header)) from None
+        self.con.execute(verb.format(name=self.name))
+        self.con.unregister("staged_batch")
+        self.created = True
 
 
-def _canonical_columns(typed: pl.LazyFrame, header: list[str]) -> list[str]:
-    return [n for n in typed.collect_schema().names() if not n.startswith(("_", RAW))]
+def _stage_file(con, index: int, source: read.SourceFile, plan: FormatPlan, result: FileResult, progress) -> None:
+    """Parse and validate one file in streaming batches into the staging tables.
+
+    stg_order_rows: valid rows that start an order's run (order fields); stg_line_rows:
+    every valid row (line-item fields); stg_row_rejects: rows that failed a check, with
+    their reasons and raw text. Only rejected rows are turned into JSON.
+    """
+    raw = read.scan_csv_text(source)
+    header = [n for n in raw.collect_schema().names() if not n.startswith("_")]
+    raw = raw.rename({h: RAW + h for h in header}).filter(~pl.all_horizontal(pl.col(RAW + h).is_null() for h in header))
+    typed, checks = plan.transform(raw)
+    flags = [c.failed.fill_null(False).alias(f"_check{i}") for i, c in enumerate(checks)]
+    typed = typed.with_columns(flags).with_columns(
+        _reject=pl.any_horizontal(pl.col(f"_check{i}") for i in range(len(checks))) if checks else pl.lit(False),
+        _file=pl.lit(index, pl.UInt32),
+        _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_run").cast(pl.UInt64),
+    )
+    reasons = pl.concat_list(
+        pl.when(pl.col(f"_check{i}")).then(pl.struct(column=pl.lit(c.column), hint=pl.lit(c.hint)))
+        for i, c in enumerate(checks)
+    ).list.drop_nulls()
+    tables = {name: _Table(con, name) for name in ("stg_order_rows", "stg_line_rows", "stg_row_rejects")}
+    if index == 0:  # create the tables with their types, even when no file has a data row
+        empty = typed.head(0).collect()
+        tables["stg_order_rows"].add(empty.select(ROW_KEYS + plan.order_columns))
+        tables["stg_line_rows"].add(empty.select(ROW_KEYS + ["_line_no"] + plan.line_columns))
+        tables["stg_row_rejects"].add(
+            empty.select(ROW_KEYS + ["order_id"]).with_columns(
+                reasons=pl.lit([], pl.List(pl.Struct({"column": pl.String, "hint": pl.String}))),
+                raw=pl.lit(None, pl.String),
+            )
+        )
+        for table in tables.values():
+            table.flush()
+    else:
+        for table in tables.values():
+            table.created = True
+    estimate = _estimate_rows(source)
+    last_row = -1
+    try:
+        for batch in typed.collect_batches():
+            if not batch.height:
+                continue
+            result.rows += batch.height
+            last_row = int(batch["_row"][-1])
+            rejected = batch["_reject"]
+            if rejected.any():
+                bad = batch.filter(rejected)
+                tables["stg_row_rejects"].add(
+                    bad.select(ROW_KEYS + ["order_id"], reasons=reasons, raw=_raw_json(header))
+                )
+                batch = batch.filter(~rejected)
+            tables["stg_order_rows"].add(batch.filter(pl.col("_first")).select(ROW_KEYS + plan.order_columns))
+            tables["stg_line_rows"].add(batch.select(ROW_KEYS + ["_line_no"] + plan.line_columns))
+            if progress:
+                progress(source.uri, result.rows, estimate)
+        for table in tables.values():
+            table.flush()
+    except pl.exceptions.PolarsError as exc:
+        raise read.translate_parse_error(source, exc, len(header)) from None
+    result.blank_rows = last_row + 1 - result.rows if last_row >= 0 else 0
 
 
 def _raw_json(header: list[str]) -> pl.Expr:
@@ -239,33 +269,42 @@ def _estimate_rows(source: read.SourceFile) -> int:
     return max(int(source.size / (len(head) / lines)) - 1, 1) if head else 1
 
 
-def _empty_rejects() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "_file": pl.UInt32, "_row": pl.UInt32, "_line": pl.UInt64, "_seq": pl.UInt64,
-            "order_id": pl.String,
-            "reasons": pl.List(pl.Struct({"column": pl.String, "hint": pl.String})),
-            "raw": pl.String,
-        }
-    )
+def _fill_raw_values(con: duckdb.DuckDBPyConnection, sources: list[read.SourceFile], files: list[FileResult]) -> None:
+    """Give every reject its line; and its raw text when it was rejected for its order's sake.
 
-
-def _fill_raw_values(con: duckdb.DuckDBPyConnection, sources, plans) -> None:
-    """Rows rejected for their order's sake were valid: read their raw values again."""
-    missing = con.execute("SELECT _file, list(_row) FROM stg_rejects WHERE raw IS NULL GROUP BY _file").fetchall()
-    for file_index, rows in missing:
+    Lines are records + 1 unless a quoted value holds a newline; only then are they
+    counted, in a second pass over the file, for the rejected rows alone.
+    """
+    con.execute("ALTER TABLE stg_rejects ADD COLUMN _line BIGINT")
+    rows_by_file = con.execute(
+        "SELECT _file, list(_row ORDER BY _row), bool_or(raw IS NULL) FROM stg_rejects GROUP BY _file"
+    ).fetchall()
+    for file_index, rows, needs_raw in rows_by_file:
         source = sources[file_index]
+        records = files[file_index].rows + files[file_index].blank_rows
+        multiline = source.newlines > records + 1  # header + one line per record, or more
+        if not (multiline or needs_raw):
+            con.execute("UPDATE stg_rejects SET _line = _row + 2 WHERE _file = $file", {"file": file_index})
+            continue
         raw = read.scan_csv_text(source)
         header = [n for n in raw.collect_schema().names() if not n.startswith("_")]
-        found = raw.rename({h: RAW + h for h in header}).filter(pl.col("_row").is_in(rows)).select(
-            "_row", raw_json=_raw_json(header)
-        ).collect()
+        if multiline:
+            raw = read.with_line_numbers(raw)
+        else:
+            raw = raw.with_columns(_line=pl.col("_row").cast(pl.UInt64) + 2)
+        found = (
+            raw.rename({h: RAW + h for h in header})
+            .filter(pl.col("_row").is_in(rows))
+            .select("_row", "_line", raw_json=_raw_json(header))
+            .collect()
+        )
         con.register("found", found)
         con.execute(
-            "UPDATE stg_rejects SET raw = found.raw_json FROM found "
-            "WHERE stg_rejects._file = $file AND stg_rejects._row = found._row",
+            "UPDATE stg_rejects SET _line = found._line, raw = coalesce(stg_rejects.raw, found.raw_json::JSON) "
+            "FROM found WHERE stg_rejects._file = $file AND stg_rejects._row = found._row",
             {"file": file_index},
         )
+        con.unregister("found")
 
 
 def _record(con: duckdb.DuckDBPyConnection, result: dict[str, Any], started_at: datetime) -> None:

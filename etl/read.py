@@ -44,15 +44,28 @@ class SourceFile:
     path: Path
     size: int
     _sha256: str | None = None
+    _newlines: int | None = None
     _hasher: threading.Thread | None = field(default=None, repr=False)
 
-    @property
-    def sha256(self) -> str:
+    def _wait(self) -> None:
         if self._hasher is not None:
             self._hasher.join()
             self._hasher = None
+
+    @property
+    def sha256(self) -> str:
+        """sha256 of the file as stored at the source (compressed, if it is)."""
+        self._wait()
         assert self._sha256 is not None
         return self._sha256
+
+    @property
+    def newlines(self) -> int:
+        """Newline bytes in the (decompressed, UTF-8) text that Polars parses."""
+        self._wait()
+        if self._newlines is None:
+            self._newlines = _count_newlines(self.path)
+        return self._newlines
 
 
 def display_uri(uri: str) -> str:
@@ -96,10 +109,20 @@ def _is_gzip(uri: str, head: bytes, compression: str) -> bool:
 
 def _hash_file(path: Path, out: SourceFile) -> None:
     digest = hashlib.sha256()  # update() releases the GIL: this overlaps with parsing
+    newlines = 0
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
-    out._sha256 = digest.hexdigest()
+            newlines += chunk.count(b"\n")
+    out._sha256, out._newlines = digest.hexdigest(), newlines
+
+
+def _count_newlines(path: Path) -> int:
+    newlines = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            newlines += chunk.count(b"\n")
+    return newlines
 
 
 @contextmanager
@@ -122,7 +145,7 @@ def opened(uri: str, *, compression: str, encoding: str, spool_dir: Path) -> Ite
     with tempfile.NamedTemporaryFile(dir=spool_dir, prefix=".spool-", suffix=".csv") as spool:
         digest, size = _spool(fs, path, label, spool, gzipped=gz, encoding=encoding)
         spool.flush()
-        yield SourceFile(uri=label, path=Path(spool.name), size=size, _sha256=digest)
+        yield SourceFile(uri=label, path=Path(spool.name), size=size, _sha256=digest)  # newlines: counted on demand
 
 
 class _HashingReader(io.RawIOBase):
@@ -260,13 +283,18 @@ def translate_parse_error(source: SourceFile, exc: Exception, width: int) -> Inp
 
 
 def scan_csv_text(source: SourceFile) -> pl.LazyFrame:
-    """Every column as text (empty -> null), with `_row` (0-based record) and `_line` (1-based).
+    """Every column as text (empty -> null), with `_row`: the 0-based record number."""
+    return pl.scan_csv(source.path, infer_schema=False, row_index_name="_row")
 
-    `_line` is the physical line where the record starts: 2 for the first record, plus
-    one per earlier record, plus the newlines inside earlier quoted values.
+
+def with_line_numbers(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Add `_line`, the physical line where each record starts (the header is line 1).
+
+    2 for the first record, plus one per earlier record, plus the newlines inside earlier
+    quoted values. Counting those costs a pass over every value, so the engine only does
+    it for files that have such newlines (see `lines_are_records`).
     """
-    lf = pl.scan_csv(source.path, infer_schema=False, row_index_name="_row")
-    names = [n for n in lf.collect_schema().names() if n != "_row"]
+    names = [n for n in lf.collect_schema().names() if not n.startswith("_")]
     newlines = pl.sum_horizontal(
         pl.col(n).str.count_matches("\n", literal=True).fill_null(0) for n in names
     ).cast(pl.UInt64)

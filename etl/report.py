@@ -33,14 +33,15 @@ def _sample(con: duckdb.DuckDBPyConnection, direction: str) -> list[dict[str, An
     cursor = con.execute(
         f"""
         WITH first_rows AS (
-            SELECT order_id, _file, _row, _line FROM stg_kept_rows WHERE _first
+            SELECT order_id, _file, _row FROM stg_order_rows
+            ANTI JOIN stg_dropped_runs ON stg_dropped_runs._seq = stg_order_rows._seq
             ORDER BY _file {direction}, _row {direction} LIMIT {SAMPLE_SIZE}
         ),
         line_counts AS (
             SELECT order_id, count(*) AS line_items FROM stg_line_items
             WHERE order_id IN (SELECT order_id FROM first_rows) GROUP BY order_id
         )
-        SELECT first_rows._line AS line, o.order_id, o.customer_id, o.currency, o.total,
+        SELECT first_rows._row + 1 AS record, o.order_id, o.currency, o.total,
                o.created_at, line_counts.line_items, c.change
         FROM first_rows
         JOIN stg_orders AS o USING (order_id)

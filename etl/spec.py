@@ -112,5 +112,19 @@ def json_schema() -> dict[str, Any]:
     schema = ImportSpec.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Import spec"
-    schema["$defs"] = {name: model.model_json_schema() for name, model in {"KevelOrdersOptions": KevelOrdersOptions}.items()}
+    schema["$defs"] = {model.__name__: model.model_json_schema() for model in FORMAT_OPTIONS.values()}
+    properties = schema["properties"]
+    source = properties["source"]
+    properties["source"] = {
+        "description": source["description"],
+        "anyOf": [{"type": "string"}, {k: v for k, v in source.items() if k != "description"}],
+    }
+    properties["options"] = {
+        "description": properties["options"]["description"],
+        "anyOf": [{"$ref": f"#/$defs/{model.__name__}"} for model in FORMAT_OPTIONS.values()],
+    }
     return schema
+
+
+if __name__ == "__main__":
+    print(json.dumps(json_schema(), indent=2))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 without per-row Python)
 
-from etl.formats.rows import Check, Column, FormatPlan, Kind, raw
+from etl.formats.rows import Check, Column, FormatPlan, Kind, raw, with_runs
 from etl.spec import KevelOrdersOptions
 
 ORDER = "order"
@@ -77,14 +77,13 @@ def plan(header: list[str], options: KevelOrdersOptions) -> FormatPlan:
         missing=missing,
         ignored=ignored,
         transform=lambda lf: _typed(lf, present, custom, options),
+        order_columns=[c.target for c in COLUMNS if c.level == ORDER] + ["custom_fields"],
+        line_columns=["order_id"] + [c.target for c in COLUMNS if c.level == LINE],
     )
 
 
 def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: KevelOrdersOptions):
-    order_id = raw("orderId")
-    # A new run starts wherever orderId differs from the row above (null ids each start one).
-    first = order_id.ne_missing(order_id.shift(1)).fill_null(True) | order_id.is_null()
-    lf = lf.with_columns(_first=first).with_columns(_run=pl.col("_first").cast(pl.UInt32).cum_sum())
+    lf = with_runs(lf, raw("orderId"))
 
     values: list[pl.Expr] = []
     checks: list[Check] = []
@@ -100,7 +99,7 @@ def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: 
             applies = pl.col("_first") if column.level == ORDER else pl.lit(True)
             checks.append(Check(column.source, check.hint, applies & check.failed))
     values.append(_custom_fields(custom).alias("custom_fields"))
-    lf = lf.with_columns(values)
+    lf = lf.with_columns(values)  # checks below read these columns: each value is parsed once
 
     # userId by userIdType: lowercase the default id types (as Kevel does), then validate.
     id_type = pl.col("user_id_type")

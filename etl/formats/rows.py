@@ -63,6 +63,22 @@ STATUSES = ["placed", "paid", "fulfilled", "refunded", "cancelled"]
 ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?$"
 
 
+def with_runs(lf: pl.LazyFrame, order_id: pl.Expr) -> pl.LazyFrame:
+    """Number the runs of consecutive rows with one order id, and the rows within a run.
+
+    _first: the row starts a run (its order id differs from the row above; a row without
+    an id starts one of its own); _run: the run's number, from 1; _line_no: the row's
+    position in its run, from 1. Sequential scans that Polars streams.
+    """
+    first = order_id.ne_missing(order_id.shift(1)).fill_null(True) | order_id.is_null()
+    lf = lf.with_row_index("_kept").with_columns(_first=first)
+    run_start = pl.when(pl.col("_first")).then(pl.col("_kept")).forward_fill()
+    return lf.with_columns(
+        _run=pl.col("_first").cast(pl.UInt32).cum_sum(),
+        _line_no=(pl.col("_kept") - run_start + 1).cast(pl.Int32),
+    )
+
+
 @dataclass(frozen=True)
 class Check:
     column: str
@@ -83,14 +99,14 @@ class Column:
         return DTYPES[self.kind]
 
     def parse(self) -> tuple[pl.Expr, list[Check]]:
-        """The typed value, and the checks on the raw text."""
+        """The typed value, and the checks; checks read the typed column, computed once."""
         raw = pl.col(RAW + self.source)
         value, invalid = _PARSERS[self.kind](raw)
         checks = []
         if self.required:
             checks.append(Check(self.source, "required value is missing", raw.is_null()))
         if invalid is not None:
-            checks.append(Check(self.source, _HINTS[self.kind], raw.is_not_null() & invalid(value)))
+            checks.append(Check(self.source, _HINTS[self.kind], raw.is_not_null() & invalid(pl.col(self.target))))
         return value, checks
 
 
@@ -116,24 +132,19 @@ def _boolean(raw: pl.Expr):
 
 
 def _datetime(raw: pl.Expr):
-    text = raw.str.strip_chars()
-    normal = (
-        text.str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
-        .str.replace(r"Z$", "+00:00")
-        .str.replace(r"([+-]\d{2})(\d{2})$", "${1}:${2}")
-    )
-    has_offset = normal.str.contains(r"[+-]\d{2}:\d{2}$")
-    normal = pl.when(has_offset).then(normal).otherwise(normal + "+00:00")
-    value = pl.when(text.str.contains(ISO_DATETIME)).then(
-        normal.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False)
+    # One space may stand for the T; %#z reads Z, +01:00 and +0100. Values without an
+    # offset are read as UTC. The regex keeps chrono from accepting near-misses.
+    text = raw.str.replace(" ", "T", literal=True, n=1)
+    with_offset = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", time_unit="us", time_zone="UTC", strict=False)
+    naive = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False)
+    value = pl.when(raw.str.contains(ISO_DATETIME)).then(
+        pl.coalesce(with_offset, naive.dt.replace_time_zone("UTC"))
     )
     return value, lambda v: v.is_null()
 
 
 def _list(raw: pl.Expr):
-    items = raw.str.split(";").list.eval(pl.element().str.strip_chars()).list.eval(
-        pl.element().filter(pl.element() != "")
-    )
+    items = raw.str.split(";").list.eval(pl.element().str.strip_chars().filter(pl.element().str.len_bytes() > 0))
     return items, None
 
 
@@ -171,6 +182,8 @@ _HINTS = {
 class FormatPlan:
     """What a format makes of a file with a given header."""
 
-    missing: list[str]
-    ignored: list[str]
+    missing: list[str]  # required columns the header lacks
+    ignored: list[str]  # columns the format does not know: read, kept in rejects' raw, not stored
     transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]
+    order_columns: list[str]  # canonical columns taken from the first row of an order's run
+    line_columns: list[str]  # canonical columns taken from every row
