@@ -25,6 +25,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from etl import read, report
 from etl.errors import EtlError, ImportCancelled, InputError
@@ -36,7 +37,6 @@ from etl.store import connect, run_sql
 Progress = Callable[[str, int, int], None]  # (file, rows so far, estimated rows)
 
 ROW_KEYS = ["_file", "_row", "_seq"]
-FLUSH_ROWS = 256_000  # rows per INSERT: DuckDB scans each Arrow table in parallel
 
 
 @dataclass
@@ -125,8 +125,7 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> d
         plans = [_plan_file(module, options, source) for source in sources]
         state.files = [FileResult(uri=s.uri, ignored_columns=p.ignored) for s, p in zip(sources, plans, strict=True)]
         with state.timed("read_validate_stage"):
-            for index, (source, plan) in enumerate(zip(sources, plans, strict=True)):
-                _stage_file(con, index, source, plan, state.files[index], progress)
+            _stage(con, sources, plans, state, progress)
         for result, source in zip(state.files, sources, strict=True):
             result.sha256 = source.sha256
         with state.timed("assemble"):
@@ -138,6 +137,7 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> d
     if not dry_run:
         with state.timed("apply"):
             run_sql(con, "merge_apply", import_id=import_id, started_at=started_at)
+            _check_applied(con, import_id)
             con.execute(
                 """
                 INSERT INTO rejects
@@ -168,39 +168,48 @@ def _plan_file(module, options, source: read.SourceFile) -> FormatPlan:
     return plan
 
 
-class _Table:
-    """Batches bound for one staging table, inserted FLUSH_ROWS at a time."""
+def _stage(con, sources: list[read.SourceFile], plans: list[FormatPlan], state: Staging, progress) -> None:
+    """Parse and validate every file in streaming batches into the staging tables.
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, name: str) -> None:
-        self.con, self.name, self.frames, self.rows, self.created = con, name, [], 0, False
+    stg_rows: every valid row, with the order fields (used from a run's first row) and
+    the line-item fields; stg_row_rejects: rows that failed a check, with their reasons
+    and raw text. Only rejected rows are turned into JSON.
 
-    def add(self, frame: pl.DataFrame) -> None:
-        self.frames.append(frame)
-        self.rows += frame.height
-        if self.rows >= FLUSH_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.frames:
-            return
-        staged = pl.concat(self.frames, how="vertical").to_arrow(compat_level=pl.CompatLevel.oldest())
-        self.frames, self.rows = [], 0
-        self.con.register("staged_batch", staged)
-        verb = "INSERT INTO {name} SELECT * FROM staged_batch" if self.created else (
-            "CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM staged_batch"
-        )
-        self.con.execute(verb.format(name=self.name))
-        self.con.unregister("staged_batch")
-        self.created = True
-
-
-def _stage_file(con, index: int, source: read.SourceFile, plan: FormatPlan, result: FileResult, progress) -> None:
-    """Parse and validate one file in streaming batches into the staging tables.
-
-    stg_order_rows: valid rows that start an order's run (order fields); stg_line_rows:
-    every valid row (line-item fields); stg_row_rejects: rows that failed a check, with
-    their reasons and raw text. Only rejected rows are turned into JSON.
+    The valid rows reach DuckDB as one Arrow stream read by one CREATE TABLE AS: with
+    DuckDB 2.0, several INSERTs of Arrow tables into a table created in the same
+    transaction lost rows (tests/test_store_invariants.py guards the counts).
     """
+    rejects: list[pl.DataFrame] = []
+    streams = [_valid_batches(i, s, p, state.files[i], rejects, progress) for i, (s, p) in enumerate(zip(sources, plans, strict=True))]
+    schema = next(streams[0])  # each stream first yields its (empty) schema batch
+    for stream in streams[1:]:
+        next(stream)
+    failure: list[BaseException] = []
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            for stream in streams:
+                yield from stream
+        except BaseException as exc:  # DuckDB wraps what the stream raised: keep the original
+            failure.append(exc)
+            raise
+
+    con.register("validated_rows", pa.RecordBatchReader.from_batches(schema.schema, batches()))
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE stg_rows AS SELECT * FROM validated_rows")
+    except duckdb.Error:
+        if failure:
+            raise failure[0] from None
+        raise
+    finally:
+        con.unregister("validated_rows")
+    frame = pl.concat(rejects, how="vertical") if rejects else _empty_rejects()
+    con.register("rejected_rows", frame)
+    con.execute("CREATE OR REPLACE TEMP TABLE stg_row_rejects AS SELECT * FROM rejected_rows")
+    con.unregister("rejected_rows")
+
+
+def _valid_batches(index, source, plan: FormatPlan, result: FileResult, rejects: list[pl.DataFrame], progress):
     raw = read.scan_csv_text(source)
     header = [n for n in raw.collect_schema().names() if not n.startswith("_")]
     raw = raw.rename({h: RAW + h for h in header}).filter(~pl.all_horizontal(pl.col(RAW + h).is_null() for h in header))
@@ -215,22 +224,8 @@ def _stage_file(con, index: int, source: read.SourceFile, plan: FormatPlan, resu
         pl.when(pl.col(f"_check{i}")).then(pl.struct(column=pl.lit(c.column), hint=pl.lit(c.hint)))
         for i, c in enumerate(checks)
     ).list.drop_nulls()
-    tables = {name: _Table(con, name) for name in ("stg_order_rows", "stg_line_rows", "stg_row_rejects")}
-    if index == 0:  # create the tables with their types, even when no file has a data row
-        empty = typed.head(0).collect()
-        tables["stg_order_rows"].add(empty.select(ROW_KEYS + plan.order_columns))
-        tables["stg_line_rows"].add(empty.select(ROW_KEYS + ["_line_no"] + plan.line_columns))
-        tables["stg_row_rejects"].add(
-            empty.select(ROW_KEYS + ["order_id"]).with_columns(
-                reasons=pl.lit([], pl.List(pl.Struct({"column": pl.String, "hint": pl.String}))),
-                raw=pl.lit(None, pl.String),
-            )
-        )
-        for table in tables.values():
-            table.flush()
-    else:
-        for table in tables.values():
-            table.created = True
+    columns = ROW_KEYS + ["_first", "_line_no"] + plan.order_columns + [c for c in plan.line_columns if c not in plan.order_columns]
+    yield _empty_batch(typed.select(columns))
     estimate = _estimate_rows(source)
     last_row = -1
     try:
@@ -241,20 +236,29 @@ def _stage_file(con, index: int, source: read.SourceFile, plan: FormatPlan, resu
             last_row = int(batch["_row"][-1])
             rejected = batch["_reject"]
             if rejected.any():
-                bad = batch.filter(rejected)
-                tables["stg_row_rejects"].add(
-                    bad.select(ROW_KEYS + ["order_id"], reasons=reasons, raw=_raw_json(header))
-                )
+                rejects.append(batch.filter(rejected).select(ROW_KEYS + ["order_id"], reasons=reasons, raw=_raw_json(header)))
                 batch = batch.filter(~rejected)
-            tables["stg_order_rows"].add(batch.filter(pl.col("_first")).select(ROW_KEYS + plan.order_columns))
-            tables["stg_line_rows"].add(batch.select(ROW_KEYS + ["_line_no"] + plan.line_columns))
             if progress:
                 progress(source.uri, result.rows, estimate)
-        for table in tables.values():
-            table.flush()
+            yield from batch.select(columns).to_arrow(compat_level=pl.CompatLevel.oldest()).to_batches()
     except pl.exceptions.PolarsError as exc:
         raise read.translate_parse_error(source, exc, len(header)) from None
     result.blank_rows = last_row + 1 - result.rows if last_row >= 0 else 0
+
+
+def _empty_batch(lf: pl.LazyFrame) -> pa.RecordBatch:
+    schema = pl.DataFrame(schema=lf.collect_schema()).to_arrow(compat_level=pl.CompatLevel.oldest()).schema
+    return pa.RecordBatch.from_pylist([], schema=schema)
+
+
+def _empty_rejects() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "_file": pl.UInt32, "_row": pl.UInt32, "_seq": pl.UInt64, "order_id": pl.String,
+            "reasons": pl.List(pl.Struct({"column": pl.String, "hint": pl.String})),
+            "raw": pl.String,
+        }
+    )
 
 
 def _raw_json(header: list[str]) -> pl.Expr:
@@ -305,6 +309,25 @@ def _fill_raw_values(con: duckdb.DuckDBPyConnection, sources: list[read.SourceFi
             {"file": file_index},
         )
         con.unregister("found")
+
+
+def _check_applied(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    """Nothing lost: what the merge meant to write is what the store now holds for this run."""
+    staged_orders, staged_lines, stored_orders, stored_lines = con.execute(
+        """
+        SELECT
+            (SELECT count(*) FROM changed_orders),
+            (SELECT count(*) FROM stg_line_items SEMI JOIN changed_orders USING (order_id)),
+            (SELECT count(*) FROM orders WHERE last_import_id = $import_id),
+            (SELECT count(*) FROM line_items WHERE last_import_id = $import_id)
+        """,
+        {"import_id": import_id},
+    ).fetchone()
+    if (staged_orders, staged_lines) != (stored_orders, stored_lines):
+        raise EtlError(
+            f"consistency check failed: meant to store {staged_orders} orders and {staged_lines} line items, "
+            f"the store holds {stored_orders} and {stored_lines}; nothing was stored"
+        )
 
 
 def _record(con: duckdb.DuckDBPyConnection, result: dict[str, Any], started_at: datetime) -> None:

@@ -1,7 +1,6 @@
 -- Assemble orders from order rows (any row-per-line-item format).
--- Grain in: stg_order_rows, one per valid row that starts a run of an order's rows (it carries
--- the order fields); stg_line_rows, one per valid row; stg_row_rejects, one per row that broke
--- a rule. A run is a stretch of consecutive rows with one order id; `_seq` numbers the runs
+-- Grain in: stg_rows, one per valid row (order fields are read from the row that starts a
+-- run of an order's rows); stg_row_rejects, one per row that broke a rule. A run is a stretch of consecutive rows with one order id; `_seq` numbers the runs
 -- across all files of the import, in file order.
 -- Grain out: stg_orders (view), one per order; stg_line_items (view), one per line item;
 -- stg_rejects, one per rejected row with every reason (raw is null for rows rejected here,
@@ -11,6 +10,12 @@
 -- every row of the run is a line item; a run with a rejected row is rejected whole, so that an
 -- order is never stored without one of its line items.
 -- Parameters: none.
+
+CREATE OR REPLACE TEMP VIEW stg_order_rows AS
+SELECT * FROM stg_rows WHERE _first;
+
+CREATE OR REPLACE TEMP VIEW stg_line_rows AS
+SELECT * FROM stg_rows;
 
 CREATE OR REPLACE TEMP TABLE stg_dropped_runs AS
 WITH runs AS (
