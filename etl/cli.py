@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from etl import report
-from etl.errors import EtlError
+from etl.errors import EtlError, ImportCancelled
 from etl.spec import load_spec_data, validate_spec
 from etl.store import TABLES, connect, store_path
 
@@ -69,6 +70,8 @@ def import_(
         path = store_path(str(store) if store else None, spec.store)
         with _progress(enabled=not as_json) as progress:
             result = run_import(spec, path, dry_run=dry_run, progress=progress)
+    except ImportCancelled as exc:
+        _fail(str(exc), 130)
     except EtlError as exc:
         _fail(str(exc), 1)
     if as_json:
@@ -181,5 +184,23 @@ def export_parquet(
         _fail(str(exc), 1)
 
 
+def main() -> None:
+    """The console entry point: user errors and bugs alike end in a message, not a traceback."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("[yellow]cancelled[/yellow]")
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so plainly; ETL_DEBUG=1 shows the traceback
+        if os.environ.get("ETL_DEBUG"):
+            raise
+        console.print(
+            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}\n"
+            "This is a bug in etl; run again with ETL_DEBUG=1 to see where, and report it.",
+            highlight=False,
+        )
+        sys.exit(70)
+
+
 if __name__ == "__main__":
-    app()
+    main()

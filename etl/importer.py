@@ -15,6 +15,7 @@ was. A failed or cancelled run is then recorded in a transaction of its own.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -25,7 +26,6 @@ from typing import Any
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from etl import read, report
 from etl.errors import EtlError, ImportCancelled, InputError
@@ -116,6 +116,8 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> d
     options = spec.format_options()
     spool_dir = store.parent / ".etl-spool"
     with ExitStack() as stack:
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=spool_dir, prefix=f"import-{import_id}-")))
         sources = [
             stack.enter_context(
                 read.opened(uri, compression=spec.compression, encoding=spec.encoding, spool_dir=spool_dir)
@@ -125,32 +127,32 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> d
         plans = [_plan_file(module, options, source) for source in sources]
         state.files = [FileResult(uri=s.uri, ignored_columns=p.ignored) for s, p in zip(sources, plans, strict=True)]
         with state.timed("read_validate_stage"):
-            _stage(con, sources, plans, state, progress)
+            _stage(con, sources, plans, state, work, progress)
         for result, source in zip(state.files, sources, strict=True):
             result.sha256 = source.sha256
         with state.timed("assemble"):
             run_sql(con, "assemble_orders")
         with state.timed("reread_rejected_rows"):
             _fill_raw_values(con, sources, state.files)
-    with state.timed("compare"):
-        run_sql(con, "merge_orders")
-    if not dry_run:
-        with state.timed("apply"):
-            run_sql(con, "merge_apply", import_id=import_id, started_at=started_at)
-            _check_applied(con, import_id)
-            con.execute(
-                """
-                INSERT INTO rejects
-                SELECT $import_id, $sources[r._file + 1], r._line, r._row + 1, r.raw, r.reasons
-                FROM stg_rejects AS r
-                ORDER BY r._file, r._row
-                """,
-                {"import_id": import_id, "sources": [f.uri for f in state.files]},
-            )
-    with state.timed("report"):
-        result = report.build(con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files)
-    result["timings_s"] = state.timings
-    return result
+        with state.timed("compare"):
+            run_sql(con, "merge_orders")
+        if not dry_run:
+            with state.timed("apply"):
+                run_sql(con, "merge_apply", import_id=import_id, started_at=started_at)
+                _check_applied(con, import_id)
+                con.execute(
+                    """
+                    INSERT INTO rejects
+                    SELECT $import_id, $sources[r._file + 1], r._line, r._row + 1, r.raw, r.reasons
+                    FROM stg_rejects AS r
+                    ORDER BY r._file, r._row
+                    """,
+                    {"import_id": import_id, "sources": [f.uri for f in state.files]},
+                )
+        with state.timed("report"):
+            result = report.build(con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files)
+        result["timings_s"] = state.timings
+        return result
 
 
 def _plan_file(module, options, source: read.SourceFile) -> FormatPlan:
@@ -168,50 +170,60 @@ def _plan_file(module, options, source: read.SourceFile) -> FormatPlan:
     return plan
 
 
-def _stage(con, sources: list[read.SourceFile], plans: list[FormatPlan], state: Staging, progress) -> None:
-    """Parse and validate every file in streaming batches into the staging tables.
+def _stage(con, sources: list[read.SourceFile], plans: list[FormatPlan], state: Staging, work: Path, progress) -> None:
+    """Parse and validate every file, streaming, into Parquet files that DuckDB reads as views.
 
     stg_rows: every valid row, with the order fields (used from a run's first row) and
     the line-item fields; stg_row_rejects: rows that failed a check, with their reasons
-    and raw text. Only rejected rows are turned into JSON.
-
-    The valid rows reach DuckDB as one Arrow stream read by one CREATE TABLE AS: with
-    DuckDB 2.0, several INSERTs of Arrow tables into a table created in the same
-    transaction lost rows (tests/test_store_invariants.py guards the counts).
+    and raw text (only rejected rows are turned into JSON). Polars writes both in one
+    streaming pass per file, so memory stays flat whatever the file's size; DuckDB then
+    scans them in parallel, and nothing is copied into its memory.
     """
-    rejects: list[pl.DataFrame] = []
-    streams = [_valid_batches(i, s, p, state.files[i], rejects, progress) for i, (s, p) in enumerate(zip(sources, plans, strict=True))]
-    schema = next(streams[0])  # each stream first yields its (empty) schema batch
-    for stream in streams[1:]:
-        next(stream)
-    failure: list[BaseException] = []
-
-    def batches() -> Iterator[pa.RecordBatch]:
+    for index, (source, plan) in enumerate(zip(sources, plans, strict=True)):
+        rows_file, rejects_file = work / f"rows-{index}.parquet", work / f"rejects-{index}.parquet"
+        valid, rejected = _validated(index, source, plan, state.files[index], progress)
         try:
-            for stream in streams:
-                yield from stream
-        except BaseException as exc:  # DuckDB wraps what the stream raised: keep the original
-            failure.append(exc)
-            raise
+            pl.collect_all(
+                [
+                    valid.sink_parquet(rows_file, compression="lz4", statistics=False, lazy=True),
+                    rejected.sink_parquet(rejects_file, compression="lz4", statistics=False, lazy=True),
+                ],
+                engine="streaming",
+            )
+        except pl.exceptions.PolarsError as exc:
+            raise read.translate_parse_error(source, exc, len(plan.header)) from None
+        counts = con.execute(
+            "SELECT (SELECT count(*) FROM read_parquet($rows)), (SELECT count(*) FROM read_parquet($rejects)), "
+            "greatest((SELECT max(_row) FROM read_parquet($rows)), (SELECT max(_row) FROM read_parquet($rejects)))",
+            {"rows": str(rows_file), "rejects": str(rejects_file)},
+        ).fetchone()
+        result = state.files[index]
+        result.rows = counts[0] + counts[1]
+        result.blank_rows = (counts[2] + 1 - result.rows) if counts[2] is not None else 0
+    rows = [str(work / f"rows-{i}.parquet") for i in range(len(sources))]
+    rejects = [str(work / f"rejects-{i}.parquet") for i in range(len(sources))]
+    # Views cannot take parameters: the paths are ours (a temporary folder), quoted as literals.
+    con.execute(f"CREATE OR REPLACE TEMP VIEW stg_rows AS SELECT * FROM read_parquet({_sql_list(rows)})")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW stg_row_rejects AS SELECT * FROM read_parquet({_sql_list(rejects)})")
 
-    con.register("validated_rows", pa.RecordBatchReader.from_batches(schema.schema, batches()))
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE stg_rows AS SELECT * FROM validated_rows")
-    except duckdb.Error:
-        if failure:
-            raise failure[0] from None
-        raise
-    finally:
-        con.unregister("validated_rows")
-    frame = pl.concat(rejects, how="vertical") if rejects else _empty_rejects()
-    con.register("rejected_rows", frame)
-    con.execute("CREATE OR REPLACE TEMP TABLE stg_row_rejects AS SELECT * FROM rejected_rows")
-    con.unregister("rejected_rows")
+
+def _sql_list(paths: list[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
-def _valid_batches(index, source, plan: FormatPlan, result: FileResult, rejects: list[pl.DataFrame], progress):
+def _validated(index: int, source: read.SourceFile, plan: FormatPlan, result: FileResult, progress):
+    """The file's valid rows and its rejected rows, as two lazy frames over one scan."""
     raw = read.scan_csv_text(source)
-    header = [n for n in raw.collect_schema().names() if not n.startswith("_")]
+    header = plan.header
+    if progress:
+        estimate = _estimate_rows(source)
+
+        def count(batch: pl.DataFrame) -> pl.DataFrame:  # once per batch of rows, not per row
+            result.rows += batch.height
+            progress(source.uri, result.rows, estimate)
+            return batch
+
+        raw = raw.map_batches(count, streamable=True, schema=raw.collect_schema())
     raw = raw.rename({h: RAW + h for h in header}).filter(~pl.all_horizontal(pl.col(RAW + h).is_null() for h in header))
     typed, checks = plan.transform(raw)
     flags = [c.failed.fill_null(False).alias(f"_check{i}") for i, c in enumerate(checks)]
@@ -223,42 +235,12 @@ def _valid_batches(index, source, plan: FormatPlan, result: FileResult, rejects:
     reasons = pl.concat_list(
         pl.when(pl.col(f"_check{i}")).then(pl.struct(column=pl.lit(c.column), hint=pl.lit(c.hint)))
         for i, c in enumerate(checks)
-    ).list.drop_nulls()
-    columns = ROW_KEYS + ["_first", "_line_no"] + plan.order_columns + [c for c in plan.line_columns if c not in plan.order_columns]
-    yield _empty_batch(typed.select(columns))
-    estimate = _estimate_rows(source)
-    last_row = -1
-    try:
-        for batch in typed.collect_batches():
-            if not batch.height:
-                continue
-            result.rows += batch.height
-            last_row = int(batch["_row"][-1])
-            rejected = batch["_reject"]
-            if rejected.any():
-                rejects.append(batch.filter(rejected).select(ROW_KEYS + ["order_id"], reasons=reasons, raw=_raw_json(header)))
-                batch = batch.filter(~rejected)
-            if progress:
-                progress(source.uri, result.rows, estimate)
-            yield from batch.select(columns).to_arrow(compat_level=pl.CompatLevel.oldest()).to_batches()
-    except pl.exceptions.PolarsError as exc:
-        raise read.translate_parse_error(source, exc, len(header)) from None
-    result.blank_rows = last_row + 1 - result.rows if last_row >= 0 else 0
-
-
-def _empty_batch(lf: pl.LazyFrame) -> pa.RecordBatch:
-    schema = pl.DataFrame(schema=lf.collect_schema()).to_arrow(compat_level=pl.CompatLevel.oldest()).schema
-    return pa.RecordBatch.from_pylist([], schema=schema)
-
-
-def _empty_rejects() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "_file": pl.UInt32, "_row": pl.UInt32, "_seq": pl.UInt64, "order_id": pl.String,
-            "reasons": pl.List(pl.Struct({"column": pl.String, "hint": pl.String})),
-            "raw": pl.String,
-        }
-    )
+    ).list.drop_nulls() if checks else pl.lit([], pl.List(pl.Struct({"column": pl.String, "hint": pl.String})))
+    columns = ROW_KEYS + ["_first", "_line_no"] + plan.order_columns
+    columns += [c for c in plan.line_columns if c not in plan.order_columns]
+    valid = typed.filter(~pl.col("_reject")).select(columns)
+    rejected = typed.filter(pl.col("_reject")).select(ROW_KEYS + ["order_id"], reasons=reasons, raw=_raw_json(header))
+    return valid, rejected
 
 
 def _raw_json(header: list[str]) -> pl.Expr:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -22,6 +24,7 @@ from etl.errors import EtlError, StoreLockedError
 DEFAULT_STORE = "data/cdp.duckdb"
 TABLES = ["orders", "line_items", "users", "events", "imports", "rejects"]
 MEMORY_LIMIT = os.environ.get("ETL_MEMORY_LIMIT", "1GB")
+PROFILE = bool(os.environ.get("ETL_PROFILE_SQL"))  # print each statement's time to stderr
 
 
 def store_path(explicit: str | None = None, from_spec: str | None = None) -> Path:
@@ -43,7 +46,10 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None
     """Run every statement of etl/sql/NAME.sql with bound $parameters."""
     for statement in statements(name):
         used = {k: v for k, v in params.items() if f"${k}" in statement}
+        start = time.monotonic()
         con.execute(statement, used)
+        if PROFILE:
+            print(f"{time.monotonic() - start:7.3f}s {name}: {' '.join(statement.split())[:90]}", file=sys.stderr)
 
 
 def _locked_message(path: Path, error: str) -> str:
@@ -71,7 +77,9 @@ def connect(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnectio
         raise EtlError(f"The store {path} does not exist yet: run an import first (etl import --help).")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    config = {"memory_limit": MEMORY_LIMIT} if not read_only else {}
+    # preserve_insertion_order off: inserts run in parallel and hold less memory; every
+    # query that needs an order says ORDER BY.
+    config = {"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False} if not read_only else {}
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:

@@ -74,6 +74,7 @@ def plan(header: list[str], options: KevelOrdersOptions) -> FormatPlan:
     ignored = [h for h in header if h not in BY_NAME and h not in custom]
     present = [c for c in COLUMNS if c.source in header]
     return FormatPlan(
+        header=header,
         missing=missing,
         ignored=ignored,
         transform=lambda lf: _typed(lf, present, custom, options),

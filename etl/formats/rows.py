@@ -182,6 +182,7 @@ _HINTS = {
 class FormatPlan:
     """What a format makes of a file with a given header."""
 
+    header: list[str]  # the file's columns, in order
     missing: list[str]  # required columns the header lacks
     ignored: list[str]  # columns the format does not know: read, kept in rejects' raw, not stored
     transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]

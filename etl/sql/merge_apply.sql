@@ -39,7 +39,7 @@ ANTI JOIN users ON users.customer_id = stg_orders.customer_id;
 
 INSERT INTO events
 SELECT
-    (SELECT coalesce(max(event_id), 0) FROM events) + row_number() OVER (ORDER BY stg_orders.order_id),
+    (SELECT coalesce(max(event_id), 0) FROM events) + row_number() OVER (),
     CASE changed_orders.change WHEN 'added' THEN 'orderPlace' ELSE 'orderUpdate' END,
     stg_orders.order_id,
     stg_orders.customer_id,
