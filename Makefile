@@ -7,7 +7,7 @@ VENV := .venv
 STORE ?= data/cdp.duckdb
 SPEC ?= data/samples/kevel_orders.yaml
 
-.PHONY: help setup import test bench lint format schema clean
+.PHONY: help setup import test bench lint format schema docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-8s\033[0m %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ format: setup ## Format the code with ruff
 
 schema: setup ## Regenerate etl/import-spec.schema.json from the spec models
 	$(VENV)/bin/python -m etl.spec > etl/import-spec.schema.json
+
+docs: setup ## Regenerate the README's table documentation from etl/sql/schema.sql
+	$(VENV)/bin/python -m etl.docs
 
 clean: ## Remove the virtualenv, caches and the local store
 	rm -rf $(VENV) .pytest_cache .ruff_cache $(STORE) $(STORE).wal data/.etl-spool

@@ -20,6 +20,7 @@ import io
 import re
 import tempfile
 import threading
+import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,12 +100,19 @@ def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
     return "file" in protocols or "local" in protocols
 
 
-def _is_gzip(uri: str, head: bytes, compression: str) -> bool:
-    if compression == "gzip":
-        return True
-    if compression == "none":
-        return False
-    return uri.lower().endswith((".gz", ".gzip")) or head.startswith(GZIP_MAGIC)
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _compression(uri: str, head: bytes, compression: str) -> str:
+    """gzip, zip or none: as the spec says, or by extension, then by magic bytes."""
+    if compression != "auto":
+        return compression
+    name = uri.lower()
+    if name.endswith((".gz", ".gzip")) or head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if name.endswith(".zip") or head.startswith(ZIP_MAGIC):
+        return "zip"
+    return "none"
 
 
 def _hash_file(path: Path, out: SourceFile) -> None:
@@ -131,10 +139,10 @@ def opened(uri: str, *, compression: str, encoding: str, spool_dir: Path) -> Ite
     fs, path = fsspec.core.url_to_fs(uri)
     label = display_uri(uri)
     with fs.open(path, "rb") as handle:
-        head = handle.read(2)
-    gz = _is_gzip(uri, head, compression)
+        head = handle.read(4)
+    kind = _compression(uri, head, compression)
     utf8 = codecs.lookup(encoding).name in {"utf-8", "utf-8-sig"}
-    if _is_local(fs) and not gz and utf8:
+    if _is_local(fs) and kind == "none" and utf8:
         local = Path(path)
         source = SourceFile(uri=label, path=local, size=local.stat().st_size)
         source._hasher = threading.Thread(target=_hash_file, args=(local, source), daemon=True)
@@ -143,7 +151,7 @@ def opened(uri: str, *, compression: str, encoding: str, spool_dir: Path) -> Ite
         return
     spool_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=spool_dir, prefix=".spool-", suffix=".csv") as spool:
-        digest, size = _spool(fs, path, label, spool, gzipped=gz, encoding=encoding)
+        digest, size = _spool(fs, path, label, spool, compression=kind, encoding=encoding)
         spool.flush()
         yield SourceFile(uri=label, path=Path(spool.name), size=size, _sha256=digest)  # newlines: counted on demand
 
@@ -165,7 +173,18 @@ class _HashingReader(io.RawIOBase):
         return len(data)
 
 
-def _spool(fs, path: str, label: str, out, *, gzipped: bool, encoding: str) -> tuple[str, int]:
+def _zip_member(archive: zipfile.ZipFile, label: str) -> zipfile.ZipInfo:
+    """The archive's one file; names that are absolute or climb out with .. are refused."""
+    members = [m for m in archive.infolist() if not m.is_dir()]
+    if len(members) != 1:
+        raise InputError(f"{label}: a zip archive must hold exactly one file; it holds {len(members)}")
+    name = members[0].filename
+    if name.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", name) or re.match(r"^[A-Za-z]:", name):
+        raise InputError(f"{label}: refusing zip member {name!r}: absolute paths and '..' are not allowed")
+    return members[0]
+
+
+def _spool(fs, path: str, label: str, out, *, compression: str, encoding: str) -> tuple[str, int]:
     """Copy the source into `out` as UTF-8, decompressing and transcoding in chunks."""
     digest = hashlib.sha256()
     decoder = None
@@ -173,17 +192,32 @@ def _spool(fs, path: str, label: str, out, *, gzipped: bool, encoding: str) -> t
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     with fs.open(path, "rb") as raw:
         counted = _HashingReader(raw, digest)
-        stream = gzip.GzipFile(fileobj=io.BufferedReader(counted, CHUNK)) if gzipped else counted
+        if compression == "gzip":
+            stream = gzip.GzipFile(fileobj=io.BufferedReader(counted, CHUNK))
+        elif compression == "zip":
+            # zip's index is at the end: read (and hash) the archive first, then its member
+            archive_copy = tempfile.TemporaryFile(dir=Path(out.name).parent)
+            while chunk := counted.read(CHUNK):
+                archive_copy.write(chunk)
+            try:
+                archive = zipfile.ZipFile(archive_copy)
+            except zipfile.BadZipFile:
+                raise InputError(f"{label}: not a valid zip archive; expected a .zip holding one file") from None
+            stream = archive.open(_zip_member(archive, label))
+        else:
+            stream = counted
         written, lines = 0, 0
         tail = b""  # the current line so far, to give a column in errors
         while True:
             try:
                 chunk = stream.read(CHUNK)
-            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-                what = "truncated gzip stream" if isinstance(exc, EOFError) else f"not a valid gzip stream ({exc})"
+            except (EOFError, gzip.BadGzipFile, zlib.error, zipfile.BadZipFile, OSError) as exc:
+                what = f"truncated {compression} stream" if isinstance(exc, EOFError) else (
+                    f"not a valid {compression} stream ({exc})"
+                )
                 raise InputError(
                     f"{label}: line {lines + 1}: {what} after {written:,} decompressed bytes; "
-                    "expected a complete gzip file (re-export or re-upload it)"
+                    f"expected a complete {compression} file (re-export or re-upload it)"
                 ) from None
             if not chunk:
                 break

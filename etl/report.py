@@ -24,8 +24,10 @@ SAMPLE_SIZE = 5
 
 
 def _counts(con: duckdb.DuckDBPyConnection, table: str, kinds: list[str]) -> dict[str, int]:
-    rows = dict(con.execute(f"SELECT change, count(*) FROM {table} GROUP BY change").fetchall())  # noqa: S608
-    return {kind: int(rows.get(kind, 0)) for kind in kinds}
+    # table is one of two names below, never user input
+    measure = "sum(line_count)" if table == "line_changes" else "count(*)"
+    rows = dict(con.execute(f"SELECT change, {measure} FROM {table} GROUP BY change").fetchall())  # noqa: S608
+    return {kind: int(rows.get(kind) or 0) for kind in kinds}
 
 
 def _sample(con: duckdb.DuckDBPyConnection, direction: str) -> list[dict[str, Any]]:

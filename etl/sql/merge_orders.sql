@@ -1,50 +1,82 @@
--- Merge staged orders into the store: upsert by order_id, one event per added or changed order.
+-- Compare the staged orders with the store: which are added, updated or unchanged.
 -- Grain in: stg_orders (one per order), stg_line_items (one per (order_id, line_no)).
--- Grain out: order_changes, one per staged order with change = added | updated | unchanged;
--- line_changes, one per line item of those orders with change = added | updated | unchanged | removed.
+-- Grain out: order_changes, one per staged order, change = added | updated | unchanged;
+-- line_changes, one per line item of the updated orders (and of the added ones),
+-- change = added | updated | unchanged | removed.
 -- An order is updated when any order field, any line item, or the set of line items changed.
+-- Orders are compared by a hash of their whole content (the order's fields and every line
+-- item with its position), computed the same way on both sides in this query, so no hash
+-- is stored and none can go stale; only the orders whose hash differs are compared line by line.
 -- Parameters: none (the apply step, merge_apply.sql, takes $import_id and $started_at).
+
+CREATE OR REPLACE TEMP TABLE order_changes AS
+WITH staged_lines AS (
+    SELECT order_id, sum(hash(l)) AS lines_hash, count(*) AS line_count
+    FROM stg_line_items AS l
+    GROUP BY order_id
+),
+staged AS (
+    SELECT o.order_id, hash(o, staged_lines.lines_hash) AS content_hash, staged_lines.line_count
+    FROM stg_orders AS o
+    JOIN staged_lines ON staged_lines.order_id = o.order_id
+),
+stored_orders AS (
+    SELECT COLUMNS(* EXCLUDE (first_import_id, last_import_id))
+    FROM orders
+    SEMI JOIN stg_orders ON stg_orders.order_id = orders.order_id
+),
+stored_lines AS (
+    SELECT l.order_id, sum(hash(l)) AS lines_hash
+    FROM (
+        SELECT COLUMNS(* EXCLUDE (last_import_id))
+        FROM line_items
+        SEMI JOIN stg_orders ON stg_orders.order_id = line_items.order_id
+    ) AS l
+    GROUP BY l.order_id
+),
+stored AS (
+    SELECT o.order_id, hash(o, stored_lines.lines_hash) AS content_hash
+    FROM stored_orders AS o
+    JOIN stored_lines ON stored_lines.order_id = o.order_id
+)
+SELECT
+    staged.order_id,
+    staged.line_count,
+    CASE
+        WHEN stored.order_id IS NULL THEN 'added'
+        WHEN stored.content_hash <> staged.content_hash THEN 'updated'
+        ELSE 'unchanged'
+    END AS change
+FROM staged
+LEFT JOIN stored ON stored.order_id = staged.order_id;
 
 CREATE OR REPLACE TEMP TABLE line_changes AS
 WITH staged AS (
     SELECT * FROM stg_line_items
+    SEMI JOIN order_changes ON order_changes.order_id = stg_line_items.order_id AND order_changes.change = 'updated'
 ),
 stored AS (
     SELECT COLUMNS(* EXCLUDE (last_import_id))
     FROM line_items
-    WHERE order_id IN (SELECT order_id FROM stg_orders)
-)
-SELECT
-    coalesce(staged.order_id, stored.order_id) AS order_id,
-    coalesce(staged.line_no, stored.line_no) AS line_no,
-    CASE
-        WHEN stored.order_id IS NULL THEN 'added'
-        WHEN staged.order_id IS NULL THEN 'removed'
-        WHEN staged IS DISTINCT FROM stored THEN 'updated'
-        ELSE 'unchanged'
-    END AS change
-FROM staged
-FULL JOIN stored ON staged.order_id = stored.order_id AND staged.line_no = stored.line_no;
-
-CREATE OR REPLACE TEMP TABLE order_changes AS
-WITH staged AS (
-    SELECT * FROM stg_orders
+    SEMI JOIN order_changes ON order_changes.order_id = line_items.order_id AND order_changes.change = 'updated'
 ),
-stored AS (
-    SELECT COLUMNS(* EXCLUDE (first_import_id, last_import_id))
-    FROM orders
-    WHERE order_id IN (SELECT order_id FROM stg_orders)
+compared AS (
+    SELECT
+        CASE
+            WHEN stored.order_id IS NULL THEN 'added'
+            WHEN staged.order_id IS NULL THEN 'removed'
+            WHEN staged IS DISTINCT FROM stored THEN 'updated'
+            ELSE 'unchanged'
+        END AS change,
+        1 AS line_count
+    FROM staged
+    FULL JOIN stored ON staged.order_id = stored.order_id AND staged.line_no = stored.line_no
 ),
-orders_with_changed_lines AS (
-    SELECT DISTINCT order_id FROM line_changes WHERE change <> 'unchanged'
+not_compared AS (
+    SELECT CASE change WHEN 'added' THEN 'added' ELSE 'unchanged' END AS change, line_count
+    FROM order_changes
+    WHERE change <> 'updated'
 )
-SELECT
-    staged.order_id,
-    CASE
-        WHEN stored.order_id IS NULL THEN 'added'
-        WHEN staged IS DISTINCT FROM stored OR changed.order_id IS NOT NULL THEN 'updated'
-        ELSE 'unchanged'
-    END AS change
-FROM staged
-LEFT JOIN stored ON stored.order_id = staged.order_id
-LEFT JOIN orders_with_changed_lines AS changed ON changed.order_id = staged.order_id;
+SELECT change, sum(line_count) AS line_count
+FROM (SELECT * FROM compared UNION ALL SELECT * FROM not_compared)
+GROUP BY change;
