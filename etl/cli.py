@@ -56,9 +56,9 @@ def import_(
     Example: `etl import --format kevel_orders --source data/samples/kevel_orders.csv --dry-run`
     or `etl import specs/kevel_orders.yaml --json`.
     """
-    from etl.importer import run_import
-
     try:
+        from etl.importer import run_import  # Polars and DuckDB: imported only when importing
+
         data = load_spec_data(spec_file) if spec_file else {}
         if format:
             data["format"] = format
@@ -72,6 +72,8 @@ def import_(
             result = run_import(spec, path, dry_run=dry_run, progress=progress)
     except ImportCancelled as exc:
         _fail(str(exc), 130)
+    except KeyboardInterrupt:  # before the import started: nothing was touched
+        _fail("cancelled (Ctrl-C) before the import started: the store is unchanged.", 130)
     except EtlError as exc:
         _fail(str(exc), 1)
     if as_json:
@@ -184,23 +186,7 @@ def export_parquet(
         _fail(str(exc), 1)
 
 
-def main() -> None:
-    """The console entry point: user errors and bugs alike end in a message, not a traceback."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        console.print("[yellow]cancelled[/yellow]")
-        sys.exit(130)
-    except Exception as exc:  # a bug: say so plainly; ETL_DEBUG=1 shows the traceback
-        if os.environ.get("ETL_DEBUG"):
-            raise
-        console.print(
-            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}\n"
-            "This is a bug in etl; run again with ETL_DEBUG=1 to see where, and report it.",
-            highlight=False,
-        )
-        sys.exit(70)
-
-
 if __name__ == "__main__":
+    from etl.entry import main
+
     main()

@@ -85,7 +85,7 @@ def run_import(
             return result
         except BaseException as exc:
             con.rollback()
-            cancelled = isinstance(exc, KeyboardInterrupt)
+            cancelled = _is_cancellation(exc)
             message = "cancelled by the user (Ctrl-C)" if cancelled else _error_text(exc)
             result = report.failed(
                 import_id=import_id,
@@ -104,6 +104,14 @@ def run_import(
             if isinstance(exc, EtlError):
                 raise type(exc)(f"Import {import_id} failed, the store is unchanged:\n{exc}") from None
             raise
+
+
+def _is_cancellation(exc: BaseException) -> bool:
+    """Ctrl-C. Inside a DuckDB query it interrupts the query instead of raising KeyboardInterrupt,
+    and some of DuckDB's result paths report that as a plain RuntimeError("Query interrupted")."""
+    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
 
 
 def _error_text(exc: BaseException) -> str:
