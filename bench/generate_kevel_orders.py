@@ -49,8 +49,7 @@ def generate(orders: int, seed: int, changed_fraction: float = 0.0) -> pl.DataFr
     order_total = np.bincount(order_no, weights=li_total)[order_no]
     order_tax = np.round(order_total * 0.2, 2)
     created = (
-        np.datetime64("2019-01-01T00:00:00")
-        + rng.integers(0, 5 * 365 * 86400, size=orders).astype("timedelta64[s]")
+        np.datetime64("2019-01-01T00:00:00") + rng.integers(0, 5 * 365 * 86400, size=orders).astype("timedelta64[s]")
     )[order_no]
     user_no = rng.integers(0, orders // 3 + 1, size=orders)[order_no]
     product_no = rng.integers(0, 50_000, size=rows)

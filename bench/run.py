@@ -197,11 +197,7 @@ def check_counts(step: Step, expect: dict[str, dict[str, object]]) -> None:
         actual = step.report.get("entities", {}).get(entity, {})
         for key, wanted in counts.items():
             got = actual.get(key)
-            ok = (
-                isinstance(got, int) and wanted[0] <= got <= wanted[1]
-                if isinstance(wanted, tuple)
-                else got == wanted
-            )
+            ok = isinstance(got, int) and wanted[0] <= got <= wanted[1] if isinstance(wanted, tuple) else got == wanted
             if not ok:
                 step.problems.append(f"{entity}.{key}={got}, expected {wanted}")
 
@@ -261,9 +257,7 @@ def main() -> None:
     workdir: Path = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     orders_csv = ensure_orders_csv(workdir / "orders.csv", args.orders, args.seed, 0.0)
-    changed_csv = ensure_orders_csv(
-        workdir / "orders_changed.csv", args.orders, args.seed, CHANGED_FRACTION
-    )
+    changed_csv = ensure_orders_csv(workdir / "orders_changed.csv", args.orders, args.seed, CHANGED_FRACTION)
 
     floor, rows = measure_floor(orders_csv, workdir / "floor.duckdb")
     print(f"floor: {rows:,} rows in {floor.run.wall_s:.2f} s", flush=True)
@@ -306,9 +300,7 @@ def main() -> None:
 
     table = results_table([floor, first, again, changed])
     print(f"\n{args.orders:,} orders, {rows:,} rows, seed {args.seed}\n\n{table}")
-    (workdir / "results.md").write_text(
-        f"{args.orders:,} orders, {rows:,} rows, seed {args.seed}\n\n{table}\n"
-    )
+    (workdir / "results.md").write_text(f"{args.orders:,} orders, {rows:,} rows, seed {args.seed}\n\n{table}\n")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -96,8 +95,14 @@ class _progress:
     def __enter__(self):
         if not self.enabled:
             return None
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=console, transient=True)
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
         self.bar.__enter__()
         return self.update
 
@@ -179,8 +184,10 @@ def export_parquet(
             for table in TABLES:
                 target = directory / f"{table}.parquet"
                 # table names come from TABLES; the path is bound as a parameter
-                con.execute(f"COPY (SELECT * FROM {table}) TO ? (FORMAT parquet)".replace("?", "$path"),  # noqa: S608
-                            {"path": str(target)})
+                con.execute(
+                    f"COPY (SELECT * FROM {table}) TO ? (FORMAT parquet)".replace("?", "$path"),  # noqa: S608
+                    {"path": str(target)},
+                )
                 out.print(f"{target}")
     except EtlError as exc:
         _fail(str(exc), 1)

@@ -71,7 +71,7 @@ def run_import(
     started = time.monotonic()
     started_at = datetime.now(UTC)
     with connect(store, read_only=False) as con:
-        import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0]
+        import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
         state = Staging()
         con.begin()
         try:
@@ -204,19 +204,15 @@ def _stage(con, sources: list[read.SourceFile], plans: list[FormatPlan], state: 
             "SELECT (SELECT count(*) FROM read_parquet($rows)), (SELECT count(*) FROM read_parquet($rejects)), "
             "greatest((SELECT max(_row) FROM read_parquet($rows)), (SELECT max(_row) FROM read_parquet($rejects)))",
             {"rows": str(rows_file), "rejects": str(rejects_file)},
-        ).fetchone()
+        ).fetchall()[0]
         result = state.files[index]
         result.rows = counts[0] + counts[1]
         result.blank_rows = (counts[2] + 1 - result.rows) if counts[2] is not None else 0
     rows = [str(work / f"rows-{i}.parquet") for i in range(len(sources))]
     rejects = [str(work / f"rejects-{i}.parquet") for i in range(len(sources))]
-    # Views cannot take parameters: the paths are ours (a temporary folder), quoted as literals.
-    con.execute(f"CREATE OR REPLACE TEMP VIEW stg_rows AS SELECT * FROM read_parquet({_sql_list(rows)})")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW stg_row_rejects AS SELECT * FROM read_parquet({_sql_list(rejects)})")
-
-
-def _sql_list(paths: list[str]) -> str:
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+    # The relational API takes the paths as values: no SQL text is built from them.
+    con.read_parquet(rows).create_view("stg_rows", replace=True)
+    con.read_parquet(rejects).create_view("stg_row_rejects", replace=True)
 
 
 def _validated(index: int, source: read.SourceFile, plan: FormatPlan, result: FileResult, progress):
@@ -240,10 +236,14 @@ def _validated(index: int, source: read.SourceFile, plan: FormatPlan, result: Fi
         _file=pl.lit(index, pl.UInt32),
         _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_run").cast(pl.UInt64),
     )
-    reasons = pl.concat_list(
-        pl.when(pl.col(f"_check{i}")).then(pl.struct(column=pl.lit(c.column), hint=pl.lit(c.hint)))
-        for i, c in enumerate(checks)
-    ).list.drop_nulls() if checks else pl.lit([], pl.List(pl.Struct({"column": pl.String, "hint": pl.String})))
+    reasons = (
+        pl.concat_list(
+            pl.when(pl.col(f"_check{i}")).then(pl.struct(column=pl.lit(c.column), hint=pl.lit(c.hint)))
+            for i, c in enumerate(checks)
+        ).list.drop_nulls()
+        if checks
+        else pl.lit([], pl.List(pl.Struct({"column": pl.String, "hint": pl.String})))
+    )
     columns = ROW_KEYS + ["_first", "_line_no"] + plan.order_columns
     columns += [c for c in plan.line_columns if c not in plan.order_columns]
     valid = typed.filter(~pl.col("_reject")).select(columns)
@@ -312,7 +312,7 @@ def _check_applied(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
             (SELECT count(*) FROM line_items WHERE last_import_id = $import_id)
         """,
         {"import_id": import_id},
-    ).fetchone()
+    ).fetchall()[0]
     if (staged_orders, staged_lines) != (stored_orders, stored_lines):
         raise EtlError(
             f"consistency check failed: meant to store {staged_orders} orders and {staged_lines} line items, "

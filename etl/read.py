@@ -212,8 +212,10 @@ def _spool(fs, path: str, label: str, out, *, compression: str, encoding: str) -
             try:
                 chunk = stream.read(CHUNK)
             except (EOFError, gzip.BadGzipFile, zlib.error, zipfile.BadZipFile, OSError) as exc:
-                what = f"truncated {compression} stream" if isinstance(exc, EOFError) else (
-                    f"not a valid {compression} stream ({exc})"
+                what = (
+                    f"truncated {compression} stream"
+                    if isinstance(exc, EOFError)
+                    else (f"not a valid {compression} stream ({exc})")
                 )
                 raise InputError(
                     f"{label}: line {lines + 1}: {what} after {written:,} decompressed bytes; "
@@ -329,8 +331,8 @@ def with_line_numbers(lf: pl.LazyFrame) -> pl.LazyFrame:
     it for files that have such newlines (see `lines_are_records`).
     """
     names = [n for n in lf.collect_schema().names() if not n.startswith("_")]
-    newlines = pl.sum_horizontal(
-        pl.col(n).str.count_matches("\n", literal=True).fill_null(0) for n in names
-    ).cast(pl.UInt64)
+    newlines = pl.sum_horizontal(pl.col(n).str.count_matches("\n", literal=True).fill_null(0) for n in names).cast(
+        pl.UInt64
+    )
     start = (newlines.cum_sum() - newlines).cast(pl.UInt64)
     return lf.with_columns(_line=pl.col("_row").cast(pl.UInt64) + start + 2)

@@ -123,12 +123,17 @@ def to_json(result: dict[str, Any]) -> str:
 def render(result: dict[str, Any], console: Console) -> None:
     """The report as rich tables on the terminal."""
     if result.get("dry_run"):
-        console.print(Panel("[bold]DRY RUN[/bold]: nothing was stored; the counts say what an import would do.",
-                             style="bold yellow"))
+        console.print(
+            Panel(
+                "[bold]DRY RUN[/bold]: nothing was stored; the counts say what an import would do.", style="bold yellow"
+            )
+        )
     status = result["status"]
     colour = {"completed": "green", "failed": "red", "cancelled": "yellow"}.get(status, "white")
-    console.print(f"Import [bold]{result['import_id']}[/bold] ({result['format']}): [{colour}]{status}[/{colour}]"
-                  f" in {result.get('duration_s', 0):.1f} s")
+    console.print(
+        f"Import [bold]{result['import_id']}[/bold] ({result['format']}): [{colour}]{status}[/{colour}]"
+        f" in {result.get('duration_s', 0):.1f} s"
+    )
     if result.get("error"):
         console.print(f"[red]{result['error']}[/red]", markup=False, highlight=False)
     files = Table("file", "rows", "sha256", title="Files", title_justify="left")
@@ -142,11 +147,20 @@ def render(result: dict[str, Any], console: Console) -> None:
     if result.get("items") is None:
         return
     console.print(f"Items read: {result['items']:,}   valid: {result['valid']:,}   rejected: {result['rejected']:,}")
-    entities = Table("entity", "added", "updated", "unchanged", "removed",
-                     title="Would be stored" if result["dry_run"] else "Stored", title_justify="left")
+    entities = Table(
+        "entity",
+        "added",
+        "updated",
+        "unchanged",
+        "removed",
+        title="Would be stored" if result["dry_run"] else "Stored",
+        title_justify="left",
+    )
     for name, counts in result["entities"].items():
-        entities.add_row(name, *(f"{counts.get(k, 0):,}" if k in counts else "" for k in
-                                 ("added", "updated", "unchanged", "removed")))
+        entities.add_row(
+            name,
+            *(f"{counts.get(k, 0):,}" if k in counts else "" for k in ("added", "updated", "unchanged", "removed")),
+        )
     console.print(entities)
     console.print("Events: " + ", ".join(f"{k} {v:,}" for k, v in result["events"].items()))
     if result["issues"]:

@@ -27,11 +27,27 @@ KEVEL_HEADER = SAMPLE_CSV.read_text(encoding="utf-8").splitlines()[0].split(",")
 def kevel_row(order_id: str = "o1", **values: Any) -> dict[str, Any]:
     """A valid Kevel order row (first row of its order); keyword arguments override columns."""
     row = {
-        "orderId": order_id, "userIdType": "email", "userId": f"{order_id}@example.com", "currency": "EUR",
-        "total": "10", "subtotal": "8", "tax": "2", "shipping": "0", "discount": "0", "refund": "0",
-        "createdAt": "2024-01-02T03:04:05Z", "lineItem_productId": "p1", "lineItem_sku": "p1-1",
-        "lineItem_currency": "EUR", "lineItem_total": "10", "lineItem_subtotal": "8", "lineItem_tax": "2",
-        "lineItem_shipping": "0", "lineItem_discount": "0", "lineItem_refund": "0", "lineItem_quantity": "1",
+        "orderId": order_id,
+        "userIdType": "email",
+        "userId": f"{order_id}@example.com",
+        "currency": "EUR",
+        "total": "10",
+        "subtotal": "8",
+        "tax": "2",
+        "shipping": "0",
+        "discount": "0",
+        "refund": "0",
+        "createdAt": "2024-01-02T03:04:05Z",
+        "lineItem_productId": "p1",
+        "lineItem_sku": "p1-1",
+        "lineItem_currency": "EUR",
+        "lineItem_total": "10",
+        "lineItem_subtotal": "8",
+        "lineItem_tax": "2",
+        "lineItem_shipping": "0",
+        "lineItem_discount": "0",
+        "lineItem_refund": "0",
+        "lineItem_quantity": "1",
         "lineItem_status": "paid",
     }
     row.update(values)
@@ -41,15 +57,30 @@ def kevel_row(order_id: str = "o1", **values: Any) -> dict[str, Any]:
 def line_row(order_id: str = "o1", **values: Any) -> dict[str, Any]:
     """A further line item of an order: only the orderId and line-item columns."""
     row = kevel_row(order_id, **values)
-    for key in ("userIdType", "userId", "currency", "total", "subtotal", "tax", "shipping", "discount",
-                "refund", "createdAt"):
+    for key in (
+        "userIdType",
+        "userId",
+        "currency",
+        "total",
+        "subtotal",
+        "tax",
+        "shipping",
+        "discount",
+        "refund",
+        "createdAt",
+    ):
         if key not in values:
             row[key] = ""
     return row
 
 
-def write_csv(path: Path, rows: Sequence[dict[str, Any]], header: Sequence[str] | None = None,
-              newline: str = "\n", encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path,
+    rows: Sequence[dict[str, Any]],
+    header: Sequence[str] | None = None,
+    newline: str = "\n",
+    encoding: str = "utf-8",
+) -> Path:
     """Write rows as CSV (quoted as needed); header defaults to the union of keys in order."""
     if header is None:
         header = list(dict.fromkeys(k for row in rows for k in row))

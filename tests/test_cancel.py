@@ -20,14 +20,17 @@ def test_ctrl_c_cancels_cleanly_at_any_moment(tmp_path, etl, store):
 
     def snapshot():
         with duckdb.connect(str(store), read_only=True) as con:
-            return [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("orders", "line_items", "events")]
+            return [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("orders", "line_items", "events")]  # noqa: S608
 
     before = snapshot()
     outcomes = []
     for delay in (0.3, 1.0, 1.6, 2.2):  # during start-up, reading, merging
         process = subprocess.Popen(
             [*ETL, "import", "--format", "kevel_orders", "--source", str(big), "--store", str(store)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
         )
         time.sleep(delay)
         process.send_signal(signal.SIGINT)

@@ -38,15 +38,39 @@ def rejects(store: Path) -> list[dict]:
 
 def test_every_column_is_typed_as_the_spec_says(tmp_path):
     row = kevel_row(
-        "or123", userId="John@Email.com", total=" 102.5 ", subtotal="85", tax="11.5", shipping="6",
-        discount="5", refund="0", paymentMethod="Visa", shippingMethod="UPS", shippingCountry="France",
-        source="web", promotions="WINTERSALE; VIP;;", createdAt="2020-09-16T10:38:06+0100",
-        lastUpdated="2020-09-16T20:13:31.250+01:00", custom_color="red", custom_size="",
-        lineItem_id="li125zc", lineItem_productId="p125zc", lineItem_itemGroupId="p125", lineItem_name="My Product",
-        lineItem_sku="p125zc-5", lineItem_brand="Nike", lineItem_category="Men > Shirts",
-        lineItem_categories="Men;Shirts;Short Sleeve Shirts", lineItem_currency="eur", lineItem_quantity="1e0",
-        lineItem_promotions="WINTERSALE", lineItem_adult="TRUE", lineItem_subscriptionDuration="15552000000",
-        lineItem_size="S", lineItem_sizeSystem="EU", lineItem_status="Fulfilled",
+        "or123",
+        userId="John@Email.com",
+        total=" 102.5 ",
+        subtotal="85",
+        tax="11.5",
+        shipping="6",
+        discount="5",
+        refund="0",
+        paymentMethod="Visa",
+        shippingMethod="UPS",
+        shippingCountry="France",
+        source="web",
+        promotions="WINTERSALE; VIP;;",
+        createdAt="2020-09-16T10:38:06+0100",
+        lastUpdated="2020-09-16T20:13:31.250+01:00",
+        custom_color="red",
+        custom_size="",
+        lineItem_id="li125zc",
+        lineItem_productId="p125zc",
+        lineItem_itemGroupId="p125",
+        lineItem_name="My Product",
+        lineItem_sku="p125zc-5",
+        lineItem_brand="Nike",
+        lineItem_category="Men > Shirts",
+        lineItem_categories="Men;Shirts;Short Sleeve Shirts",
+        lineItem_currency="eur",
+        lineItem_quantity="1e0",
+        lineItem_promotions="WINTERSALE",
+        lineItem_adult="TRUE",
+        lineItem_subscriptionDuration="15552000000",
+        lineItem_size="S",
+        lineItem_sizeSystem="EU",
+        lineItem_status="Fulfilled",
     )
     report, store = import_rows(tmp_path, [row])
     assert report["rejected"] == 0
@@ -57,8 +81,16 @@ def test_every_column_is_typed_as_the_spec_says(tmp_path):
         "user_id_type": "email",
         "user_id": "john@email.com",
         "currency": "EUR",
-        "total": 102.5, "subtotal": 85.0, "tax": 11.5, "shipping": 6.0, "discount": 5.0, "refund": 0.0,
-        "payment_method": "Visa", "shipping_method": "UPS", "shipping_country": "France", "source": "web",
+        "total": 102.5,
+        "subtotal": 85.0,
+        "tax": 11.5,
+        "shipping": 6.0,
+        "discount": 5.0,
+        "refund": 0.0,
+        "payment_method": "Visa",
+        "shipping_method": "UPS",
+        "shipping_country": "France",
+        "source": "web",
         "promotions": ["WINTERSALE", "VIP"],
         "created_at": datetime(2020, 9, 16, 9, 38, 6, tzinfo=UTC),
         "last_updated": datetime(2020, 9, 16, 19, 13, 31, 250000, tzinfo=UTC),
@@ -66,12 +98,30 @@ def test_every_column_is_typed_as_the_spec_says(tmp_path):
     }
     line = select(store, "SELECT * EXCLUDE (last_import_id) FROM line_items")[0]
     assert line == {
-        "order_id": "or123", "line_no": 1, "line_item_id": "li125zc", "product_id": "p125zc",
-        "item_group_id": "p125", "name": "My Product", "sku": "p125zc-5", "brand": "Nike",
-        "category": "Men > Shirts", "categories": ["Men", "Shirts", "Short Sleeve Shirts"], "currency": "EUR",
-        "total": 10.0, "subtotal": 8.0, "tax": 2.0, "shipping": 0.0, "discount": 0.0, "refund": 0.0,
-        "quantity": 1.0, "promotions": ["WINTERSALE"], "adult": True, "subscription_duration_ms": 15552000000,
-        "size": "S", "size_system": "EU", "status": "fulfilled",
+        "order_id": "or123",
+        "line_no": 1,
+        "line_item_id": "li125zc",
+        "product_id": "p125zc",
+        "item_group_id": "p125",
+        "name": "My Product",
+        "sku": "p125zc-5",
+        "brand": "Nike",
+        "category": "Men > Shirts",
+        "categories": ["Men", "Shirts", "Short Sleeve Shirts"],
+        "currency": "EUR",
+        "total": 10.0,
+        "subtotal": 8.0,
+        "tax": 2.0,
+        "shipping": 0.0,
+        "discount": 0.0,
+        "refund": 0.0,
+        "quantity": 1.0,
+        "promotions": ["WINTERSALE"],
+        "adult": True,
+        "subscription_duration_ms": 15552000000,
+        "size": "S",
+        "size_system": "EU",
+        "status": "fulfilled",
     }
 
 
@@ -128,11 +178,16 @@ def test_a_value_that_breaks_its_rule_rejects_the_row_with_column_and_hint(tmp_p
 
 def test_a_row_breaking_several_rules_lists_every_reason(tmp_path):
     _, store = import_rows(tmp_path, [kevel_row(total="x", lineItem_status="lost", lineItem_sku="")])
-    assert rejects(store) == [{"line": 2, "reasons": [
-        ("total", "not a number (Double, e.g. 102.5)"),
-        ("lineItem_sku", "required value is missing"),
-        ("lineItem_status", "not a line item status (placed, paid, fulfilled, refunded, cancelled)"),
-    ]}]
+    assert rejects(store) == [
+        {
+            "line": 2,
+            "reasons": [
+                ("total", "not a number (Double, e.g. 102.5)"),
+                ("lineItem_sku", "required value is missing"),
+                ("lineItem_status", "not a line item status (placed, paid, fulfilled, refunded, cancelled)"),
+            ],
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -151,7 +206,9 @@ def test_a_row_breaking_several_rules_lists_every_reason(tmp_path):
 def test_user_id_is_validated_by_its_type(tmp_path, id_type, user_id, stored, hint):
     report, store = import_rows(tmp_path, [kevel_row(userIdType=id_type, userId=user_id)])
     if hint is None:
-        assert select(store, "SELECT user_id_type, user_id FROM orders") == [{"user_id_type": id_type, "user_id": stored}]
+        assert select(store, "SELECT user_id_type, user_id FROM orders") == [
+            {"user_id_type": id_type, "user_id": stored}
+        ]
     else:
         assert rejects(store) == [{"line": 2, "reasons": [("userId", hint)]}]
 
@@ -165,7 +222,8 @@ def test_hash_emails_hashes_the_lowercased_trimmed_email(tmp_path):
         {"order_id": "o2", "user_id_type": "phone", "user_id": "+351912345678", "customer_id": "phone:+351912345678"},
     ]
     assert select(store, "SELECT customer_id FROM users ORDER BY 1") == [
-        {"customer_id": f"email_sha256:{digest}"}, {"customer_id": "phone:+351912345678"},
+        {"customer_id": f"email_sha256:{digest}"},
+        {"customer_id": "phone:+351912345678"},
     ]
 
 
@@ -213,12 +271,19 @@ def test_rows_of_an_order_that_are_not_contiguous_keep_only_the_last_run(tmp_pat
     ]
     report, store = import_rows(tmp_path, rows)
     assert (report["items"], report["valid"], report["rejected"]) == (4, 3, 1)
-    assert rejects(store) == [{"line": 2, "reasons": [
-        ("orderId", "rows of this order are not contiguous: only its last contiguous run of rows is kept")
-    ]}]
+    assert rejects(store) == [
+        {
+            "line": 2,
+            "reasons": [
+                ("orderId", "rows of this order are not contiguous: only its last contiguous run of rows is kept")
+            ],
+        }
+    ]
     assert select(store, "SELECT order_id, total FROM orders ORDER BY 1") == [
-        {"order_id": "o1", "total": 2.0}, {"order_id": "o2", "total": 10.0}
+        {"order_id": "o1", "total": 2.0},
+        {"order_id": "o2", "total": 10.0},
     ]
     assert select(store, "SELECT sku FROM line_items WHERE order_id = 'o1' ORDER BY line_no") == [
-        {"sku": "last-run-a"}, {"sku": "last-run-b"}
+        {"sku": "last-run-a"},
+        {"sku": "last-run-b"},
     ]

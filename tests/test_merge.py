@@ -67,14 +67,20 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(tmp_path)
     ("changed", "line_counts"),
     [
         # an order field
-        ([kevel_row("o1", lineItem_sku="a", total="11"), line_row("o1", lineItem_sku="b"), BASE[2]],
-         {"added": 0, "updated": 0, "unchanged": 2, "removed": 0}),
+        (
+            [kevel_row("o1", lineItem_sku="a", total="11"), line_row("o1", lineItem_sku="b"), BASE[2]],
+            {"added": 0, "updated": 0, "unchanged": 2, "removed": 0},
+        ),
         # a line item's status
-        ([BASE[0], line_row("o1", lineItem_sku="b", lineItem_status="refunded"), BASE[2]],
-         {"added": 0, "updated": 1, "unchanged": 1, "removed": 0}),
+        (
+            [BASE[0], line_row("o1", lineItem_sku="b", lineItem_status="refunded"), BASE[2]],
+            {"added": 0, "updated": 1, "unchanged": 1, "removed": 0},
+        ),
         # a line item added
-        ([*BASE[:2], line_row("o1", lineItem_sku="new"), BASE[2]],
-         {"added": 1, "updated": 0, "unchanged": 2, "removed": 0}),
+        (
+            [*BASE[:2], line_row("o1", lineItem_sku="new"), BASE[2]],
+            {"added": 1, "updated": 0, "unchanged": 2, "removed": 0},
+        ),
         # a line item removed
         ([BASE[0], BASE[2]], {"added": 0, "updated": 0, "unchanged": 1, "removed": 1}),
     ],
@@ -94,8 +100,14 @@ def test_a_changed_order_is_updated_with_one_order_update_event(tmp_path, change
         assert con.execute(
             "SELECT event_type, order_id, import_id FROM events WHERE event_type = 'orderUpdate'"
         ).fetchall() == [("orderUpdate", "o1", 2)]
-        assert con.execute("SELECT first_import_id, last_import_id FROM orders WHERE order_id = 'o1'").fetchone() == (1, 2)
-        assert con.execute("SELECT first_import_id, last_import_id FROM orders WHERE order_id = 'o2'").fetchone() == (1, 1)
+        assert con.execute("SELECT first_import_id, last_import_id FROM orders WHERE order_id = 'o1'").fetchone() == (
+            1,
+            2,
+        )
+        assert con.execute("SELECT first_import_id, last_import_id FROM orders WHERE order_id = 'o2'").fetchone() == (
+            1,
+            1,
+        )
 
 
 def test_a_later_file_adds_new_orders_and_keeps_those_it_does_not_mention(tmp_path):
@@ -109,7 +121,11 @@ def test_a_later_file_adds_new_orders_and_keeps_those_it_does_not_mention(tmp_pa
 def test_dry_run_computes_counts_against_the_store_and_stores_nothing(tmp_path):
     run(tmp_path, BASE)
     before = dump(tmp_path)
-    changed = [kevel_row("o1", lineItem_sku="a", total="99"), line_row("o1", lineItem_sku="b"), kevel_row("o9", total="x")]
+    changed = [
+        kevel_row("o1", lineItem_sku="a", total="99"),
+        line_row("o1", lineItem_sku="b"),
+        kevel_row("o9", total="x"),
+    ]
     report = run(tmp_path, changed, name="changed.csv", dry_run=True)
     assert report["dry_run"] is True
     assert (report["items"], report["valid"], report["rejected"]) == (3, 2, 1)
@@ -121,7 +137,8 @@ def test_dry_run_computes_counts_against_the_store_and_stores_nothing(tmp_path):
     assert dump(tmp_path) == before
     with duckdb.connect(str(tmp_path / "cdp.duckdb"), read_only=True) as con:
         assert con.execute("SELECT import_id, status, dry_run FROM imports ORDER BY 1").fetchall() == [
-            (1, "completed", False), (2, "completed", True)
+            (1, "completed", False),
+            (2, "completed", True),
         ]
 
 
@@ -153,7 +170,8 @@ def test_a_failure_or_ctrl_c_in_the_middle_leaves_the_store_as_it_was(tmp_path, 
     assert dump(tmp_path) == before
     with duckdb.connect(str(tmp_path / "cdp.duckdb"), read_only=True) as con:
         assert con.execute("SELECT import_id, status, error IS NOT NULL FROM imports ORDER BY 1").fetchall() == [
-            (1, "completed", False), (2, status, True)
+            (1, "completed", False),
+            (2, status, True),
         ]
 
 

@@ -106,17 +106,24 @@ def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: 
     id_type = pl.col("user_id_type")
     user_id = pl.col("user_id")
     lowered = id_type.is_in(["email", "email_sha256"])
-    lf = lf.with_columns(
-        user_id=pl.when(lowered).then(user_id.str.strip_chars().str.to_lowercase()).otherwise(user_id)
-    )
+    lf = lf.with_columns(user_id=pl.when(lowered).then(user_id.str.strip_chars().str.to_lowercase()).otherwise(user_id))
     on_first = pl.col("_first") & user_id.is_not_null()
     checks += [
-        Check("userId", "not a valid email (userIdType=email)",
-              on_first & (id_type == "email") & ~user_id.str.contains(EMAIL)),
-        Check("userId", "not a sha256 hex digest (userIdType=email_sha256)",
-              on_first & (id_type == "email_sha256") & ~user_id.str.contains(SHA256_HEX)),
-        Check("userId", "not a phone number (userIdType=phone)",
-              on_first & (id_type == "phone") & ~user_id.str.contains(PHONE)),
+        Check(
+            "userId",
+            "not a valid email (userIdType=email)",
+            on_first & (id_type == "email") & ~user_id.str.contains(EMAIL),
+        ),
+        Check(
+            "userId",
+            "not a sha256 hex digest (userIdType=email_sha256)",
+            on_first & (id_type == "email_sha256") & ~user_id.str.contains(SHA256_HEX),
+        ),
+        Check(
+            "userId",
+            "not a phone number (userIdType=phone)",
+            on_first & (id_type == "phone") & ~user_id.str.contains(PHONE),
+        ),
     ]
     if options.hash_emails:
         is_email = pl.col("user_id_type") == "email"
@@ -131,4 +138,4 @@ def _custom_fields(custom: list[str]) -> pl.Expr:
     """custom_<name> columns as one JSON object {"name": value}, or null when there are none."""
     if not custom:
         return pl.lit(None, pl.String)
-    return pl.struct([raw(c).alias(c[len(CUSTOM_PREFIX):]) for c in custom]).struct.json_encode()
+    return pl.struct([raw(c).alias(c[len(CUSTOM_PREFIX) :]) for c in custom]).struct.json_encode()

@@ -125,8 +125,10 @@ def _long(raw: pl.Expr):
 
 def _boolean(raw: pl.Expr):
     lowered = raw.str.strip_chars().str.to_lowercase()
-    value = pl.when(raw.is_null()).then(False).otherwise(
-        pl.when(lowered == "true").then(True).when(lowered == "false").then(False)
+    value = (
+        pl.when(raw.is_null())
+        .then(False)
+        .otherwise(pl.when(lowered == "true").then(True).when(lowered == "false").then(False))
     )
     return value, lambda v: v.is_null()
 
@@ -137,9 +139,7 @@ def _datetime(raw: pl.Expr):
     text = raw.str.replace(" ", "T", literal=True, n=1)
     with_offset = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", time_unit="us", time_zone="UTC", strict=False)
     naive = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False)
-    value = pl.when(raw.str.contains(ISO_DATETIME)).then(
-        pl.coalesce(with_offset, naive.dt.replace_time_zone("UTC"))
-    )
+    value = pl.when(raw.str.contains(ISO_DATETIME)).then(pl.coalesce(with_offset, naive.dt.replace_time_zone("UTC")))
     return value, lambda v: v.is_null()
 
 
