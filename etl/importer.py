@@ -221,10 +221,11 @@ def _validated(index: int, source: read.SourceFile, plan: FormatPlan, result: Fi
     header = plan.header
     if progress:
         estimate = _estimate_rows(source)
+        seen = [0]
 
         def count(batch: pl.DataFrame) -> pl.DataFrame:  # once per batch of rows, not per row
-            result.rows += batch.height
-            progress(source.uri, result.rows, estimate)
+            seen[0] += batch.height
+            progress(source.uri, seen[0], estimate)
             return batch
 
         raw = raw.map_batches(count, streamable=True, schema=raw.collect_schema())

@@ -275,19 +275,28 @@ def locate_ragged_row(source: SourceFile, width: int) -> InputError | None:
     with open(source.path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         next(reader, None)
-        for record in reader:
+        while True:
+            start = reader.line_num + 1  # line_num counts lines read: the record starts on the next
+            record = next(reader, None)
+            if record is None:
+                return None
             if len(record) > width:
                 return InputError(
-                    f"{source.uri}: line {reader.line_num}: {len(record)} fields, but the header has "
+                    f"{source.uri}: line {start}: {len(record)} fields, but the header has "
                     f"{width}; expected at most {width} (quote values that contain commas)"
                 )
-    return None
 
 
 def read_header(source: SourceFile) -> list[str]:
     """The CSV header, with checks that Polars would otherwise report without a line."""
     if source.size == 0:
         raise InputError(f"{source.uri}: line 1: the file is empty; expected a header line")
+    with open(source.path, "rb") as handle:  # Polars decodes the header leniently: check it here
+        first_line = handle.readline(1 << 20)
+    try:
+        first_line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _decode_error(source.uri, "utf-8", first_line, exc.start, 0) from None
     try:
         names = pl.scan_csv(source.path, infer_schema=False).collect_schema().names()
     except pl.exceptions.NoDataError:

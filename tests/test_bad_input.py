@@ -6,7 +6,7 @@ cannot be stored is in rejects with its reasons and raw values (items = valid + 
 and a file that cannot be read at all leaves the store as it was, with the run recorded
 as failed in `imports`.
 
-Each `etl` call costs about a second of start-up, so each test runs one import (two where
+Each `etl` call costs one to three seconds of start-up, so each test runs one import (two where
 the store must hold something beforehand) and checks the report, the message and the store.
 """
 
@@ -15,8 +15,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.conftest import KEVEL_HEADER, kevel_row, line_row, write_csv
 
@@ -65,8 +68,7 @@ def counts(query) -> dict[str, int]:
 
 def assert_whole_file_failed(run, query, source: Path, *expected_in_message: str) -> str:
     """The run failed with a message naming the file (and each fragment), and stored nothing."""
-    assert run.code != 0
-    assert run.stdout.strip() == ""
+    assert run.code != 0, f"the import did not fail: {run.stdout[:600]}"
     text = message(run)
     assert text.startswith("error:"), run.stderr
     for fragment in (str(source), *expected_in_message):
@@ -120,7 +122,10 @@ def test_a_header_only_file_imports_nothing_and_completes(etl, query, tmp_path):
     report = completed(run_import(etl, source))
 
     assert {k: report[k] for k in ("items", "valid", "rejected", "issues")} == {
-        "items": 0, "valid": 0, "rejected": 0, "issues": [],
+        "items": 0,
+        "valid": 0,
+        "rejected": 0,
+        "issues": [],
     }
     assert [{k: f[k] for k in ("uri", "rows", "blank_rows", "ignored_columns")} for f in report["files"]] == [
         {"uri": str(source), "rows": 0, "blank_rows": 0, "ignored_columns": []}
@@ -194,8 +199,12 @@ def test_values_that_do_not_parse_are_rejected_with_column_hint_line_and_raw_val
         {"line": 4, "record": 3, "order": "o3", "reasons": [("createdAt", NOT_A_DATETIME)]},
         {"line": 5, "record": 4, "order": "o4", "reasons": [("lineItem_adult", NOT_A_BOOLEAN)]},
         {"line": 6, "record": 5, "order": "o5", "reasons": [("lineItem_status", NOT_A_STATUS)]},
-        {"line": 7, "record": 6, "order": "o6",
-         "reasons": [("tax", NOT_A_NUMBER), ("lineItem_quantity", NOT_A_NUMBER)]},
+        {
+            "line": 7,
+            "record": 6,
+            "order": "o6",
+            "reasons": [("tax", NOT_A_NUMBER), ("lineItem_quantity", NOT_A_NUMBER)],
+        },
         {"line": 8, "record": 7, "order": "o7", "reasons": [("orderId", SAME_ORDER)]},
         {"line": 9, "record": 8, "order": "o7", "reasons": [("lineItem_total", NOT_A_NUMBER)]},
     ]
@@ -254,9 +263,7 @@ def test_a_gzip_file_without_the_gz_extension_is_detected_by_its_magic_bytes(etl
 # -- encoding and line endings -------------------------------------------------------------
 
 
-def test_a_file_that_is_not_utf8_fails_naming_line_and_column_and_leaves_the_store_as_it_was(
-    etl, query, tmp_path
-):
+def test_a_file_that_is_not_utf8_fails_naming_line_and_column_and_leaves_the_store_as_it_was(etl, query, tmp_path):
     first = write_csv(tmp_path / "first.csv", [kevel_row("o1")])
     completed(run_import(etl, first))
     before = {t: query(f"SELECT * FROM {t} ORDER BY ALL") for t in DATA_TABLES}  # noqa: S608
@@ -280,13 +287,25 @@ def test_a_file_that_is_not_utf8_fails_naming_line_and_column_and_leaves_the_sto
     assert "line 3" in runs[1]["error"] and str(source) in runs[1]["error"]
 
 
+def test_a_column_name_that_is_not_utf8_fails_naming_line_1_and_its_column(etl, query, tmp_path):
+    # A cp1252 header: custom_región would otherwise be stored under a mangled key.
+    rows = [kevel_row("o1", custom_región="norte"), kevel_row("o2", custom_región="sur")]
+    source = write_csv(tmp_path / "orders.csv", rows, encoding="cp1252")
+    header_line = source.read_bytes().split(b"\n")[0]
+    column = header_line.index(b"\xf3") + 1  # 1-based position of 'ó' in line 1
+
+    run = run_import(etl, source)
+
+    assert_whole_file_failed(run, query, source, "line 1", f"column {column}", "utf-8", "expected")
+
+
 def test_crlf_line_endings_import_exactly_as_lf(etl, query, tmp_path):
     def rows(prefix: str) -> list[dict[str, Any]]:
         return [
-            kevel_row(f"{prefix}1", lineItem_name='Socks, "red"\npack'),  # lines 2-3
+            kevel_row(f"{prefix}1", userId="ann@example.com", lineItem_name='Socks, "red"\npack'),  # lines 2-3
             line_row(f"{prefix}1", lineItem_sku="p1-2", lineItem_name="B"),  # line 4
-            kevel_row(f"{prefix}2", total="x", lineItem_name="C"),  # line 5: rejected
-            kevel_row(f"{prefix}3", lineItem_name="D"),  # line 6
+            kevel_row(f"{prefix}2", userId="bob@example.com", total="x", lineItem_name="C"),  # line 5: rejected
+            kevel_row(f"{prefix}3", userId="cy@example.com", lineItem_name="D"),  # line 6
         ]
 
     lf = write_csv(tmp_path / "lf.csv", rows("L"), newline="\n")
@@ -314,8 +333,7 @@ def test_crlf_line_endings_import_exactly_as_lf(etl, query, tmp_path):
 
     def rejects(source: Path) -> list[dict[str, Any]]:  # orderId without its L or C
         found = query("SELECT line, record, raw FROM rejects WHERE source = $s", {"s": str(source)})
-        return [{**r, "raw": {**json.loads(r["raw"]), "orderId": json.loads(r["raw"])["orderId"][1:]}}
-                for r in found]
+        return [{**r, "raw": {**json.loads(r["raw"]), "orderId": json.loads(r["raw"])["orderId"][1:]}} for r in found]
 
     assert rejects(crlf) == rejects(lf)
     assert [(r["line"], r["record"], r["raw"]["lineItem_name"]) for r in rejects(crlf)] == [(5, 3, "C")]
@@ -339,9 +357,7 @@ def test_a_utf8_byte_order_mark_is_skipped_and_orderid_recognised(etl, query, tm
 # -- CSV structure ----------------------------------------------------------------------------
 
 
-def test_quoted_commas_quotes_and_newlines_import_intact_and_later_lines_are_counted_right(
-    etl, query, tmp_path
-):
+def test_quoted_commas_quotes_and_newlines_import_intact_and_later_lines_are_counted_right(etl, query, tmp_path):
     rows = [
         kevel_row("o1", lineItem_name='Socks, "red"\npack'),  # lines 2-3
         line_row("o1", lineItem_sku="p1-2", lineItem_name='a\n\n"b", c'),  # lines 4-6 (a blank line inside)
@@ -368,19 +384,36 @@ def test_quoted_commas_quotes_and_newlines_import_intact_and_later_lines_are_cou
     assert raws == [raw_of(rows[2], header), raw_of(rows[3], header)]
 
 
-def test_a_row_with_more_fields_than_the_header_fails_naming_its_line(etl, query, tmp_path):
-    rows = [kevel_row("o1", lineItem_name="two\nlines"), kevel_row("o2"), kevel_row("o3")]
+@pytest.mark.parametrize(
+    ("rows", "surplus_on", "line"),
+    [
+        pytest.param(  # o1 takes lines 2-3; o2, on line 4, has one field too many
+            [kevel_row("o1", lineItem_name="two\nlines"), kevel_row("o2"), kevel_row("o3")],
+            3,
+            4,
+            id="after a multi-line record",
+        ),
+        pytest.param(  # o2 starts on line 3 and ends on line 4, with one field too many
+            [kevel_row("o1"), kevel_row("o2", lineItem_name="two\nlines"), kevel_row("o3")],
+            3,
+            3,
+            id="a multi-line record",
+        ),
+    ],
+)
+def test_a_row_with_more_fields_than_the_header_fails_naming_its_line(etl, query, tmp_path, rows, surplus_on, line):
+    # The line named is where the record starts, as rejects.line is for rejected rows.
     source = write_csv(tmp_path / "orders.csv", rows)
     lines = source.read_text(encoding="utf-8").split("\n")
-    assert lines[3].startswith("o2,")
-    lines[3] += ",surplus"  # line 4 (o1 takes lines 2 and 3)
+    lines[surplus_on] += ",surplus"  # physical line surplus_on + 1
     source.write_text("\n".join(lines), encoding="utf-8")
-    width = len(rows[0])
+    width = len(dict.fromkeys(k for row in rows for k in row))  # the header written
 
     run = run_import(etl, source)
 
-    text = assert_whole_file_failed(run, query, source, "line 4", f"{width + 1} fields", "expected")
-    assert "line 5" not in text
+    text = assert_whole_file_failed(run, query, source, f"{width + 1} fields", "expected")
+    assert re.search(rf"\blines? {line}\b", text), f"line {line} not named: {text}"
+    assert not re.search(rf"\blines? {line + 1}\b", text), text
 
 
 def test_an_order_whose_rows_are_not_contiguous_keeps_only_its_last_run(etl, query, tmp_path):
