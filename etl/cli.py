@@ -18,7 +18,8 @@ from etl.spec import load_spec_data, validate_spec
 from etl.store import TABLES, connect, store_path
 
 app = typer.Typer(
-    help="Import a shop's history into a DuckDB customer store.",
+    help="Import a shop's history into a DuckDB customer store.\n\n"
+    "Example: `etl import data/samples/kevel_orders.yaml --dry-run`, then `etl runs`.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,

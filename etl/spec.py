@@ -104,7 +104,11 @@ def load_spec_data(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         raise SpecError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    return data if data is not None else {}
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: expected a mapping of keys (format, source, ...) at the top level")
+    return data
 
 
 def json_schema() -> dict[str, Any]:

@@ -61,8 +61,9 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> SharedStore:
     env = {**{k: v for k, v in os.environ.items() if k != "ETL_STORE"}, "COLUMNS": "200"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*ETL, *args, "--store", str(store)], capture_output=True, text=True,
-                              cwd=REPO, env=env, timeout=120)
+        return subprocess.run(
+            [*ETL, *args, "--store", str(store)], capture_output=True, text=True, cwd=REPO, env=env, timeout=120
+        )
 
     imported = run("import", str(SAMPLE_SPEC), "--json")
     assert imported.returncode == 0, imported.stderr
@@ -76,8 +77,9 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> SharedStore:
 # --- help ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [[], ["import"], ["runs"], ["report"], ["export", "parquet"]],
-                         ids=lambda c: " ".join(c) or "etl")
+@pytest.mark.parametrize(
+    "command", [[], ["import"], ["runs"], ["report"], ["export", "parquet"]], ids=lambda c: " ".join(c) or "etl"
+)
 def test_help_exits_0_and_shows_an_example(etl, command: list[str]) -> None:
     run = etl(*command, "--help", use_store=False)
     assert run.code == 0, run.stderr
@@ -90,11 +92,28 @@ def test_help_exits_0_and_shows_an_example(etl, command: list[str]) -> None:
 
 def test_import_json_report_matches_the_sample_file(sample_store: SharedStore) -> None:
     report, rows = sample_store.report, sample_rows()
-    expected_keys = {"import_id", "status", "dry_run", "format", "files", "items", "valid", "rejected",
-                     "entities", "events", "issues", "sample", "duration_s"}
+    expected_keys = {
+        "import_id",
+        "status",
+        "dry_run",
+        "format",
+        "files",
+        "items",
+        "valid",
+        "rejected",
+        "entities",
+        "events",
+        "issues",
+        "sample",
+        "duration_s",
+    }
     assert expected_keys <= report.keys()
     assert (report["import_id"], report["status"], report["dry_run"], report["format"]) == (
-        1, "completed", False, "kevel_orders")
+        1,
+        "completed",
+        False,
+        "kevel_orders",
+    )
 
     [file] = report["files"]
     assert file["uri"].endswith("data/samples/kevel_orders.csv")
@@ -112,7 +131,10 @@ def test_import_json_report_matches_the_sample_file(sample_store: SharedStore) -
     assert report["entities"]["orders"] == {"added": len(good_orders), "updated": 0, "unchanged": 0}
     assert report["entities"]["line_items"]["added"] == report["valid"]
     assert {k: report["entities"]["line_items"][k] for k in ("added", "updated", "unchanged")} == {
-        "added": report["valid"], "updated": 0, "unchanged": 0}
+        "added": report["valid"],
+        "updated": 0,
+        "unchanged": 0,
+    }
     assert report["events"] == {"orderPlace": len(good_orders), "orderUpdate": 0}
 
     issues = {(i["column"], i["count"], i["percent"]) for i in report["issues"]}
@@ -176,11 +198,14 @@ def test_dry_run_stores_nothing_but_counts_against_the_store(etl, query, tmp_pat
     original = write_csv(tmp_path / "v1.csv", [kevel_row("o1", total="10")])
     assert etl("import", "--format", "kevel_orders", "--source", str(original)).code == 0
 
-    changed = write_csv(tmp_path / "v2.csv", [
-        kevel_row("o1", total="12"),                     # updated
-        kevel_row("o2"),                                 # added
-        kevel_row("o3", lineItem_quantity="one"),        # rejected
-    ])
+    changed = write_csv(
+        tmp_path / "v2.csv",
+        [
+            kevel_row("o1", total="12"),  # updated
+            kevel_row("o2"),  # added
+            kevel_row("o3", lineItem_quantity="one"),  # rejected
+        ],
+    )
     run = etl("import", "--format", "kevel_orders", "--source", str(changed), "--dry-run")
     assert run.code == 0, run.stderr
     assert "DRY RUN" in run.stdout
@@ -218,7 +243,9 @@ def test_runs_json_gives_one_object_per_line(etl, sample_store: SharedStore) -> 
     assert run.code == 0, run.stderr
     runs = [json.loads(line) for line in run.stdout.splitlines()]
     assert [(r["import_id"], r["status"], r["dry_run"]) for r in runs] == [
-        (2, "failed", False), (1, "completed", False)]  # newest first
+        (2, "failed", False),
+        (1, "completed", False),
+    ]  # newest first
     assert runs[1]["items"] == sample_store.report["items"]
     assert "missing required column" in runs[0]["error"]
 
@@ -301,10 +328,14 @@ def test_reading_a_missing_store_is_a_clear_error_and_creates_nothing(etl, store
 def test_import_into_a_locked_store_names_the_holder(etl, store: Path) -> None:
     store.parent.mkdir(parents=True)
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb,time,sys; c=duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(30)",
-         str(store)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import duckdb,time,sys; c=duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(30)",
+            str(store),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ready"

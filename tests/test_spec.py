@@ -69,20 +69,33 @@ def test_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        pytest.param("format: kevel_orders\nsorce: a.csv\n",
-                      ["sorce: unknown key", "source: required key is missing"], id="unknown top-level key"),
-        pytest.param("format: kevel_orders\nsource: a.csv\noptions: {hash_email: true}\n",
-                      ["options.hash_email", "unknown key"], id="unknown option key"),
-        pytest.param("format: kevel_orders\nsource: a.csv\noptions: {hash_emails: maybe}\n",
-                      ["options.hash_emails", "boolean", "maybe"], id="wrong option type"),
-        pytest.param("format: shopify\nsource: a.csv\n",
-                      ["format", "kevel_orders", "shopify"], id="unknown format"),
-        pytest.param("format: kevel_orders\nsource: a.csv\nencoding: klingon\n",
-                      ["encoding", "unknown encoding 'klingon'", "utf-8"], id="unknown encoding"),
-        pytest.param("format: kevel_orders\nsource: a.csv\ncompression: rar\n",
-                      ["compression", "gzip", "rar"], id="unknown compression"),
-        pytest.param("format: kevel_orders\nsource: []\n",
-                      ["source", "at least 1"], id="empty source list"),
+        pytest.param(
+            "format: kevel_orders\nsorce: a.csv\n",
+            ["sorce: unknown key", "source: required key is missing"],
+            id="unknown top-level key",
+        ),
+        pytest.param(
+            "format: kevel_orders\nsource: a.csv\noptions: {hash_email: true}\n",
+            ["options.hash_email", "unknown key"],
+            id="unknown option key",
+        ),
+        pytest.param(
+            "format: kevel_orders\nsource: a.csv\noptions: {hash_emails: maybe}\n",
+            ["options.hash_emails", "boolean", "maybe"],
+            id="wrong option type",
+        ),
+        pytest.param("format: shopify\nsource: a.csv\n", ["format", "kevel_orders", "shopify"], id="unknown format"),
+        pytest.param(
+            "format: kevel_orders\nsource: a.csv\nencoding: klingon\n",
+            ["encoding", "unknown encoding 'klingon'", "utf-8"],
+            id="unknown encoding",
+        ),
+        pytest.param(
+            "format: kevel_orders\nsource: a.csv\ncompression: rar\n",
+            ["compression", "gzip", "rar"],
+            id="unknown compression",
+        ),
+        pytest.param("format: kevel_orders\nsource: []\n", ["source", "at least 1"], id="empty source list"),
     ],
 )
 def test_invalid_spec_errors_name_file_key_and_expectation(tmp_path: Path, body: str, expected: list[str]) -> None:
@@ -205,8 +218,14 @@ def test_committed_schema_validates_the_sample_spec() -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"sorce": "a.csv"}, {"options": {"hash_email": True}}, {"options": {"hash_emails": "maybe"}},
-     {"format": "shopify"}, {"compression": "rar"}, {"source": []}],
+    [
+        {"sorce": "a.csv"},
+        {"options": {"hash_email": True}},
+        {"options": {"hash_emails": "maybe"}},
+        {"format": "shopify"},
+        {"compression": "rar"},
+        {"source": []},
+    ],
     ids=["unknown key", "unknown option", "option type", "format", "compression", "empty source"],
 )
 def test_committed_schema_refuses_what_the_models_refuse(change: dict[str, Any]) -> None:
@@ -228,6 +247,16 @@ def test_cli_bad_spec_exits_with_the_message_and_no_traceback(etl, tmp_path: Pat
     assert "options.hash_email: unknown key" in run.stderr
     assert "Traceback" not in run.stderr + run.stdout
     assert not store.exists()
+
+
+@pytest.mark.parametrize("flags", [[], ["--format", "kevel_orders"]], ids=["alone", "with --format"])
+def test_cli_spec_that_is_a_list_is_a_clear_error(etl, tmp_path: Path, flags: list[str]) -> None:
+    path = spec_file(tmp_path, "- format: kevel_orders\n- source: a.csv\n", "list.yaml")
+    run = etl("import", str(path), *flags)
+    assert run.code == 1, run.stderr
+    assert f"{path}: expected a mapping" in run.stderr
+    assert "internal error" not in run.stderr
+    assert "Traceback" not in run.stderr
 
 
 def test_cli_flags_override_the_spec(etl, tmp_path: Path) -> None:
