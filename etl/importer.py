@@ -143,6 +143,7 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> d
         with state.timed("reread_rejected_rows"):
             _fill_raw_values(con, sources, state.files)
         with state.timed("compare"):
+            _ensure_current_hashes(con)
             run_sql(con, "merge_orders")
         if not dry_run:
             with state.timed("apply"):
@@ -300,6 +301,15 @@ def _fill_raw_values(con: duckdb.DuckDBPyConnection, sources: list[read.SourceFi
             {"file": file_index},
         )
         con.unregister("found")
+
+
+def _ensure_current_hashes(con: duckdb.DuckDBPyConnection) -> None:
+    """orders.content_hash comes from DuckDB's hash(), which may change between versions:
+    recompute the stored hashes once when the version that wrote them is not this one."""
+    version = f"duckdb {duckdb.__version__}"
+    stored = con.execute("SELECT max(value) FROM store_meta WHERE key = 'content_hash_version'").fetchall()[0][0]
+    if stored != version:
+        run_sql(con, "rehash_orders", version=version)
 
 
 def _check_applied(con: duckdb.DuckDBPyConnection, import_id: int) -> None:

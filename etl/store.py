@@ -22,7 +22,7 @@ import psutil
 from etl.errors import EtlError, StoreLockedError
 
 DEFAULT_STORE = "data/cdp.duckdb"
-TABLES = ["orders", "line_items", "users", "events", "imports", "rejects"]
+TABLES = ["orders", "line_items", "users", "events", "imports", "rejects", "store_meta"]
 MEMORY_LIMIT = os.environ.get("ETL_MEMORY_LIMIT", "1GB")
 PROFILE = bool(os.environ.get("ETL_PROFILE_SQL"))  # print each statement's time to stderr
 

@@ -74,7 +74,7 @@ def test_every_column_is_typed_as_the_spec_says(tmp_path):
     )
     report, store = import_rows(tmp_path, [row])
     assert report["rejected"] == 0
-    order = select(store, "SELECT * EXCLUDE (first_import_id, last_import_id) FROM orders")[0]
+    order = select(store, "SELECT * EXCLUDE (first_import_id, last_import_id, content_hash) FROM orders")[0]
     assert {**order, "custom_fields": json.loads(order["custom_fields"])} == {
         "order_id": "or123",
         "customer_id": "email:john@email.com",
@@ -287,3 +287,9 @@ def test_rows_of_an_order_that_are_not_contiguous_keep_only_the_last_run(tmp_pat
         {"sku": "last-run-a"},
         {"sku": "last-run-b"},
     ]
+
+
+def test_hash_emails_rejects_an_invalid_email_instead_of_hashing_it(tmp_path):
+    report, store = import_rows(tmp_path, [kevel_row("o1", userId="not an email")], hash_emails=True)
+    assert report["rejected"] == 1
+    assert rejects(store) == [{"line": 2, "reasons": [("userId", "not a valid email (userIdType=email)")]}]

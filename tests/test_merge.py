@@ -198,3 +198,15 @@ def test_several_files_are_one_import(tmp_path):
     assert (report["items"], report["valid"], report["rejected"]) == (3, 2, 1)
     with duckdb.connect(str(tmp_path / "cdp.duckdb"), read_only=True) as con:
         assert con.execute("SELECT source, line FROM rejects").fetchall() == [(str(second), 3)]
+
+
+def test_stored_hashes_from_another_duckdb_version_are_recomputed_not_trusted(tmp_path):
+    run(tmp_path, BASE)
+    with duckdb.connect(str(tmp_path / "cdp.duckdb")) as con:  # as if written by another version
+        con.execute("UPDATE orders SET content_hash = 12345")
+        con.execute("UPDATE store_meta SET value = 'duckdb 0.0.1' WHERE key = 'content_hash_version'")
+    report = run(tmp_path, BASE)
+    assert report["entities"]["orders"] == {"added": 0, "updated": 0, "unchanged": 2}
+    with duckdb.connect(str(tmp_path / "cdp.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM orders WHERE content_hash = 12345").fetchall() == [(0,)]
+        assert con.execute("SELECT value FROM store_meta").fetchall() == [(f"duckdb {duckdb.__version__}",)]

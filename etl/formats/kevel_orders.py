@@ -84,10 +84,14 @@ def plan(header: list[str], options: KevelOrdersOptions) -> FormatPlan:
 
 
 def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: KevelOrdersOptions):
-    lf = with_runs(lf, raw("orderId"))
+    """Typed columns and checks, then the runs of each order's rows.
 
+    The element-wise work (parsing, checking) comes first and runs in parallel; the run
+    numbering is sequential by nature, so it comes last, over a few columns, and the
+    order-level checks are then limited to the first row of each run.
+    """
     values: list[pl.Expr] = []
-    checks: list[Check] = []
+    checks: list[tuple[Check, bool]] = []  # (check, order level?)
     for column in COLUMNS:
         if column in present:
             value, column_checks = column.parse()
@@ -96,42 +100,41 @@ def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: 
             if column.kind is Kind.BOOLEAN:
                 value = pl.lit(False)
         values.append(value.alias(column.target))
-        for check in column_checks:
-            applies = pl.col("_first") if column.level == ORDER else pl.lit(True)
-            checks.append(Check(column.source, check.hint, applies & check.failed))
+        checks += [(check, column.level == ORDER) for check in column_checks]
     values.append(_custom_fields(custom).alias("custom_fields"))
-    lf = lf.with_columns(values)  # checks below read these columns: each value is parsed once
+    lf = lf.with_columns(values)  # checks read these columns: each value is parsed once
 
     # userId by userIdType: lowercase the default id types (as Kevel does), then validate.
     id_type = pl.col("user_id_type")
     user_id = pl.col("user_id")
     lowered = id_type.is_in(["email", "email_sha256"])
     lf = lf.with_columns(user_id=pl.when(lowered).then(user_id.str.strip_chars().str.to_lowercase()).otherwise(user_id))
-    on_first = pl.col("_first") & user_id.is_not_null()
+    present_id = user_id.is_not_null()
     checks += [
-        Check(
-            "userId",
-            "not a valid email (userIdType=email)",
-            on_first & (id_type == "email") & ~user_id.str.contains(EMAIL),
-        ),
-        Check(
-            "userId",
-            "not a sha256 hex digest (userIdType=email_sha256)",
-            on_first & (id_type == "email_sha256") & ~user_id.str.contains(SHA256_HEX),
-        ),
-        Check(
-            "userId",
-            "not a phone number (userIdType=phone)",
-            on_first & (id_type == "phone") & ~user_id.str.contains(PHONE),
-        ),
-    ]
-    if options.hash_emails:
+        (Check("userId", "not a valid email (userIdType=email)",
+               present_id & (id_type == "email") & ~user_id.str.contains(EMAIL)), True),
+        (Check("userId", "not a sha256 hex digest (userIdType=email_sha256)",
+               present_id & (id_type == "email_sha256") & ~user_id.str.contains(SHA256_HEX)), True),
+        (Check("userId", "not a phone number (userIdType=phone)",
+               present_id & (id_type == "phone") & ~user_id.str.contains(PHONE)), True),
+    ]  # fmt: skip
+    # Materialise each check as a column before the sequential step, then gate the
+    # order-level ones on the run's first row (the other rows' order fields are ignored).
+    lf = lf.with_columns(check.failed.fill_null(False).alias(f"_failed{i}") for i, (check, _) in enumerate(checks))
+    if options.hash_emails:  # after the checks: an invalid email is rejected, not hashed
         is_email = pl.col("user_id_type") == "email"
         lf = lf.with_columns(
             user_id=pl.when(is_email).then(pl.col("user_id").chash.sha2_256()).otherwise(pl.col("user_id")),
             user_id_type=pl.when(is_email).then(pl.lit("email_sha256")).otherwise(pl.col("user_id_type")),
         )
-    return lf, checks
+    lf = with_runs(lf, raw("orderId"))
+    gated = [
+        Check(
+            check.column, check.hint, pl.col(f"_failed{i}") & pl.col("_first") if order_level else pl.col(f"_failed{i}")
+        )
+        for i, (check, order_level) in enumerate(checks)
+    ]
+    return lf, gated
 
 
 def _custom_fields(custom: list[str]) -> pl.Expr:

@@ -26,9 +26,11 @@ INSERT INTO orders
 SELECT
     stg_orders.*,
     coalesce(replaced_orders.first_import_id, $import_id) AS first_import_id,
-    $import_id AS last_import_id
+    $import_id AS last_import_id,
+    staged_hashes.content_hash
 FROM stg_orders
 SEMI JOIN changed_orders ON changed_orders.order_id = stg_orders.order_id
+JOIN staged_hashes ON staged_hashes.order_id = stg_orders.order_id
 LEFT JOIN replaced_orders ON replaced_orders.order_id = stg_orders.order_id;
 
 INSERT INTO users

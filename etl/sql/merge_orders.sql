@@ -5,50 +5,33 @@
 -- change = added | updated | unchanged | removed.
 -- An order is updated when any order field, any line item, or the set of line items changed.
 -- Orders are compared by a hash of their whole content (the order's fields and every line
--- item with its position), computed the same way on both sides in this query, so no hash
--- is stored and none can go stale; only the orders whose hash differs are compared line by line.
+-- item with its position): staged_hashes here, orders.content_hash in the store, computed by
+-- the same expression (rehash_orders.sql recomputes the stored ones when DuckDB's version,
+-- and so possibly its hash(), changed). Only orders whose hash differs are compared line by
+-- line, for the line-item counts.
 -- Parameters: none (the apply step, merge_apply.sql, takes $import_id and $started_at).
 
-CREATE OR REPLACE TEMP TABLE order_changes AS
+CREATE OR REPLACE TEMP TABLE staged_hashes AS
 WITH staged_lines AS (
-    SELECT order_id, sum(hash(l)) AS lines_hash, count(*) AS line_count
+    SELECT l.order_id, sum(hash(l)) AS lines_hash, count(*) AS line_count
     FROM stg_line_items AS l
-    GROUP BY order_id
-),
-staged AS (
-    SELECT o.order_id, hash(o, staged_lines.lines_hash) AS content_hash, staged_lines.line_count
-    FROM stg_orders AS o
-    JOIN staged_lines ON staged_lines.order_id = o.order_id
-),
-stored_orders AS (
-    SELECT COLUMNS(* EXCLUDE (first_import_id, last_import_id))
-    FROM orders
-    SEMI JOIN stg_orders ON stg_orders.order_id = orders.order_id
-),
-stored_lines AS (
-    SELECT l.order_id, sum(hash(l)) AS lines_hash
-    FROM (
-        SELECT COLUMNS(* EXCLUDE (last_import_id))
-        FROM line_items
-        SEMI JOIN stg_orders ON stg_orders.order_id = line_items.order_id
-    ) AS l
     GROUP BY l.order_id
-),
-stored AS (
-    SELECT o.order_id, hash(o, stored_lines.lines_hash) AS content_hash
-    FROM stored_orders AS o
-    JOIN stored_lines ON stored_lines.order_id = o.order_id
 )
+SELECT o.order_id, staged_lines.line_count, hash(o, staged_lines.lines_hash) AS content_hash
+FROM stg_orders AS o
+JOIN staged_lines ON staged_lines.order_id = o.order_id;
+
+CREATE OR REPLACE TEMP TABLE order_changes AS
 SELECT
-    staged.order_id,
-    staged.line_count,
+    staged_hashes.order_id,
+    staged_hashes.line_count,
     CASE
-        WHEN stored.order_id IS NULL THEN 'added'
-        WHEN stored.content_hash <> staged.content_hash THEN 'updated'
+        WHEN orders.order_id IS NULL THEN 'added'
+        WHEN orders.content_hash IS DISTINCT FROM staged_hashes.content_hash THEN 'updated'
         ELSE 'unchanged'
     END AS change
-FROM staged
-LEFT JOIN stored ON stored.order_id = staged.order_id;
+FROM staged_hashes
+LEFT JOIN orders ON orders.order_id = staged_hashes.order_id;
 
 CREATE OR REPLACE TEMP TABLE line_changes AS
 WITH staged AS (

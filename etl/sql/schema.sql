@@ -31,6 +31,14 @@ COMMENT ON COLUMN imports.rejected IS 'Rows stored in rejects instead.';
 COMMENT ON COLUMN imports.error IS 'Why a failed run failed.';
 COMMENT ON COLUMN imports.report IS 'The full report as printed by etl import --json.';
 
+CREATE TABLE IF NOT EXISTS store_meta (
+    key    VARCHAR,
+    value  VARCHAR
+);
+COMMENT ON TABLE store_meta IS 'Facts about the store itself, one row per key.';
+COMMENT ON COLUMN store_meta.key IS 'content_hash_version: the DuckDB version whose hash() computed orders.content_hash.';
+COMMENT ON COLUMN store_meta.value IS 'The value.';
+
 CREATE TABLE IF NOT EXISTS users (
     customer_id      VARCHAR,
     user_id_type     VARCHAR,
@@ -64,7 +72,8 @@ CREATE TABLE IF NOT EXISTS orders (
     last_updated      TIMESTAMPTZ,
     custom_fields     JSON,
     first_import_id   BIGINT,
-    last_import_id    BIGINT
+    last_import_id    BIGINT,
+    content_hash      UBIGINT
 );
 COMMENT ON TABLE orders IS 'One row per order (order_id unique), as last imported.';
 COMMENT ON COLUMN orders.order_id IS 'Order identifier (orderId).';
@@ -88,6 +97,7 @@ COMMENT ON COLUMN orders.last_updated IS 'When the order was last updated, UTC.'
 COMMENT ON COLUMN orders.custom_fields IS 'custom_<name> columns as a JSON object {name: value}: custom_fields->>''color''.';
 COMMENT ON COLUMN orders.first_import_id IS 'The import that added the order.';
 COMMENT ON COLUMN orders.last_import_id IS 'The import that last added or changed it.';
+COMMENT ON COLUMN orders.content_hash IS 'Hash of the order''s fields and line items, for the merge to find changed orders (DuckDB''s hash(); recomputed when DuckDB''s version changes).';
 
 CREATE TABLE IF NOT EXISTS line_items (
     order_id                  VARCHAR,
