@@ -2,7 +2,8 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+# uv from PATH; else a private copy in .tools/ (a venv, so no system pip rules get in the way)
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 STORE ?= data/cdp.duckdb
 SPEC ?= data/samples/kevel_orders.yaml
@@ -12,8 +13,11 @@ SPEC ?= data/samples/kevel_orders.yaml
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-8s\033[0m %s\n", $$1, $$2}'
 
-$(VENV)/.synced: pyproject.toml uv.lock
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
 	@touch $@
 
@@ -43,4 +47,4 @@ docs: setup ## Regenerate the README's table documentation from etl/sql/schema.s
 	$(VENV)/bin/python -m etl.docs
 
 clean: ## Remove the virtualenv, caches and the local store
-	rm -rf $(VENV) .pytest_cache .ruff_cache $(STORE) $(STORE).wal data/.etl-spool
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache $(STORE) $(STORE).wal data/.etl-spool

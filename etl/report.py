@@ -170,7 +170,7 @@ def render(result: dict[str, Any], console: Console) -> None:
         console.print(issues)
     for which in ("first", "last"):
         rows = result["sample"][which]
-        if rows:
+        if rows and not (which == "last" and rows == result["sample"]["first"]):
             table = Table(*rows[0].keys(), title=f"Sample: {which} {len(rows)} orders", title_justify="left")
             for row in rows:
                 table.add_row(*(_default(v) if isinstance(v, datetime) else str(v) for v in row.values()))
