@@ -318,7 +318,7 @@ def _check_applied(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
         """
         SELECT
             (SELECT count(*) FROM changed_orders),
-            (SELECT count(*) FROM stg_line_items SEMI JOIN changed_orders USING (order_id)),
+            (SELECT count(*) FROM stg_line_items_keyed SEMI JOIN changed_orders USING (_seq)),
             (SELECT count(*) FROM orders WHERE last_import_id = $import_id),
             (SELECT count(*) FROM line_items WHERE last_import_id = $import_id)
         """,

@@ -1,6 +1,7 @@
 -- Compare the staged orders with the store: which are added, updated or unchanged.
 -- Grain in: stg_orders (one per order), stg_line_items (one per (order_id, line_no)).
--- Grain out: order_changes, one per staged order, change = added | updated | unchanged;
+-- Grain out: order_changes, one per staged order (with its run `_seq` and content hash),
+-- change = added | updated | unchanged;
 -- line_changes, one per line item of the updated orders (and of the added ones),
 -- change = added | updated | unchanged | removed.
 -- An order is updated when any order field, any line item, or the set of line items changed.
@@ -13,16 +14,26 @@
 
 CREATE OR REPLACE TEMP TABLE staged_hashes AS
 WITH staged_lines AS (
-    SELECT l.order_id, sum(hash(l)) AS lines_hash, count(*) AS line_count
-    FROM stg_line_items AS l
-    GROUP BY l.order_id
+    SELECT _seq, sum(hash(*COLUMNS(* EXCLUDE (_seq)))) AS lines_hash, count(*) AS line_count
+    FROM stg_line_items_keyed
+    GROUP BY _seq
+),
+staged_orders AS (
+    SELECT _seq, order_id, hash(*COLUMNS(* EXCLUDE (_seq))) AS order_hash
+    FROM stg_orders_keyed
 )
-SELECT o.order_id, staged_lines.line_count, hash(o, staged_lines.lines_hash) AS content_hash
-FROM stg_orders AS o
-JOIN staged_lines ON staged_lines.order_id = o.order_id;
+SELECT
+    staged_orders._seq,
+    staged_orders.order_id,
+    staged_lines.line_count,
+    hash(staged_orders.order_hash, staged_lines.lines_hash) AS content_hash
+FROM staged_orders
+JOIN staged_lines ON staged_lines._seq = staged_orders._seq;
 
 CREATE OR REPLACE TEMP TABLE order_changes AS
 SELECT
+    staged_hashes._seq,
+    staged_hashes.content_hash,
     staged_hashes.order_id,
     staged_hashes.line_count,
     CASE

@@ -5,16 +5,17 @@
 
 CREATE OR REPLACE TEMP TABLE stored_hashes AS
 WITH stored_lines AS (
-    SELECT l.order_id, sum(hash(l)) AS lines_hash
-    FROM (SELECT COLUMNS(* EXCLUDE (last_import_id)) FROM line_items) AS l
-    GROUP BY l.order_id
+    SELECT order_id, sum(hash(*COLUMNS(* EXCLUDE (last_import_id)))) AS lines_hash
+    FROM line_items
+    GROUP BY order_id
 ),
 stored_orders AS (
-    SELECT COLUMNS(* EXCLUDE (first_import_id, last_import_id, content_hash)) FROM orders
+    SELECT order_id, hash(*COLUMNS(* EXCLUDE (first_import_id, last_import_id, content_hash))) AS order_hash
+    FROM orders
 )
-SELECT o.order_id, hash(o, stored_lines.lines_hash) AS content_hash
-FROM stored_orders AS o
-JOIN stored_lines ON stored_lines.order_id = o.order_id;
+SELECT stored_orders.order_id, hash(stored_orders.order_hash, stored_lines.lines_hash) AS content_hash
+FROM stored_orders
+JOIN stored_lines ON stored_lines.order_id = stored_orders.order_id;
 
 UPDATE orders
 SET content_hash = stored_hashes.content_hash
