@@ -128,7 +128,7 @@ CREATE TABLE IF NOT EXISTS line_items (
 );
 COMMENT ON TABLE line_items IS 'One row per line item; (order_id, line_no) unique.';
 COMMENT ON COLUMN line_items.order_id IS 'The order (orders.order_id).';
-COMMENT ON COLUMN line_items.line_no IS 'Position in the order, 1 for its first row in the file.';
+COMMENT ON COLUMN line_items.line_no IS 'Position in the order, 1 for its first row in the file (a blank line inside an order leaves a gap).';
 COMMENT ON COLUMN line_items.line_item_id IS 'lineItem_id as given (optional).';
 COMMENT ON COLUMN line_items.product_id IS 'Product identifier.';
 COMMENT ON COLUMN line_items.item_group_id IS 'Group of product variants.';
