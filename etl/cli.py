@@ -140,9 +140,27 @@ def runs(
         for row in rows:
             sys.stdout.write(report.to_json(dict(zip(names, row, strict=True))) + "\n")
         return
-    table = Table(*names, title="Imports")
+    table = Table(
+        "id",
+        "status",
+        "dry run",
+        "format",
+        "started (UTC)",
+        "items",
+        "valid",
+        "rejected",
+        "sources",
+        "error",
+        title="Imports",
+    )
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        record = dict(zip(names, row, strict=True))
+        table.add_row(
+            str(record["import_id"]), record["status"], "yes" if record["dry_run"] else "",
+            record["format"], record["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            *("" if record[k] is None else f"{record[k]:,}" for k in ("items", "valid", "rejected")),
+            record["sources"], (record["error"] or "").splitlines()[0][:80] if record["error"] else "",
+        )  # fmt: skip
     out.print(table)
 
 

@@ -4,8 +4,8 @@ The flow, and where each step lives:
 - read (etl.read): list the sources, make each one scannable, parse CSV as text;
 - transform (etl.formats.*): the format's Polars plan turns text into typed canonical rows
   and checks;
-- validate (here): rows failing a check go to rejects with every reason; the rest are
-  streamed, batch by batch, from Polars into a DuckDB staging table through Arrow;
+- validate (here): rows failing a check go to rejects with every reason; Polars streams the
+  valid rows and the rejected ones into two Parquet files, which DuckDB reads as views;
 - assemble and merge (etl/sql/*.sql): orders and line items from the rows, compared with
   the store, upserted, events generated.
 
@@ -50,7 +50,7 @@ class FileResult:
 
 @dataclass
 class Staging:
-    """What the validate step found, besides the rows it streamed into stg_rows."""
+    """What a run found out along the way: per-file results and per-step timings."""
 
     files: list[FileResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -190,7 +190,7 @@ def _stage(con, sources: list[read.SourceFile], plans: list[FormatPlan], state: 
     """
     for index, (source, plan) in enumerate(zip(sources, plans, strict=True)):
         rows_file, rejects_file = work / f"rows-{index}.parquet", work / f"rejects-{index}.parquet"
-        valid, rejected = _validated(index, source, plan, state.files[index], progress)
+        valid, rejected = _validated(index, source, plan, progress)
         try:
             pl.collect_all(
                 [
@@ -216,7 +216,7 @@ def _stage(con, sources: list[read.SourceFile], plans: list[FormatPlan], state: 
     con.read_parquet(rejects).create_view("stg_row_rejects", replace=True)
 
 
-def _validated(index: int, source: read.SourceFile, plan: FormatPlan, result: FileResult, progress):
+def _validated(index: int, source: read.SourceFile, plan: FormatPlan, progress: Progress | None):
     """The file's valid rows and its rejected rows, as two lazy frames over one scan."""
     raw = read.scan_csv_text(source)
     header = plan.header
