@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from etl.errors import EtlError
 from etl.spec import ImportSpec
 
 SAMPLE_SIZE = 5
@@ -58,7 +59,11 @@ def _sample(con: duckdb.DuckDBPyConnection, direction: str) -> list[dict[str, An
 
 def build(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files) -> dict[str, Any]:
     items = sum(f.rows for f in files)
-    rejected = con.execute("SELECT count(*) FROM stg_rejects").fetchone()[0]
+    rejected, kept = con.execute(
+        "SELECT (SELECT count(*) FROM stg_rejects), (SELECT count(*) FROM stg_line_items)"
+    ).fetchall()[0]
+    if items != kept + rejected:  # nothing lost: every row read is a line item or a reject
+        raise EtlError(f"consistency check failed: read {items} rows, kept {kept}, rejected {rejected}")
     orders = _counts(con, "order_changes", ["added", "updated", "unchanged"])
     issues = [
         {"column": column, "hint": hint, "count": count, "percent": round(100 * count / items, 2) if items else 0.0}

@@ -74,3 +74,14 @@ def test_other_encodings_are_transcoded_and_undecodable_bytes_name_line_and_colu
 def test_credentials_in_a_uri_never_reach_the_label():
     assert read.display_uri("sftp://user:s3cret@host/path/file.csv") == "sftp://host/path/file.csv"
     assert read.display_uri("/local/file.csv") == "/local/file.csv"
+
+
+def test_sources_are_fsspec_urls_and_globs_in_name_order(tmp_path):
+    for name in ("b.csv", "a.csv", "c.txt"):
+        write_csv(tmp_path / name, [kevel_row(name)])
+    assert read.list_sources([f"file://{tmp_path}/*.csv"]) == [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+    assert read.list_sources([f"file://{tmp_path}/a.csv"]) == [str(tmp_path / "a.csv")]
+    with pytest.raises(InputError, match="no file matches this pattern"):
+        read.list_sources([str(tmp_path / "*.json")])
+    with pytest.raises(InputError, match="is a folder"):
+        read.list_sources([str(tmp_path)])
