@@ -134,10 +134,3 @@ def query(store: Path) -> Callable[..., list[dict[str, Any]]]:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     return run
-
-
-def pytest_sessionfinish(session, exitstatus):
-    """Release DuckDB objects before the interpreter exits (else nanobind prints leak noise)."""
-    import gc
-
-    gc.collect()
