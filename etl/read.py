@@ -247,10 +247,14 @@ def _spool(fs, path: str, label: str, out, *, compression: str, encoding: str) -
 
 def _decode_error(label: str, encoding: str, data: bytes, offset: int, lines_before: int) -> InputError:
     line = lines_before + data.count(b"\n", 0, offset) + 1
-    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = offset - line_start + 1
+    # Which CSV field of the line: parse the line's text up to the bad byte (error path only).
+    prefix = data[line_start:offset].decode("utf-8", errors="replace")
+    field = len(next(csv.reader([prefix]), [])) or 1  # "a,b," -> ['a', 'b', '']: the third
     bad = data[offset : offset + 4].hex(" ")
     return InputError(
-        f"{label}: line {line}, column {column} (byte): bytes {bad} are not valid {encoding}; "
+        f"{label}: line {line}, column {column} (byte), field {field}: bytes {bad} are not valid {encoding}; "
         "expected text in the spec's encoding (set `encoding:` to the file's codec, e.g. cp1251)"
     )
 
