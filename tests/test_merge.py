@@ -210,3 +210,23 @@ def test_stored_hashes_from_another_duckdb_version_are_recomputed_not_trusted(tm
     with duckdb.connect(str(tmp_path / "cdp.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM orders WHERE content_hash = 12345").fetchall() == [(0,)]
         assert con.execute("SELECT value FROM store_meta").fetchall() == [(f"duckdb {duckdb.__version__}",)]
+
+
+def test_an_order_in_a_later_file_of_the_same_import_supersedes_the_earlier_one(tmp_path):
+    write_csv(tmp_path / "day1.csv", [kevel_row("o1", lineItem_status="placed"), kevel_row("o2")])
+    write_csv(tmp_path / "day2.csv", [kevel_row("o1", lineItem_status="fulfilled")])
+    spec = validate_spec({"format": "kevel_orders", "source": str(tmp_path / "day*.csv")}, "test")
+    report = run_import(spec, tmp_path / "cdp.duckdb")
+    assert (report["items"], report["valid"], report["rejected"]) == (3, 2, 1)
+    assert report["issues"] == [{
+        "column": "orderId",
+        "hint": "the order appears again in a later file of this import: the later rows are kept",
+        "count": 1,
+        "percent": 33.33,
+    }]  # fmt: skip
+    with duckdb.connect(str(tmp_path / "cdp.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT order_id, status FROM line_items ORDER BY 1").fetchall() == [
+            ("o1", "fulfilled"),
+            ("o2", "paid"),
+        ]
+        assert con.execute("SELECT source, line FROM rejects").fetchall() == [(str(tmp_path / "day1.csv"), 2)]

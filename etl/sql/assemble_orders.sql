@@ -30,7 +30,15 @@ kept_runs AS (
 runs_with_rejects AS (
     SELECT DISTINCT _seq FROM stg_row_rejects
 )
-SELECT DISTINCT runs._seq, runs._seq <> kept_runs.kept_seq AS superseded
+SELECT DISTINCT
+    runs._seq,
+    CASE
+        WHEN runs._seq = kept_runs.kept_seq THEN NULL
+        -- _seq is file * 2^32 + run: a kept run in a later file is an update, not a mistake
+        WHEN runs._seq // 4294967296 < kept_runs.kept_seq // 4294967296
+            THEN 'the order appears again in a later file of this import: the later rows are kept'
+        ELSE 'rows of this order are not contiguous: only its last contiguous run of rows is kept'
+    END AS superseded_hint
 FROM runs
 JOIN kept_runs ON kept_runs.order_id = runs.order_id
 LEFT JOIN runs_with_rejects ON runs_with_rejects._seq = runs._seq
@@ -40,8 +48,8 @@ CREATE OR REPLACE TEMP TABLE stg_rejects AS
 WITH row_rejects AS (
     SELECT
         r._file, r._row, r.raw,
-        CASE WHEN dropped.superseded
-            THEN list_append(r.reasons, {'column': 'orderId', 'hint': 'rows of this order are not contiguous: only its last contiguous run of rows is kept'})
+        CASE WHEN dropped.superseded_hint IS NOT NULL
+            THEN list_append(r.reasons, {'column': 'orderId', 'hint': dropped.superseded_hint})
             ELSE r.reasons
         END AS reasons
     FROM stg_row_rejects AS r
@@ -50,10 +58,10 @@ WITH row_rejects AS (
 order_rejects AS (
     SELECT
         l._file, l._row, NULL::JSON AS raw,
-        CASE WHEN dropped.superseded
-            THEN [{'column': 'orderId', 'hint': 'rows of this order are not contiguous: only its last contiguous run of rows is kept'}]
-            ELSE [{'column': 'orderId', 'hint': 'another row of the same order was rejected, so the whole order is'}]
-        END AS reasons
+        [{
+            'column': 'orderId',
+            'hint': coalesce(dropped.superseded_hint, 'another row of the same order was rejected, so the whole order is')
+        }] AS reasons
     FROM stg_line_rows AS l
     JOIN stg_dropped_runs AS dropped ON dropped._seq = l._seq
 )
