@@ -34,6 +34,11 @@ StoreOption = Annotated[
 ]
 
 
+def _read_only(store: Path | None):
+    """The store for a command that only reads (never created, never locked for writing)."""
+    return connect(store_path(str(store) if store else None), read_only=True)
+
+
 def _fail(message: str, code: int = 2) -> None:
     console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
     raise typer.Exit(code)
@@ -127,7 +132,7 @@ def runs(
     Example: `etl runs --store data/cdp.duckdb`
     """
     try:
-        with connect(store_path(str(store) if store else None), read_only=True) as con:
+        with _read_only(store) as con:
             cursor = con.execute(
                 "SELECT import_id, status, dry_run, format, started_at, items, valid, rejected, "
                 "array_to_string(sources, ', ') AS sources, error FROM imports ORDER BY import_id DESC"
@@ -175,7 +180,7 @@ def show_report(
     Example: `etl report 3 --json`
     """
     try:
-        with connect(store_path(str(store) if store else None), read_only=True) as con:
+        with _read_only(store) as con:
             row = con.execute("SELECT report FROM imports WHERE import_id = ?", [import_id]).fetchone()
     except EtlError as exc:
         _fail(str(exc), 1)
@@ -199,7 +204,7 @@ def export_parquet(
     """
     directory.mkdir(parents=True, exist_ok=True)
     try:
-        with connect(store_path(str(store) if store else None), read_only=True) as con:
+        with _read_only(store) as con:
             for table in TABLES:
                 target = directory / f"{table}.parquet"
                 # table names come from TABLES; the path is bound as a parameter

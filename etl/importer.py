@@ -141,7 +141,7 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> d
         with state.timed("assemble"):
             run_sql(con, "assemble_orders")
         with state.timed("reread_rejected_rows"):
-            _fill_raw_values(con, sources, state.files)
+            _fill_raw_values(con, sources, plans, state.files)
         with state.timed("compare"):
             _ensure_current_hashes(con)
             run_sql(con, "merge_orders")
@@ -218,8 +218,37 @@ def _stage(con, sources: list[read.SourceFile], plans: list[FormatPlan], state: 
 
 def _validated(index: int, source: read.SourceFile, plan: FormatPlan, progress: Progress | None):
     """The file's valid rows and its rejected rows, as two lazy frames over one scan."""
+    raw = _raw_scan(source, plan.header, progress)
+    raw = raw.filter(~pl.all_horizontal(pl.col(RAW + h).is_null() for h in plan.header))  # blank lines
+    typed, checks = plan.transform(raw)
+    # The format hands over cheap checks (its parsing is done in the transform), so they are
+    # used as they are, not materialised again.
+    failed = [c.failed.fill_null(False) for c in checks]
+    typed = typed.with_columns(
+        _reject=pl.any_horizontal(failed) if checks else pl.lit(False),
+        _file=pl.lit(index, pl.UInt32),
+        _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_run").cast(pl.UInt64),
+    )
+    reasons = (
+        pl.concat_list(
+            pl.when(f).then(pl.struct(column=pl.lit(c.column), hint=pl.lit(c.hint)))
+            for f, c in zip(failed, checks, strict=True)
+        ).list.drop_nulls()
+        if checks
+        else pl.lit([], pl.List(pl.Struct({"column": pl.String, "hint": pl.String})))
+    )
+    columns = ROW_KEYS + ["_first", "_line_no"] + plan.order_columns
+    columns += [c for c in plan.line_columns if c not in plan.order_columns]
+    valid = typed.filter(~pl.col("_reject")).select(columns)
+    rejected = typed.filter(pl.col("_reject")).select(
+        ROW_KEYS + ["order_id"], reasons=reasons, raw=_raw_json(plan.header)
+    )
+    return valid, rejected
+
+
+def _raw_scan(source: read.SourceFile, header: list[str], progress: Progress | None = None) -> pl.LazyFrame:
+    """The file as text, its columns named raw:<name> beside the canonical ones to come."""
     raw = read.scan_csv_text(source)
-    header = plan.header
     if progress:
         estimate = _estimate_rows(source)
         seen = [0]
@@ -230,27 +259,7 @@ def _validated(index: int, source: read.SourceFile, plan: FormatPlan, progress: 
             return batch
 
         raw = raw.map_batches(count, streamable=True, schema=raw.collect_schema())
-    raw = raw.rename({h: RAW + h for h in header}).filter(~pl.all_horizontal(pl.col(RAW + h).is_null() for h in header))
-    typed, checks = plan.transform(raw)
-    flags = [c.failed.fill_null(False).alias(f"_check{i}") for i, c in enumerate(checks)]
-    typed = typed.with_columns(flags).with_columns(
-        _reject=pl.any_horizontal(pl.col(f"_check{i}") for i in range(len(checks))) if checks else pl.lit(False),
-        _file=pl.lit(index, pl.UInt32),
-        _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_run").cast(pl.UInt64),
-    )
-    reasons = (
-        pl.concat_list(
-            pl.when(pl.col(f"_check{i}")).then(pl.struct(column=pl.lit(c.column), hint=pl.lit(c.hint)))
-            for i, c in enumerate(checks)
-        ).list.drop_nulls()
-        if checks
-        else pl.lit([], pl.List(pl.Struct({"column": pl.String, "hint": pl.String})))
-    )
-    columns = ROW_KEYS + ["_first", "_line_no"] + plan.order_columns
-    columns += [c for c in plan.line_columns if c not in plan.order_columns]
-    valid = typed.filter(~pl.col("_reject")).select(columns)
-    rejected = typed.filter(pl.col("_reject")).select(ROW_KEYS + ["order_id"], reasons=reasons, raw=_raw_json(header))
-    return valid, rejected
+    return raw.rename({h: RAW + h for h in header})
 
 
 def _raw_json(header: list[str]) -> pl.Expr:
@@ -265,7 +274,9 @@ def _estimate_rows(source: read.SourceFile) -> int:
     return max(int(source.size / (len(head) / lines)) - 1, 1) if head else 1
 
 
-def _fill_raw_values(con: duckdb.DuckDBPyConnection, sources: list[read.SourceFile], files: list[FileResult]) -> None:
+def _fill_raw_values(
+    con: duckdb.DuckDBPyConnection, sources: list[read.SourceFile], plans: list[FormatPlan], files: list[FileResult]
+) -> None:
     """Give every reject its line; and its raw text when it was rejected for its order's sake.
 
     Lines are records + 1 unless a quoted value holds a newline; only then are they
@@ -282,18 +293,13 @@ def _fill_raw_values(con: duckdb.DuckDBPyConnection, sources: list[read.SourceFi
         if not (multiline or needs_raw):
             con.execute("UPDATE stg_rejects SET _line = _row + 2 WHERE _file = $file", {"file": file_index})
             continue
-        raw = read.scan_csv_text(source)
-        header = [n for n in raw.collect_schema().names() if not n.startswith("_")]
+        header = plans[file_index].header
+        raw = _raw_scan(source, header)
         if multiline:
             raw = read.with_line_numbers(raw)
         else:
             raw = raw.with_columns(_line=pl.col("_row").cast(pl.UInt64) + 2)
-        found = (
-            raw.rename({h: RAW + h for h in header})
-            .filter(pl.col("_row").is_in(rows))
-            .select("_row", "_line", raw_json=_raw_json(header))
-            .collect()
-        )
+        found = raw.filter(pl.col("_row").is_in(rows)).select("_row", "_line", raw_json=_raw_json(header)).collect()
         con.register("found", found)
         con.execute(
             "UPDATE stg_rejects SET _line = found._line, raw = coalesce(stg_rejects.raw, found.raw_json::JSON) "

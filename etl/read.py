@@ -34,7 +34,6 @@ from etl.errors import InputError
 
 CHUNK = 4 << 20
 GZIP_MAGIC = b"\x1f\x8b"
-UTF8_CODECS = {"utf-8", "utf_8", "utf8", "utf-8-sig", "utf_8_sig"}
 
 
 @dataclass
@@ -65,7 +64,7 @@ class SourceFile:
         """Newline bytes in the (decompressed, UTF-8) text that Polars parses."""
         self._wait()
         if self._newlines is None:
-            self._newlines = _count_newlines(self.path)
+            _, self._newlines = _scan_file(self.path, digest=None)
         return self._newlines
 
 
@@ -79,7 +78,7 @@ def list_sources(uris: list[str]) -> list[str]:
     found: list[str] = []
     for uri in uris:
         fs, path = fsspec.core.url_to_fs(uri)
-        if fs.protocol == "file" or "file" in fs.protocol:
+        if _is_local(fs):
             path = str(Path(path).expanduser())
         if any(ch in path for ch in "*?["):
             matches = sorted(fs.glob(path))
@@ -115,22 +114,23 @@ def _compression(uri: str, head: bytes, compression: str) -> str:
     return "none"
 
 
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in {"utf-8", "utf-8-sig"}
+
+
+def _scan_file(path: Path, digest: hashlib._Hash | None) -> tuple[str | None, int]:
+    """One pass over a local file: its sha256 (when a digest is given) and its newline count."""
+    newlines = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            if digest is not None:
+                digest.update(chunk)  # releases the GIL: this overlaps with parsing
+            newlines += chunk.count(b"\n")
+    return (digest.hexdigest() if digest is not None else None), newlines
+
+
 def _hash_file(path: Path, out: SourceFile) -> None:
-    digest = hashlib.sha256()  # update() releases the GIL: this overlaps with parsing
-    newlines = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            newlines += chunk.count(b"\n")
-    out._sha256, out._newlines = digest.hexdigest(), newlines
-
-
-def _count_newlines(path: Path) -> int:
-    newlines = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            newlines += chunk.count(b"\n")
-    return newlines
+    out._sha256, out._newlines = _scan_file(path, hashlib.sha256())
 
 
 @contextmanager
@@ -141,8 +141,7 @@ def opened(uri: str, *, compression: str, encoding: str, spool_dir: Path) -> Ite
     with fs.open(path, "rb") as handle:
         head = handle.read(4)
     kind = _compression(uri, head, compression)
-    utf8 = codecs.lookup(encoding).name in {"utf-8", "utf-8-sig"}
-    if _is_local(fs) and kind == "none" and utf8:
+    if _is_local(fs) and kind == "none" and _is_utf8(encoding):
         local = Path(path)
         source = SourceFile(uri=label, path=local, size=local.stat().st_size)
         source._hasher = threading.Thread(target=_hash_file, args=(local, source), daemon=True)
@@ -187,9 +186,7 @@ def _zip_member(archive: zipfile.ZipFile, label: str) -> zipfile.ZipInfo:
 def _spool(fs, path: str, label: str, out, *, compression: str, encoding: str) -> tuple[str, int]:
     """Copy the source into `out` as UTF-8, decompressing and transcoding in chunks."""
     digest = hashlib.sha256()
-    decoder = None
-    if codecs.lookup(encoding).name not in {"utf-8", "utf-8-sig"}:
-        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    decoder = None if _is_utf8(encoding) else codecs.getincrementaldecoder(encoding)(errors="strict")
     with fs.open(path, "rb") as raw:
         counted = _HashingReader(raw, digest)
         if compression == "gzip":
@@ -341,7 +338,7 @@ def with_line_numbers(lf: pl.LazyFrame) -> pl.LazyFrame:
 
     2 for the first record, plus one per earlier record, plus the newlines inside earlier
     quoted values. Counting those costs a pass over every value, so the engine only does
-    it for files that have such newlines (see `lines_are_records`).
+    it for files that have such newlines (more newlines than records: `SourceFile.newlines`).
     """
     names = [n for n in lf.collect_schema().names() if not n.startswith("_")]
     newlines = pl.sum_horizontal(pl.col(n).str.count_matches("\n", literal=True).fill_null(0) for n in names).cast(

@@ -24,10 +24,9 @@ from etl.spec import ImportSpec
 SAMPLE_SIZE = 5
 
 
-def _counts(con: duckdb.DuckDBPyConnection, table: str, kinds: list[str]) -> dict[str, int]:
-    # table is one of two names below, never user input
-    measure = "sum(line_count)" if table == "line_changes" else "count(*)"
-    rows = dict(con.execute(f"SELECT change, {measure} FROM {table} GROUP BY change").fetchall())  # noqa: S608
+def _counts(con: duckdb.DuckDBPyConnection, query: str, kinds: list[str]) -> dict[str, int]:
+    """{kind: n} from a query of (change, n) rows; kinds absent from it count 0."""
+    rows = dict(con.execute(query).fetchall())
     return {kind: int(rows.get(kind) or 0) for kind in kinds}
 
 
@@ -64,7 +63,9 @@ def build(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files) -> dic
     ).fetchall()[0]
     if items != kept + rejected:  # nothing lost: every row read is a line item or a reject
         raise EtlError(f"consistency check failed: read {items} rows, kept {kept}, rejected {rejected}")
-    orders = _counts(con, "order_changes", ["added", "updated", "unchanged"])
+    orders = _counts(
+        con, "SELECT change, count(*) FROM order_changes GROUP BY change", ["added", "updated", "unchanged"]
+    )
     issues = [
         {"column": column, "hint": hint, "count": count, "percent": round(100 * count / items, 2) if items else 0.0}
         for column, hint, count in con.execute(
@@ -86,7 +87,9 @@ def build(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files) -> dic
         "rejected": rejected,
         "entities": {
             "orders": orders,
-            "line_items": _counts(con, "line_changes", ["added", "updated", "unchanged", "removed"]),
+            "line_items": _counts(
+                con, "SELECT change, line_count FROM line_changes", ["added", "updated", "unchanged", "removed"]
+            ),
         },
         "events": {"orderPlace": orders["added"], "orderUpdate": orders["updated"]},
         "issues": issues,

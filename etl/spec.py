@@ -69,6 +69,9 @@ class ImportSpec(BaseModel):
         return FORMAT_OPTIONS[self.format].model_validate(self.options)
 
 
+NOT_A_MAPPING = "expected a mapping of keys (format, source, ...) at the top level"
+
+
 def _describe(error: dict[str, Any]) -> str:
     path = ".".join(str(p) for p in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
@@ -81,7 +84,7 @@ def _describe(error: dict[str, Any]) -> str:
 def validate_spec(data: Any, origin: str) -> ImportSpec:
     """Validate a parsed spec; `origin` names it in errors (a file path, or 'command line')."""
     if not isinstance(data, dict):
-        raise SpecError(f"{origin}: expected a mapping of keys (format, source, ...) at the top level")
+        raise SpecError(f"{origin}: {NOT_A_MAPPING}")
     try:
         spec = ImportSpec.model_validate(data)
         spec.format_options()
@@ -107,7 +110,7 @@ def load_spec_data(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise SpecError(f"{path}: expected a mapping of keys (format, source, ...) at the top level")
+        raise SpecError(f"{path}: {NOT_A_MAPPING}")
     return data
 
 
