@@ -61,6 +61,7 @@ def import_(
     Example: `etl import --format kevel_orders --source data/samples/kevel_orders.csv --dry-run`
     or `etl import specs/kevel_orders.yaml --json`.
     """
+    result = None
     try:
         from etl.importer import run_import  # Polars and DuckDB: imported only when importing
 
@@ -77,8 +78,11 @@ def import_(
             result = run_import(spec, path, dry_run=dry_run, progress=progress)
     except ImportCancelled as exc:
         _fail(str(exc), 130)
-    except KeyboardInterrupt:  # before the import started: nothing was touched
-        _fail("cancelled (Ctrl-C) before the import started: the store is unchanged.", 130)
+    except KeyboardInterrupt:
+        if result is None:  # the import had not started its transaction: nothing was touched
+            _fail("cancelled (Ctrl-C) before the import started: the store is unchanged.", 130)
+        _fail(f"Ctrl-C after import {result['import_id']} completed: it is stored (etl report "
+              f"{result['import_id']} shows it).", 130)  # fmt: skip
     except EtlError as exc:
         _fail(str(exc), 1)
     if as_json:

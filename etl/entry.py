@@ -20,6 +20,8 @@ def main() -> None:
 
         app()
     except KeyboardInterrupt:
+        # Reached only while the modules load (inside a command typer turns Ctrl-C into exit
+        # 130, and `etl import` reports itself): no command has touched the store yet.
         print("cancelled (Ctrl-C): the store is unchanged.", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # a bug: say so plainly; ETL_DEBUG=1 shows the traceback

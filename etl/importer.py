@@ -15,7 +15,10 @@ was. A failed or cancelled run is then recorded in a transaction of its own.
 
 from __future__ import annotations
 
+import signal
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -81,10 +84,10 @@ def run_import(
                 con.rollback()
                 con.begin()
             _record(con, result, started_at)
-            con.commit()
-            return result
+            with _ctrl_c_deferred():  # an interrupted COMMIT may still have committed
+                con.commit()
         except BaseException as exc:
-            con.rollback()
+            _rollback(con)
             cancelled = _is_cancellation(exc)
             message = "cancelled by the user (Ctrl-C)" if cancelled else _error_text(exc)
             result = report.failed(
@@ -104,6 +107,37 @@ def run_import(
             if isinstance(exc, EtlError):
                 raise type(exc)(f"Import {import_id} failed, the store is unchanged:\n{exc}") from None
             raise
+        return result
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo the import (a failed COMMIT leaves no transaction to undo)."""
+    try:
+        con.rollback()
+    except duckdb.TransactionException:
+        pass
+
+
+@contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back while the COMMIT runs, then act on it.
+
+    DuckDB turns Ctrl-C into an interrupted query, and a COMMIT interrupted late has still
+    committed: the run would then be reported cancelled while its data is in the store.
+    So the COMMIT runs to its end; a Ctrl-C that came meanwhile is too late to cancel,
+    and the import is reported as what it is, completed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: pressed.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        print("Ctrl-C came while the import was committing: too late to cancel, it completed.", file=sys.stderr)
 
 
 def _is_cancellation(exc: BaseException) -> bool:
