@@ -12,8 +12,13 @@ What it measures, each step in its own subprocess (wall time, and peak RSS from
   1% changed    a file from the same seed with 1% of the orders changed: about 1% of
                 the orders should be updated.
 
+The four steps run in rounds (3 by default), interleaved so that a slow spell of the
+machine hits every step alike; each step's median wall time is compared with the floor's
+median, and the min-max is shown beside it. This machine's timings vary by 10-15% from
+one minute to the next, more than a single run can tell apart from a real change.
+
 Targets: first import <= 2.0x the floor, re-imports <= 1.5x, peak RSS <= 1.5 GB
-(10^9 bytes) for every import. The entity counts from `etl import --json` are
+(10^9 bytes) for every import (the highest of the rounds). The entity counts from `etl import --json` are
 checked too, since a fast import that gets the counts wrong is no result.
 
 The input files come from bench/generate_kevel_orders.py with a fixed seed and
@@ -21,7 +26,7 @@ are kept in the work directory with a stamp of their parameters, so reruns skip
 generation. Prints a Markdown table and writes it to <workdir>/results.md.
 
     .venv/bin/python bench/run.py                   # 1,000,000 orders (~460 MB)
-    .venv/bin/python bench/run.py --orders 20000    # a quick try
+    .venv/bin/python bench/run.py --orders 20000 --rounds 1   # a quick try
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import argparse
 import hashlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,6 +87,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path, default=BENCH_DIR / "work")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of all four steps; the median counts")
     return parser.parse_args()
 
 
@@ -219,32 +226,58 @@ def print_counts(step: Step) -> None:
         print(f"  COUNT CHECK FAILED: {problem}", flush=True)
 
 
-def verdict(step: Step, floor_s: float) -> tuple[str, str]:
+@dataclass
+class Measured:
+    """One step over every round: the median wall time decides, the spread is shown."""
+
+    name: str
+    steps: list[Step]
+    max_ratio: float | None
+
+    @property
+    def wall_s(self) -> float:
+        return statistics.median(s.run.wall_s for s in self.steps)
+
+    @property
+    def spread(self) -> str:
+        walls = [s.run.wall_s for s in self.steps]
+        return f"{min(walls):.2f}-{max(walls):.2f}"
+
+    @property
+    def peak_rss_bytes(self) -> int:
+        return max(s.run.peak_rss_bytes for s in self.steps)
+
+    @property
+    def problems(self) -> list[str]:
+        return [p for s in self.steps for p in s.problems]
+
+
+def verdict(measured: Measured, floor_s: float) -> tuple[str, str]:
     """(target, result) columns for one row of the table."""
-    if step.max_ratio is None:
+    if measured.max_ratio is None:
         return "reference", "-"
-    target = f"<= {step.max_ratio:.1f}x, <= {MAX_RSS_BYTES / 1e9:.1f} GB"
+    target = f"<= {measured.max_ratio:.1f}x, <= {MAX_RSS_BYTES / 1e9:.1f} GB"
     failed = []
-    if step.run.wall_s / floor_s > step.max_ratio:
+    if measured.wall_s / floor_s > measured.max_ratio:
         failed.append("time")
-    if step.run.peak_rss_bytes > MAX_RSS_BYTES:
+    if measured.peak_rss_bytes > MAX_RSS_BYTES:
         failed.append("RSS")
-    if step.problems:
+    if measured.problems:
         failed.append("counts")
     return target, f"FAIL ({', '.join(failed)})" if failed else "pass"
 
 
-def results_table(steps: list[Step]) -> str:
-    floor_s = steps[0].run.wall_s
+def results_table(rows: list[Measured]) -> str:
+    floor_s = rows[0].wall_s
     lines = [
-        "| step | wall s | peak RSS GB | x floor | target | result |",
-        "|---|---:|---:|---:|---|---|",
+        "| step | wall s (median) | min-max | peak RSS GB | x floor | target | result |",
+        "|---|---:|---:|---:|---:|---|---|",
     ]
-    for step in steps:
-        target, result = verdict(step, floor_s)
+    for row in rows:
+        target, result = verdict(row, floor_s)
         lines.append(
-            f"| {step.name} | {step.run.wall_s:.2f} | {step.run.peak_rss_bytes / 1e9:.2f} "
-            f"| {step.run.wall_s / floor_s:.2f} | {target} | {result} |"
+            f"| {row.name} | {row.wall_s:.2f} | {row.spread} | {row.peak_rss_bytes / 1e9:.2f} "
+            f"| {row.wall_s / floor_s:.2f} | {target} | {result} |"
         )
     return "\n".join(lines)
 
@@ -252,13 +285,8 @@ def results_table(steps: list[Step]) -> str:
 # --- main --------------------------------------------------------------------
 
 
-def main() -> None:
-    args = parse_args()
-    workdir: Path = args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    orders_csv = ensure_orders_csv(workdir / "orders.csv", args.orders, args.seed, 0.0)
-    changed_csv = ensure_orders_csv(workdir / "orders_changed.csv", args.orders, args.seed, CHANGED_FRACTION)
-
+def run_round(args: argparse.Namespace, workdir: Path, orders_csv: Path, changed_csv: Path) -> tuple[list[Step], int]:
+    """floor, first import into a fresh store, re-import, 1% changed: one of each; and the row count."""
     floor, rows = measure_floor(orders_csv, workdir / "floor.duckdb")
     print(f"floor: {rows:,} rows in {floor.run.wall_s:.2f} s", flush=True)
 
@@ -297,10 +325,26 @@ def main() -> None:
         },
     )
     print_counts(changed)
+    return [floor, first, again, changed], rows
 
-    table = results_table([floor, first, again, changed])
-    print(f"\n{args.orders:,} orders, {rows:,} rows, seed {args.seed}\n\n{table}")
-    (workdir / "results.md").write_text(f"{args.orders:,} orders, {rows:,} rows, seed {args.seed}\n\n{table}\n")
+
+def main() -> None:
+    args = parse_args()
+    workdir: Path = args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    orders_csv = ensure_orders_csv(workdir / "orders.csv", args.orders, args.seed, 0.0)
+    changed_csv = ensure_orders_csv(workdir / "orders_changed.csv", args.orders, args.seed, CHANGED_FRACTION)
+
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        print(f"\n-- round {number} of {args.rounds}", flush=True)
+        steps, rows = run_round(args, workdir, orders_csv, changed_csv)
+        rounds.append(steps)
+    measured = [Measured(steps[0].name, list(steps), steps[0].max_ratio) for steps in zip(*rounds, strict=True)]
+    heading = f"{args.orders:,} orders, {rows:,} rows, seed {args.seed}, median of {args.rounds} rounds"
+    table = results_table(measured)
+    print(f"\n{heading}\n\n{table}")
+    (workdir / "results.md").write_text(f"{heading}\n\n{table}\n")
 
 
 if __name__ == "__main__":

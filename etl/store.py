@@ -17,7 +17,6 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
-import psutil
 
 from etl.errors import EtlError, StoreLockedError
 
@@ -56,6 +55,7 @@ def _locked_message(path: Path, error: str) -> str:
     match = re.search(r"PID (\d+)", error)
     holder = "another process"
     if match:
+        import psutil  # only here: the lock message is the one place that needs it
         pid = int(match.group(1))
         try:
             proc = psutil.Process(pid)

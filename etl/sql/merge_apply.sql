@@ -5,7 +5,7 @@
 -- of orders that carry no last_updated).
 
 CREATE OR REPLACE TEMP TABLE changed_orders AS
-SELECT _seq, order_id, content_hash, change FROM order_changes WHERE change <> 'unchanged';
+SELECT * FROM order_changes WHERE change <> 'unchanged';
 
 CREATE OR REPLACE TEMP TABLE replaced_orders AS
 SELECT order_id, first_import_id
@@ -34,21 +34,19 @@ JOIN changed_orders ON changed_orders._seq = staged._seq
 LEFT JOIN replaced_orders ON replaced_orders.order_id = staged.order_id;
 
 INSERT INTO users
-SELECT DISTINCT ON (staged.customer_id) staged.customer_id, staged.user_id_type, staged.user_id, $import_id
-FROM stg_orders_keyed AS staged
-SEMI JOIN changed_orders ON changed_orders._seq = staged._seq
-ANTI JOIN users ON users.customer_id = staged.customer_id;
+SELECT DISTINCT ON (changed.customer_id) changed.customer_id, changed.user_id_type, changed.user_id, $import_id
+FROM changed_orders AS changed
+ANTI JOIN users ON users.customer_id = changed.customer_id;
 
 INSERT INTO events
 SELECT
     (SELECT coalesce(max(event_id), 0) FROM events) + row_number() OVER (),
-    CASE changed_orders.change WHEN 'added' THEN 'orderPlace' ELSE 'orderUpdate' END,
-    staged.order_id,
-    staged.customer_id,
-    CASE changed_orders.change
-        WHEN 'added' THEN staged.created_at
-        ELSE coalesce(staged.last_updated, $started_at::TIMESTAMPTZ)
+    CASE changed.change WHEN 'added' THEN 'orderPlace' ELSE 'orderUpdate' END,
+    changed.order_id,
+    changed.customer_id,
+    CASE changed.change
+        WHEN 'added' THEN changed.created_at
+        ELSE coalesce(changed.last_updated, $started_at::TIMESTAMPTZ)
     END,
     $import_id
-FROM stg_orders_keyed AS staged
-JOIN changed_orders ON changed_orders._seq = staged._seq;
+FROM changed_orders AS changed;

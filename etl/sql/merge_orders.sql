@@ -1,7 +1,7 @@
 -- Compare the staged orders with the store: which are added, updated or unchanged.
 -- Grain in: stg_orders (one per order), stg_line_items (one per (order_id, line_no)).
--- Grain out: order_changes, one per staged order (with its run `_seq` and content hash),
--- change = added | updated | unchanged;
+-- Grain out: order_changes, one per staged order (with its run `_seq`, content hash, and the
+-- few fields that events and users are made of), change = added | updated | unchanged;
 -- line_changes, one per line item of the updated orders (and of the added ones),
 -- change = added | updated | unchanged | removed.
 -- An order is updated when any order field, any line item, or the set of line items changed.
@@ -19,12 +19,13 @@ WITH staged_lines AS (
     GROUP BY _seq
 ),
 staged_orders AS (
-    SELECT _seq, order_id, hash(*COLUMNS(* EXCLUDE (_seq))) AS order_hash
+    SELECT
+        _seq, order_id, customer_id, user_id_type, user_id, created_at, last_updated,
+        hash(*COLUMNS(* EXCLUDE (_seq))) AS order_hash
     FROM stg_orders_keyed
 )
 SELECT
-    staged_orders._seq,
-    staged_orders.order_id,
+    staged_orders.* EXCLUDE (order_hash),
     staged_lines.line_count,
     hash(staged_orders.order_hash, staged_lines.lines_hash) AS content_hash
 FROM staged_orders
@@ -32,10 +33,7 @@ JOIN staged_lines ON staged_lines._seq = staged_orders._seq;
 
 CREATE OR REPLACE TEMP TABLE order_changes AS
 SELECT
-    staged_hashes._seq,
-    staged_hashes.content_hash,
-    staged_hashes.order_id,
-    staged_hashes.line_count,
+    staged_hashes.*,
     CASE
         WHEN orders.order_id IS NULL THEN 'added'
         WHEN orders.content_hash IS DISTINCT FROM staged_hashes.content_hash THEN 'updated'
