@@ -31,15 +31,18 @@ import duckdb
 import polars as pl
 
 from etl import read, report
-from etl.errors import EtlError, ImportCancelled, InputError
+from etl.errors import EtlError, ImportCancelled, InputError, SpecError
 from etl.formats import FORMATS
-from etl.formats.rows import RAW, FormatPlan
+from etl.formats.rows import RAW, Check, FormatPlan
 from etl.spec import ImportSpec
 from etl.store import connect, run_sql
+from etl.transforms import compile as transforms
+from etl.transforms.steps import fields_after
 
 Progress = Callable[[str, int, int], None]  # (file, rows so far, estimated rows)
 
 ROW_KEYS = ["_file", "_row", "_seq"]
+FILE = "file:"  # the values as read, under the file's column names: rejects keep these as `raw`
 
 
 @dataclass
@@ -166,16 +169,18 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> d
             )
             for uri in uris
         ]
-        plans = [_plan_file(module, options, source) for source in sources]
+        planned = [_plan_file(module, options, source, spec) for source in sources]
+        headers = [header for header, _ in planned]
+        plans = [plan for _, plan in planned]
         state.files = [FileResult(uri=s.uri, ignored_columns=p.ignored) for s, p in zip(sources, plans, strict=True)]
         with state.timed("read_validate_stage"):
-            _stage(con, sources, plans, state, work, progress)
+            _stage(con, sources, headers, plans, spec, state, work, progress)
         for result, source in zip(state.files, sources, strict=True):
             result.sha256 = source.sha256
         with state.timed("assemble"):
             run_sql(con, "assemble_orders")
         with state.timed("reread_rejected_rows"):
-            _fill_raw_values(con, sources, plans, state.files)
+            _fill_raw_values(con, sources, headers, state.files)
         with state.timed("compare"):
             _ensure_current_hashes(con)
             run_sql(con, "merge_orders")
@@ -198,22 +203,39 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> d
         return result
 
 
-def _plan_file(module, options, source: read.SourceFile) -> FormatPlan:
+def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec) -> tuple[list[str], FormatPlan]:
+    """The file's header, and the format's plan for its fields after the spec's transforms."""
     header = read.read_header(source)
-    plan = module.plan(header, options)
+    fields, problems = fields_after(spec.transforms, header)
+    if problems:
+        raise SpecError(
+            f"{spec.origin}: the transforms do not fit {source.uri} (its columns: {', '.join(header)}):\n"
+            + "\n".join(f"  {p}" for p in problems)
+        )
+    plan = module.plan(fields, options)
     if plan.missing:
         hints = []
         for name in plan.missing:
-            near = [h for h in header if h.lower() == name.lower()]
+            near = [h for h in fields if h.lower() == name.lower()]
             hints.append(f"{name!r}" + (f" (the header has {near[0]!r}: names are case sensitive)" if near else ""))
+        after = " after the spec's transforms" if spec.transforms else ""
         raise InputError(
             f"{source.uri}: line 1: missing required column{'s' if len(hints) > 1 else ''} "
-            f"{', '.join(hints)}; expected a header with every required column of the format"
+            f"{', '.join(hints)}{after}; expected a header with every required column of the format"
         )
-    return plan
+    return header, plan
 
 
-def _stage(con, sources: list[read.SourceFile], plans: list[FormatPlan], state: Staging, work: Path, progress) -> None:
+def _stage(
+    con,
+    sources: list[read.SourceFile],
+    headers: list[list[str]],
+    plans: list[FormatPlan],
+    spec: ImportSpec,
+    state: Staging,
+    work: Path,
+    progress,
+) -> None:
     """Parse and validate every file, streaming, into Parquet files that DuckDB reads as views.
 
     stg_rows: every valid row, with the order fields (used from a run's first row) and
@@ -222,9 +244,9 @@ def _stage(con, sources: list[read.SourceFile], plans: list[FormatPlan], state: 
     streaming pass per file, so memory stays flat whatever the file's size; DuckDB then
     scans them in parallel, and nothing is copied into its memory.
     """
-    for index, (source, plan) in enumerate(zip(sources, plans, strict=True)):
+    for index, (source, header, plan) in enumerate(zip(sources, headers, plans, strict=True)):
         rows_file, rejects_file = work / f"rows-{index}.parquet", work / f"rejects-{index}.parquet"
-        valid, rejected = _validated(index, source, plan, progress)
+        valid, rejected = _validated(index, source, header, plan, spec, progress)
         try:
             pl.collect_all(
                 [
@@ -234,7 +256,7 @@ def _stage(con, sources: list[read.SourceFile], plans: list[FormatPlan], state: 
                 engine="streaming",
             )
         except pl.exceptions.PolarsError as exc:
-            raise read.translate_parse_error(source, exc, len(plan.header)) from None
+            raise read.translate_parse_error(source, exc, len(header)) from None
         counts = con.execute(
             "SELECT (SELECT count(*) FROM read_parquet($rows)), (SELECT count(*) FROM read_parquet($rejects)), "
             "greatest((SELECT max(_row) FROM read_parquet($rows)), (SELECT max(_row) FROM read_parquet($rejects)))",
@@ -250,11 +272,36 @@ def _stage(con, sources: list[read.SourceFile], plans: list[FormatPlan], state: 
     con.read_parquet(rejects).create_view("stg_row_rejects", replace=True)
 
 
-def _validated(index: int, source: read.SourceFile, plan: FormatPlan, progress: Progress | None):
-    """The file's valid rows and its rejected rows, as two lazy frames over one scan."""
-    raw = _raw_scan(source, plan.header, progress)
-    raw = raw.filter(~pl.all_horizontal(pl.col(RAW + h).is_null() for h in plan.header))  # blank lines
+def _validated(
+    index: int,
+    source: read.SourceFile,
+    header: list[str],
+    plan: FormatPlan,
+    spec: ImportSpec,
+    progress: Progress | None,
+):
+    """The file's valid rows and its rejected rows, as two lazy frames over one scan.
+
+    The file's columns are read as text under file:<name>; the format reads raw:<name>,
+    which are the same columns after the spec's transforms.
+    """
+    raw = _raw_scan(source, header, progress)
+    raw = raw.filter(~pl.all_horizontal(pl.col(FILE + h).is_null() for h in header))  # blank lines
+    raw = raw.with_columns(pl.col(FILE + h).alias(RAW + h) for h in header)
+    raw, failures = transforms.apply(raw, spec.transforms, RAW)
     typed, checks = plan.transform(raw)
+    # A value a transform could not handle is rejected for that reason alone, not again
+    # by the format's rule for the field it was meant to fill.
+    failed_into: dict[str, list[pl.Expr]] = {}
+    for failure in failures:
+        failed_into.setdefault(failure.target, []).append(failure.failed)
+    fields = set(typed.collect_schema().names())
+    checks = [
+        Check(c.column, c.hint, c.failed & ~pl.any_horizontal(failed_into[c.column]), c.value)
+        if c.column in failed_into
+        else c
+        for c in checks
+    ] + [Check(f.column, f.hint, f.failed, f.value) for f in failures]
     # The format hands over cheap checks (its parsing is done in the transform), so they are
     # used as they are, not materialised again.
     failed = [c.failed.fill_null(False) for c in checks]
@@ -263,25 +310,29 @@ def _validated(index: int, source: read.SourceFile, plan: FormatPlan, progress: 
         _file=pl.lit(index, pl.UInt32),
         _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_run").cast(pl.UInt64),
     )
+
+    def shown(check: Check) -> pl.Expr:  # the value the rule was about, as text
+        if check.value is not None:
+            return check.value.cast(pl.String)
+        return pl.col(RAW + check.column) if RAW + check.column in fields else pl.lit(None, pl.String)
+
     reasons = (
         pl.concat_list(
-            pl.when(f).then(pl.struct(column=pl.lit(c.column), hint=pl.lit(c.hint)))
+            pl.when(f).then(pl.struct(column=pl.lit(c.column), hint=pl.lit(c.hint), value=shown(c)))
             for f, c in zip(failed, checks, strict=True)
         ).list.drop_nulls()
         if checks
-        else pl.lit([], pl.List(pl.Struct({"column": pl.String, "hint": pl.String})))
+        else pl.lit([], pl.List(pl.Struct({"column": pl.String, "hint": pl.String, "value": pl.String})))
     )
     columns = ROW_KEYS + ["_first", "_line_no"] + plan.order_columns
     columns += [c for c in plan.line_columns if c not in plan.order_columns]
     valid = typed.filter(~pl.col("_reject")).select(columns)
-    rejected = typed.filter(pl.col("_reject")).select(
-        ROW_KEYS + ["order_id"], reasons=reasons, raw=_raw_json(plan.header)
-    )
+    rejected = typed.filter(pl.col("_reject")).select(ROW_KEYS + ["order_id"], reasons=reasons, raw=_raw_json(header))
     return valid, rejected
 
 
 def _raw_scan(source: read.SourceFile, header: list[str], progress: Progress | None = None) -> pl.LazyFrame:
-    """The file as text, its columns named raw:<name> beside the canonical ones to come."""
+    """The file as text, its columns named file:<name>."""
     raw = read.scan_csv_text(source)
     if progress:
         estimate = _estimate_rows(source)
@@ -293,12 +344,12 @@ def _raw_scan(source: read.SourceFile, header: list[str], progress: Progress | N
             return batch
 
         raw = raw.map_batches(count, streamable=True, schema=raw.collect_schema())
-    return raw.rename({h: RAW + h for h in header})
+    return raw.rename({h: FILE + h for h in header})
 
 
 def _raw_json(header: list[str]) -> pl.Expr:
     """The row's values as read, {column: text}, under their names in the file."""
-    return pl.struct(pl.col(RAW + h).alias(h) for h in header).struct.json_encode()
+    return pl.struct(pl.col(FILE + h).alias(h) for h in header).struct.json_encode()
 
 
 def _estimate_rows(source: read.SourceFile) -> int:
@@ -309,7 +360,7 @@ def _estimate_rows(source: read.SourceFile) -> int:
 
 
 def _fill_raw_values(
-    con: duckdb.DuckDBPyConnection, sources: list[read.SourceFile], plans: list[FormatPlan], files: list[FileResult]
+    con: duckdb.DuckDBPyConnection, sources: list[read.SourceFile], headers: list[list[str]], files: list[FileResult]
 ) -> None:
     """Give every reject its line; and its raw text when it was rejected for its order's sake.
 
@@ -327,7 +378,7 @@ def _fill_raw_values(
         if not (multiline or needs_raw):
             con.execute("UPDATE stg_rejects SET _line = _row + 2 WHERE _file = $file", {"file": file_index})
             continue
-        header = plans[file_index].header
+        header = headers[file_index]
         raw = _raw_scan(source, header)
         if multiline:
             raw = read.with_line_numbers(raw)

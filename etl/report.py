@@ -3,7 +3,7 @@
 Keys (stable; tests and CI jobs read them): import_id, status, dry_run, format, files
 [{uri, sha256, rows, blank_rows, ignored_columns}], items, valid, rejected, entities
 {orders, line_items: {added, updated, unchanged[, removed]}}, events {orderPlace,
-orderUpdate}, issues [{column, hint, count, percent}], sample {first, last}, duration_s,
+orderUpdate}, issues [{column, hint, count, percent, examples}], sample {first, last}, duration_s,
 and error when the run failed.
 """
 
@@ -67,12 +67,25 @@ def build(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files) -> dic
         con, "SELECT change, count(*) FROM order_changes GROUP BY change", ["added", "updated", "unchanged"]
     )
     issues = [
-        {"column": column, "hint": hint, "count": count, "percent": round(100 * count / items, 2) if items else 0.0}
-        for column, hint, count in con.execute(
+        {
+            "column": column,
+            "hint": hint,
+            "count": count,
+            "percent": round(100 * count / items, 2) if items else 0.0,
+            "examples": examples,
+        }
+        for column, hint, count, examples in con.execute(
             """
-            SELECT reason.column, reason.hint, count(*) AS n
+            SELECT
+                reason.column,
+                reason.hint,
+                count(*) AS n,
+                -- two examples, the first and last in sort order: bounded, however many rows
+                list_sort(list_distinct(list_filter([min(reason.value), max(reason.value)], lambda v: v IS NOT NULL)))
+                    AS examples
             FROM (SELECT unnest(reasons) AS reason FROM stg_rejects)
-            GROUP BY ALL ORDER BY n DESC, reason.column, reason.hint
+            GROUP BY reason.column, reason.hint
+            ORDER BY n DESC, reason.column, reason.hint
             """
         ).fetchall()
     ]
@@ -172,9 +185,12 @@ def render(result: dict[str, Any], console: Console) -> None:
     console.print(entities)
     console.print("Events: " + ", ".join(f"{k} {v:,}" for k, v in result["events"].items()))
     if result["issues"]:
-        issues = Table("column", "hint", "items", "%", title="Issues (rows rejected)", title_justify="left")
+        issues = Table(
+            "column", "hint", "items", "%", "for example", title="Issues (rows rejected)", title_justify="left"
+        )
         for issue in result["issues"]:
-            issues.add_row(issue["column"], issue["hint"], f"{issue['count']:,}", f"{issue['percent']:.2f}")
+            examples = ", ".join(json.dumps(v, ensure_ascii=False)[:40] for v in issue.get("examples") or [])
+            issues.add_row(issue["column"], issue["hint"], f"{issue['count']:,}", f"{issue['percent']:.2f}", examples)
         console.print(issues)
     for which in ("first", "last"):
         rows = result["sample"][which]

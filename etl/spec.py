@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from etl.errors import SpecError
+from etl.transforms.steps import Step
 
 
 class KevelOrdersOptions(BaseModel):
@@ -48,6 +49,16 @@ class ImportSpec(BaseModel):
     encoding: str = Field("utf-8", description="A Python codec name, e.g. utf-8, utf-8-sig, cp1251.")
     options: dict[str, Any] = Field(default_factory=dict, description="The format's options.")
     store: str | None = Field(None, description="The DuckDB store; default data/cdp.duckdb or $ETL_STORE.")
+    transforms: list[Step] = Field(
+        default_factory=list,
+        description="Steps applied in order to every record before the format's own rules: "
+        "rename, copy, new, delete (see the README, 'Transformations').",
+    )
+    _origin: str = PrivateAttr("the import spec")  # where the spec came from, for error messages
+
+    @property
+    def origin(self) -> str:
+        return self._origin
 
     @field_validator("source", mode="before")
     @classmethod
@@ -72,8 +83,21 @@ class ImportSpec(BaseModel):
 NOT_A_MAPPING = "expected a mapping of keys (format, source, ...) at the top level"
 
 
+def _key_path(loc: tuple[Any, ...]) -> str:
+    """('transforms', 3, 'rename', 'rename', 'cast') -> transforms[3].rename.cast"""
+    path = ""
+    previous: Any = None
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part != previous or not isinstance(previous, str):  # a union's tag repeats the key
+            path += f".{part}" if path else str(part)
+        previous = part
+    return path.replace("copy_", "copy").replace(".source", ".from")
+
+
 def _describe(error: dict[str, Any]) -> str:
-    path = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    path = _key_path(error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{path}: unknown key"
     if error["type"] == "missing":
@@ -92,17 +116,50 @@ def validate_spec(data: Any, origin: str) -> ImportSpec:
         prefix = "options." if exc.title in {m.__name__ for m in FORMAT_OPTIONS.values()} else ""
         lines = [f"  {prefix}{_describe(e)}" for e in exc.errors()]
         raise SpecError(f"{origin}: invalid import spec\n" + "\n".join(lines)) from None
+    spec._origin = origin
+    from etl.formats import FORMATS  # here: the formats import this module for their options
+    from etl.transforms.steps import check_steps
+
+    problems = check_steps(spec.transforms, FORMATS[spec.format].FIELDS)
+    if problems:
+        raise SpecError(f"{origin}: invalid import spec\n" + "\n".join(f"  {p}" for p in problems))
     return spec
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """yaml.safe_load's loader, except that a key given twice in one mapping is an error.
+
+    PyYAML keeps the last of two equal keys silently; in a spec that hides mistakes (a map
+    with the same from twice; 1 and true, which Python takes for the same key).
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the constructor reports it
+                continue
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"the key {key!r} is given twice (first on line {first.start_mark.line + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_spec_data(path: Path) -> dict[str, Any]:
-    """Read a spec file with yaml.safe_load (no arbitrary Python objects)."""
+    """Read a spec file safely (plain YAML data, no Python objects; a key given twice is an error)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the spec: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader: plain data only)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""

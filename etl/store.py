@@ -56,6 +56,7 @@ def _locked_message(path: Path, error: str) -> str:
     holder = "another process"
     if match:
         import psutil  # only here: the lock message is the one place that needs it
+
         pid = int(match.group(1))
         try:
             proc = psutil.Process(pid)
@@ -68,6 +69,19 @@ def _locked_message(path: Path, error: str) -> str:
         "Close that connection (in a notebook: con.close(), or restart its kernel), or wait for "
         "the import running there to finish, then run this command again."
     )
+
+
+def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a store written by an earlier version to the current schema.
+
+    rejects.reasons gained `value` (the value that broke the rule); older rows get null.
+    """
+    reasons = con.execute(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'rejects' AND column_name = 'reasons'"
+    ).fetchall()
+    if reasons and "value" not in reasons[0][0].lower():
+        for statement in statements("upgrade_rejects_value"):
+            con.execute(statement)
 
 
 @contextmanager
@@ -90,6 +104,7 @@ def connect(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnectio
         if not read_only:
             for statement in statements("schema"):
                 con.execute(statement)
+            _upgrade(con)
         yield con
     finally:
         con.close()

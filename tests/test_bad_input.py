@@ -168,7 +168,7 @@ def test_an_unknown_extra_column_is_ignored_listed_and_kept_in_a_rejects_raw_val
         "line": 3,
         "record": 2,
         "raw": raw_of(rows[1], header),
-        "reasons": [{"column": "total", "hint": NOT_A_NUMBER}],
+        "reasons": [{"column": "total", "hint": NOT_A_NUMBER, "value": rows[1]["total"]}],
     }
     assert json.loads(reject["raw"])["giftNote"] == "call first"
 
@@ -428,7 +428,9 @@ def test_an_order_whose_rows_are_not_contiguous_keeps_only_its_last_run(etl, que
     report = completed(run_import(etl, source))
 
     assert (report["items"], report["valid"], report["rejected"]) == (4, 2, 2)
-    assert report["issues"] == [{"column": "orderId", "hint": NOT_CONTIGUOUS, "count": 2, "percent": 50.0}]
+    assert report["issues"] == [
+        {"column": "orderId", "hint": NOT_CONTIGUOUS, "count": 2, "percent": 50.0, "examples": ["o1"]}
+    ]
     assert query("SELECT order_id, total FROM orders ORDER BY order_id") == [
         {"order_id": "o1", "total": 20.0},
         {"order_id": "o2", "total": 10.0},

@@ -172,7 +172,12 @@ def test_a_value_that_breaks_its_rule_rejects_the_row_with_column_and_hint(tmp_p
     report, store = import_rows(tmp_path, rows)
     assert (report["items"], report["valid"], report["rejected"]) == (3, 2, 1)
     assert rejects(store) == [{"line": 3, "reasons": [(column, hint)]}]
-    assert report["issues"] == [{"column": column, "hint": hint, "count": 1, "percent": 33.33}]
+    # the reason carries the value that broke the rule (none when it was missing)
+    (reasons,) = [r["reasons"] for r in select(store, "SELECT reasons FROM rejects")]
+    assert [r["value"] for r in reasons] == [text or None]
+    assert report["issues"] == [
+        {"column": column, "hint": hint, "count": 1, "percent": 33.33, "examples": [text] if text else []}
+    ]
     assert [r["order_id"] for r in select(store, "SELECT order_id FROM orders ORDER BY 1")] == ["good", "good2"]
 
 

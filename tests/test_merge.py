@@ -223,6 +223,7 @@ def test_an_order_in_a_later_file_of_the_same_import_supersedes_the_earlier_one(
         "hint": "the order appears again in a later file of this import: the later rows are kept",
         "count": 1,
         "percent": 33.33,
+        "examples": ["o1"],
     }]  # fmt: skip
     with duckdb.connect(str(tmp_path / "cdp.duckdb"), read_only=True) as con:
         assert con.execute("SELECT order_id, status FROM line_items ORDER BY 1").fetchall() == [

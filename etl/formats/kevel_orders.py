@@ -12,6 +12,7 @@ import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 withou
 
 from etl.formats.rows import Check, Column, FormatPlan, Kind, raw, with_runs
 from etl.spec import KevelOrdersOptions
+from etl.transforms.steps import FormatFields
 
 ORDER = "order"
 LINE = "line"
@@ -60,6 +61,15 @@ COLUMNS: list[Column] = [
 ]
 BY_NAME = {c.source: c for c in COLUMNS}
 CUSTOM_PREFIX = "custom_"
+
+# What transformation steps may write: the table's columns and custom_<name> fields.
+FIELDS = FormatFields(
+    name="kevel_orders",
+    knows=lambda field: field in BY_NAME or (field.startswith(CUSTOM_PREFIX) and len(field) > len(CUSTOM_PREFIX)),
+    required=[c.source for c in COLUMNS if c.required],
+    known=list(BY_NAME),
+    text_input=True,
+)
 
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"

@@ -87,6 +87,7 @@ class Check:
     column: str
     hint: str
     failed: pl.Expr
+    value: pl.Expr | None = None  # the value shown in the reject; None: the column's raw text
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ _HINTS = {
 class FormatPlan:
     """What a format makes of a file with a given header."""
 
-    header: list[str]  # the file's columns, in order
+    header: list[str]  # the record's fields, in order (the file's columns after the spec's transforms)
     missing: list[str]  # required columns the header lacks
     ignored: list[str]  # columns the format does not know: read, kept in rejects' raw, not stored
     transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]

@@ -49,7 +49,7 @@ WITH row_rejects AS (
     SELECT
         r._file, r._row, r.raw,
         CASE WHEN dropped.superseded_hint IS NOT NULL
-            THEN list_append(r.reasons, {'column': 'orderId', 'hint': dropped.superseded_hint})
+            THEN list_append(r.reasons, {'column': 'orderId', 'hint': dropped.superseded_hint, 'value': r.order_id})
             ELSE r.reasons
         END AS reasons
     FROM stg_row_rejects AS r
@@ -60,7 +60,8 @@ order_rejects AS (
         l._file, l._row, NULL::JSON AS raw,
         [{
             'column': 'orderId',
-            'hint': coalesce(dropped.superseded_hint, 'another row of the same order was rejected, so the whole order is')
+            'hint': coalesce(dropped.superseded_hint, 'another row of the same order was rejected, so the whole order is'),
+            'value': l.order_id
         }] AS reasons
     FROM stg_line_rows AS l
     JOIN stg_dropped_runs AS dropped ON dropped._seq = l._seq

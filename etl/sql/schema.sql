@@ -175,7 +175,7 @@ CREATE TABLE IF NOT EXISTS rejects (
     line       BIGINT,
     record     BIGINT,
     raw        JSON,
-    reasons    STRUCT("column" VARCHAR, hint VARCHAR)[]
+    reasons    STRUCT("column" VARCHAR, hint VARCHAR, "value" VARCHAR)[]
 );
 COMMENT ON TABLE rejects IS 'Rows that were not stored, with every reason.';
 COMMENT ON COLUMN rejects.import_id IS 'The import (imports.import_id).';
@@ -183,4 +183,4 @@ COMMENT ON COLUMN rejects.source IS 'The file, as a URI without credentials.';
 COMMENT ON COLUMN rejects.line IS 'Line in the file where the row starts (the header is line 1).';
 COMMENT ON COLUMN rejects.record IS 'Number of the data row, 1 for the first after the header.';
 COMMENT ON COLUMN rejects.raw IS 'The row''s values exactly as read, as a JSON object {column: text}.';
-COMMENT ON COLUMN rejects.reasons IS 'Every rule the row broke: the column and a hint.';
+COMMENT ON COLUMN rejects.reasons IS 'Every rule the row broke: the column, a hint, and the value that broke it.';

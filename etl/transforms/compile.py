@@ -1,0 +1,102 @@
+"""The steps of a spec as one pure function: LazyFrame of text records -> LazyFrame.
+
+Each record field is a String column named <prefix><field> (the engine passes the prefix
+its formats read). Every step is a handful of Polars expressions over whole columns; no
+Python runs per row. A value that fails a step (a timestamp that does not match, a cast
+that cannot be made) becomes null and the step reports it as a Failure: a boolean column
+and the value as read, which the engine turns into a reject with its reason.
+
+Value transformations, in the order they apply within one rename or copy:
+- trim: surrounding whitespace removed; lowercase: lower-cased (Unicode rules);
+- map: each from -> to; a value matching no from is kept. Records are text, so from keys
+  are text (the spec check refuses numbers); "" (or null) matches an empty field, which a
+  CSV cannot tell from a missing one. A to of null empties the field; numbers and booleans
+  are written as text (1 -> "1", true -> "true");
+- timestamp: the pattern's date and time as ISO-8601 UTC text (etl.transforms.timestamp);
+- cast: checked and written back as canonical text (etl.transforms.cast): integer "2.4"
+  -> "2", float "1e3" -> "1000.0", bool "0" -> "false"; the format then reads that text;
+- sha256: the hex sha256 of the trimmed, lower-cased value (as Kevel hashes ids).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+import polars_hash  # noqa: F401  (registers .chash: sha256 without per-row Python)
+
+from etl.transforms.cast import cast_value
+from etl.transforms.steps import FieldMove, StepView, scalar_text, views
+from etl.transforms.timestamp import TimestampPattern
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Rows where a step could not transform the value it read."""
+
+    column: str  # the field the step read
+    target: str  # the field it writes
+    hint: str
+    failed: pl.Expr  # Boolean, never null
+    value: pl.Expr  # the value as read, where it failed
+
+
+def apply(lf: pl.LazyFrame, steps: list[Any], prefix: str) -> tuple[pl.LazyFrame, list[Failure]]:
+    """The records after every step, and the failures to reject rows for."""
+    failures: list[Failure] = []
+    for view in views(steps):
+        if view.kind in ("rename", "copy"):
+            assert view.move is not None
+            lf, failure = _move(lf, view, view.move, prefix)
+            if failure is not None:
+                failures.append(failure)
+        elif view.kind == "new":
+            lf = lf.with_columns(pl.lit(scalar_text(view.value), pl.String).alias(prefix + str(view.writes)))
+        else:
+            lf = lf.drop(prefix + str(view.removes))
+    return lf, failures
+
+
+def _move(lf: pl.LazyFrame, view: StepView, move: FieldMove, prefix: str) -> tuple[pl.LazyFrame, Failure | None]:
+    source = pl.col(prefix + move.source)
+    value = source
+    failed: pl.Expr | None = None
+    problem = ""
+    if move.trim:
+        value = value.str.strip_chars()
+    if move.lowercase:
+        value = value.str.to_lowercase()
+    if move.map:
+        value = _mapped(value, move.map)
+    if move.timestamp is not None:
+        value, failed = TimestampPattern.compile(move.timestamp).to_iso(value)
+        problem = f'does not match the timestamp pattern "{move.timestamp}"'
+    if move.cast is not None and move.cast != "string":
+        cast, failed = cast_value(value, pl.String(), move.cast)
+        value = cast.cast(pl.String)
+        problem = f"cannot be cast to {move.cast}"
+    if move.sha256:
+        value = value.str.strip_chars().str.to_lowercase().chash.sha2_256()
+    columns = [value.alias(prefix + move.to)]
+    failure = None
+    if failed is not None:
+        flag, shown = f"_transform_failed{view.index}", f"_transform_value{view.index}"
+        columns += [failed.alias(flag), pl.when(failed).then(source).alias(shown)]
+        failure = Failure(move.source, move.to, f"{view.label}: {problem}", pl.col(flag), pl.col(shown))
+    lf = lf.with_columns(columns)
+    if view.kind == "rename":
+        lf = lf.drop(prefix + move.source)
+    return lf, failure
+
+
+def _mapped(value: pl.Expr, pairs: list[tuple[Any, Any]]) -> pl.Expr:
+    """Replace each from by its to; "" or null as a from stands for the empty field."""
+    texts = [(key, scalar_text(target)) for key, target in pairs if isinstance(key, str) and key != ""]
+    empty = [scalar_text(target) for key, target in pairs if key is None or key == ""]
+    mapped = value
+    if texts:
+        mapped = value.replace([k for k, _ in texts], pl.Series([t for _, t in texts], dtype=pl.String))
+    if empty:
+        mapped = pl.when(value.is_null() | (value == "")).then(pl.lit(empty[0], pl.String)).otherwise(mapped)
+    return mapped
