@@ -61,30 +61,36 @@ def apply(lf: pl.LazyFrame, steps: list[Any], prefix: str) -> tuple[pl.LazyFrame
 def _move(lf: pl.LazyFrame, view: StepView, move: FieldMove, prefix: str) -> tuple[pl.LazyFrame, Failure | None]:
     source = pl.col(prefix + move.source)
     value = source
-    failed: pl.Expr | None = None
-    problem = ""
     if move.trim:
         value = value.str.strip_chars()
     if move.lowercase:
         value = value.str.to_lowercase()
     if move.map:
         value = _mapped(value, move.map)
+    # A timestamp or a cast is parsed once into a column of its own; the text, the failure
+    # flag and the value shown in rejects are read from that column (Polars would otherwise
+    # parse again for each of them).
+    parsed_name, flag, shown = (f"_transform_{what}{view.index}" for what in ("parsed", "failed", "value"))
+    parsed = pl.col(parsed_name)
+    text: pl.Expr
     if move.timestamp is not None:
-        value, failed = TimestampPattern.compile(move.timestamp).to_iso(value)
-        problem = f'does not match the timestamp pattern "{move.timestamp}"'
-    if move.cast is not None and move.cast != "string":
-        cast, failed = cast_value(value, pl.String(), move.cast)
-        value = cast.cast(pl.String)
-        problem = f"cannot be cast to {move.cast}"
+        pattern = TimestampPattern.compile(move.timestamp)
+        lf = lf.with_columns(pattern.instant(value).alias(parsed_name))
+        text, problem = pattern.iso_text(parsed), f'does not match the timestamp pattern "{move.timestamp}"'
+    elif move.cast is not None and move.cast != "string":
+        cast, _ = cast_value(value, pl.String(), move.cast)
+        lf = lf.with_columns(cast.alias(parsed_name))
+        text, problem = parsed.cast(pl.String), f"cannot be cast to {move.cast}"
+    else:
+        text, problem = value, ""
     if move.sha256:
-        value = value.str.strip_chars().str.to_lowercase().chash.sha2_256()
-    columns = [value.alias(prefix + move.to)]
+        text = text.str.strip_chars().str.to_lowercase().chash.sha2_256()
     failure = None
-    if failed is not None:
-        flag, shown = f"_transform_failed{view.index}", f"_transform_value{view.index}"
-        columns += [failed.alias(flag), pl.when(failed).then(source).alias(shown)]
+    if problem:
+        lf = lf.with_columns((value.is_not_null() & parsed.is_null()).alias(flag))
+        lf = lf.with_columns(pl.when(pl.col(flag)).then(source).alias(shown))
         failure = Failure(move.source, move.to, f"{view.label}: {problem}", pl.col(flag), pl.col(shown))
-    lf = lf.with_columns(columns)
+    lf = lf.with_columns(text.alias(prefix + move.to))
     if view.kind == "rename":
         lf = lf.drop(prefix + move.source)
     return lf, failure

@@ -232,6 +232,20 @@ class TimestampPattern:
         failed = (value.is_not_null() & ~checked.struct.field("_ok")).name.suffix("_failed")
         return iso, failed
 
+    def instant(self, value: pl.Expr) -> pl.Expr:
+        """Microseconds since 1970-01-01T00:00:00Z (Int64) where `value` parses, else null: one regex pass.
+
+        The import materialises this as a column and derives the text and the failure flag from it
+        (`iso_text`), so each value is parsed once.
+        """
+        ok_instant = pl.when(pl.field("_ok")).then(pl.field("_instant")).alias("_parsed")
+        return self._checked(value).struct.with_fields(ok_instant).struct.field("_parsed")
+
+    def iso_text(self, instant: pl.Expr) -> pl.Expr:
+        """ISO-8601 UTC text of `instant` (from `instant`): the same text as to_iso's."""
+        fmt = "%Y-%m-%dT%H:%M:%S%.6fZ" if "fraction" in self.kinds else "%Y-%m-%dT%H:%M:%SZ"
+        return instant.cast(pl.Datetime("us")).dt.to_string(fmt)
+
     def _checked(self, value: pl.Expr) -> pl.Expr:
         """A struct whose field _ok is True (never null) where `value` parses; _instant: its microseconds since
         1970-01-01T00:00:00Z. One regex pass; the parts are read inside the struct, so each is read once."""
