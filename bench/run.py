@@ -166,14 +166,25 @@ transforms:
 
 
 def ensure_foreign_csv(orders_csv: Path, path: Path) -> Path:
-    """orders_csv rewritten as another system's export (see TEN_STEP_SPEC), once per input."""
-    import polars as pl  # only here: the rest of the bench runs in subprocesses
+    """orders_csv rewritten as another system's export (see TEN_STEP_SPEC), once per input.
 
+    In a process of its own: a child forked from a parent that held the data would report
+    the parent's memory as its own peak RSS.
+    """
     stamp_path = path.with_suffix(".stamp")
     stamp = json.dumps({"from": orders_csv.with_suffix(".stamp").read_text(), "spec": TEN_STEP_SPEC})
     if path.exists() and stamp_path.exists() and stamp_path.read_text() == stamp:
         print(f"reusing {path} ({path.stat().st_size / 1e6:.0f} MB)", flush=True)
         return path
+    partial = path.with_suffix(".csv.partial")
+    subprocess.run([sys.executable, __file__, "--make-foreign", orders_csv, partial], check=True)
+    partial.replace(path)
+    stamp_path.write_text(stamp)
+    return path
+
+
+def write_foreign_csv(orders_csv: Path, partial: Path) -> None:
+    import polars as pl  # only here: the bench itself only starts processes
 
     def foreign_date(column: str) -> pl.Expr:  # 2021-07-31T22:53:05+0100 -> 31.07.2021 22:53:05 +0100
         value = pl.col(column)
@@ -182,7 +193,6 @@ def ensure_foreign_csv(orders_csv: Path, path: Path) -> Path:
             pl.lit(" "), value.str.slice(11, 8), pl.lit(" "), value.str.slice(19),
         )  # fmt: skip
 
-    partial = path.with_suffix(".csv.partial")
     (
         pl.scan_csv(orders_csv, infer_schema=False)
         .with_columns(
@@ -207,9 +217,6 @@ def ensure_foreign_csv(orders_csv: Path, path: Path) -> Path:
         )  # fmt: skip
         .sink_csv(partial)
     )
-    partial.replace(path)
-    stamp_path.write_text(stamp)
-    return path
 
 
 # --- measuring ---------------------------------------------------------------
@@ -416,6 +423,9 @@ def run_round(
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--make-foreign"]:
+        write_foreign_csv(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
     args = parse_args()
     workdir: Path = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -433,11 +443,12 @@ def main() -> None:
     table = results_table(measured[:4])
     first, transformed = measured[1], measured[4]
     extra = transformed.wall_s / first.wall_s - 1
-    verdict_text = "pass" if extra <= TRANSFORMS_MAX_EXTRA and not transformed.problems else "FAIL"
+    within = extra <= TRANSFORMS_MAX_EXTRA and transformed.peak_rss_bytes <= MAX_RSS_BYTES
+    verdict_text = "pass" if within and not transformed.problems else "FAIL"
     transforms_line = (
         f"{TRANSFORMED}: {transformed.wall_s:.2f} s (min-max {transformed.spread}, peak RSS "
         f"{transformed.peak_rss_bytes / 1e9:.2f} GB) against the first import's {first.wall_s:.2f} s: "
-        f"{extra:+.1%} (target <= +{TRANSFORMS_MAX_EXTRA:.0%}) {verdict_text}"
+        f"{extra:+.1%} (target <= +{TRANSFORMS_MAX_EXTRA:.0%}, <= {MAX_RSS_BYTES / 1e9:.1f} GB) {verdict_text}"
     )
     print(f"\n{heading}\n\n{table}\n\n{transforms_line}")
     (workdir / "results.md").write_text(f"{heading}\n\n{table}\n\n{transforms_line}\n")

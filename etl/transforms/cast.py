@@ -73,6 +73,7 @@ CAST_DTYPES: dict[str, pl.DataType] = {
 }
 
 _NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+_PLAIN_DECIMAL = r"^[+-]?[0-9]+\.[0-9]*$"
 _NONZERO_MANTISSA = r"^[^eE]*[1-9]"  # for a number: a digit 1-9 before any exponent
 # sign, integer digits, fraction digits, exponent: a decimal literal has at least one digit in integer or fraction.
 _NUMBER_PARTS = r"^([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$"
@@ -92,6 +93,35 @@ def _field_len(name: str) -> pl.Expr:
 def _from_text(value: pl.Expr, target: CastType) -> pl.Expr:
     if target == "string":
         return value
+    # Most values are plain literals that Polars' own parsers read exactly as the rules say
+    # (to_integer: sign and ASCII digits; the float parser: decimal literals, where its other
+    # results, NaN and inf, are not finite). Only the rest takes the full path below.
+    fast = _plain_literal(value, target)
+    return pl.coalesce(fast, _full_path(pl.when(fast.is_null()).then(value), target))
+
+
+def _plain_literal(value: pl.Expr, target: CastType) -> pl.Expr:
+    whole = value.str.to_integer(strict=False)
+    if target == "integer":  # 12 or 12.50 (truncated: the digits before the point)
+        before_point = value.str.split_exact(".", 1).struct.field("field_0").str.to_integer(strict=False)
+        return pl.coalesce(whole, pl.when(value.str.contains(_PLAIN_DECIMAL)).then(before_point))
+    number = value.cast(pl.Float64, strict=False)
+    if target == "float":
+        return pl.when(number.is_finite()).then(number)
+    # bool: "1e-400" reads as 0.0 but is not zero, so only a whole zero is taken as false here
+    return (
+        pl.when(value == "true")
+        .then(True)
+        .when(value == "false")
+        .then(False)
+        .when(number.is_finite() & (number != 0))
+        .then(True)
+        .when(whole == 0)
+        .then(False)
+    )
+
+
+def _full_path(value: pl.Expr, target: CastType) -> pl.Expr:
     # A struct whose fields are computed stage by stage, so that the input, the regexes and every intermediate
     # run once per row (an expression referenced twice is evaluated twice).
     stages = pl.struct(value.str.strip_chars().alias("text"))

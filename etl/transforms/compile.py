@@ -97,12 +97,13 @@ def _move(lf: pl.LazyFrame, view: StepView, move: FieldMove, prefix: str) -> tup
 
 
 def _mapped(value: pl.Expr, pairs: list[tuple[Any, Any]]) -> pl.Expr:
-    """Replace each from by its to; "" or null as a from stands for the empty field."""
-    texts = [(key, scalar_text(target)) for key, target in pairs if isinstance(key, str) and key != ""]
-    empty = [scalar_text(target) for key, target in pairs if key is None or key == ""]
-    mapped = value
-    if texts:
-        mapped = value.replace([k for k, _ in texts], pl.Series([t for _, t in texts], dtype=pl.String))
-    if empty:
-        mapped = pl.when(value.is_null() | (value == "")).then(pl.lit(empty[0], pl.String)).otherwise(mapped)
-    return mapped
+    """Replace each from by its to; "" or null as a from stands for the empty field.
+
+    A chain of when/then rather than Expr.replace: in Polars 2.1 replace is not streamed,
+    and one map on a 2.5-million-row file took the import from 0.8 to 1.9 GB.
+    """
+    mapped: Any = pl
+    for key, target in pairs:
+        matches = (value.is_null() | (value == "")) if key is None or key == "" else (value == key)
+        mapped = mapped.when(matches).then(pl.lit(scalar_text(target), pl.String))
+    return mapped.otherwise(value)

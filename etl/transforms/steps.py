@@ -95,6 +95,8 @@ class ValueTransforms(BaseModel):
             seen.add((type(key), key))
         if not pairs:
             raise ValueError("an empty map changes nothing: give at least one from -> to")
+        if (str, "") in seen and (type(None), None) in seen:
+            raise ValueError('"" and null are both given as from: both stand for the empty field, give one')
         return pairs
 
     @field_validator("timestamp")
