@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -55,6 +56,19 @@ def import_(
     fail_on_rejects: Annotated[
         bool, typer.Option("--fail-on-rejects", help="Exit with status 3 when any row was rejected.")
     ] = False,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Codec of the files (utf-8, cp1251 ...) or auto.")
+    ] = None,
+    compression: Annotated[str | None, typer.Option("--compression", help="auto, gzip, zip or none.")] = None,
+    connection: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--connection",
+            metavar="KEY=VALUE",
+            help="A connection option of the sources (e.g. endpoint_url=http://127.0.0.1:9000, "
+            "password=${SFTP_PASSWORD}); repeatable; overrides the spec's connection:.",
+        ),
+    ] = None,
 ) -> None:
     """Import files into the store and print the report.
 
@@ -70,6 +84,12 @@ def import_(
             data["format"] = format
         if source:
             data["source"] = source
+        if encoding:
+            data["encoding"] = encoding
+        if compression:
+            data["compression"] = compression
+        if connection:
+            data["connection"] = {**(data.get("connection") or {}), **_key_values(connection)}
         if not spec_file and not (format and source):
             _fail("without a spec file, --format and --source are required (see etl import --help)")
         spec = validate_spec(data, str(spec_file) if spec_file else "command line")
@@ -92,6 +112,18 @@ def import_(
     if fail_on_rejects and result["rejected"]:
         console.print(f"[red]{result['rejected']} row(s) rejected (--fail-on-rejects)[/red]")
         raise typer.Exit(3)
+
+
+def _key_values(pairs: list[str]) -> dict[str, Any]:
+    """--connection KEY=VALUE ... as a mapping; values are read as YAML scalars (port=2222 is a number)."""
+    result: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            _fail(f"--connection {pair.split('=')[0]!r}: expected KEY=VALUE, e.g. endpoint_url=http://127.0.0.1:9000")
+        parsed = yaml.safe_load(value) if value else ""
+        result[key.strip()] = parsed if isinstance(parsed, int | float | bool) else value
+    return result
 
 
 class _progress:

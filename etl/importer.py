@@ -48,10 +48,14 @@ FILE = "file:"  # the values as read, under the file's column names: rejects kee
 @dataclass
 class FileResult:
     uri: str
+    encoding: str = ""
+    encoding_detected: str | None = None  # with encoding: auto, how it was chosen
     sha256: str = ""
     rows: int = 0
     blank_rows: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    status: str = "pending"  # stored, checked (dry run), failed, not stored
+    error: str | None = None  # why this file failed the run
 
 
 @dataclass
@@ -60,6 +64,7 @@ class Staging:
 
     files: list[FileResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    current: int | None = None  # the file being opened or read, to say which one failed
 
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:
@@ -93,6 +98,9 @@ def run_import(
             _rollback(con)
             cancelled = _is_cancellation(exc)
             message = "cancelled by the user (Ctrl-C)" if cancelled else _error_text(exc)
+            for index, file in enumerate(state.files):  # one file failed: none of them is stored
+                failed_here = index == state.current and not cancelled
+                file.status, file.error = ("failed", message) if failed_here else ("not stored", None)
             result = report.failed(
                 import_id=import_id,
                 status="cancelled" if cancelled else "failed",
@@ -156,27 +164,39 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> dict[str, Any]:
-    uris = read.list_sources(spec.source)
+    connection = spec.storage_options()
+    uris = read.list_sources(spec.source, connection)
     module = FORMATS[spec.format]
     options = spec.format_options()
     spool_dir = store.parent / ".etl-spool"
     with ExitStack() as stack:
         spool_dir.mkdir(parents=True, exist_ok=True)
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=spool_dir, prefix=f"import-{import_id}-")))
-        sources = [
-            stack.enter_context(
-                read.opened(uri, compression=spec.compression, encoding=spec.encoding, spool_dir=spool_dir)
+        state.files = [FileResult(uri=read.display_uri(uri)) for uri in uris]
+        sources, headers, plans = [], [], []
+        for index, uri in enumerate(uris):  # open and plan every file before reading rows
+            state.current = index
+            source = stack.enter_context(
+                read.opened(
+                    uri,
+                    compression=spec.compression,
+                    encoding=spec.encoding,
+                    spool_dir=spool_dir,
+                    options=connection,
+                    max_uncompressed=spec.max_uncompressed_bytes,
+                )
             )
-            for uri in uris
-        ]
-        planned = [_plan_file(module, options, source, spec) for source in sources]
-        headers = [header for header, _ in planned]
-        plans = [plan for _, plan in planned]
-        state.files = [FileResult(uri=s.uri, ignored_columns=p.ignored) for s, p in zip(sources, plans, strict=True)]
+            header, plan = _plan_file(module, options, source, spec)
+            file = state.files[index]
+            file.encoding, file.encoding_detected, file.ignored_columns = source.encoding, source.detected, plan.ignored
+            sources.append(source)
+            headers.append(header)
+            plans.append(plan)
         with state.timed("read_validate_stage"):
             _stage(con, sources, headers, plans, spec, state, work, progress)
         for result, source in zip(state.files, sources, strict=True):
             result.sha256 = source.sha256
+        state.current = None  # from here on, errors concern the run, not one file
         with state.timed("assemble"):
             run_sql(con, "assemble_orders")
         with state.timed("reread_rejected_rows"):
@@ -197,6 +217,8 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> d
                     """,
                     {"import_id": import_id, "sources": [f.uri for f in state.files]},
                 )
+        for file in state.files:
+            file.status = "checked (dry run)" if dry_run else "stored"
         with state.timed("report"):
             result = report.build(con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files)
         result["timings_s"] = state.timings
@@ -245,6 +267,7 @@ def _stage(
     scans them in parallel, and nothing is copied into its memory.
     """
     for index, (source, header, plan) in enumerate(zip(sources, headers, plans, strict=True)):
+        state.current = index
         rows_file, rejects_file = work / f"rows-{index}.parquet", work / f"rejects-{index}.parquet"
         valid, rejected = _validated(index, source, header, plan, spec, progress)
         try:

@@ -26,11 +26,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import fsspec
 import polars as pl
 
-from etl.errors import InputError
+from etl.encodings import SAMPLE_BYTES, EncodingNotDetected, detect_encoding
+from etl.errors import EtlError, InputError
 
 CHUNK = 4 << 20
 GZIP_MAGIC = b"\x1f\x8b"
@@ -43,6 +46,8 @@ class SourceFile:
     uri: str
     path: Path
     size: int
+    encoding: str = "utf-8"  # the codec the file was read with
+    detected: str | None = None  # how `encoding: auto` chose it, for the report
     _sha256: str | None = None
     _newlines: int | None = None
     _hasher: threading.Thread | None = field(default=None, repr=False)
@@ -73,25 +78,83 @@ def display_uri(uri: str) -> str:
     return re.sub(r"^([a-z0-9+.-]+://)[^/@]*@", r"\1", uri, flags=re.IGNORECASE)
 
 
-def list_sources(uris: list[str]) -> list[str]:
+SECRET_KEYS = ("password", "secret", "token", "passphrase", "key", "credential")
+
+
+def secrets_of(options: dict[str, Any]) -> list[str]:
+    """The values in storage options that must never be shown (passwords, secret keys ...)."""
+    found = []
+    for name, value in options.items():
+        if isinstance(value, dict):
+            found += secrets_of(value)
+        elif isinstance(value, str) and value and any(word in name.lower() for word in SECRET_KEYS):
+            if not name.lower().endswith(("filename", "file", "path")):  # a key's path is not the key
+                found.append(value)
+    return found
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return re.sub(r"([a-z0-9+.-]+://)[^/@\s]*@", r"\1", text, flags=re.IGNORECASE)
+
+
+def filesystem(uri: str, options: dict[str, Any]) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The fsspec file system and path of a URI; storage options go to remote ones only."""
+    protocol = fsspec.core.split_protocol(uri)[0]
+    if protocol in (None, "file", "local"):
+        return fsspec.core.url_to_fs(uri)
+    return fsspec.core.url_to_fs(uri, **options)
+
+
+@contextmanager
+def remote_errors(uri: str, options: dict[str, Any]) -> Iterator[None]:
+    """Errors of a file system (no such bucket, refused password, unreachable host) as InputError:
+    naming the source without credentials, never echoing a secret, never a traceback."""
+    try:
+        yield
+    except EtlError:
+        raise
+    except FileNotFoundError:
+        raise InputError(f"{display_uri(uri)}: no such file") from None
+    except Exception as exc:  # every client library has its own exception tree
+        what = redact(f"{type(exc).__name__}: {exc}", secrets_of(options))
+        raise InputError(f"{display_uri(uri)}: cannot read the source: {what}") from None
+
+
+def list_sources(uris: list[str], options: dict[str, Any] | None = None) -> list[str]:
     """Expand globs (in name order) and check that every source exists."""
+    options = options or {}
     found: list[str] = []
     for uri in uris:
-        fs, path = fsspec.core.url_to_fs(uri)
-        if _is_local(fs):
-            path = str(Path(path).expanduser())
-        if any(ch in path for ch in "*?["):
-            matches = sorted(fs.glob(path))
-            if not matches:
-                raise InputError(f"{display_uri(uri)}: no file matches this pattern")
-            found.extend(fs.unstrip_protocol(m) if not _is_local(fs) else m for m in matches)
-        elif not fs.exists(path):
-            raise InputError(f"{display_uri(uri)}: no such file")
-        elif fs.isdir(path):
-            raise InputError(f"{display_uri(uri)}: is a folder; name a file or a glob such as {uri.rstrip('/')}/*.csv")
-        else:
-            found.append(path if _is_local(fs) else uri)
+        with remote_errors(uri, options):
+            found += _listed(uri, options)
     return found
+
+
+def _listed(uri: str, options: dict[str, Any]) -> list[str]:
+    fs, path = filesystem(uri, options)
+    local = _is_local(fs)
+    if local:
+        path = str(Path(path).expanduser())
+    if any(ch in path for ch in "*?["):
+        matches = sorted(fs.glob(path))
+        if not matches:
+            raise InputError(f"{display_uri(uri)}: no file matches this pattern")
+        return matches if local else [_full_uri(uri, fs, m) for m in matches]
+    if not fs.exists(path):
+        raise InputError(f"{display_uri(uri)}: no such file")
+    if fs.isdir(path):
+        raise InputError(f"{display_uri(uri)}: is a folder; name a file or a glob such as {uri.rstrip('/')}/*.csv")
+    return [path if local else uri]
+
+
+def _full_uri(uri: str, fs: fsspec.AbstractFileSystem, match: str) -> str:
+    """A glob match as a URI: host-based file systems (sftp) keep the user, host and port."""
+    parts = urlsplit(uri)
+    if match.startswith("/"):
+        return f"{parts.scheme}://{parts.netloc}{match}"
+    return fs.unstrip_protocol(match)
 
 
 def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
@@ -134,25 +197,66 @@ def _hash_file(path: Path, out: SourceFile) -> None:
 
 
 @contextmanager
-def opened(uri: str, *, compression: str, encoding: str, spool_dir: Path) -> Iterator[SourceFile]:
+def opened(
+    uri: str,
+    *,
+    compression: str,
+    encoding: str,
+    spool_dir: Path,
+    options: dict[str, Any] | None = None,
+    max_uncompressed: int = 50 * 10**9,
+) -> Iterator[SourceFile]:
     """Yield the source as a local UTF-8 file that Polars can scan; clean up the spool."""
-    fs, path = fsspec.core.url_to_fs(uri)
+    options = options or {}
     label = display_uri(uri)
-    with fs.open(path, "rb") as handle:
-        head = handle.read(4)
+    with remote_errors(uri, options):
+        fs, path = filesystem(uri, options)
+        with fs.open(path, "rb") as handle:
+            head = handle.read(4)
     kind = _compression(uri, head, compression)
+    detected = None
+    if encoding == "auto":
+        with remote_errors(uri, options):
+            sample, complete = _sample(fs, path, label, kind)
+        try:
+            found = detect_encoding(sample, complete=complete)
+        except EncodingNotDetected as exc:
+            raise InputError(f"{label}: {exc}") from None
+        encoding, detected = found.codec, found.reason
     if _is_local(fs) and kind == "none" and _is_utf8(encoding):
         local = Path(path)
-        source = SourceFile(uri=label, path=local, size=local.stat().st_size)
+        source = SourceFile(uri=label, path=local, size=local.stat().st_size, encoding=encoding, detected=detected)
         source._hasher = threading.Thread(target=_hash_file, args=(local, source), daemon=True)
         source._hasher.start()
         yield source
         return
     spool_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=spool_dir, prefix=".spool-", suffix=".csv") as spool:
-        digest, size = _spool(fs, path, label, spool, compression=kind, encoding=encoding)
+        with remote_errors(uri, options):
+            digest, size = _spool(
+                fs, path, label, spool, compression=kind, encoding=encoding, max_uncompressed=max_uncompressed
+            )
         spool.flush()
-        yield SourceFile(uri=label, path=Path(spool.name), size=size, _sha256=digest)  # newlines: counted on demand
+        yield SourceFile(  # newlines: counted on demand
+            uri=label, path=Path(spool.name), size=size, encoding=encoding, detected=detected, _sha256=digest
+        )
+
+
+def _sample(fs: fsspec.AbstractFileSystem, path: str, label: str, compression: str) -> tuple[bytes, bool]:
+    """The first SAMPLE_BYTES of the file's content (decompressed), and whether that is all of it."""
+    with fs.open(path, "rb") as raw:
+        if compression == "gzip":
+            stream: Any = gzip.GzipFile(fileobj=raw)
+        elif compression == "zip":
+            archive = zipfile.ZipFile(raw)
+            stream = archive.open(_zip_member(archive, label))
+        else:
+            stream = raw
+        try:
+            sample = stream.read(SAMPLE_BYTES + 1)
+        except (EOFError, gzip.BadGzipFile, zlib.error, zipfile.BadZipFile) as exc:
+            raise InputError(f"{label}: not a valid {compression} file ({exc})") from None
+    return sample[:SAMPLE_BYTES], len(sample) <= SAMPLE_BYTES
 
 
 class _HashingReader(io.RawIOBase):
@@ -183,7 +287,9 @@ def _zip_member(archive: zipfile.ZipFile, label: str) -> zipfile.ZipInfo:
     return members[0]
 
 
-def _spool(fs, path: str, label: str, out, *, compression: str, encoding: str) -> tuple[str, int]:
+def _spool(
+    fs, path: str, label: str, out, *, compression: str, encoding: str, max_uncompressed: int
+) -> tuple[str, int]:
     """Copy the source into `out` as UTF-8, decompressing and transcoding in chunks."""
     digest = hashlib.sha256()
     decoder = None if _is_utf8(encoding) else codecs.getincrementaldecoder(encoding)(errors="strict")
@@ -200,10 +306,13 @@ def _spool(fs, path: str, label: str, out, *, compression: str, encoding: str) -
                 archive = zipfile.ZipFile(archive_copy)
             except zipfile.BadZipFile:
                 raise InputError(f"{label}: not a valid zip archive; expected a .zip holding one file") from None
-            stream = archive.open(_zip_member(archive, label))
+            member = _zip_member(archive, label)
+            if member.file_size > max_uncompressed:
+                raise _too_big(label, compression, max_uncompressed)
+            stream = archive.open(member)
         else:
             stream = counted
-        written, lines = 0, 0
+        unpacked, written, lines = 0, 0, 0
         tail = b""  # the current line so far, to give a column in errors
         while True:
             try:
@@ -220,6 +329,9 @@ def _spool(fs, path: str, label: str, out, *, compression: str, encoding: str) -
                 ) from None
             if not chunk:
                 break
+            unpacked += len(chunk)
+            if compression != "none" and unpacked > max_uncompressed:
+                raise _too_big(label, compression, max_uncompressed)
             if decoder is not None:
                 try:
                     text = decoder.decode(chunk)
@@ -240,6 +352,13 @@ def _spool(fs, path: str, label: str, out, *, compression: str, encoding: str) -
         while raw.read(CHUNK):
             pass
     return digest.hexdigest(), counted.size
+
+
+def _too_big(label: str, compression: str, limit: int) -> InputError:
+    return InputError(
+        f"{label}: the {compression} file unpacks to more than {limit:,} bytes (max_uncompressed_bytes); "
+        "stopped, as it may be a zip or gzip bomb. If the file is real, raise max_uncompressed_bytes in the spec"
+    )
 
 
 def _decode_error(label: str, encoding: str, data: bytes, offset: int, lines_before: int) -> InputError:

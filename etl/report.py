@@ -1,7 +1,8 @@
 """The import report: computed from the staging tables, printed with rich or as JSON.
 
 Keys (stable; tests and CI jobs read them): import_id, status, dry_run, format, files
-[{uri, sha256, rows, blank_rows, ignored_columns}], items, valid, rejected, entities
+[{uri, status, error, encoding, encoding_detected, sha256, rows, blank_rows, ignored_columns}],
+items, valid, rejected, entities
 {orders, line_items: {added, updated, unchanged[, removed]}}, events {orderPlace,
 orderUpdate}, issues [{column, hint, count, percent, examples}], sample {first, last}, duration_s,
 and error when the run failed.
@@ -157,9 +158,12 @@ def render(result: dict[str, Any], console: Console) -> None:
     )
     if result.get("error"):
         console.print(f"[red]{result['error']}[/red]", markup=False, highlight=False)
-    files = Table("file", "rows", "sha256", title="Files", title_justify="left")
+    files = Table("file", "status", "rows", "encoding", "sha256", title="Files", title_justify="left")
     for f in result["files"]:
-        files.add_row(f["uri"], str(f.get("rows", "")), (f.get("sha256") or "")[:16])
+        encoding = f.get("encoding") or ""
+        if f.get("encoding_detected"):
+            encoding += f" (detected: {f['encoding_detected']})"
+        files.add_row(f["uri"], f.get("status", ""), str(f.get("rows", "")), encoding, (f.get("sha256") or "")[:16])
         if f.get("blank_rows"):
             console.print(f"{f['uri']}: {f['blank_rows']} blank line(s) skipped")
         if f.get("ignored_columns"):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -46,9 +48,23 @@ class ImportSpec(BaseModel):
         description="One URI or a list: local paths, file:// and other fsspec URLs, globs."
     )
     compression: Compression = Field("auto", description="auto detects gzip by extension and magic bytes.")
-    encoding: str = Field("utf-8", description="A Python codec name, e.g. utf-8, utf-8-sig, cp1251.")
+    encoding: str = Field(
+        "utf-8", description="A Python codec name (utf-8, utf-8-sig, utf-16, cp1251, cp1252 ...) or auto (detected)."
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="The format's options.")
     store: str | None = Field(None, description="The DuckDB store; default data/cdp.duckdb or $ETL_STORE.")
+    max_uncompressed_bytes: int = Field(
+        50 * 10**9,
+        gt=0,
+        description="Stop when a compressed file (gzip, zip) unpacks to more than this many bytes: "
+        "a guard against zip and gzip bombs.",
+    )
+    connection: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Options of the sources' file system (fsspec storage options): for s3 endpoint_url, "
+        "profile, key, secret, anon, client_kwargs; for sftp username, password, port, key_filename; "
+        "for http headers. A value written ${NAME} is read from the environment variable NAME.",
+    )
     transforms: list[Step] = Field(
         default_factory=list,
         description="Steps applied in order to every record before the format's own rules: "
@@ -69,7 +85,7 @@ class ImportSpec(BaseModel):
     @classmethod
     def _known_codec(cls, value: str) -> str:
         if value == "auto":
-            raise ValueError("encoding 'auto' is not supported yet: name the codec, e.g. utf-8 or cp1251")
+            return value
         try:
             codecs.lookup(value)
         except LookupError:
@@ -78,6 +94,27 @@ class ImportSpec(BaseModel):
 
     def format_options(self) -> BaseModel:
         return FORMAT_OPTIONS[self.format].model_validate(self.options)
+
+    def storage_options(self) -> dict[str, Any]:
+        """`connection`, with ${NAME} values read from the environment (only now, when used, so that
+        secrets live in the environment and nowhere in the spec or its dumps)."""
+        return {k: _from_environment(v, f"connection.{k}", self.origin) for k, v in self.connection.items()}
+
+
+ENVIRONMENT_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def _from_environment(value: Any, key_path: str, origin: str) -> Any:
+    """${NAME} -> the value of the environment variable NAME; other values as they are."""
+    if isinstance(value, dict):
+        return {k: _from_environment(v, f"{key_path}.{k}", origin) for k, v in value.items()}
+    match = ENVIRONMENT_REFERENCE.match(value) if isinstance(value, str) else None
+    if match is None:
+        return value
+    name = match.group(1)
+    if name not in os.environ:
+        raise SpecError(f"{origin}: {key_path}: the environment variable {name} is not set")
+    return os.environ[name]
 
 
 NOT_A_MAPPING = "expected a mapping of keys (format, source, ...) at the top level"

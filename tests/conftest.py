@@ -134,3 +134,7 @@ def query(store: Path) -> Callable[..., list[dict[str, Any]]]:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     return run
+
+
+# Real servers on loopback (S3, SFTP, HTTP) for tests of remote sources: see tests/servers.py.
+from servers import http_server, s3_server, sftp_server  # noqa: E402, F401
