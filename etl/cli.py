@@ -1,4 +1,4 @@
-"""The `etl` command: import, runs, report, export."""
+"""The `etl` command: import, inbox, runs, report, export."""
 
 from __future__ import annotations
 
@@ -156,6 +156,50 @@ class _progress:
     def __exit__(self, *exc_info):
         if self.bar:
             self.bar.__exit__(*exc_info)
+
+
+@app.command()
+def inbox(
+    folder: Annotated[str, typer.Argument(metavar="URI", help="The folder: a local path, s3://bucket/dir, sftp://...")],
+    spec_file: Annotated[Path, typer.Option("--spec", help="Import spec (YAML); its source: is not used.")],
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as one JSON object.")] = False,
+    connection: Annotated[
+        list[str] | None,
+        typer.Option("--connection", metavar="KEY=VALUE", help="A connection option; repeatable (see import)."),
+    ] = None,
+) -> None:
+    """Import every file in the root of a folder, each as its own import, in name order.
+
+    A file that imported is moved into processed/ beside it; a failed one stays. A file whose
+    content was imported before is skipped (and moved). Exit status 1 when a file failed.
+
+    Example: `etl inbox sftp://crm@files.example.com/ --spec specs/orders.yaml --connection password=${SFTP_PW}`
+    """
+    try:
+        from etl.inbox import run_inbox
+
+        data = load_spec_data(spec_file)
+        data.setdefault("source", folder)  # the spec's own source is not read: the inbox names the files
+        if connection:
+            data["connection"] = {**(data.get("connection") or {}), **_key_values(connection)}
+        spec = validate_spec(data, str(spec_file))
+        path = store_path(str(store) if store else None, spec.store)
+        with _progress(enabled=not as_json) as progress:
+            outcomes = run_inbox(folder, spec, path, progress=progress)
+    except ImportCancelled as exc:
+        _fail(str(exc), 130)
+    except EtlError as exc:
+        _fail(str(exc), 1)
+    if as_json:
+        sys.stdout.write(json.dumps({"folder": folder, "files": [o.__dict__ for o in outcomes]}) + "\n")
+    else:
+        table = Table("file", "status", "import", "detail", "moved to", title=f"Inbox {folder}", title_justify="left")
+        for o in outcomes:
+            table.add_row(o.uri, o.status, str(o.import_id or ""), o.detail, o.moved_to or "")
+        out.print(table if outcomes else f"Inbox {folder}: no files.")
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
 
 
 @app.command()

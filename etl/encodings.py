@@ -24,20 +24,20 @@ Detection reads the first `SAMPLE_BYTES` of a file and applies these rules, in o
          0x80-0x9F, where Mac and Kazakh code pages keep ordinary letters), or with an upper-case letter after a
          lower-case one;
        - cp1252: a word with a non-Latin letter, an upper-case letter after a lower-case one, three non-ASCII
-         letters in a row, or more non-ASCII than ASCII letters in a word of four or more letters ("Ìîñêâà" is
-         cp1251 "Москва" read as cp1252; "São", "Ærø", "été", "Straße" pass);
+         letters in a row, only non-ASCII letters (two or more), or more non-ASCII than ASCII letters in a word
+         of four or more letters ("Ìîñêâà" is cp1251 "Москва" and "ÏÏ" is "ПП" read as cp1252; "São", "Ærø",
+         "été", "Straße" pass);
        - both: a symbol between two letters ("Êè¿â" is cp1251 "Київ" read as cp1252); apostrophes, dashes and
          the soft hyphen are allowed there.
      A preferred code page is plausible when it decodes the whole sample and at most 5% of those words and
      symbols are odd. The plausible one with more good words wins (cp1252 on a tie, e.g. when the only non-ASCII
      characters are dashes and quotes the two read alike) unless charset-normalizer, with no more chaos, found
-     a language in a code page that reads the sample differently, coherent by at least 0.2 more than in the
-     preferred one (lower-case KOI8-R text reads as plausible upper-case Cyrillic in cp1251, but charset-normalizer
-     finds Russian words in KOI8-R only). Text implausible in both
-     (Polish cp1250, Greek, KOI8, cp866, Shift-JIS ...) gets charset-normalizer's first match that decodes the
-     whole sample, trying those that read it like a rejected cp1251/cp1252 only last, and those in which it
-     recognised a language with about as little chaos as its best first (it ranked cp932 "Japanese" with no
-     language before KOI8-R Russian on a lower-case sample).
+     a language in a code page that reads the sample differently, with a coherence at least 0.2 above the
+     preferred one's (lower-case KOI8-R text reads as plausible upper-case Cyrillic in cp1251, but only KOI8-R
+     gives Russian words). Text implausible in both (Polish cp1250, Greek, KOI8, cp866, Shift-JIS ...) gets
+     charset-normalizer's first match that decodes the whole sample: those in which it recognised a language
+     with about as little chaos as its best come first (it ranked cp932 "Japanese" with no language above
+     KOI8-R Russian on a lower-case sample), those that read it as a rejected cp1251/cp1252 does come last.
    * cp1252 vs latin-1: Western European text is reported as cp1252 whenever the sample decodes in it. For the
      bytes latin-1 text really uses (0x20-0x7E, 0xA0-0xFF) the two are identical; at 0x80-0x9F latin-1 has only
      invisible C1 control characters, where Windows exports have € ‚ „ … ‘ ’ “ ” – — ™. Likewise a codec that
@@ -86,6 +86,7 @@ _SCRIPT = {"cp1252": "LATIN", "cp1251": "CYRILLIC"}  # how unicodedata names the
 _LABEL = {"cp1252": "Western European", "cp1251": "Cyrillic"}
 _ODD_SHARE = 0.05  # odd words a plausible reading may have (typos, product codes mixing alphabets)
 _LANGUAGE_COHERENCE = 0.2  # charset-normalizer's language coherence (and lead) that outweighs our preference
+_CHAOS_MARGIN = 0.02  # chaos this close to charset-normalizer's best counts as "about as little"
 _BINARY_SHARE = 0.01  # control characters (other than tab, LF, FF, CR) above which a sample is binary
 
 _BOMS = (  # UTF-32 LE before UTF-16 LE: b"\xff\xfe\x00\x00" starts with b"\xff\xfe"
@@ -182,20 +183,25 @@ def _code_page(sample: bytes, complete: bool) -> Detected | None:
     if plausible:
         codec = plausible[0][1]
         match = next((m for m in matches if codec == m.encoding or codec in m.could_be_from_charset), None)
-        best = matches[0] if matches else None
-        if not _overruled(sample, complete, matches, match, readings[codec]):
-            ambiguous = len(plausible) > 1 and readings[plausible[1][1]] != readings[codec]
-            confidence = _confidence(match.chaos if match else 0.0, non_ascii, 0.5 if ambiguous else 1.0)
-            if match is not None and match is best:
-                return Detected(codec, confidence, f"charset-normalizer: {codec} ({_LABEL[codec]}), {_coherent(match)}")
-            other = f"charset-normalizer: {codecs.lookup(best.encoding).name}" if best else "not charset-normalizer"
-            return Detected(
-                codec, confidence, f"{codec}: the non-ASCII characters read as {_LABEL[codec]} words ({other})"
-            )
+        overruling = _overruling(sample, complete, matches, match, readings[codec])
+        if overruling is not None:
+            return _charset_normalizer_says(overruling, None, non_ascii)
+        ambiguous = len(plausible) > 1 and readings[plausible[1][1]] != readings[codec]
+        confidence = _confidence(match.chaos if match else 0.0, non_ascii, 0.5 if ambiguous else 1.0)
+        if match is not None and match is matches[0]:
+            return Detected(codec, confidence, f"charset-normalizer: {codec} ({_LABEL[codec]}), {_coherent(match)}")
+        guess = f"guessed {codecs.lookup(matches[0].encoding).name}" if matches else "found nothing"
+        return Detected(
+            codec,
+            confidence,
+            f"{codec}: the non-ASCII characters read as {_LABEL[codec]} words (charset-normalizer {guess})",
+        )
 
     rejected = {text for codec, text in readings.items() if codec not in {c for _, c in plausible}}
     least_chaos = min((m.chaos for m in matches), default=0.0)
-    in_a_language = [m for m in matches if m.coherence >= _LANGUAGE_COHERENCE and m.chaos <= least_chaos + 0.02]
+    in_a_language = [
+        m for m in matches if m.coherence >= _LANGUAGE_COHERENCE and m.chaos <= least_chaos + _CHAOS_MARGIN
+    ]
     ordered = in_a_language + [m for m in matches if m not in in_a_language]
     for skip in (rejected, set()):  # rejected cp1251/cp1252 readings (under any name) only as a last resort
         for match in ordered:
@@ -209,18 +215,22 @@ def _code_page(sample: bytes, complete: bool) -> Detected | None:
     return None
 
 
-def _overruled(
+def _overruling(
     sample: bytes, complete: bool, matches: list[CharsetMatch], preferred: CharsetMatch | None, reading: str
-) -> bool:
-    """Whether charset-normalizer recognised a language in another codec that reads the sample differently, much
-    better than in the preferred one (or did not list the preferred one at all), and with no more chaos."""
+) -> CharsetMatch | None:
+    """charset-normalizer's match, if any, that recognised a language in another codec reading the sample
+    differently, much better than in the preferred one (or that did not list the preferred one at all), and with
+    no more chaos."""
     coherence = preferred.coherence if preferred is not None else 0.0
-    return any(
-        other.coherence >= max(_LANGUAGE_COHERENCE, coherence + _LANGUAGE_COHERENCE)
-        and (preferred is None or other.chaos <= preferred.chaos)
-        and _decoded(sample, other.encoding, complete) not in (None, reading)
-        for other in matches
-    )
+    for other in matches:
+        if (
+            other.coherence >= max(_LANGUAGE_COHERENCE, coherence + _LANGUAGE_COHERENCE)
+            and (preferred is None or other.chaos <= preferred.chaos)
+            and (text := _decoded(sample, other.encoding, complete)) not in (None, reading)
+            and not _too_many(_CONTROLS, text)
+        ):
+            return other
+    return None
 
 
 def _wide_unicode(sample: bytes, complete: bool) -> Detected | None:
@@ -230,7 +240,7 @@ def _wide_unicode(sample: bytes, complete: bool) -> Detected | None:
             continue
         text = _decoded(sample, match.encoding, complete)
         if text is not None and not _too_many(_CONTROLS, text):
-            return _charset_normalizer_says(match, None, len(sample))
+            return _charset_normalizer_says(match, None, non_ascii=len(sample))  # every character is evidence
     return None
 
 
@@ -308,4 +318,4 @@ def _odd_word(word: str, script: str) -> bool:
     if script == "CYRILLIC":
         return any(ch.isascii() and ch.isalpha() for ch in letters)  # Cyrillic and Latin in one word
     alpha = sum(ch.isalpha() for ch in letters)
-    return longest >= 3 or (alpha >= 4 and 2 * non_ascii > alpha)
+    return longest >= 3 or (alpha >= 4 and 2 * non_ascii > alpha) or (alpha >= 2 and non_ascii == alpha)

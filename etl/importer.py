@@ -76,9 +76,17 @@ class Staging:
 
 
 def run_import(
-    spec: ImportSpec, store: Path, *, dry_run: bool = False, progress: Progress | None = None
+    spec: ImportSpec,
+    store: Path,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Import the spec's sources into the store and return the report (see etl.report)."""
+    """Import the spec's sources into the store and return the report (see etl.report).
+
+    `extra`: keys added to the report as they are (the inbox gives a file's timestamp).
+    """
     started = time.monotonic()
     started_at = datetime.now(UTC)
     with connect(store, read_only=False) as con:
@@ -88,6 +96,7 @@ def run_import(
         try:
             result = _run(con, spec, import_id, started_at, dry_run, state, progress, store)
             result["duration_s"] = round(time.monotonic() - started, 3)
+            result.update(extra or {})
             if dry_run:  # everything ran; storing is what a dry run leaves out
                 con.rollback()
                 con.begin()

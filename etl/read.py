@@ -134,14 +134,14 @@ def list_sources(uris: list[str], options: dict[str, Any] | None = None) -> list
 
 def _listed(uri: str, options: dict[str, Any]) -> list[str]:
     fs, path = filesystem(uri, options)
-    local = _is_local(fs)
+    local = is_local(fs)
     if local:
         path = str(Path(path).expanduser())
     if any(ch in path for ch in "*?["):
         matches = sorted(fs.glob(path))
         if not matches:
             raise InputError(f"{display_uri(uri)}: no file matches this pattern")
-        return matches if local else [_full_uri(uri, fs, m) for m in matches]
+        return matches if local else [full_uri(uri, fs, m) for m in matches]
     if not fs.exists(path):
         raise InputError(f"{display_uri(uri)}: no such file")
     if fs.isdir(path):
@@ -149,7 +149,7 @@ def _listed(uri: str, options: dict[str, Any]) -> list[str]:
     return [path if local else uri]
 
 
-def _full_uri(uri: str, fs: fsspec.AbstractFileSystem, match: str) -> str:
+def full_uri(uri: str, fs: fsspec.AbstractFileSystem, match: str) -> str:
     """A glob match as a URI: host-based file systems (sftp) keep the user, host and port."""
     parts = urlsplit(uri)
     if match.startswith("/"):
@@ -157,7 +157,7 @@ def _full_uri(uri: str, fs: fsspec.AbstractFileSystem, match: str) -> str:
     return fs.unstrip_protocol(match)
 
 
-def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
+def is_local(fs: fsspec.AbstractFileSystem) -> bool:
     protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
     return "file" in protocols or "local" in protocols
 
@@ -223,7 +223,7 @@ def opened(
         except EncodingNotDetected as exc:
             raise InputError(f"{label}: {exc}") from None
         encoding, detected = found.codec, found.reason
-    if _is_local(fs) and kind == "none" and _is_utf8(encoding):
+    if is_local(fs) and kind == "none" and _is_utf8(encoding):
         local = Path(path)
         source = SourceFile(uri=label, path=local, size=local.stat().st_size, encoding=encoding, detected=detected)
         source._hasher = threading.Thread(target=_hash_file, args=(local, source), daemon=True)

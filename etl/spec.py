@@ -38,6 +38,18 @@ FORMAT_OPTIONS: dict[str, type[BaseModel]] = {"kevel_orders": KevelOrdersOptions
 Compression = Literal["auto", "gzip", "zip", "none"]
 
 
+class InboxOptions(BaseModel):
+    """How `etl inbox` treats the files of a folder (see etl/inbox.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    naming: Literal["event_history"] | None = Field(
+        None,
+        description="event_history: files must be named event_history_YYYYMMDDHHMMSS.json (UTC), "
+        "and the timestamp is given to the run.",
+    )
+
+
 class ImportSpec(BaseModel):
     """One import: what to read, how to decode it, and where to store it."""
 
@@ -65,6 +77,7 @@ class ImportSpec(BaseModel):
         "profile, key, secret, anon, client_kwargs; for sftp username, password, port, key_filename; "
         "for http headers. A value written ${NAME} is read from the environment variable NAME.",
     )
+    inbox: InboxOptions = Field(default_factory=InboxOptions, description="Options of etl inbox.")
     transforms: list[Step] = Field(
         default_factory=list,
         description="Steps applied in order to every record before the format's own rules: "

@@ -46,7 +46,7 @@ def csv(rows: list[str]) -> str:
 
 
 def mostly_ascii(*rows: str) -> str:
-    """A long ASCII export (~400 KB) with `rows` spread through it: the common case of a few accented names."""
+    """A long ASCII export (~270 KB) with `rows` spread through it: the common case of a few accented names."""
     ascii_lines = ASCII_ROWS.splitlines(keepends=True)
     step = len(ascii_lines) // (len(rows) + 1)
     lines = list(ascii_lines)
@@ -69,6 +69,14 @@ WHOLE_FILES = [
     ("cp1251 one Russian row", csv(RUSSIAN[:1]), "cp1251", "cp1251"),
     ("koi8-u Ukrainian", csv(KOI8_U), "koi8_u", "koi8-u"),
     ("koi8-r Russian in lower case", csv(RUSSIAN).lower(), "koi8_r", "koi8-r"),
+    # read as cp1251 this is plausible upper-case Cyrillic; charset-normalizer finds Russian words in KOI8-R only
+    ("koi8-r lower case without ё", csv(RUSSIAN[1:]).lower(), "koi8_r", "koi8-r"),
+    (
+        "cp1251 with a few codes mixing alphabets",
+        csv([f"{i},Іван Петренко,Київ,АА{i:04d}ВС,Товар {i}\n" for i in range(40)] + ["41,Олег,Львів,AА1234BС,x\n"]),
+        "cp1251",
+        "cp1251",
+    ),
     ("cp1252 with € and quotes", csv(WESTERN), "cp1252", "cp1252"),
     ("cp1252 one row", csv(WESTERN[2:3]), "cp1252", "cp1252"),
     ("latin-1 is reported as cp1252", csv(LATIN_1), "latin-1", "cp1252"),
@@ -82,6 +90,7 @@ WHOLE_FILES = [
     ("UTF-16 LE without BOM", csv(UKRAINIAN), "utf-16-le", "utf-16-le"),
     ("plain UTF-8", csv(UKRAINIAN + WESTERN + ["6,山田太郎,東京,t@example.com,👍\n"]), "utf-8", "utf-8"),
     ("pure ASCII", HEADER + ASCII_ROWS, "ascii", "utf-8"),
+    ("UTF-8 with a stray NUL", csv(UKRAINIAN) + "6,\x00,x,x@example.com,x\n", "utf-8", "utf-8"),
     ("empty file", "", "ascii", "utf-8"),
 ]
 
@@ -95,6 +104,13 @@ FEW_NON_ASCII_LINES = [
         "cp1251",
     ),
     ("three Russian rows", mostly_ascii(*RUSSIAN[:3]), "cp1251", "cp1251"),
+    (
+        "Ukrainian abbreviations",
+        mostly_ascii("5100,ТОВ,Kyiv,t@example.com,x\n", "5101,ПП,Lviv,p@e.com,x\n"),
+        "cp1251",
+        "cp1251",
+    ),
+    ("one ПП", mostly_ascii("5100,ПП,Kyiv,t@example.com,x\n"), "cp1251", "cp1251"),
     ("one German name", mostly_ascii("5100,Hans Müller,Köln,h@example.com,x\n"), "cp1252", "cp1252"),
     ("one Brazilian city", mostly_ascii("5100,Joao,São Paulo,j@example.com,x\n"), "cp1252", "cp1252"),
     ("one Danish island", mostly_ascii("5100,Soren,Ærø,s@example.com,x\n"), "cp1252", "cp1252"),
@@ -175,23 +191,38 @@ def test_utf8_with_lines_in_another_encoding_is_refused_with_the_line() -> None:
         detect_encoding(sample, complete=True)
 
 
-@pytest.mark.parametrize(("rows", "written"), [(UKRAINIAN + RUSSIAN, "cp1251"), (WESTERN, "cp1252")])
+FULL_SIZE = [  # (case, rows repeated to fill SAMPLE_BYTES, how they are written)
+    ("cp1251", UKRAINIAN + RUSSIAN, "cp1251"),
+    ("cp1252", WESTERN, "cp1252"),
+    ("cp1251 in a few lines", [ASCII_ROWS, UKRAINIAN[0]], "cp1251"),
+    ("cp1252 in a few lines", [ASCII_ROWS, WESTERN[0]], "cp1252"),
+]
+
+
+@pytest.mark.parametrize(("rows", "written"), [case[1:] for case in FULL_SIZE], ids=[case[0] for case in FULL_SIZE])
 def test_a_full_size_sample_cut_anywhere(rows: list[str], written: str) -> None:
     whole = (HEADER + "".join(rows) * (SAMPLE_BYTES // len("".join(rows).encode(written)) + 1)).encode(written)
-    sample = whole[:SAMPLE_BYTES]  # cut in the middle of a line
+    sample = whole[:SAMPLE_BYTES]  # ends in the middle of a line
+    assert len(sample) == SAMPLE_BYTES
     started = time.perf_counter()
     detected = detect_encoding(sample, complete=False)
     elapsed = time.perf_counter() - started
     assert detected.codec == written
-    assert detected.confidence >= 0.9
     assert decoded(sample, detected, complete=False) == sample.decode(written)
-    assert elapsed < 2.0  # ~0.1 s; only the non-ASCII lines, capped, are analysed
+    assert elapsed < 2.0  # ~0.1 s: only the non-ASCII lines, capped, are analysed
 
 
 def test_few_non_ascii_characters_are_less_certain() -> None:
     few = detect_encoding(mostly_ascii("5100,Ivan,Київ,i@example.com,x\n").encode("cp1251"), complete=True)
     many = detect_encoding(csv(UKRAINIAN * 10).encode("cp1251"), complete=True)
     assert few.confidence < 0.7 < many.confidence
+
+
+def test_a_sample_both_preferred_code_pages_read_as_words_is_uncertain() -> None:
+    sample = mostly_ascii("5100,Marie,Paris,m@example.com,à demain\n").encode("cp1252")  # cp1251: "а demain"
+    detected = detect_encoding(sample, complete=True)
+    assert detected.codec == "cp1252"  # the tie goes to cp1252
+    assert detected.confidence <= 0.3
 
 
 def test_a_cp1251_reason_for_the_report() -> None:

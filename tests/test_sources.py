@@ -11,6 +11,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pytest
 from conftest import kevel_row, write_csv
 
 from etl.read import redact, secrets_of
@@ -23,9 +24,7 @@ def test_every_file_of_a_run_is_reported_with_its_status_rows_and_sha256(tmp_pat
     second = write_csv(tmp_path / "b.csv", [kevel_row("o3")])
     run = etl("import", "--format", "kevel_orders", "--source", str(tmp_path / "*.csv"), "--json")
     assert run.code == 0, run.stderr
-    files = [
-        {k: f[k] for k in ("uri", "status", "rows", "sha256", "encoding", "error")} for f in run.json["files"]
-    ]
+    files = [{k: f[k] for k in ("uri", "status", "rows", "sha256", "encoding", "error")} for f in run.json["files"]]
     assert files == [
         {
             "uri": str(path),
@@ -147,3 +146,34 @@ def test_every_source_must_exist(tmp_path: Path, etl):
     run = etl("import", "--format", "kevel_orders", "--source", str(tmp_path / "nothing-*.csv"))
     assert run.code == 1
     assert f"{tmp_path / 'nothing-*.csv'}: no file matches this pattern" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("encoding", "expected", "reason"),
+    [
+        ("cp1251", "cp1251", "charset-normalizer"),
+        ("utf-16", "utf-16", "byte-order mark"),
+        ("utf-8-sig", "utf-8-sig", "byte-order mark"),
+        ("utf-8", "utf-8", "UTF-8"),
+    ],
+)
+def test_encoding_auto_detects_and_reports_the_encoding(tmp_path, etl, query, encoding, expected, reason):
+    rows = [kevel_row(f"o{i}", lineItem_name=UKRAINIAN if i % 50 == 0 else f"item {i}") for i in range(200)]
+    source = write_csv(tmp_path / "orders.csv", rows, encoding=encoding)
+
+    run = etl("import", "--format", "kevel_orders", "--source", str(source), "--encoding", "auto", "--json")
+
+    assert run.code == 0, run.stderr
+    (file,) = run.json["files"]
+    assert file["encoding"] == expected
+    assert reason in file["encoding_detected"]
+    assert query("SELECT DISTINCT name FROM line_items WHERE name NOT LIKE 'item %'") == [{"name": UKRAINIAN}]
+
+
+def test_encoding_auto_refuses_what_it_cannot_tell(tmp_path, etl):
+    source = tmp_path / "orders.csv"
+    source.write_bytes(bytes(range(256)) * 64)
+    run = etl("import", "--format", "kevel_orders", "--source", str(source), "--encoding", "auto")
+    assert run.code == 1
+    assert f"{source}: " in run.stderr
+    assert "encoding" in run.stderr and "Traceback" not in run.stderr

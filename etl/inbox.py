@@ -1,0 +1,156 @@
+"""An inbox folder: import every file in its root, each as its own import, and file it away.
+
+As the vendors' feeds describe it (CrossEngage's event feed; Kevel's file sources): other
+systems drop files in the root of a folder (local, S3, SFTP); each file is imported on its
+own, in name order; a file that imported successfully is moved into processed/ beside it;
+a failed one stays where it is, to be fixed and picked up by the next run.
+
+- Never twice: a file whose content (sha256) a completed import already stored is not
+  imported again; it is reported as skipped and moved to processed/ (its content is there).
+- Names: with `inbox: {naming: event_history}` in the spec, a file must be named
+  event_history_YYYYMMDDHHMMSS.json (UTC; .gz or .zip after it allowed); the timestamp is
+  given to the run (report `file_timestamp`); a file named otherwise fails, unread.
+- Zip archives must hold one file named as the archive without .zip. A file that breaks
+  the rule is imported anyway but counted as failed and not moved, as the event feed's
+  spec says.
+- Files whose name starts with a dot (uploads in progress, by convention) are left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import duckdb
+
+from etl import read
+from etl.errors import EtlError, ImportCancelled
+from etl.spec import ImportSpec
+from etl.store import connect
+
+PROCESSED = "processed"
+EVENT_HISTORY = re.compile(r"^event_history_(\d{14})\.json(\.gz|\.zip)?$")
+
+
+@dataclass
+class Outcome:
+    """What the inbox did with one file."""
+
+    uri: str
+    status: str  # imported, failed, skipped
+    import_id: int | None = None
+    detail: str = ""
+    moved_to: str | None = None
+
+
+def run_inbox(folder: str, spec: ImportSpec, store: Path, *, progress=None) -> list[Outcome]:
+    """Import each file in the folder's root, in name order; returns one outcome per file."""
+    from etl.importer import run_import  # Polars and DuckDB load only when importing
+
+    options = spec.storage_options()
+    with read.remote_errors(folder, options):
+        fs, root = read.filesystem(folder, options)
+        entries = fs.ls(root, detail=True)
+    files = sorted(
+        (e["name"] for e in entries if e.get("type") == "file" and not PurePosixPath(e["name"]).name.startswith(".")),
+        key=lambda name: PurePosixPath(name).name,
+    )
+    outcomes = []
+    for path in files:
+        name = PurePosixPath(path).name
+        uri = _uri_of(folder, fs, path)
+        label = read.display_uri(uri)
+        try:
+            outcome = _one_file(fs, path, name, uri, label, spec, store, options, run_import, progress)
+        except ImportCancelled:
+            raise
+        except EtlError as exc:
+            outcome = Outcome(label, "failed", detail=str(exc))
+        if outcome.status in ("imported", "skipped"):
+            with read.remote_errors(uri, options):
+                target = f"{str(PurePosixPath(path).parent).rstrip('/')}/{PROCESSED}"
+                fs.makedirs(target, exist_ok=True)
+                fs.mv(path, f"{target}/{name}")
+            outcome.moved_to = read.display_uri(_uri_of(folder, fs, f"{target}/{name}"))
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _one_file(fs, path, name, uri, label, spec: ImportSpec, store: Path, options, run_import, progress) -> Outcome:
+    file_timestamp = None
+    if spec.inbox.naming == "event_history":
+        match = EVENT_HISTORY.match(name)
+        if match is None:
+            return Outcome(label, "failed", detail="not named event_history_YYYYMMDDHHMMSS.json (UTC): left unread")
+        try:
+            file_timestamp = datetime.strptime(match.group(1), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        except ValueError:
+            return Outcome(label, "failed", detail=f"{match.group(1)} is not a valid date and time: left unread")
+    with read.remote_errors(uri, options):
+        digest = _sha256(fs, path)
+    earlier = _imported_before(store, digest)
+    if earlier is not None:
+        return Outcome(
+            label, "skipped", earlier, f"the same content (sha256 {digest[:12]}…) was imported as import {earlier}"
+        )
+    broken_zip = _zip_naming_problem(fs, path, name, uri, options) if name.lower().endswith(".zip") else None
+    one = spec.model_copy(update={"source": [uri]})
+    one._origin = spec.origin
+    result = run_import(one, store, progress=progress, extra={"file_timestamp": file_timestamp})
+    if broken_zip:
+        return Outcome(label, "failed", result["import_id"], f"imported, but {broken_zip}: left in place")
+    counts = f"{result['valid']:,} stored, {result['rejected']:,} rejected"
+    return Outcome(label, "imported", result["import_id"], counts)
+
+
+def _uri_of(folder: str, fs, path: str) -> str:
+    """A listed path as a URI like the folder's (host-based ones keep user, host and port)."""
+    if read.is_local(fs):
+        return path
+    return read.full_uri(folder, fs, path)
+
+
+def _sha256(fs, path: str) -> str:
+    digest = hashlib.sha256()
+    with fs.open(path, "rb") as handle:
+        while chunk := handle.read(read.CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _imported_before(store: Path, digest: str) -> int | None:
+    """The completed (not dry-run) import that stored a file with this sha256, if any."""
+    if not store.exists():
+        return None
+    with connect(store, read_only=True) as con:
+        try:
+            found = con.execute(
+                """
+                SELECT min(import_id)
+                FROM imports
+                WHERE status = 'completed' AND NOT dry_run
+                  AND list_contains(json_extract_string(report, '$.files[*].sha256'), $digest)
+                """,
+                {"digest": digest},
+            ).fetchall()
+        except duckdb.CatalogException:  # a store made before any import: no imports table yet
+            return None
+    return found[0][0]
+
+
+def _zip_naming_problem(fs, path: str, name: str, uri: str, options: dict[str, Any]) -> str | None:
+    """The event feed's rule: one file, named as the archive without .zip."""
+    with read.remote_errors(uri, options), fs.open(path, "rb") as handle:
+        try:
+            members = [m.filename for m in zipfile.ZipFile(handle).infolist() if not m.is_dir()]
+        except zipfile.BadZipFile:
+            return None  # the import says what is wrong with it
+    expected = name[: -len(".zip")]
+    if members != [expected]:
+        return f"the archive must hold one file named {expected!r}; it holds {members}"
+    return None
