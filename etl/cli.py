@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Export the store.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+schedule_app = typer.Typer(help="Scheduled imports: specs with a schedule:.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
 console = Console(stderr=True)
 out = Console()
 
@@ -206,11 +208,17 @@ def inbox(
 def runs(
     store: StoreOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON lines.")] = False,
+    schedule: Annotated[
+        str | None, typer.Option("--schedule", help="Show the runs of one schedule (by spec name), skipped ones too.")
+    ] = None,
 ) -> None:
     """List past imports, newest first.
 
-    Example: `etl runs --store data/cdp.duckdb`
+    Example: `etl runs --store data/cdp.duckdb`, or `etl runs --schedule nightly_orders`
     """
+    if schedule is not None:
+        _schedule_runs(schedule, store_path(str(store) if store else None), as_json)
+        return
     try:
         with _read_only(store) as con:
             cursor = con.execute(
@@ -247,6 +255,106 @@ def runs(
             record["sources"], (record["error"] or "").splitlines()[0][:80] if record["error"] else "",
         )  # fmt: skip
     out.print(table)
+
+
+def _schedule_runs(name: str, store: Path, as_json: bool) -> None:
+    from etl.schedule import history
+
+    entries = list(reversed(history(store, name)))
+    if as_json:
+        for entry in entries:
+            sys.stdout.write(json.dumps(entry) + "\n")
+        return
+    table = Table("due at (UTC)", "status", "import", "ran at", "detail", title=f"Runs of schedule {name}")
+    for e in entries:
+        detail = "; ".join(x for x in (e.get("detail", ""), e.get("note", "")) if x)
+        table.add_row(e["due_at"], e["status"], str(e.get("import_id") or ""), e["at"], detail[:100])
+    out.print(table if entries else f"No runs of schedule {name!r} yet.")
+
+
+SpecsOption = Annotated[Path, typer.Option("--specs", help="The folder of import specs (*.yaml).")]
+
+
+@schedule_app.command("list")
+def schedule_list(
+    specs: SpecsOption = Path("specs"),
+    now: Annotated[str | None, typer.Option("--now", help="Count from this UTC time (ISO), not now.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per schedule.")] = False,
+) -> None:
+    """List scheduled specs: the schedule, in words, and its next three runs (UTC).
+
+    Example: `etl schedule list --specs specs/`
+    """
+    from etl.schedule import scheduled
+
+    try:
+        found = scheduled(specs)
+    except EtlError as exc:
+        _fail(str(exc), 1)
+    start = _utc(now)
+    rows = [
+        {
+            "name": s.name,
+            "spec": str(s.path),
+            "cron": s.cron,
+            "years": list(s.years),
+            "in_words": s.describe(),
+            "next": [t.isoformat() for t in s.next_runs(start)],
+        }
+        for s, _ in found
+    ]
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row) + "\n")
+        return
+    table = Table("schedule", "cron", "in words", "next runs (UTC)", title=f"Schedules in {specs}")
+    for row in rows:
+        table.add_row(row["name"], row["cron"], row["in_words"], "\n".join(row["next"]))
+    out.print(table if rows else f"No spec in {specs} has a schedule.")
+
+
+@schedule_app.command("run-due")
+def schedule_run_due(
+    specs: SpecsOption = Path("specs"),
+    store: StoreOption = None,
+    now: Annotated[str | None, typer.Option("--now", help="Act as if it were this UTC time (ISO).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line per triggered run.")] = False,
+) -> None:
+    """Run the scheduled imports that are due; call it every few minutes from cron or CI.
+
+    Example (crontab): `*/5 * * * * cd /srv/cdp && .venv/bin/etl schedule run-due --specs specs/`
+    """
+    from etl.schedule import run_due
+
+    try:
+        done = run_due(specs, store_path(str(store) if store else None), _utc(now))
+    except ImportCancelled as exc:
+        _fail(str(exc), 130)
+    except EtlError as exc:
+        _fail(str(exc), 1)
+    if as_json:
+        for entry in done:
+            sys.stdout.write(json.dumps(entry) + "\n")
+    else:
+        for e in done:
+            extra = f" import {e['import_id']}" if e.get("import_id") else ""
+            out.print(f"{e['schedule']} (due {e['due_at']}): {e['status']}{extra} {e.get('detail', '')}".rstrip())
+        if not done:
+            out.print("Nothing is due.")
+    if any(e["status"] == "failed" for e in done):
+        raise typer.Exit(1)
+
+
+def _utc(text: str | None):
+    from datetime import UTC, datetime
+
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        _fail(f"--now {text!r}: expected an ISO date and time, e.g. 2026-11-24T03:00:00Z")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @app.command("report")

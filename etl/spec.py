@@ -11,6 +11,7 @@ import codecs
 import json
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -36,6 +37,30 @@ class KevelOrdersOptions(BaseModel):
 FORMAT_OPTIONS: dict[str, type[BaseModel]] = {"kevel_orders": KevelOrdersOptions}
 
 Compression = Literal["auto", "gzip", "zip", "none"]
+
+
+class ScheduleForm(BaseModel):
+    """The schedule as Kevel's dashboard builds it: years, months, days, hours (UTC); a unit left
+    out means every one of it; imports start at minute 0."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    years: list[int] | None = Field(None, description="Only these years (e.g. [2027]).")
+    months: list[int] | None = Field(None, description="Months 1-12.")
+    days: list[int] | None = Field(None, description="Days of the month 1-31.")
+    hours: list[int] | None = Field(None, description="Hours 0-23 (UTC).")
+
+    @field_validator("years", "months", "days", "hours", mode="before")
+    @classmethod
+    def _in_range(cls, value: Any, info: Any) -> Any:
+        low, high = {"years": (2000, 9999), "months": (1, 12), "days": (1, 31), "hours": (0, 23)}[info.field_name]
+        if value is None:
+            return None
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if not isinstance(v, int) or isinstance(v, bool) or not low <= v <= high:
+                raise ValueError(f"expected a whole number from {low} to {high}, or a list of them; got {v!r}")
+        return sorted(set(values))
 
 
 class InboxOptions(BaseModel):
@@ -78,6 +103,11 @@ class ImportSpec(BaseModel):
         "for http headers. A value written ${NAME} is read from the environment variable NAME.",
     )
     inbox: InboxOptions = Field(default_factory=InboxOptions, description="Options of etl inbox.")
+    schedule: str | ScheduleForm | None = Field(
+        None,
+        description="When `etl schedule run-due` runs this import, in UTC: cron ('0 3 * * *') or "
+        "{years, months, days, hours}.",
+    )
     transforms: list[Step] = Field(
         default_factory=list,
         description="Steps applied in order to every record before the format's own rules: "
@@ -93,6 +123,18 @@ class ImportSpec(BaseModel):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            from cronsim import CronSim, CronSimError  # here: only specs with a schedule need it
+
+            try:
+                CronSim(value, datetime.now(UTC))
+            except CronSimError as exc:
+                raise ValueError(f"not a cron expression (minute hour day month weekday, UTC): {exc}") from None
+        return value
 
     @field_validator("encoding")
     @classmethod
