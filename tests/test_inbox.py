@@ -137,3 +137,24 @@ def test_an_inbox_on_s3(s3_server, etl, query, tmp_path):
     assert query("SELECT order_id FROM orders ORDER BY 1") == [{"order_id": "s3-a"}, {"order_id": "s3-b"}]
     again = etl("inbox", f"s3://{bucket}/drop", "--spec", str(spec), "--json", env=isolated_env(tmp_path))
     assert again.json["files"] == []
+
+
+def test_an_inbox_on_sftp(sftp_server, etl, query, tmp_path):
+    folder = sftp_server.root / f"inbox-{tmp_path.name}"
+    folder.mkdir()
+    orders(folder / "b.csv", "ftp-b")
+    orders(folder / "a.csv", "ftp-a")
+    spec = spec_file(tmp_path, connection={"password": "${ETL_TEST_SFTP_PASSWORD}"})
+    env = isolated_env(tmp_path, ETL_TEST_SFTP_PASSWORD=sftp_server.password)
+
+    run = etl("inbox", sftp_server.url(folder.name), "--spec", str(spec), "--json", env=env)
+
+    assert run.code == 0, run.stderr
+    assert [(Path(f["uri"]).name, f["status"]) for f in run.json["files"]] == [
+        ("a.csv", "imported"),
+        ("b.csv", "imported"),
+    ]
+    assert sorted(p.name for p in (folder / "processed").iterdir()) == ["a.csv", "b.csv"]
+    assert [p.name for p in folder.iterdir() if p.is_file()] == []
+    assert query("SELECT order_id FROM orders ORDER BY 1") == [{"order_id": "ftp-a"}, {"order_id": "ftp-b"}]
+    assert sftp_server.password not in run.stdout + run.stderr
