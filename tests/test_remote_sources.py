@@ -458,3 +458,34 @@ def test_a_missing_s3_source_is_a_clear_error(s3_server, etl, store, tmp_path, c
     assert_clean_failure(run, source, CLEAR_MISSING_ERROR)
     assert_nowhere([s3_server.secret], run, store)
     assert not query_orders(store)
+
+
+def test_import_from_s3_with_a_profile_from_the_aws_files(s3_server, etl, query, store, tmp_path) -> None:
+    data = orders_csv(tmp_path, ["profile-a"])
+    uri = s3_server.put(BUCKET, f"{tmp_path.name}/orders.csv", data)
+    credentials = tmp_path / "aws-credentials"
+    credentials.write_text(
+        f"[shop-exports]\naws_access_key_id = {s3_server.key}\naws_secret_access_key = {s3_server.secret}\n"
+    )
+    spec = write_spec(tmp_path, uri, connection={"endpoint_url": s3_server.endpoint_url, "profile": "shop-exports"})
+    env = isolated_env(tmp_path, AWS_SHARED_CREDENTIALS_FILE=str(credentials), AWS_DEFAULT_REGION=s3_server.region)
+
+    run = etl("import", str(spec), "--json", env=env)
+
+    assert_imported(run, ["profile-a"], query)
+    assert_nowhere([s3_server.secret], run, store)
+
+
+def test_import_from_sftp_with_the_users_key_in_home_ssh(sftp_server, etl, query, store, tmp_path) -> None:
+    data = orders_csv(tmp_path, ["home-key-a"])
+    folder = sftp_folder(sftp_server, tmp_path, data)
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    key = home / ".ssh" / "id_ed25519"
+    key.write_bytes(sftp_server.private_key_path.read_bytes())
+    key.chmod(0o600)
+    spec = write_spec(tmp_path, sftp_server.url(f"{folder}/orders.csv"))  # no password, no key_filename
+
+    run = etl("import", str(spec), "--json", env=isolated_env(tmp_path, HOME=str(home)))
+
+    assert_imported(run, ["home-key-a"], query)
