@@ -142,9 +142,17 @@ def _listed(uri: str, options: dict[str, Any]) -> list[str]:
         if not matches:
             raise InputError(f"{display_uri(uri)}: no file matches this pattern")
         return matches if local else [full_uri(uri, fs, m) for m in matches]
-    if not fs.exists(path):
-        raise InputError(f"{display_uri(uri)}: no such file")
-    if fs.isdir(path):
+    # info, not exists: exists() answers False for any failure (a refused certificate, a
+    # wrong password), which would be reported as a missing file
+    try:
+        info = fs.info(path)
+    except FileNotFoundError as exc:
+        cause = exc.__cause__  # fsspec's HTTP file system turns every failure into FileNotFoundError
+        if cause is None or isinstance(cause, FileNotFoundError) or getattr(cause, "status", None) in (404, 410):
+            raise InputError(f"{display_uri(uri)}: no such file") from None
+        what = redact(f"{type(cause).__name__}: {cause}", secrets_of(options))
+        raise InputError(f"{display_uri(uri)}: cannot read the source: {what}") from None
+    if info.get("type") == "directory":
         raise InputError(f"{display_uri(uri)}: is a folder; name a file or a glob such as {uri.rstrip('/')}/*.csv")
     return [path if local else uri]
 

@@ -137,4 +137,4 @@ def query(store: Path) -> Callable[..., list[dict[str, Any]]]:
 
 
 # Real servers on loopback (S3, SFTP, HTTP) for tests of remote sources: see tests/servers.py.
-from servers import http_server, s3_server, sftp_server  # noqa: E402, F401
+from servers import http_server, https_server, s3_server, sftp_server  # noqa: E402, F401

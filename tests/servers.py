@@ -329,3 +329,67 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer
         server.shutdown()
         server.server_close()
         thread.join(START_TIMEOUT)
+
+
+@dataclass
+class HttpsServer:
+    """The static file server over TLS, with a throw-away self-signed certificate for 127.0.0.1."""
+
+    base_url: str
+    root: Path
+    ca_file: Path  # the certificate: trust it (SSL_CERT_FILE) to connect
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, valid for a day."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+@pytest.fixture(scope="session")
+def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsServer]:
+    import ssl
+
+    root = tmp_path_factory.mktemp("https-root")
+    cert_file, key_file = _self_signed(tmp_path_factory.mktemp("https-cert"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    handler = type("_Handler", (_RangeHandler,), {"auth_header": ""})
+    server = _Server(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, name="https-server", daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield HttpsServer(base_url=f"https://{host}:{port}", root=root, ca_file=cert_file)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(START_TIMEOUT)

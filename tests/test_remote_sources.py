@@ -489,3 +489,20 @@ def test_import_from_sftp_with_the_users_key_in_home_ssh(sftp_server, etl, query
     run = etl("import", str(spec), "--json", env=isolated_env(tmp_path, HOME=str(home)))
 
     assert_imported(run, ["home-key-a"], query)
+
+
+def test_import_over_https_checks_the_certificate(https_server, etl, query, store, tmp_path) -> None:
+    data = orders_csv(tmp_path, ["tls-a"])
+    (https_server.root / f"{tmp_path.name}.csv").write_bytes(data)
+    uri = f"{https_server.base_url}/{tmp_path.name}.csv"
+    spec = write_spec(tmp_path, uri)
+
+    untrusted = etl("import", str(spec), env=isolated_env(tmp_path, SSL_CERT_FILE=str(tmp_path / "no-ca.pem")))
+    assert untrusted.code == 1
+    assert f"{uri}: cannot read the source" in untrusted.stderr and "certificate" in untrusted.stderr.lower()
+    assert "Traceback" not in untrusted.stderr
+
+    run = etl("import", str(spec), "--json", env=isolated_env(tmp_path, SSL_CERT_FILE=str(https_server.ca_file)))
+
+    report = assert_imported(run, ["tls-a"], query)
+    assert [(f["uri"], f["sha256"]) for f in report["files"]] == [(uri, sha256(data))]
