@@ -29,7 +29,7 @@ import: setup ## Import the bundled sample files into data/cdp.duckdb and print 
 test: setup ## Run the test suite (pytest)
 	$(VENV)/bin/pytest -q
 
-bench: setup ## Benchmark a 1,000,000-order import against DuckDB's own CSV load (see README)
+bench: setup ## Benchmark imports against DuckDB's own CSV load, ten transformation steps, a 1 GB gzip from S3 (see README)
 	$(VENV)/bin/python bench/run.py
 
 lint: setup ## Check the code with ruff
@@ -47,4 +47,4 @@ docs: setup ## Regenerate the README's table documentation from etl/sql/schema.s
 	$(VENV)/bin/python -m etl.docs
 
 clean: ## Remove the virtualenv, caches and the local store
-	rm -rf $(VENV) .tools .pytest_cache .ruff_cache $(STORE) $(STORE).wal data/.etl-spool
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache $(STORE) $(STORE).wal $(STORE).schedules.jsonl $(STORE).locks data/.etl-spool
