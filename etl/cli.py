@@ -90,8 +90,7 @@ def import_(
             data["encoding"] = encoding
         if compression:
             data["compression"] = compression
-        if connection:
-            data["connection"] = {**(data.get("connection") or {}), **_key_values(connection)}
+        _add_connection(data, connection)
         if not spec_file and not (format and source):
             _fail("without a spec file, --format and --source are required (see etl import --help)")
         spec = validate_spec(data, str(spec_file) if spec_file else "command line")
@@ -114,6 +113,12 @@ def import_(
     if fail_on_rejects and result["rejected"]:
         console.print(f"[red]{result['rejected']} row(s) rejected (--fail-on-rejects)[/red]")
         raise typer.Exit(3)
+
+
+def _add_connection(data: dict[str, Any], pairs: list[str] | None) -> None:
+    """--connection KEY=VALUE ... over the spec's connection: (the flags win)."""
+    if pairs:
+        data["connection"] = {**(data.get("connection") or {}), **_key_values(pairs)}
 
 
 def _key_values(pairs: list[str]) -> dict[str, Any]:
@@ -183,8 +188,7 @@ def inbox(
 
         data = load_spec_data(spec_file)
         data.setdefault("source", folder)  # the spec's own source is not read: the inbox names the files
-        if connection:
-            data["connection"] = {**(data.get("connection") or {}), **_key_values(connection)}
+        _add_connection(data, connection)
         spec = validate_spec(data, str(spec_file))
         path = store_path(str(store) if store else None, spec.store)
         with _progress(enabled=not as_json) as progress:

@@ -18,7 +18,6 @@ a failed one stays where it is, to be fixed and picked up by the next run.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zipfile
 from dataclasses import dataclass
@@ -92,7 +91,7 @@ def _one_file(fs, path, name, uri, label, spec: ImportSpec, store: Path, options
         except ValueError:
             return Outcome(label, "failed", detail=f"{match.group(1)} is not a valid date and time: left unread")
     with read.remote_errors(uri, options):
-        digest = _sha256(fs, path)
+        digest = read.file_sha256(fs, path)
     earlier = _imported_before(store, digest)
     if earlier is not None:
         return Outcome(
@@ -113,14 +112,6 @@ def _uri_of(folder: str, fs, path: str) -> str:
     if read.is_local(fs):
         return path
     return read.full_uri(folder, fs, path)
-
-
-def _sha256(fs, path: str) -> str:
-    digest = hashlib.sha256()
-    with fs.open(path, "rb") as handle:
-        while chunk := handle.read(read.CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _imported_before(store: Path, digest: str) -> int | None:

@@ -115,11 +115,25 @@ def remote_errors(uri: str, options: dict[str, Any]) -> Iterator[None]:
         yield
     except EtlError:
         raise
-    except FileNotFoundError:
-        raise InputError(f"{display_uri(uri)}: no such file") from None
     except Exception as exc:  # every client library has its own exception tree
+        if isinstance(exc, FileNotFoundError):
+            # fsspec's HTTP file system turns every failure (a refused certificate, a 500)
+            # into FileNotFoundError: only a real "not found" is reported as one
+            cause = exc.__cause__
+            if cause is None or isinstance(cause, FileNotFoundError) or getattr(cause, "status", None) in (404, 410):
+                raise InputError(f"{display_uri(uri)}: no such file") from None
+            exc = cause
         what = redact(f"{type(exc).__name__}: {exc}", secrets_of(options))
         raise InputError(f"{display_uri(uri)}: cannot read the source: {what}") from None
+
+
+def file_sha256(fs: fsspec.AbstractFileSystem, path: str) -> str:
+    """sha256 of a file as stored, read in chunks."""
+    digest = hashlib.sha256()
+    with fs.open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def list_sources(uris: list[str], options: dict[str, Any] | None = None) -> list[str]:
@@ -143,15 +157,8 @@ def _listed(uri: str, options: dict[str, Any]) -> list[str]:
             raise InputError(f"{display_uri(uri)}: no file matches this pattern")
         return matches if local else [full_uri(uri, fs, m) for m in matches]
     # info, not exists: exists() answers False for any failure (a refused certificate, a
-    # wrong password), which would be reported as a missing file
-    try:
-        info = fs.info(path)
-    except FileNotFoundError as exc:
-        cause = exc.__cause__  # fsspec's HTTP file system turns every failure into FileNotFoundError
-        if cause is None or isinstance(cause, FileNotFoundError) or getattr(cause, "status", None) in (404, 410):
-            raise InputError(f"{display_uri(uri)}: no such file") from None
-        what = redact(f"{type(cause).__name__}: {cause}", secrets_of(options))
-        raise InputError(f"{display_uri(uri)}: cannot read the source: {what}") from None
+    # wrong password), which would be reported as a missing file; remote_errors tells them apart
+    info = fs.info(path)
     if info.get("type") == "directory":
         raise InputError(f"{display_uri(uri)}: is a folder; name a file or a glob such as {uri.rstrip('/')}/*.csv")
     return [path if local else uri]

@@ -177,24 +177,22 @@ def run_due(folder: Path, store: Path, now: datetime) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"schedule": schedule.name, "due_at": due.isoformat(), "at": now.isoformat()}
         lock = _Lock(store, schedule.name)
         holder = lock.acquire()
-        if holder is not None:
-            entry |= {"status": "skipped", "detail": f"the previous run is still running ({holder})"}
-        else:
-            try:
+        try:
+            if holder is not None:
+                entry |= {"status": "skipped", "detail": f"the previous run is still running ({holder})"}
+            else:
                 result = run_import(spec, store, extra={"schedule": schedule.name, "scheduled_for": due})
                 entry |= {"status": result["status"], "import_id": result["import_id"]}
-            except ImportCancelled:
-                entry |= {"status": "cancelled"}
-                raise
-            except EtlError as exc:
-                entry |= {"status": "failed", "detail": str(exc)}
-            finally:
+        except ImportCancelled:
+            entry["status"] = "cancelled"
+            raise
+        except EtlError as exc:
+            entry |= {"status": "failed", "detail": str(exc)}
+        finally:
+            if holder is None:
                 lock.release()
-                if lock.note:
-                    entry["note"] = lock.note
-                _record(store, entry)
-            done.append(entry)
-            continue
-        _record(store, entry)
+            if lock.note:
+                entry["note"] = lock.note
+            _record(store, entry)
         done.append(entry)
     return done

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -90,6 +91,17 @@ def write_csv(
     for row in rows:
         writer.writerow({k: row.get(k, "") for k in header})
     path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def write_spec(folder: Path, source: str | Path | list[str] | None = None, **keys: Any) -> Path:
+    """An import spec for kevel_orders at folder/spec.yaml; keyword arguments are its other keys (None: left out)."""
+    spec: dict[str, Any] = {"format": "kevel_orders"}
+    if source is not None:
+        spec["source"] = str(source) if isinstance(source, Path) else source
+    spec.update({key: value for key, value in keys.items() if value is not None})
+    path = folder / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
 
 

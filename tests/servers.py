@@ -21,6 +21,7 @@ import secrets
 import threading
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from http import HTTPStatus
@@ -313,22 +314,31 @@ class _Server(ThreadingHTTPServer):
     block_on_close = True
 
 
+@contextmanager
+def _serving(root: Path, auth_header: str, tls: Any = None) -> Iterator[str]:
+    """Serve `root` on loopback (over TLS when given an ssl context) in a thread; yields the base URL."""
+    handler = type("_Handler", (_RangeHandler,), {"auth_header": auth_header})
+    server = _Server(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, name="http-server", daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"{'https' if tls is not None else 'http'}://{host}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(START_TIMEOUT)
+
+
 @pytest.fixture(scope="session")
 def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
     root = tmp_path_factory.mktemp("http-root")
     (root / "private").mkdir()
     auth_header = "Bearer " + secrets.token_urlsafe(24)
-    handler = type("_Handler", (_RangeHandler,), {"auth_header": auth_header})
-    server = _Server(("127.0.0.1", 0), partial(handler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, name="http-server", daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield HttpServer(base_url=f"http://{host}:{port}", root=root, auth_header=auth_header)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(START_TIMEOUT)
+    with _serving(root, auth_header) as base_url:
+        yield HttpServer(base_url=base_url, root=root, auth_header=auth_header)
 
 
 @dataclass
@@ -381,15 +391,5 @@ def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsServ
     cert_file, key_file = _self_signed(tmp_path_factory.mktemp("https-cert"))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
-    handler = type("_Handler", (_RangeHandler,), {"auth_header": ""})
-    server = _Server(("127.0.0.1", 0), partial(handler, directory=str(root)))
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, name="https-server", daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield HttpsServer(base_url=f"https://{host}:{port}", root=root, ca_file=cert_file)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(START_TIMEOUT)
+    with _serving(root, "", tls=context) as base_url:
+        yield HttpsServer(base_url=base_url, root=root, ca_file=cert_file)

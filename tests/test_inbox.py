@@ -5,15 +5,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-import yaml
-from conftest import kevel_row, write_csv
+from conftest import kevel_row, write_csv, write_spec
 from test_remote_sources import isolated_env
-
-
-def spec_file(tmp_path: Path, **keys) -> Path:
-    path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump({"format": "kevel_orders", **keys}), encoding="utf-8")
-    return path
 
 
 def orders(path: Path, *order_ids: str, **values) -> Path:
@@ -33,7 +26,7 @@ def test_files_are_imported_in_name_order_and_moved_to_processed(tmp_path, etl, 
     (inbox / "archive").mkdir()  # only the root counts
     orders(inbox / "archive" / "old.csv", "o8")
 
-    run = etl("inbox", str(inbox), "--spec", str(spec_file(tmp_path)), "--json")
+    run = etl("inbox", str(inbox), "--spec", str(write_spec(tmp_path)), "--json")
 
     assert run.code == 0, run.stderr
     assert outcome(run) == [("a.csv", "imported", 1), ("b.csv", "imported", 2)]
@@ -53,7 +46,7 @@ def test_a_failed_file_stays_and_the_others_go_on(tmp_path, etl, query):
     write_csv(inbox / "b.csv", [{"orderId": "o2"}])  # misses required columns
     orders(inbox / "c.csv", "o3")
 
-    run = etl("inbox", str(inbox), "--spec", str(spec_file(tmp_path)), "--json")
+    run = etl("inbox", str(inbox), "--spec", str(write_spec(tmp_path)), "--json")
 
     assert run.code == 1
     assert outcome(run) == [("a.csv", "imported", 1), ("b.csv", "failed", None), ("c.csv", "imported", 3)]
@@ -67,10 +60,10 @@ def test_running_again_never_imports_a_file_twice(tmp_path, etl, query):
     inbox.mkdir()
     first = orders(inbox / "a.csv", "o1")
     content = first.read_bytes()
-    assert etl("inbox", str(inbox), "--spec", str(spec_file(tmp_path))).code == 0
+    assert etl("inbox", str(inbox), "--spec", str(write_spec(tmp_path))).code == 0
     (inbox / "a-again.csv").write_bytes(content)  # the same export, dropped again under another name
 
-    run = etl("inbox", str(inbox), "--spec", str(spec_file(tmp_path)), "--json")
+    run = etl("inbox", str(inbox), "--spec", str(write_spec(tmp_path)), "--json")
 
     assert run.code == 0, run.stderr
     assert outcome(run) == [("a-again.csv", "skipped", 1)]
@@ -85,7 +78,7 @@ def test_the_event_feed_naming_convention_gives_the_run_its_timestamp(tmp_path, 
     orders(inbox / "event_history_20191118170500.json", "o1")
     orders(inbox / "events.json", "o2")
     orders(inbox / "event_history_20191318170500.json", "o3")  # month 13
-    spec = spec_file(tmp_path, inbox={"naming": "event_history"})
+    spec = write_spec(tmp_path, inbox={"naming": "event_history"})
 
     run = etl("inbox", str(inbox), "--spec", str(spec), "--json")
 
@@ -107,7 +100,7 @@ def test_a_zip_breaking_the_naming_rule_is_imported_but_failed_and_left(tmp_path
         archive.writestr("something_else.json", data)
     with zipfile.ZipFile(inbox / "event_history_20191118180000.json.zip", "w") as archive:
         archive.writestr("event_history_20191118180000.json", orders(tmp_path / "y.csv", "o2").read_bytes())
-    spec = spec_file(tmp_path, inbox={"naming": "event_history"})
+    spec = write_spec(tmp_path, inbox={"naming": "event_history"})
 
     run = etl("inbox", str(inbox), "--spec", str(spec), "--json")
 
@@ -125,7 +118,7 @@ def test_an_inbox_on_s3(s3_server, etl, query, tmp_path):
     bucket = "inbox-test"
     for name, order_id in (("drop/b.csv", "s3-b"), ("drop/a.csv", "s3-a"), ("other/c.csv", "s3-c")):
         s3_server.put(bucket, name, orders(tmp_path / "tmp.csv", order_id).read_bytes())
-    spec = spec_file(tmp_path, connection=s3_server.storage_options)
+    spec = write_spec(tmp_path, connection=s3_server.storage_options)
 
     run = etl("inbox", f"s3://{bucket}/drop", "--spec", str(spec), "--json", env=isolated_env(tmp_path))
 
@@ -144,7 +137,7 @@ def test_an_inbox_on_sftp(sftp_server, etl, query, tmp_path):
     folder.mkdir()
     orders(folder / "b.csv", "ftp-b")
     orders(folder / "a.csv", "ftp-a")
-    spec = spec_file(tmp_path, connection={"password": "${ETL_TEST_SFTP_PASSWORD}"})
+    spec = write_spec(tmp_path, connection={"password": "${ETL_TEST_SFTP_PASSWORD}"})
     env = isolated_env(tmp_path, ETL_TEST_SFTP_PASSWORD=sftp_server.password)
 
     run = etl("inbox", sftp_server.url(folder.name), "--spec", str(spec), "--json", env=env)

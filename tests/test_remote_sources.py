@@ -20,8 +20,7 @@ import aiohttp
 import duckdb
 import fsspec
 import pytest
-import yaml
-from conftest import kevel_row, write_csv
+from conftest import kevel_row, write_csv, write_spec
 
 
 def fresh(protocol: str, **options):
@@ -150,15 +149,6 @@ def orders_csv(tmp_path: Path, order_ids: list[str], rejected: Sequence[str] = (
     data = write_csv(path, rows, encoding=encoding).read_bytes()
     path.unlink()
     return data
-
-
-def write_spec(tmp_path: Path, source: str | list[str], connection: dict[str, Any] | None = None, **keys) -> Path:
-    spec: dict[str, Any] = {"format": "kevel_orders", "source": source, **keys}
-    if connection is not None:
-        spec["connection"] = connection
-    path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-    return path
 
 
 def sha256(data: bytes) -> str:

@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import kevel_row, write_csv
+from conftest import kevel_row, write_csv, write_spec
 
 from etl.read import redact, secrets_of
 
@@ -61,8 +61,7 @@ def test_encoding_and_compression_flags_override_the_spec(tmp_path, etl, query):
     source = write_csv(tmp_path / "orders.dat", [kevel_row("o1", lineItem_name=UKRAINIAN)], encoding="cp1251")
     packed = tmp_path / "orders.dat.bin"  # gzip without the .gz extension
     packed.write_bytes(gzip.compress(source.read_bytes()))
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(f"format: kevel_orders\nsource: {packed}\nencoding: utf-8\ncompression: none\n", encoding="utf-8")
+    spec = write_spec(tmp_path, packed, encoding="utf-8", compression="none")
 
     failing = etl("import", str(spec))
     assert failing.code == 1  # read as plain UTF-8 it is neither
@@ -82,8 +81,7 @@ def test_a_gzip_bomb_stops_at_the_limit(tmp_path, etl, query):
         for _ in range(64):
             packed.write(b"\n" * (1 << 20))  # 64 MiB of blank lines, about 64 KB packed
     bomb.write_bytes(buffer.getvalue())
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(f"format: kevel_orders\nsource: {bomb}\nmax_uncompressed_bytes: 10000000\n", encoding="utf-8")
+    spec = write_spec(tmp_path, bomb, max_uncompressed_bytes=10_000_000)
 
     run = etl("import", str(spec))
 
@@ -96,8 +94,7 @@ def test_a_zip_member_declaring_more_than_the_limit_is_refused_before_unpacking(
     archive = tmp_path / "orders.csv.zip"
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as packed:
         packed.writestr("orders.csv", write_csv(tmp_path / "o.csv", [kevel_row("o1")] * 2000).read_bytes())
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(f"format: kevel_orders\nsource: {archive}\nmax_uncompressed_bytes: 1000\n", encoding="utf-8")
+    spec = write_spec(tmp_path, archive, max_uncompressed_bytes=1000)
 
     run = etl("import", str(spec))
 
@@ -107,11 +104,7 @@ def test_a_zip_member_declaring_more_than_the_limit_is_refused_before_unpacking(
 
 def test_connection_values_from_the_environment_must_be_set(tmp_path, etl):
     source = write_csv(tmp_path / "orders.csv", [kevel_row("o1")])
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        f"format: kevel_orders\nsource: {source}\nconnection: {{password: '${{ETL_TEST_UNSET_PASSWORD}}'}}\n",
-        encoding="utf-8",
-    )
+    spec = write_spec(tmp_path, source, connection={"password": "${ETL_TEST_UNSET_PASSWORD}"})
     run = etl("import", str(spec))
     assert run.code == 1
     assert f"{spec}: connection.password: the environment variable ETL_TEST_UNSET_PASSWORD is not set" in run.stderr

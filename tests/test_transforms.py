@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from conftest import kevel_row, write_csv
+from conftest import kevel_row, write_csv, write_spec
 
 from etl.errors import SpecError
 from etl.spec import ImportSpec, load_spec_data, validate_spec
@@ -380,11 +380,7 @@ def test_an_export_that_needs_rename_map_timestamp_and_cast_imports_as_kevel_ord
 
 def test_a_from_field_missing_in_the_file_stops_before_reading_rows(tmp_path, etl, query) -> None:
     source = write_csv(tmp_path / "orders.csv", [kevel_row("o1")])
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        f"format: kevel_orders\nsource: {source}\ntransforms:\n  - rename: {{from: order_ref, to: orderId}}\n",
-        encoding="utf-8",
-    )
+    spec = write_spec(tmp_path, source, transforms=[{"rename": {"from": "order_ref", "to": "orderId"}}])
     run = etl("import", str(spec))
     assert run.code != 0
     assert f"{spec}: the transforms do not fit {source}" in run.stderr
@@ -395,11 +391,8 @@ def test_a_from_field_missing_in_the_file_stops_before_reading_rows(tmp_path, et
 
 def test_overwriting_a_column_of_the_file_must_be_said(tmp_path, etl) -> None:
     source = write_csv(tmp_path / "orders.csv", [kevel_row("o1", state="2")])
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        f"format: kevel_orders\nsource: {source}\ntransforms:\n"
-        "  - rename: {from: state, to: lineItem_status, map: {'2': paid}}\n",
-        encoding="utf-8",
+    spec = write_spec(
+        tmp_path, source, transforms=[{"rename": {"from": "state", "to": "lineItem_status", "map": {"2": "paid"}}}]
     )
     run = etl("import", str(spec))
     assert run.code != 0

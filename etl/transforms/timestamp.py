@@ -220,16 +220,13 @@ class TimestampPattern:
              null where value is null or failed.
         failed: Boolean, True exactly where value is not null and does not parse (never null).
 
-        iso keeps the output name of `value`; failed is named '<name>_failed'. Each of the two runs the regex
-        once: the parts are read inside a struct (struct.with_fields), which Polars' common subexpression
-        elimination does not merge across expressions. A caller that needs `failed` in several places should
-        materialise it once (with_columns(failed.alias(...))) and refer to that column.
+        iso keeps the output name of `value`; failed is named '<name>_failed'. Each of the two parses the value
+        (Polars does not merge the struct-based parse across expressions): the import materialises `instant`
+        once and derives both from that column (etl.transforms.compile).
         """
-        checked = self._checked(value)
-        fmt = "%Y-%m-%dT%H:%M:%S%.6fZ" if "fraction" in self.kinds else "%Y-%m-%dT%H:%M:%SZ"
-        text = pl.when(pl.field("_ok")).then(pl.field("_instant")).cast(pl.Datetime("us")).dt.to_string(fmt)
-        iso = checked.struct.with_fields(text.alias("_iso")).struct.field("_iso").name.keep()
-        failed = (value.is_not_null() & ~checked.struct.field("_ok")).name.suffix("_failed")
+        instant = self.instant(value)
+        iso = self.iso_text(instant).name.keep()
+        failed = (value.is_not_null() & instant.is_null()).name.suffix("_failed")
         return iso, failed
 
     def instant(self, value: pl.Expr) -> pl.Expr:
