@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from etl import read, report
+from etl import read, report, validate
 from etl.errors import EtlError, ImportCancelled, InputError, SpecError
 from etl.formats import FORMATS
 from etl.formats.rows import RAW, Check, FormatPlan
@@ -38,6 +38,7 @@ from etl.spec import ImportSpec
 from etl.store import connect, run_sql
 from etl.transforms import compile as transforms
 from etl.transforms.steps import fields_after
+from etl.validate import ValidationFailed
 
 Progress = Callable[[str, int, int], None]  # (file, rows so far, estimated rows)
 
@@ -82,10 +83,12 @@ def run_import(
     dry_run: bool = False,
     progress: Progress | None = None,
     extra: dict[str, Any] | None = None,
+    expectations: Path | None = None,
 ) -> dict[str, Any]:
     """Import the spec's sources into the store and return the report (see etl.report).
 
     `extra`: keys added to the report as they are (the inbox gives a file's timestamp).
+    `expectations`: the folder of expectation suites (default: etl.suites.default_dir()).
     """
     started = time.monotonic()
     started_at = datetime.now(UTC)
@@ -94,7 +97,7 @@ def run_import(
         state = Staging()
         con.begin()
         try:
-            result = _run(con, spec, import_id, started_at, dry_run, state, progress, store)
+            result = _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations)
             result["duration_s"] = round(time.monotonic() - started, 3)
             result.update(extra or {})
             if dry_run:  # everything ran; storing is what a dry run leaves out
@@ -119,6 +122,8 @@ def run_import(
                 error=message,
                 duration_s=round(time.monotonic() - started, 3),
             )
+            if isinstance(exc, ValidationFailed):
+                result["validation"] = exc.validation
             con.begin()
             _record(con, result, started_at)
             con.commit()
@@ -172,7 +177,9 @@ def _error_text(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, EtlError) else f"{type(exc).__name__}: {exc}"
 
 
-def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> dict[str, Any]:
+def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations) -> dict[str, Any]:
+    with state.timed("load_suites"):  # before reading anything: a broken suite fails at once
+        suites = validate.load_suites(con, expectations)
     connection = spec.storage_options()
     uris = read.list_sources(spec.source, connection)
     module = FORMATS[spec.format]
@@ -213,23 +220,30 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store) -> d
         with state.timed("compare"):
             _ensure_current_hashes(con)
             run_sql(con, "merge_orders")
-        if not dry_run:
-            with state.timed("apply"):
-                run_sql(con, "merge_apply", import_id=import_id, started_at=started_at)
-                _check_applied(con, import_id)
-                con.execute(
-                    """
-                    INSERT INTO rejects
-                    SELECT $import_id, $sources[r._file + 1], r._line, r._row + 1, r.raw, r.reasons
-                    FROM stg_rejects AS r
-                    ORDER BY r._file, r._row
-                    """,
-                    {"import_id": import_id, "sources": [f.uri for f in state.files]},
-                )
+        # a dry run applies too, so that the suites see what an import would store; it is rolled back
+        with state.timed("apply"):
+            run_sql(con, "merge_apply", import_id=import_id, started_at=started_at)
+            _check_applied(con, import_id)
+            con.execute(
+                """
+                INSERT INTO rejects
+                SELECT $import_id, $sources[r._file + 1], r._line, r._row + 1, r.raw, r.reasons
+                FROM stg_rejects AS r
+                ORDER BY r._file, r._row
+                """,
+                {"import_id": import_id, "sources": [f.uri for f in state.files]},
+            )
+        with state.timed("validate"):
+            validation = validate.run(
+                con, suites, scope="import", import_id=import_id, docs_dir=validate.docs_dir(store), now=started_at
+            )
+        if not validation["success"]:
+            raise ValidationFailed(validate.failure_message(validation), validation)
         for file in state.files:
             file.status = "checked (dry run)" if dry_run else "stored"
         with state.timed("report"):
             result = report.build(con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files)
+        result["validation"] = validation
         result["timings_s"] = state.timings
         return result
 

@@ -1,0 +1,200 @@
+"""The Great Expectations suites in expectations/: found, read strictly and checked before any run.
+
+One suite per stored entity, in a file named after it (orders.json checks the orders table).
+The files are GE 1.x suite JSON. Reading them here, rather than leaving it to GE, buys what GE
+does not do: a key given twice, an unknown key, an expectation type GE does not know (GE logs
+and drops it, so the suite would silently check less), and a column the table does not have
+are errors naming the file, the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from etl.errors import EtlError
+from etl.spec import _key_path
+from etl.transforms.steps import nearest
+
+# The stored entities a suite can check, and the column that tells which rows an import wrote.
+ENTITIES: dict[str, str] = {
+    "orders": "last_import_id",
+    "line_items": "last_import_id",
+    "events": "import_id",
+    "users": "first_import_id",
+}
+
+# kwargs that name columns of the checked table
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+_COLUMN_LIST_KWARGS = ("column_list",)
+
+
+class SuiteError(EtlError):
+    """A suite file is invalid."""
+
+
+class ExpectationEntry(BaseModel):
+    """One expectation as GE 1.x writes it in a suite file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(description="The expectation type, e.g. expect_column_values_to_not_be_null.")
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    severity: Literal["critical", "warning", "info"] = Field(
+        "critical", description="critical stops an import; warning and info are reported only."
+    )
+    meta: dict[str, Any] = Field(default_factory=dict)
+    notes: str | list[str] | None = None
+    description: str | None = None
+    id: str | None = None
+    rendered_content: list[Any] | None = None
+
+
+class SuiteFile(BaseModel):
+    """A GE 1.x expectation suite file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    expectations: list[ExpectationEntry]
+    meta: dict[str, Any] = Field(default_factory=dict)
+    notes: str | list[str] | None = None
+    id: str | None = None
+
+
+@dataclass
+class Suite:
+    entity: str
+    path: Path
+    suite: Any  # great_expectations' ExpectationSuite
+
+
+def default_dir() -> Path:
+    """./expectations when it exists (a project checkout, CI), else the checkout the package runs from."""
+    here = Path("expectations")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "expectations"
+
+
+def _read_json(path: Path) -> Any:
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise SuiteError(f"{path}: the key {key!r} is given twice in one object")
+            seen[key] = value
+        return seen
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"{path}: cannot read the suite: {exc}") from None
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise SuiteError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+
+
+def _model_errors(path: Path, exc: ValidationError) -> SuiteError:
+    lines = []
+    for error in exc.errors():
+        where = _key_path(error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            lines.append(f"  {where}: unknown key")
+        elif error["type"] == "missing":
+            lines.append(f"  {where}: required key is missing")
+        else:
+            lines.append(f"  {where}: {error['msg']} (got {json.dumps(error.get('input'), default=str)[:80]})")
+    return SuiteError(f"{path}: invalid expectation suite\n" + "\n".join(lines))
+
+
+def load(folder: Path, columns: dict[str, list[str]], only: str | None = None) -> list[Suite]:
+    """Every suite in `folder` (or only the one for entity `only`), checked against the store's
+    `columns` {table: [column, ...]}. Raises SuiteError listing every problem of a file."""
+    if not folder.is_dir():
+        raise SuiteError(f"{folder}: no such folder of expectation suites (give another with --expectations)")
+    paths = sorted(folder.glob("*.json"))
+    for path in paths:
+        if path.stem not in ENTITIES:
+            raise SuiteError(
+                f"{path}: no stored entity is named {path.stem!r}; a suite file is named after the table it "
+                f"checks: {', '.join(f'{e}.json' for e in ENTITIES)}"
+            )
+    if only is not None:
+        if only not in ENTITIES:
+            near = nearest(only, list(ENTITIES))
+            raise SuiteError(f"no stored entity is named {only!r}" + (f" (did you mean {near!r}?)" if near else ""))
+        paths = [p for p in paths if p.stem == only]
+        if not paths:
+            raise SuiteError(f"{folder}: there is no suite for {only} ({only}.json)")
+    return [_load_one(path, columns[path.stem]) for path in paths]
+
+
+def _load_one(path: Path, table_columns: list[str]) -> Suite:
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    from great_expectations.expectations.registry import (
+        get_expectation_impl,
+        list_registered_expectation_implementations,
+    )
+
+    data = _read_json(path)
+    try:
+        model = SuiteFile.model_validate(data)
+    except ValidationError as exc:
+        raise _model_errors(path, exc) from None
+    problems = []
+    if model.name != path.stem:
+        problems.append(f"  name: expected {path.stem!r}, the file's name (a suite checks the table it is named after)")
+    known = list_registered_expectation_implementations()
+    expectations = []
+    for index, entry in enumerate(model.expectations):
+        where = f"expectations[{index}]"
+        try:
+            get_expectation_impl(entry.type)
+        except Exception:  # GE's ExpectationNotFoundError; GE itself would drop the expectation
+            near = nearest(entry.type, known)
+            hint = f" (did you mean {near!r}?)" if near else ""
+            problems.append(f"  {where}.type: {entry.type!r} is not an expectation type Great Expectations knows{hint}")
+            continue
+        problems += [f"  {where}.kwargs.{key}: {p}" for key, p in _column_problems(entry.kwargs, table_columns)]
+        try:
+            config = ExpectationConfiguration(
+                type=entry.type,
+                kwargs=entry.kwargs,
+                meta=entry.meta,
+                severity=entry.severity,
+                notes=entry.notes,
+                description=entry.description,
+            )
+            expectations.append(config.to_domain_obj())
+        except Exception as exc:  # GE's own check of the kwargs (pydantic or its own errors)
+            problems.append(f"  {where}.kwargs: {_first_line(exc)}")
+    if problems:
+        raise SuiteError(f"{path}: invalid expectation suite\n" + "\n".join(problems))
+    suite = ExpectationSuite(name=model.name, expectations=expectations, meta=model.meta)
+    return Suite(entity=path.stem, path=path, suite=suite)
+
+
+def _column_problems(kwargs: dict[str, Any], table_columns: list[str]) -> list[tuple[str, str]]:
+    named = [(key, kwargs[key]) for key in _COLUMN_KWARGS if isinstance(kwargs.get(key), str)]
+    for key in _COLUMN_LIST_KWARGS:
+        if isinstance(kwargs.get(key), list):
+            named += [(f"{key}[{i}]", c) for i, c in enumerate(kwargs[key]) if isinstance(c, str)]
+    problems = []
+    for key, column in named:
+        if column not in table_columns:
+            near = nearest(column, table_columns)
+            hint = f" (did you mean {near!r}?)" if near else ""
+            problems.append((key, f"the table has no column {column!r}{hint}"))
+    return problems
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split("\n")[:3])[:300]
