@@ -35,6 +35,13 @@ out = Console()
 StoreOption = Annotated[
     Path | None, typer.Option("--store", help="DuckDB store (default: $ETL_STORE, else data/cdp.duckdb).")
 ]
+ExpectationsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--expectations",
+        help="Folder of expectation suites (default: $ETL_EXPECTATIONS, else ./expectations).",
+    ),
+]
 
 
 def _read_only(store: Path | None):
@@ -71,6 +78,7 @@ def import_(
             "password=${SFTP_PASSWORD}); repeatable; overrides the spec's connection:.",
         ),
     ] = None,
+    expectations: ExpectationsOption = None,
 ) -> None:
     """Import files into the store and print the report.
 
@@ -96,7 +104,7 @@ def import_(
         spec = validate_spec(data, str(spec_file) if spec_file else "command line")
         path = store_path(str(store) if store else None, spec.store)
         with _progress(enabled=not as_json) as progress:
-            result = run_import(spec, path, dry_run=dry_run, progress=progress)
+            result = run_import(spec, path, dry_run=dry_run, progress=progress, expectations=expectations)
     except ImportCancelled as exc:
         _fail(str(exc), 130)
     except KeyboardInterrupt:
@@ -383,6 +391,38 @@ def show_report(
         sys.stdout.write(row[0] + "\n")
     else:
         report.render(result, out)
+
+
+@app.command("validate")
+def validate_(
+    entity: Annotated[
+        str | None, typer.Option("--entity", help="Validate one entity only: orders, line_items, events, users.")
+    ] = None,
+    store: StoreOption = None,
+    expectations: ExpectationsOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+) -> None:
+    """Run the expectation suites against the whole store and build Data Docs (GE's HTML).
+
+    Exit status 1 when a critical expectation failed. Example: `etl validate --entity orders`
+    """
+    from datetime import UTC, datetime
+
+    from etl import validate
+
+    path = store_path(str(store) if store else None)
+    try:
+        with connect(path, read_only=True) as con:
+            suites = validate.load_suites(con, expectations, entity)
+            result = validate.run(con, suites, scope="store", docs_dir=validate.docs_dir(path), now=datetime.now(UTC))
+    except EtlError as exc:
+        _fail(str(exc), 1)
+    if as_json:
+        sys.stdout.write(report.to_json(result) + "\n")
+    else:
+        report.render_validation(result, out)
+    if not result["success"]:
+        raise typer.Exit(1)
 
 
 @export_app.command("parquet")

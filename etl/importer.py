@@ -178,8 +178,8 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations) -> dict[str, Any]:
-    with state.timed("load_suites"):  # before reading anything: a broken suite fails at once
-        suites = validate.load_suites(con, expectations)
+    # suite files are checked before anything is read; GE loads meanwhile in the background
+    suites = validate.SuitesInBackground(validate.read_suites(con, expectations))
     connection = spec.storage_options()
     uris = read.list_sources(spec.source, connection)
     module = FORMATS[spec.format]
@@ -233,9 +233,11 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
                 """,
                 {"import_id": import_id, "sources": [f.uri for f in state.files]},
             )
+        with state.timed("load_suites"):  # what is left of it
+            loaded = suites.result()
         with state.timed("validate"):
             validation = validate.run(
-                con, suites, scope="import", import_id=import_id, docs_dir=validate.docs_dir(store), now=started_at
+                con, loaded, scope="import", import_id=import_id, docs_dir=validate.docs_dir(store), now=started_at
             )
         if not validation["success"]:
             raise ValidationFailed(validate.failure_message(validation), validation)

@@ -170,6 +170,8 @@ def render(result: dict[str, Any], console: Console) -> None:
             console.print(f"{f['uri']}: columns not in the format, ignored: {', '.join(f['ignored_columns'])}")
     console.print(files)
     if result.get("items") is None:
+        if result.get("validation"):
+            render_validation(result["validation"], console)
         return
     console.print(f"Items read: {result['items']:,}   valid: {result['valid']:,}   rejected: {result['rejected']:,}")
     entities = Table(
@@ -196,6 +198,8 @@ def render(result: dict[str, Any], console: Console) -> None:
             examples = ", ".join(json.dumps(v, ensure_ascii=False)[:40] for v in issue.get("examples") or [])
             issues.add_row(issue["column"], issue["hint"], f"{issue['count']:,}", f"{issue['percent']:.2f}", examples)
         console.print(issues)
+    if result.get("validation"):
+        render_validation(result["validation"], console)
     for which in ("first", "last"):
         rows = result["sample"][which]
         if rows and not (which == "last" and rows == result["sample"]["first"]):
@@ -203,3 +207,36 @@ def render(result: dict[str, Any], console: Console) -> None:
             for row in rows:
                 table.add_row(*(_default(v) if isinstance(v, datetime) else str(v) for v in row.values()))
             console.print(table)
+
+
+def render_validation(validation: dict[str, Any], console: Console) -> None:
+    """The suites' outcome: a line of counts, then every expectation that did not pass."""
+    from etl.validate import describe
+
+    if not validation["suites"]:
+        console.print(f"Validation: no expectation suites in {validation['suites_dir']}.")
+        return
+    failed = validation["failed"]
+    colour = "green" if validation["success"] else "red"
+    verdict = "passed" if validation["success"] else "FAILED"
+    console.print(
+        f"Validation ({validation['scope']}, suites {', '.join(validation['suites'])}): [{colour}]{verdict}[/{colour}]"
+        f" - {validation['checked']} expectations, {failed['critical']} critical and {failed['warning']} warning"
+        f" failed, in {validation['duration_s']:.1f} s"
+    )
+    problems = [r for r in validation["expectations"] if not r["success"]]
+    if problems:
+        table = Table("severity", "suite", "expectation", "unexpected", "for example", title_justify="left",
+                      title="Expectations not met")  # fmt: skip
+        for r in problems:
+            examples = ", ".join(json.dumps(v, ensure_ascii=False, default=str)[:60] for v in r.get("examples") or [])
+            count = r.get("unexpected_count")
+            table.add_row(
+                r["severity"], r["suite"],
+                (r.get("description") or r["expectation"]) + (f" ({r['column']})" if r.get("column") else ""),
+                r["error"] and "could not run" or ("" if count is None else f"{count:,}"),
+                r.get("error") or examples or describe(r).split(": ", 2)[-1],
+            )  # fmt: skip
+        console.print(table)
+    if validation.get("data_docs"):
+        console.print(f"Data Docs: {validation['data_docs']}")

@@ -10,6 +10,7 @@ are errors naming the file, the key path and what was expected.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -74,7 +75,10 @@ class Suite:
 
 
 def default_dir() -> Path:
-    """./expectations when it exists (a project checkout, CI), else the checkout the package runs from."""
+    """$ETL_EXPECTATIONS; else ./expectations when it exists (a project checkout, CI); else the
+    checkout the package runs from."""
+    if os.environ.get("ETL_EXPECTATIONS"):
+        return Path(os.environ["ETL_EXPECTATIONS"])
     here = Path("expectations")
     if here.is_dir():
         return here
@@ -113,9 +117,19 @@ def _model_errors(path: Path, exc: ValidationError) -> SuiteError:
     return SuiteError(f"{path}: invalid expectation suite\n" + "\n".join(lines))
 
 
-def load(folder: Path, columns: dict[str, list[str]], only: str | None = None) -> list[Suite]:
-    """Every suite in `folder` (or only the one for entity `only`), checked against the store's
-    `columns` {table: [column, ...]}. Raises SuiteError listing every problem of a file."""
+@dataclass
+class SuiteText:
+    """A suite file read and checked without Great Expectations (fast: no GE import)."""
+
+    entity: str
+    path: Path
+    model: SuiteFile
+
+
+def read(folder: Path, columns: dict[str, list[str]], only: str | None = None) -> list[SuiteText]:
+    """Every suite file in `folder` (or only the one for entity `only`), checked against the
+    store's `columns` {table: [column, ...]}: JSON, keys, names of entities and columns.
+    Raises SuiteError listing every problem of a file."""
     if not folder.is_dir():
         raise SuiteError(f"{folder}: no such folder of expectation suites (give another with --expectations)")
     paths = sorted(folder.glob("*.json"))
@@ -132,17 +146,10 @@ def load(folder: Path, columns: dict[str, list[str]], only: str | None = None) -
         paths = [p for p in paths if p.stem == only]
         if not paths:
             raise SuiteError(f"{folder}: there is no suite for {only} ({only}.json)")
-    return [_load_one(path, columns[path.stem]) for path in paths]
+    return [_read_one(path, columns[path.stem]) for path in paths]
 
 
-def _load_one(path: Path, table_columns: list[str]) -> Suite:
-    from great_expectations.core.expectation_suite import ExpectationSuite
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-    from great_expectations.expectations.registry import (
-        get_expectation_impl,
-        list_registered_expectation_implementations,
-    )
-
+def _read_one(path: Path, table_columns: list[str]) -> SuiteText:
     data = _read_json(path)
     try:
         model = SuiteFile.model_validate(data)
@@ -151,18 +158,41 @@ def _load_one(path: Path, table_columns: list[str]) -> Suite:
     problems = []
     if model.name != path.stem:
         problems.append(f"  name: expected {path.stem!r}, the file's name (a suite checks the table it is named after)")
+    for index, entry in enumerate(model.expectations):
+        problems += [
+            f"  expectations[{index}].kwargs.{key}: {p}" for key, p in _column_problems(entry.kwargs, table_columns)
+        ]
+    if problems:
+        raise SuiteError(f"{path}: invalid expectation suite\n" + "\n".join(problems))
+    return SuiteText(entity=path.stem, path=path, model=model)
+
+
+def build(texts: list[SuiteText]) -> list[Suite]:
+    """GE's suites from the files: every expectation type must be one GE knows (GE itself would
+    drop an unknown one silently), and GE checks each expectation's kwargs. Imports GE (seconds)."""
+    return [_build_one(text) for text in texts]
+
+
+def _build_one(text: SuiteText) -> Suite:
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    from great_expectations.expectations.registry import (
+        get_expectation_impl,
+        list_registered_expectation_implementations,
+    )
+
+    problems = []
     known = list_registered_expectation_implementations()
     expectations = []
-    for index, entry in enumerate(model.expectations):
+    for index, entry in enumerate(text.model.expectations):
         where = f"expectations[{index}]"
         try:
             get_expectation_impl(entry.type)
-        except Exception:  # GE's ExpectationNotFoundError; GE itself would drop the expectation
+        except Exception:  # GE's ExpectationNotFoundError
             near = nearest(entry.type, known)
             hint = f" (did you mean {near!r}?)" if near else ""
             problems.append(f"  {where}.type: {entry.type!r} is not an expectation type Great Expectations knows{hint}")
             continue
-        problems += [f"  {where}.kwargs.{key}: {p}" for key, p in _column_problems(entry.kwargs, table_columns)]
         try:
             config = ExpectationConfiguration(
                 type=entry.type,
@@ -176,9 +206,9 @@ def _load_one(path: Path, table_columns: list[str]) -> Suite:
         except Exception as exc:  # GE's own check of the kwargs (pydantic or its own errors)
             problems.append(f"  {where}.kwargs: {_first_line(exc)}")
     if problems:
-        raise SuiteError(f"{path}: invalid expectation suite\n" + "\n".join(problems))
-    suite = ExpectationSuite(name=model.name, expectations=expectations, meta=model.meta)
-    return Suite(entity=path.stem, path=path, suite=suite)
+        raise SuiteError(f"{text.path}: invalid expectation suite\n" + "\n".join(problems))
+    suite = ExpectationSuite(name=text.model.name, expectations=expectations, meta=text.model.meta)
+    return Suite(entity=text.entity, path=text.path, suite=suite)
 
 
 def _column_problems(kwargs: dict[str, Any], table_columns: list[str]) -> list[tuple[str, str]]:

@@ -15,7 +15,9 @@ to a folder the result names.
 
 from __future__ import annotations
 
+import logging
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +29,7 @@ import duckdb
 
 from etl import suites as suites_module
 from etl.errors import EtlError
-from etl.suites import ENTITIES, Suite
+from etl.suites import ENTITIES, Suite, SuiteText
 
 EXAMPLES = 5
 BATCH_SCHEMA = "etl_batch"
@@ -38,7 +40,7 @@ Scope = Literal["import", "store"]
 class ValidationFailed(EtlError):
     """A critical expectation failed (or could not run): the import stores nothing."""
 
-    def __init__(self, message: str, validation: dict[str, Any]):
+    def __init__(self, message: str, validation: dict[str, Any] | None = None):
         super().__init__(message)
         self.validation = validation
 
@@ -58,7 +60,36 @@ def store_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 
 def load_suites(con: duckdb.DuckDBPyConnection, folder: Path | None, only: str | None = None) -> list[Suite]:
-    return suites_module.load(folder or suites_module.default_dir(), store_columns(con), only)
+    return suites_module.build(read_suites(con, folder, only))
+
+
+def read_suites(con: duckdb.DuckDBPyConnection, folder: Path | None, only: str | None = None) -> list[SuiteText]:
+    return suites_module.read(folder or suites_module.default_dir(), store_columns(con), only)
+
+
+class SuitesInBackground:
+    """GE's suites built in a thread: importing Great Expectations takes seconds of Python,
+    which can run while Polars and DuckDB read the files (they release the GIL)."""
+
+    def __init__(self, texts: list[SuiteText]) -> None:
+        self._suites: list[Suite] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._build, args=(texts,), name="load-suites", daemon=True)
+        if texts:
+            self._thread.start()
+
+    def _build(self, texts: list[SuiteText]) -> None:
+        try:
+            self._suites = suites_module.build(texts)
+        except BaseException as exc:  # handed to the import's thread by result()
+            self._error = exc
+
+    def result(self) -> list[Suite]:
+        if self._thread.is_alive() or self._thread.ident is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._suites
 
 
 @contextmanager
@@ -159,6 +190,8 @@ def _context(docs_dir: Path | None):
     from etl import gx_duckdb
 
     gx_duckdb.install()
+    # GE logs a failed metric with its traceback; the result says it in one line instead
+    logging.getLogger("great_expectations").setLevel(logging.CRITICAL)
     sites = {}
     if docs_dir is not None:
         sites["local"] = {
@@ -250,7 +283,7 @@ def _unexpected_rows(con, entity: str, kwargs: dict[str, Any]) -> list[Any]:
     """A few rows an unexpected_rows_expectation's query returned (GE keeps them only in its
     COMPLETE result format, which would also keep every unexpected value of every other expectation).
     The query is the suite's own SQL, as GE runs it; {batch} is the entity, as in GE's query asset."""
-    query = str(kwargs["unexpected_rows_query"]).replace("{batch}", f"(SELECT * FROM {entity})")
+    query = str(kwargs["unexpected_rows_query"]).replace("{batch}", f"(SELECT * FROM {entity})")  # noqa: S608
     cursor = con.execute(f"SELECT * FROM ({query}) LIMIT {EXAMPLES}")  # noqa: S608
     names = [d[0] for d in cursor.description]
     return [_plain(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]

@@ -114,6 +114,19 @@ class EtlRun:
         return json.loads(self.stdout)
 
 
+EXPECTATIONS = REPO / "expectations"
+
+
+@pytest.fixture(autouse=True)
+def no_suites(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Imports check an empty folder of suites unless a test asks for the real ones (env
+    ETL_EXPECTATIONS=...): loading Great Expectations takes seconds per process, and the
+    suites have their own tests (test_validate.py)."""
+    empty = tmp_path_factory.mktemp("no-suites")
+    monkeypatch.setenv("ETL_EXPECTATIONS", str(empty))
+    return empty
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     return tmp_path / "store" / "cdp.duckdb"

@@ -1,0 +1,275 @@
+"""The expectation suites as the quality gate of imports, `etl validate`, and Data Docs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import EXPECTATIONS, kevel_row, line_row, write_csv
+
+from etl import suites as suites_module
+from etl import validate
+from etl.store import connect
+from etl.suites import SuiteError
+
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+@pytest.fixture
+def real_suites(tmp_path: Path) -> Path:
+    """A copy of expectations/ that a test may edit."""
+    folder = tmp_path / "expectations"
+    shutil.copytree(EXPECTATIONS, folder)
+    return folder
+
+
+def suite_env(folder: Path) -> dict[str, str]:
+    return {"ETL_EXPECTATIONS": str(folder)}
+
+
+def count_expectations(folder: Path) -> int:
+    return sum(len(json.loads(p.read_text())["expectations"]) for p in folder.glob("*.json"))
+
+
+def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, store, tmp_path, real_suites):
+    # or123 of the sample: total 102.5 <> subtotal 85 - discount 5 + tax 11.5 + shipping 6 (a warning)
+    run = etl("import", "data/samples/kevel_orders.yaml", "--json", env=suite_env(real_suites))
+    assert run.code == 0, run.stderr
+    validation = run.json["validation"]
+    assert validation["success"] is True
+    assert validation["scope"] == "import"
+    assert validation["suites"] == ["events", "line_items", "orders", "users"]
+    assert validation["checked"] == count_expectations(real_suites)
+    failed = [r for r in validation["expectations"] if not r["success"]]
+    assert [(r["suite"], r["severity"], r["unexpected_count"]) for r in failed] == [("orders", "warning", 1)]
+    assert failed[0]["examples"][0]["order_id"] == "or123"
+    docs = Path(validation["data_docs"])
+    assert docs == store.with_name("cdp.duckdb.validation") / "index.html" and docs.is_file()
+    page = chromium_dom(docs)
+    for suite in ("orders", "line_items", "events", "users"):
+        assert suite in page
+    assert "Failed" in page or "failed" in page  # the warning shows as a failed expectation run
+
+
+def chromium_dom(page: Path) -> str:
+    """The page as headless Chromium renders it (after its scripts ran)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Debian's chromium is needed (make test installs it)"
+    profile = page.parent / ".chromium-profile"
+    result = subprocess.run(
+        [
+            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", "--dump-dom", page.as_uri(),
+        ],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_data_docs_page_lists_each_validation_with_its_result(tmp_path):
+    """The index page of a store validation, opened in Chromium, links every suite's result."""
+    store = tmp_path / "cdp.duckdb"
+    with connect(store, read_only=False) as con:
+        con.execute("INSERT INTO users VALUES ('email:a@x.com', 'email', 'a@x.com', 1), ('fax:1', 'fax', '1', 1)")
+        folder = tmp_path / "suites"
+        folder.mkdir()
+        shutil.copy(EXPECTATIONS / "users.json", folder)
+        result = validate.run(
+            con, validate.load_suites(con, folder), scope="store", docs_dir=validate.docs_dir(store), now=NOW
+        )
+    assert result["success"] is True  # an unknown id type is a warning
+    index = Path(result["data_docs"])
+    page = chromium_dom(index)
+    assert "users" in page
+    validations = list((index.parent / "validations").rglob("*.html"))
+    assert len(validations) == 1
+    detail = chromium_dom(validations[0])
+    assert "user_id_type" in detail and "fax" in detail  # the failed warning and its unexpected value
+
+
+def test_a_failing_critical_expectation_stores_nothing_and_names_what_failed(etl, store, query, tmp_path, real_suites):
+    first = etl("import", "--format", "kevel_orders", "--source", str(write_csv(
+        tmp_path / "a.csv", [kevel_row("o1")])), env=suite_env(real_suites))  # fmt: skip
+    assert first.code == 0, first.stderr
+    rows = [kevel_row("o2", currency="ABC"), kevel_row("o3", currency="ABC", lineItem_currency="ABC")]
+    source = write_csv(tmp_path / "b.csv", rows)
+    before = query("SELECT (SELECT count(*) FROM orders) o, (SELECT count(*) FROM line_items) l, "
+                   "(SELECT count(*) FROM events) e, (SELECT count(*) FROM users) u")  # fmt: skip
+
+    for dry in ([], ["--dry-run"]):  # a dry run checks what it would store, the same way
+        run = etl("import", "--format", "kevel_orders", "--source", str(source), *dry, env=suite_env(real_suites))
+        assert run.code == 1
+        assert "critical expectations" in run.stderr
+        assert "orders: expect_column_values_to_be_in_set on currency: 2 unexpected (100.00%), e.g. 'ABC'" in run.stderr
+        assert "line_items: expect_column_values_to_be_in_set on currency: 1 unexpected" in run.stderr
+        assert "the store is unchanged" in run.stderr
+
+    assert query("SELECT (SELECT count(*) FROM orders) o, (SELECT count(*) FROM line_items) l, "
+                 "(SELECT count(*) FROM events) e, (SELECT count(*) FROM users) u") == before  # fmt: skip
+    assert query("SELECT order_id FROM orders") == [{"order_id": "o1"}]
+    failed = query("SELECT import_id, status, dry_run, report FROM imports WHERE status = 'failed' ORDER BY import_id")
+    assert [(r["status"], r["dry_run"]) for r in failed] == [("failed", False), ("failed", True)]
+    report = json.loads(failed[0]["report"])
+    by_suite = {(r["suite"], r["column"]): r for r in report["validation"]["expectations"] if not r["success"]}
+    assert by_suite[("orders", "currency")]["examples"] == ["ABC"]
+    assert by_suite[("orders", "currency")]["severity"] == "critical"
+    assert report["validation"]["failed"]["critical"] == 2
+
+
+def test_editing_a_suite_changes_what_the_next_import_checks(etl, query, tmp_path, real_suites):
+    rows = [kevel_row("o1", lineItem_quantity="3"), line_row("o1", lineItem_productId="p2", lineItem_quantity="1")]
+    source = write_csv(tmp_path / "a.csv", rows)
+    assert etl("import", "--format", "kevel_orders", "--source", str(source), "--dry-run",
+               env=suite_env(real_suites)).code == 0  # fmt: skip
+
+    path = real_suites / "line_items.json"
+    suite = json.loads(path.read_text())
+    suite["expectations"].append({
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "quantity", "max_value": 2},
+        "severity": "critical",
+        "description": "This shop sells at most two of a kind.",
+    })  # fmt: skip
+    path.write_text(json.dumps(suite, indent=2))
+    run = etl("import", "--format", "kevel_orders", "--source", str(source), env=suite_env(real_suites))
+    assert run.code == 1
+    assert "line_items: expect_column_values_to_be_between on quantity: 1 unexpected (50.00%), e.g. 3.0" in run.stderr
+    assert query("SELECT count(*) AS n FROM orders") == [{"n": 0}]
+
+
+def test_an_unknown_expectation_type_is_an_error_not_dropped(etl, query, tmp_path, real_suites):
+    path = real_suites / "orders.json"
+    suite = json.loads(path.read_text())
+    suite["expectations"].insert(2, {"type": "expect_column_values_to_be_uniq", "kwargs": {"column": "order_id"}})
+    path.write_text(json.dumps(suite, indent=2))
+    run = etl("import", "data/samples/kevel_orders.yaml", env=suite_env(real_suites))
+    assert run.code == 1
+    assert (
+        f"{path}: invalid expectation suite\n  expectations[2].type: 'expect_column_values_to_be_uniq' is not an "
+        "expectation type Great Expectations knows (did you mean 'expect_column_values_to_be_unique'?)"
+    ) in " ".join(run.stderr.split(" \n"))
+    assert query("SELECT count(*) AS n FROM orders") == [{"n": 0}]
+
+
+def test_etl_validate_checks_the_whole_store(etl, store, tmp_path, real_suites):
+    assert etl("import", "data/samples/kevel_orders.yaml", env=suite_env(real_suites)).code == 0
+    with duckdb.connect(str(store)) as con:  # a row that slipped in by hand, outside any import
+        con.execute("UPDATE line_items SET quantity = 0 WHERE order_id = 'or124'")
+    run = etl("validate", "--store", str(store), "--entity", "line_items", "--json", env=suite_env(real_suites))
+    assert run.code == 1
+    result = run.json
+    assert result["scope"] == "store" and result["suites"] == ["line_items"]
+    failed = [r for r in result["expectations"] if not r["success"]]
+    assert [(r["column"], r["unexpected_count"], r["examples"]) for r in failed] == [("quantity", 1, [0.0])]
+    assert Path(result["data_docs"]).is_file()
+
+
+# --- the suites, in-process (dict in, dict out) --------------------------------------------------
+
+
+@pytest.fixture
+def con(tmp_path):
+    with connect(tmp_path / "cdp.duckdb", read_only=False) as con:
+        yield con
+
+
+def write_suite(folder: Path, name: str, expectations: list[dict], **extra) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps({"name": name, "expectations": expectations, **extra}), encoding="utf-8")
+    return path
+
+
+def outcome(con, folder: Path) -> list[tuple]:
+    result = validate.run(con, validate.load_suites(con, folder), scope="store", now=NOW)
+    return [(r["expectation"], r["success"], r["unexpected_count"], r["examples"]) for r in result["expectations"]]
+
+
+def test_regex_expectations_run_in_duckdb_with_row_conditions(con, tmp_path):
+    con.execute("""INSERT INTO users VALUES ('email:a@x.com', 'email', 'a@x.com', 1), ('email:bad', 'email', 'bad', 1),
+        ('email_sha256:' || sha256('a'), 'email_sha256', sha256('a'), 1), ('email_sha256:ABC', 'email_sha256', 'ABC', 1),
+        ('phone:+49', 'phone', '+49', 1)""")  # fmt: skip
+    suite = [
+        json.loads((EXPECTATIONS / "users.json").read_text())["expectations"][i]
+        for i, e in enumerate(json.loads((EXPECTATIONS / "users.json").read_text())["expectations"])
+        if e["type"] == "expect_column_values_to_match_regex"
+    ]
+    write_suite(tmp_path / "s", "users", suite)
+    assert outcome(con, tmp_path / "s") == [
+        ("expect_column_values_to_match_regex", False, 1, ["bad"]),
+        ("expect_column_values_to_match_regex", False, 1, ["ABC"]),
+    ]
+
+
+def test_timestamps_in_a_sane_range_use_the_run_time(con, tmp_path):
+    con.execute("""INSERT INTO events VALUES (1, 'orderPlace', 'o1', 'c', TIMESTAMPTZ '2026-11-24 12:00:00Z', 1),
+        (2, 'orderPlace', 'o2', 'c', TIMESTAMPTZ '2026-11-26 00:00:00Z', 1),
+        (3, 'orderPlace', 'o3', 'c', TIMESTAMPTZ '1970-01-01 00:00:00Z', 1)""")  # fmt: skip
+    events = json.loads((EXPECTATIONS / "events.json").read_text())["expectations"]
+    write_suite(tmp_path / "s", "events", [e for e in events if e["kwargs"].get("column") == "occurred_at"])
+    result = outcome(con, tmp_path / "s")
+    assert result[0] == ("expect_column_values_to_not_be_null", True, 0, [])
+    assert result[1][:3] == ("expect_column_values_to_be_between", False, 2)
+    assert sorted(result[1][3]) == ["1970-01-01 00:00:00+00:00", "2026-11-26 00:00:00+00:00"]
+
+
+def test_an_expectation_whose_sql_fails_is_a_clear_error(con, tmp_path):
+    write_suite(tmp_path / "s", "orders", [
+        {"type": "unexpected_rows_expectation", "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch} WHERE nope"}}
+    ])  # fmt: skip
+    with pytest.raises(Exception, match=r"orders.json: an expectation's query failed, so the suites could not run: "
+                                        r"Binder Error: Referenced column \"nope\" not found"):  # fmt: skip
+        outcome(con, tmp_path / "s")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"name": "orders", "expectations": [], "expectations": []}', "the key 'expectations' is given twice"),
+        ('{"name": "orders", "expectations": [}', "orders.json:1:37: not valid JSON"),
+        ('{"name": "orders", "expectation": []}', "expectations: required key is missing\n  expectation: unknown key"),
+        ('{"name": "order", "expectations": []}', "name: expected 'orders', the file's name"),
+        (
+            '{"name": "orders", "expectations": [{"type": "expect_column_values_to_not_be_null", '
+            '"kwargs": {"column": "totl"}}]}',
+            "expectations[0].kwargs.column: the table has no column 'totl' (did you mean 'total'?)",
+        ),
+        (
+            '{"name": "orders", "expectations": [{"type": "expect_column_values_to_be_in_set", '
+            '"kwargs": {"column": "currency"}, "severity": "fatal"}]}',
+            "expectations[0].severity: Input should be 'critical', 'warning' or 'info'",
+        ),
+    ],
+)
+def test_suite_files_are_read_strictly(con, tmp_path, text, message):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "orders.json").write_text(text)
+    with pytest.raises(SuiteError) as error:
+        validate.read_suites(con, tmp_path / "s")
+    assert message in str(error.value)
+    assert str(tmp_path / "s" / "orders.json") in str(error.value)
+
+
+def test_kwargs_ge_refuses_are_errors_with_the_key_path(con, tmp_path):
+    write_suite(tmp_path / "s", "orders", [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "order_id"}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "total", "mostly": 7}},
+    ])  # fmt: skip
+    with pytest.raises(SuiteError, match=r"expectations\[1\]\.kwargs: .*mostly"):
+        validate.load_suites(con, tmp_path / "s")
+
+
+def test_a_file_named_after_no_entity_is_an_error(con, tmp_path):
+    write_suite(tmp_path / "s", "customers", [])
+    with pytest.raises(SuiteError, match="no stored entity is named 'customers'"):
+        validate.read_suites(con, tmp_path / "s")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SuiteError, match="did you mean 'orders'"):
+        suites_module.read(tmp_path / "empty", {}, only="order")
