@@ -8,7 +8,7 @@ VENV := .venv
 STORE ?= data/cdp.duckdb
 SPEC ?= data/samples/kevel_orders.yaml
 
-.PHONY: help setup import test bench lint format schema docs clean
+.PHONY: help setup browser import test validate bench lint format schema docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-8s\033[0m %s\n", $$1, $$2}'
@@ -23,13 +23,21 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced ## Create .venv from uv.lock (installs uv first when missing; idempotent)
 
+# Debian's chromium: the tests open the Data Docs in it, headless (apt-get as root, else sudo)
+browser: ## Install Debian's chromium when missing (for the Data Docs test)
+	@command -v chromium >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 import: setup ## Import the bundled sample files into data/cdp.duckdb and print the report
 	$(VENV)/bin/etl import $(SPEC) --store $(STORE)
 
-test: setup ## Run the test suite (pytest)
+validate: setup ## Run the expectation suites against data/cdp.duckdb and build its Data Docs
+	$(VENV)/bin/etl validate --store $(STORE)
+
+test: setup browser ## Run the test suite (pytest; installs chromium first when missing)
 	$(VENV)/bin/pytest -q
 
-bench: setup ## Benchmark imports against DuckDB's own CSV load, ten transformation steps, a 1 GB gzip from S3 (see README)
+bench: setup ## Benchmark imports against DuckDB's own CSV load, transformations, a 1 GB gzip from S3, validation (README)
 	$(VENV)/bin/python bench/run.py
 
 lint: setup ## Check the code with ruff
@@ -47,4 +55,4 @@ docs: setup ## Regenerate the README's table documentation from etl/sql/schema.s
 	$(VENV)/bin/python -m etl.docs
 
 clean: ## Remove the virtualenv, caches and the local store
-	rm -rf $(VENV) .tools .pytest_cache .ruff_cache $(STORE) $(STORE).wal $(STORE).schedules.jsonl $(STORE).locks data/.etl-spool
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache $(STORE) $(STORE).wal $(STORE).schedules.jsonl $(STORE).locks $(STORE).validation data/.etl-spool

@@ -100,6 +100,13 @@ def parse_args() -> argparse.Namespace:
         default=2_200_000,
         help="orders in the gzip file imported from a loopback S3 server (2,200,000: about 1 GB unpacked); 0 skips it",
     )
+    parser.add_argument(
+        "--validation-orders",
+        type=int,
+        default=4_000_000,
+        help="orders (about 2.5 line items each: 10 million) imported, then validated by etl validate; 0 skips it",
+    )
+    parser.add_argument("--only-validation", action="store_true", help="run the validation step alone")
     return parser.parse_args()
 
 
@@ -435,6 +442,9 @@ def main() -> None:
     args = parse_args()
     workdir: Path = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    if args.only_validation:
+        print(measure_validation(args, workdir))
+        return
     orders_csv = ensure_orders_csv(workdir / "orders.csv", args.orders, args.seed, 0.0)
     changed_csv = ensure_orders_csv(workdir / "orders_changed.csv", args.orders, args.seed, CHANGED_FRACTION)
     foreign_csv = ensure_foreign_csv(orders_csv, workdir / "orders_foreign.csv")
@@ -457,8 +467,41 @@ def main() -> None:
         f"{extra:+.1%} (target <= +{TRANSFORMS_MAX_EXTRA:.0%}, <= {MAX_RSS_BYTES / 1e9:.1f} GB) {verdict_text}"
     )
     s3_line = measure_s3_gzip(args, workdir) if args.s3_gzip_orders else ""
-    print(f"\n{heading}\n\n{table}\n\n{transforms_line}\n\n{s3_line}")
-    (workdir / "results.md").write_text(f"{heading}\n\n{table}\n\n{transforms_line}\n\n{s3_line}\n")
+    validation_line = measure_validation(args, workdir) if args.validation_orders else ""
+    text = f"{heading}\n\n{table}\n\n{transforms_line}\n\n{s3_line}\n\n{validation_line}"
+    print(f"\n{text}")
+    (workdir / "results.md").write_text(text + "\n")
+
+
+# --- the expectation suites over 10 million line items ----------------------------
+
+VALIDATION_MAX_SHARE = 0.25  # validating may take at most a quarter of the import's time
+
+
+def measure_validation(args: argparse.Namespace, workdir: Path) -> str:
+    """Import ~10 million line items into a fresh store, then run the line_items suite over them
+    with `etl validate` (GE's SQL data source inside DuckDB): wall time and peak RSS of each."""
+    csv_path = ensure_orders_csv(workdir / "orders_10m_lines.csv", args.validation_orders, args.seed, 0.0)
+    store = workdir / "validation.duckdb"
+    remove_duckdb_file(store)
+    imported = measure_import("import", csv_path, store, 0.0)
+    lines = imported.report["entities"]["line_items"]["added"]
+    timings = imported.report.get("timings_s", {})
+    run = run_measured([ETL, "validate", "--entity", "line_items", "--store", store, "--json"])
+    if run.returncode not in (0, 1):
+        exit_if_failed("etl validate", run)
+    result = json.loads(run.stdout)
+    share = run.wall_s / imported.run.wall_s
+    ok = share <= VALIDATION_MAX_SHARE and run.peak_rss_bytes <= MAX_RSS_BYTES
+    remove_duckdb_file(store)
+    return (
+        f"validating {lines:,} line items ({result['checked']} expectations of line_items.json, etl validate): "
+        f"{run.wall_s:.2f} s, peak RSS {run.peak_rss_bytes / 1e9:.2f} GB, against their import's "
+        f"{imported.run.wall_s:.2f} s (peak RSS {imported.run.peak_rss_bytes / 1e9:.2f} GB, of which the suites "
+        f"inside the import: {timings.get('validate', 0):.2f} s, plus {timings.get('load_suites', 0):.2f} s waiting "
+        f"for GE to load): {share:.1%} (target <= {VALIDATION_MAX_SHARE:.0%}, <= {MAX_RSS_BYTES / 1e9:.1f} GB) "
+        f"{'pass' if ok else 'FAIL'}"
+    )
 
 
 # --- a large gzip file from S3 ----------------------------------------------------
