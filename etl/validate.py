@@ -105,10 +105,26 @@ def _import_scope(con: duckdb.DuckDBPyConnection, import_id: int) -> Iterator[No
     con.execute(f"SET search_path = '{BATCH_SCHEMA},main'")
     try:
         yield
-    finally:
-        con.execute("RESET search_path")
-        con.execute(f"DROP SCHEMA {BATCH_SCHEMA} CASCADE")
-        con.execute("RESET VARIABLE etl_import_id")
+    except BaseException:
+        if _aborted(con):  # a failed query aborted the import's transaction: only ROLLBACK is left
+            con.rollback()
+        _leave_import_scope(con)
+        raise
+    _leave_import_scope(con)
+
+
+def _aborted(con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        con.execute("SELECT 1")
+    except duckdb.TransactionException:
+        return True
+    return False
+
+
+def _leave_import_scope(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("RESET search_path")  # a setting of the connection: a rollback would not undo it
+    con.execute(f"DROP SCHEMA IF EXISTS {BATCH_SCHEMA} CASCADE")
+    con.execute("RESET VARIABLE etl_import_id")
 
 
 def run(

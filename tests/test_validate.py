@@ -158,6 +158,23 @@ def test_an_unknown_expectation_type_is_an_error_not_dropped(etl, query, tmp_pat
     assert query("SELECT count(*) AS n FROM orders") == [{"n": 0}]
 
 
+def test_a_suite_query_that_fails_inside_an_import_ends_it_cleanly(etl, query, tmp_path, real_suites):
+    path = real_suites / "orders.json"
+    suite = json.loads(path.read_text())
+    suite["expectations"].append({
+        "type": "unexpected_rows_expectation",
+        "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch} WHERE totl > 0"},
+        "severity": "warning",
+    })  # fmt: skip
+    path.write_text(json.dumps(suite))
+    run = etl("import", "data/samples/kevel_orders.yaml", env=suite_env(real_suites))
+    assert run.code == 1
+    assert f"{path}: an expectation's query failed, so the suites could not run: Binder Error" in run.stderr
+    assert "totl" in run.stderr and "Traceback" not in run.stderr
+    assert query("SELECT count(*) AS n FROM orders") == [{"n": 0}]
+    assert query("SELECT status FROM imports") == [{"status": "failed"}]
+
+
 def test_etl_validate_checks_the_whole_store(etl, store, tmp_path, real_suites):
     assert etl("import", "data/samples/kevel_orders.yaml", env=suite_env(real_suites)).code == 0
     with duckdb.connect(str(store)) as con:  # a row that slipped in by hand, outside any import
