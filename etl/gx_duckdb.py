@@ -50,6 +50,10 @@ class _Cursor(CursorWrapper):
     def execute(self, statement, parameters=None, context=None):
         try:
             return super().execute(statement, parameters, context)
+        except duckdb.InterruptException:
+            # Ctrl-C inside a query: GE would catch it as a failed metric and go on; as
+            # KeyboardInterrupt it passes GE's `except Exception` and cancels the import
+            raise KeyboardInterrupt from None
         except Exception as exc:
             # DuckDB aborts the transaction on any failed statement, and every later one then fails
             # with "Current transaction is aborted": the first failure is the one worth reporting
