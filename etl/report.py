@@ -216,6 +216,9 @@ def render_validation(validation: dict[str, Any], console: Console) -> None:
     if not validation["suites"]:
         console.print(f"Validation: no expectation suites in {validation['suites_dir']}.")
         return
+    if not validation["checked"]:
+        console.print("Validation: the import stored no new or changed rows, so there was nothing to check.")
+        return
     failed = validation["failed"]
     colour = "green" if validation["success"] else "red"
     verdict = "passed" if validation["success"] else "FAILED"

@@ -59,12 +59,16 @@ def store_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return dict(rows)
 
 
+def suites_folder(expectations: Path | None) -> Path:
+    return expectations or suites_module.default_dir()
+
+
 def load_suites(con: duckdb.DuckDBPyConnection, folder: Path | None, only: str | None = None) -> list[Suite]:
     return suites_module.build(read_suites(con, folder, only))
 
 
 def read_suites(con: duckdb.DuckDBPyConnection, folder: Path | None, only: str | None = None) -> list[SuiteText]:
-    return suites_module.read(folder or suites_module.default_dir(), store_columns(con), only)
+    return suites_module.read(suites_folder(folder), store_columns(con), only)
 
 
 class SuitesInBackground:
@@ -125,6 +129,30 @@ def _leave_import_scope(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("RESET search_path")  # a setting of the connection: a rollback would not undo it
     con.execute(f"DROP SCHEMA IF EXISTS {BATCH_SCHEMA} CASCADE")
     con.execute("RESET VARIABLE etl_import_id")
+
+
+def nothing_written(con: duckdb.DuckDBPyConnection, import_id: int, entities: list[str]) -> bool:
+    """True when the import wrote no row to any of the entities (an unchanged re-import)."""
+    checks = " OR ".join(
+        f"EXISTS (FROM main.{e} WHERE {ENTITIES[e]} = $id)"  # noqa: S608 (names from ENTITIES)
+        for e in entities
+    )
+    return not checks or not con.execute(f"SELECT {checks}", {"id": import_id}).fetchall()[0][0]
+
+
+def nothing_to_check(folder: Path, texts: list[SuiteText]) -> dict[str, Any]:
+    """The result when the import wrote nothing (or there are no suites): nothing was checked."""
+    return {
+        "scope": "import",
+        "suites_dir": str(folder),
+        "suites": [t.entity for t in texts],
+        "success": True,
+        "checked": 0,
+        "failed": {"critical": 0, "warning": 0, "info": 0},
+        "expectations": [],
+        "data_docs": None,
+        "duration_s": 0.0,
+    }
 
 
 def run(

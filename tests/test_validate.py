@@ -55,6 +55,13 @@ def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, sto
         assert suite in page
     assert "Failed" in page or "failed" in page  # the warning shows as a failed expectation run
 
+    again = etl("import", "data/samples/kevel_orders.yaml", "--json", env=suite_env(real_suites))
+    assert again.code == 0, again.stderr
+    assert again.json["entities"]["orders"]["unchanged"] == 4
+    unchanged = again.json["validation"]
+    assert (unchanged["checked"], unchanged["success"], unchanged["suites"]) == (0, True, validation["suites"])
+    assert "nothing to check" in etl("report", str(again.json["import_id"])).stdout
+
 
 def chromium_dom(page: Path) -> str:
     """The page as headless Chromium renders it (after its scripts ran)."""
