@@ -47,7 +47,7 @@ class ValidationFailed(EtlError):
 
 def docs_dir(store: Path) -> Path:
     """Where a store's Data Docs go: beside it, data/cdp.duckdb.validation/ (index.html inside)."""
-    return store.with_name(store.name + ".validation")
+    return store.resolve().with_name(store.name + ".validation")  # GE wants an absolute path
 
 
 def store_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:

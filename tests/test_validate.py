@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -99,6 +100,20 @@ def test_data_docs_page_lists_each_validation_with_its_result(tmp_path):
     assert len(validations) == 1
     detail = chromium_dom(validations[0])
     assert "user_id_type" in detail and "fax" in detail  # the failed warning and its unexpected value
+
+
+def test_a_relative_store_path_gets_its_data_docs_beside_it(tmp_path, real_suites):
+    from conftest import ETL, SAMPLE_CSV
+
+    run = subprocess.run(
+        [*ETL, "import", "--format", "kevel_orders", "--source", str(SAMPLE_CSV), "--store", "data/cdp.duckdb",
+         "--json"],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, **suite_env(real_suites)}, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["validation"]["data_docs"] == str(
+        tmp_path / "data" / "cdp.duckdb.validation" / "index.html"
+    )
 
 
 def test_a_failing_critical_expectation_stores_nothing_and_names_what_failed(etl, store, query, tmp_path, real_suites):
