@@ -29,6 +29,8 @@ export_app = typer.Typer(help="Export the store.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 schedule_app = typer.Typer(help="Scheduled imports: specs with a schedule:.", no_args_is_help=True)
 app.add_typer(schedule_app, name="schedule")
+segment_app = typer.Typer(help="Segments: SQL queries over the store (etl/sql/segments/).", no_args_is_help=True)
+app.add_typer(segment_app, name="segment")
 console = Console(stderr=True)
 out = Console()
 
@@ -423,6 +425,80 @@ def validate_(
         report.render_validation(result, out)
     if not result["success"]:
         raise typer.Exit(1)
+
+
+@segment_app.command("list")
+def segment_list() -> None:
+    """List the segments: name, grain and parameters.
+
+    Example: `etl segment list`
+    """
+    from etl.segment import catalog
+
+    table = Table("segment", "what it is", "grain", "parameters", title="Segments")
+    for s in catalog().values():
+        params = ", ".join(p.name + ("" if p.required else f"={p.default!r}") for p in s.parameters)
+        table.add_row(s.name, s.summary, s.grain, params)
+    out.print(table)
+
+
+@segment_app.command("show")
+def segment_show(name: Annotated[str, typer.Argument(help="The segment (see etl segment list).")]) -> None:
+    """Print a segment's SQL, its header saying its grain, parameters and an example.
+
+    Example: `etl segment show rfm`
+    """
+    from etl.segment import get
+
+    try:
+        segment = get(name)
+    except EtlError as exc:
+        _fail(str(exc), 1)
+    sys.stdout.write(segment.path.read_text(encoding="utf-8"))
+
+
+@segment_app.command("run")
+def segment_run(
+    name: Annotated[str, typer.Argument(help="The segment (see etl segment list).")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", metavar="KEY=VALUE", help="A parameter; repeatable.")
+    ] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the rows to FILE.csv or FILE.parquet.")] = None,
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON lines.")] = False,
+) -> None:
+    """Run a segment over the store (read-only). Parameters are bound, never pasted into SQL.
+
+    Example: `etl segment run rfm --param observation_end=2024-12-31 --out rfm.parquet`
+    """
+    from etl.segment import run
+
+    given: dict[str, Any] = {}
+    for pair in param or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            _fail(f"--param {pair!r}: expected KEY=VALUE, e.g. observation_end=2024-12-31")
+        given[key.strip()] = value
+    if out_file is not None and out_file.suffix.lower() not in {".csv", ".parquet"}:
+        _fail(f"--out {out_file}: expected a .csv or .parquet file")
+    try:
+        frame = run(name, given, store=store)
+    except EtlError as exc:
+        _fail(str(exc), 1)
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(out_file) if out_file.suffix.lower() == ".parquet" else frame.write_csv(out_file)
+        console.print(f"{frame.height:,} rows written to {out_file}")
+    elif as_json:
+        for row in frame.iter_rows(named=True):
+            sys.stdout.write(report.to_json(row) + "\n")
+    else:
+        table = Table(*frame.columns, title=f"{name}: {frame.height:,} rows", title_justify="left")
+        for row in frame.head(50).iter_rows():
+            table.add_row(*("" if v is None else str(v) for v in row))
+        out.print(table)
+        if frame.height > 50:
+            out.print(f"... {frame.height - 50:,} more rows (--out FILE.csv writes them all)")
 
 
 @export_app.command("parquet")

@@ -110,6 +110,9 @@ def connect(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnectio
             for statement in statements("schema"):
                 con.execute(statement)
             _upgrade(con)
+            from etl.segment import install_macros  # the segments as table macros, for ad-hoc SQL
+
+            install_macros(con)
         yield con
     finally:
         con.close()

@@ -1,0 +1,220 @@
+"""Segments: the SQL queries in etl/sql/segments/, with their parameters bound, never pasted.
+
+Each file's header comment is its documentation and its contract: `-- Segment:` names it, the
+lines after it say what it is, `-- Grain:` what one row is, and `-- Parameters:` lists each
+parameter as `name  TYPE  default-or-required  what it means`. A segment runs from the command
+line (`etl segment run`), from Python (`run()` returns a Polars DataFrame) and, in ad-hoc SQL,
+as a DuckDB table macro of the same name that every import (re)creates in the store:
+`SELECT * FROM rfm(DATE '2024-12-31')`, optional parameters by name: `statuses := ['paid']`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from etl.errors import EtlError
+from etl.transforms.steps import nearest
+
+SEGMENTS_DIR = Path(__file__).parent / "sql" / "segments"
+TYPES = ("DATE", "INTEGER", "VARCHAR", "VARCHAR[]", "DOUBLE")
+
+
+class SegmentError(EtlError):
+    """A segment or its parameters are wrong."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    required: bool
+    default: Any
+    help: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    path: Path
+    header: str  # the comment block, without the leading "-- "
+    grain: str
+    parameters: tuple[Parameter, ...]
+    one_of: tuple[str, ...]  # parameters of which exactly one must be given (-- One of: a, b)
+    body: str  # the SQL after the header
+
+    @property
+    def summary(self) -> str:
+        return self.header.splitlines()[1] if len(self.header.splitlines()) > 1 else ""
+
+
+_PARAMETER = re.compile(r"^\s{2,}(\w+)\s+(DATE|INTEGER|VARCHAR\[\]|VARCHAR|DOUBLE)\s+(required|\S.*?)\s{2,}(.+)$")
+
+
+def _literal(text: str, type_: str, origin: str) -> Any:
+    """A default as the header writes it: NULL, 7, 'x', ['a', 'b']."""
+    text = text.strip()
+    if text == "NULL":
+        return None
+    if type_ == "VARCHAR[]":
+        inner = text.removeprefix("[").removesuffix("]")
+        return [item.strip().strip("'") for item in inner.split(",") if item.strip()]
+    try:
+        return parse_value(Parameter("default", type_, False, None, ""), text.strip("'"))
+    except SegmentError as exc:
+        raise SegmentError(f"{origin}: the default {text!r}: {exc}") from None
+
+
+def _parse(path: Path) -> Segment:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header_lines = []
+    for line in lines:
+        if not line.startswith("--"):
+            break
+        header_lines.append(line[3:] if line.startswith("-- ") else line[2:])
+    body = "\n".join(lines[len(header_lines) :]).strip()
+    name = header_lines[0].removeprefix("Segment:").strip() if header_lines else ""
+    if name != path.stem:
+        raise SegmentError(f"{path}: the header must start with '-- Segment: {path.stem}'")
+    grain = next((h.removeprefix("Grain:").strip() for h in header_lines if h.startswith("Grain:")), "")
+    one_of = next((h.removeprefix("One of:").strip() for h in header_lines if h.startswith("One of:")), "")
+    parameters = []
+    in_parameters = False
+    for h in header_lines:
+        if h.startswith("Parameters:"):
+            in_parameters = True
+            continue
+        if in_parameters:
+            match = _PARAMETER.match(h)
+            if not match:
+                if not h.startswith(" "):
+                    in_parameters = False
+                continue
+            pname, ptype, default, help_text = match.groups()
+            required = default == "required"
+            value = None if required else _literal(default, ptype, str(path))
+            parameters.append(Parameter(pname, ptype, required, value, help_text.strip()))
+    used = set(re.findall(r"\$(\w+)", body))
+    declared = {p.name for p in parameters}
+    if used != declared:
+        raise SegmentError(f"{path}: parameters used {sorted(used)} but declared {sorted(declared)}")
+    return Segment(
+        name=name,
+        path=path,
+        header="\n".join(header_lines),
+        grain=grain,
+        parameters=tuple(parameters),
+        one_of=tuple(p.strip() for p in one_of.split(",") if p.strip()),
+        body=body,
+    )
+
+
+@cache
+def catalog() -> dict[str, Segment]:
+    """Every segment, by name."""
+    return {path.stem: _parse(path) for path in sorted(SEGMENTS_DIR.glob("*.sql"))}
+
+
+def get(name: str) -> Segment:
+    segments = catalog()
+    if name not in segments:
+        near = nearest(name, list(segments))
+        hint = f" (did you mean {near!r}?)" if near else ""
+        raise SegmentError(f"no segment named {name!r}{hint}; `etl segment list` shows them")
+    return segments[name]
+
+
+def parse_value(parameter: Parameter, text: str) -> Any:
+    """A value given as text (the command line's --param k=v) in the parameter's type."""
+    try:
+        if parameter.type == "DATE":
+            return date.fromisoformat(text)
+        if parameter.type == "INTEGER":
+            return int(text)
+        if parameter.type == "DOUBLE":
+            return float(text)
+    except ValueError:
+        example = {"DATE": "2024-12-31", "INTEGER": "7", "DOUBLE": "9.5"}[parameter.type]
+        raise SegmentError(
+            f"parameter {parameter.name}: expected a {parameter.type} (e.g. {example}), got {text!r}"
+        ) from None
+    if parameter.type == "VARCHAR[]":
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return text
+
+
+def bind(segment: Segment, given: dict[str, Any]) -> dict[str, Any]:
+    """Every parameter's value: given (text is parsed), else its default. Unknown or missing
+    parameters are errors naming what the segment takes."""
+    known = {p.name: p for p in segment.parameters}
+    takes = ", ".join(f"{p.name} ({p.type}{', required' if p.required else ''})" for p in segment.parameters)
+    for key in given:
+        if key not in known:
+            near = nearest(key, list(known))
+            hint = f" (did you mean {near!r}?)" if near else ""
+            raise SegmentError(f"segment {segment.name} has no parameter {key!r}{hint}; it takes: {takes}")
+    values = {}
+    for p in segment.parameters:
+        if p.name in given:
+            value = given[p.name]
+            values[p.name] = parse_value(p, value) if isinstance(value, str) and p.type != "VARCHAR" else value
+        elif p.required:
+            raise SegmentError(f"segment {segment.name} needs the parameter {p.name} ({p.type}): {p.help}")
+        else:
+            values[p.name] = p.default
+    if segment.one_of and sum(values.get(n) is not None for n in segment.one_of) != 1:
+        raise SegmentError(f"segment {segment.name} needs exactly one of: {', '.join(segment.one_of)}")
+    return values
+
+
+def run(
+    name: str,
+    params: dict[str, Any] | None = None,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+    store: Path | str | None = None,
+):
+    """Run a segment and return a Polars DataFrame. Give an open connection, or a store path
+    (opened read-only; default $ETL_STORE, else data/cdp.duckdb). Parameters may be Python
+    values (date, int, list) or text as on the command line.
+
+    Example: run("rfm", {"observation_end": date(2024, 12, 31)})
+    """
+    segment = get(name)
+    values = bind(segment, params or {})
+    if con is not None:
+        return con.sql(segment.body, params=values).pl()
+    from etl.store import connect, store_path
+
+    with connect(store_path(str(store) if store else None), read_only=True) as opened:
+        return opened.sql(segment.body, params=values).pl()
+
+
+def _sql_literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, list):
+        return "[" + ", ".join(_sql_literal(v) for v in value) + "]"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return str(value)
+
+
+def macro_sql(segment: Segment) -> str:
+    """CREATE MACRO for ad-hoc SQL: required parameters by position, the others by name with
+    their defaults (constants from the segment's own header, not user input)."""
+    args = [p.name for p in segment.parameters if p.required]
+    args += [f"{p.name} := {_sql_literal(p.default)}" for p in segment.parameters if not p.required]
+    body = re.sub(r"\$(\w+)", r"\1", segment.body)
+    return f"CREATE OR REPLACE MACRO {segment.name}({', '.join(args)}) AS TABLE\n{body}"
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    for segment in catalog().values():
+        con.execute(macro_sql(segment))

@@ -1,0 +1,67 @@
+-- Segment: customer_summary
+-- Each customer's purchase history in the terms of lifetimes' summary_data_from_transaction_data
+-- and pymc-marketing's rfm_summary, at daily frequency (inputs of BG/NBD and Gamma-Gamma models).
+-- Grain: one row per customer with at least one purchase on or before observation_end.
+-- Parameters:
+--   observation_end  DATE       required  The last day observed (UTC); later orders do not count.
+--   statuses         VARCHAR[]  ['placed', 'paid', 'fulfilled']  Line item statuses that make a purchase.
+-- Columns: customer_id; frequency = distinct purchase days - 1; recency = days from the first to
+--   the last purchase day; T = days from the first purchase day to observation_end;
+--   monetary_value = mean day value over the repeat purchase days (0 when frequency is 0).
+-- A purchase is an order with at least one line item in `statuses`; its value is the sum of
+-- those line items' totals. A day's value is the sum of that customer's purchases on the day.
+-- Example: etl segment run customer_summary --param observation_end=2024-12-31
+
+WITH parameters AS (
+    SELECT $observation_end::DATE AS observation_end,
+        $statuses::VARCHAR[] AS statuses
+),
+
+orders AS (
+    SELECT order_id, customer_id, created_at FROM main.orders
+),
+
+line_items AS (
+    SELECT order_id, status, total FROM main.line_items
+),
+
+purchase_values AS (
+    SELECT order_id, sum(total) AS value
+    FROM line_items
+    WHERE list_contains((SELECT parameters.statuses FROM parameters), status)
+    GROUP BY order_id
+),
+
+purchases AS (
+    SELECT orders.customer_id, timezone('UTC', orders.created_at)::DATE AS day, purchase_values.value
+    FROM orders
+    JOIN purchase_values USING (order_id)
+    WHERE timezone('UTC', orders.created_at)::DATE <= (SELECT parameters.observation_end FROM parameters)
+),
+
+purchase_days AS (
+    SELECT customer_id, day, sum(value) AS day_value
+    FROM purchases
+    GROUP BY customer_id, day
+),
+
+per_customer AS (
+    SELECT
+        customer_id,
+        count(*) - 1 AS repeat_days,
+        min(day) AS first_day,
+        max(day) AS last_day,
+        sum(day_value) - arg_min(day_value, day) AS repeat_value
+    FROM purchase_days
+    GROUP BY customer_id
+)
+
+SELECT
+    customer_id,
+    repeat_days::DOUBLE AS frequency,
+    (last_day - first_day)::DOUBLE AS recency,
+    (parameters.observation_end - first_day)::DOUBLE AS T,
+    CASE WHEN repeat_days = 0 THEN 0.0 ELSE repeat_value / repeat_days END AS monetary_value
+FROM per_customer
+CROSS JOIN parameters
+ORDER BY customer_id
