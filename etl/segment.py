@@ -189,11 +189,18 @@ def run(
     segment = get(name)
     values = bind(segment, params or {})
     if con is not None:
-        return con.sql(segment.body, params=values).pl()
+        return _run(con, segment, values)
     from etl.store import connect, store_path
 
     with connect(store_path(str(store) if store else None), read_only=True) as opened:
-        return opened.sql(segment.body, params=values).pl()
+        return _run(opened, segment, values)
+
+
+def _run(con: duckdb.DuckDBPyConnection, segment: Segment, values: dict[str, Any]):
+    # a segment may call another's macro; as TEMP macros they are there even in a store opened
+    # read-only that no import has given them yet
+    install_macros(con, temporary=True)
+    return con.sql(segment.body, params=values).pl()
 
 
 def _sql_literal(value: Any) -> str:
@@ -206,15 +213,37 @@ def _sql_literal(value: Any) -> str:
     return str(value)
 
 
-def macro_sql(segment: Segment) -> str:
+def macro_sql(segment: Segment, temporary: bool = False) -> str:
     """CREATE MACRO for ad-hoc SQL: required parameters by position, the others by name with
     their defaults (constants from the segment's own header, not user input)."""
     args = [p.name for p in segment.parameters if p.required]
     args += [f"{p.name} := {_sql_literal(p.default)}" for p in segment.parameters if not p.required]
     body = re.sub(r"\$(\w+)", r"\1", segment.body)
-    return f"CREATE OR REPLACE MACRO {segment.name}({', '.join(args)}) AS TABLE\n{body}"
+    kind = "TEMP MACRO" if temporary else "MACRO"
+    return f"CREATE OR REPLACE {kind} {segment.name}({', '.join(args)}) AS TABLE\n{body}"
 
 
-def install_macros(con: duckdb.DuckDBPyConnection) -> None:
-    for segment in catalog().values():
-        con.execute(macro_sql(segment))
+def _dependency_order() -> list[Segment]:
+    """Segments that call another's macro (average_order_value_by_segment calls rfm) after it:
+    DuckDB binds a macro's body when it is created."""
+    segments = catalog()
+    ordered: list[Segment] = []
+
+    def visit(segment: Segment, path: tuple[str, ...]) -> None:
+        if segment in ordered:
+            return
+        if segment.name in path:
+            raise SegmentError(f"{segment.path}: segments call each other in a circle: {' -> '.join(path)}")
+        for other in segments.values():
+            if other.name != segment.name and re.search(rf"\b{other.name}\s*\(", segment.body):
+                visit(other, (*path, segment.name))
+        ordered.append(segment)
+
+    for segment in segments.values():
+        visit(segment, ())
+    return ordered
+
+
+def install_macros(con: duckdb.DuckDBPyConnection, temporary: bool = False) -> None:
+    for segment in _dependency_order():
+        con.execute(macro_sql(segment, temporary))

@@ -27,7 +27,12 @@ def generated(seed: int = 7) -> tuple[list[dict], list[dict]]:
 
     def order(customer: str, at: datetime, items: list[tuple[str, str, float, float]]) -> None:
         order_id = f"o{len(orders) + 1}"
-        orders.append({"order_id": order_id, "customer_id": customer, "created_at": at, "shipping_country": "DE"})
+        city = rng.choice(["Berlin", "Paris", "Kraków", None])
+        orders.append({
+            "order_id": order_id, "customer_id": customer, "created_at": at,
+            "shipping_country": rng.choice(["DE", "FR", "PL", " ", None]),
+            "custom_fields": json.dumps({"city": city, "channel": "web"}) if city else None,
+        })  # fmt: skip
         for line_no, (product, status, total, quantity) in enumerate(items, start=1):
             lines.append({
                 "order_id": order_id, "line_no": line_no, "product_id": product, "status": status,
@@ -240,6 +245,109 @@ def test_churn_risk_matches_a_reference(data):
     got = segment.run("churn_risk", {"observation_end": "2024-06-30", "days": 60}, store=store)
     assert sorted(got["customer_id"]) == sorted(expected["customer_id"]) and len(got) > 10
     assert "single:one-purchase" in set(got["customer_id"])  # 112 days
+
+
+def test_category_interest_matches_a_reference(data):
+    store, orders, lines = data
+    since = date(2024, 1, 1)
+    bought = (
+        lines.filter(pl.col("status").is_in(PURCHASE))
+        .join(orders, on="order_id")
+        .with_columns(day=pl.col("created_at").dt.date(), category=pl.col("categories").list.first())
+        .filter(pl.col("day").is_between(since, OBSERVATION_END))
+    )
+    expected = (
+        bought.group_by("customer_id", "category")
+        .agg(
+            orders=pl.col("order_id").n_unique().cast(pl.Int64),
+            quantity=pl.col("quantity").sum(),
+            value=pl.col("total").sum(),
+        )  # fmt: skip
+        .with_columns(share=pl.col("value") / pl.col("value").sum().over("customer_id"))
+    )
+    got = segment.run("category_interest", {"since": "2024-01-01", "observation_end": "2024-06-30"}, store=store)
+    key = ["customer_id", "category"]
+    got_rows, expected_rows = got.sort(key).to_dicts(), expected.sort(key).to_dicts()
+    assert len(got_rows) == len(expected_rows) > 50
+    for g, e in zip(got_rows, expected_rows, strict=True):
+        assert g == pytest.approx(e)
+    shares = got.group_by("customer_id").agg(pl.col("share").sum())["share"]
+    assert shares.to_list() == pytest.approx([1.0] * len(shares))
+
+
+def test_average_order_value_per_customer_and_per_segment(data):
+    store, orders, lines = data
+    per_order = purchases(orders, lines, OBSERVATION_END)
+    expected = per_order.group_by("customer_id").agg(
+        purchases=pl.len().cast(pl.Int64), value=pl.col("value").sum(), average_order_value=pl.col("value").mean()
+    )
+    got = segment.run("average_order_value", {"observation_end": "2024-06-30"}, store=store)
+    for g, e in zip(rows(got), rows(expected), strict=True):
+        assert g == pytest.approx(e)
+    segments = rfm_reference(orders, lines, OBSERVATION_END).join(expected, on="customer_id")
+    by_segment = segments.group_by("segment").agg(
+        customers=pl.len().cast(pl.Int64), average_order_value=pl.col("value").sum() / pl.col("purchases").sum()
+    )
+    got_by_segment = segment.run("average_order_value_by_segment", {"observation_end": "2024-06-30"}, store=store)
+    for g, e in zip(rows(got_by_segment.select(by_segment.columns)), rows(by_segment), strict=True):
+        assert g == pytest.approx(e)
+
+
+def test_geo_takes_the_most_used_country_and_city(data):
+    store, orders, _ = data
+    counted = orders.filter(pl.col("created_at").dt.date() <= OBSERVATION_END).with_columns(
+        country=pl.col("shipping_country").str.strip_chars().replace("", None),
+        city=pl.col("custom_fields").str.json_path_match("$.city"),
+    )
+
+    def most_used(column: str) -> pl.DataFrame:
+        return (
+            counted.filter(pl.col(column).is_not_null())
+            .group_by("customer_id", column)
+            .agg(n=pl.len(), latest=pl.col("created_at").max())
+            .sort("n", "latest", descending=True)
+            .group_by("customer_id", maintain_order=True)
+            .first()
+            .select("customer_id", column)
+        )
+
+    expected = (
+        counted.group_by("customer_id")
+        .agg(orders=pl.len().cast(pl.Int64))
+        .join(most_used("country"), on="customer_id", how="left")
+        .join(most_used("city"), on="customer_id", how="left")
+    )
+    got = segment.run("geo", {"observation_end": "2024-06-30"}, store=store)
+    assert rows(got.select("customer_id", "orders", "country", "city")) == rows(
+        expected.select("customer_id", "orders", "country", "city")
+    )
+    assert got["city"].null_count() > 0 and got["country"].null_count() < len(got)
+
+
+def test_ltv_matches_a_reference(data):
+    store, orders, lines = data
+    counted = orders.filter(pl.col("created_at").dt.date() <= OBSERVATION_END)
+    per_order = purchases(orders, lines, OBSERVATION_END)
+    refunded = (
+        lines.filter(pl.col("status") == "refunded")
+        .join(counted, on="order_id")
+        .group_by("customer_id")
+        .agg(refunded=pl.col("total").sum())
+    )
+    expected = (
+        per_order.group_by("customer_id")
+        .agg(purchases=pl.len().cast(pl.Int64), value=pl.col("value").sum(), first=pl.col("day").min())
+        .join(refunded, on="customer_id", how="left")
+        .with_columns(
+            refunded=pl.col("refunded").fill_null(0.0),
+            tenure_days=(pl.lit(OBSERVATION_END) - pl.col("first")).dt.total_days(),
+        )
+        .with_columns(value_per_year=pl.col("value") / pl.max_horizontal(pl.col("tenure_days"), 1) * 365.25)
+        .select("customer_id", "purchases", "value", "tenure_days", "value_per_year", "refunded")
+    )
+    got = segment.run("ltv", {"observation_end": "2024-06-30"}, store=store)
+    for g, e in zip(rows(got.select(expected.columns)), rows(expected), strict=True):
+        assert g == pytest.approx(e)
 
 
 def test_segments_are_table_macros_for_ad_hoc_sql(data):
