@@ -47,6 +47,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segments import measure_segments  # bench/segments.py (the script's folder is on sys.path)
+
 BENCH_DIR = Path(__file__).resolve().parent
 GENERATOR = BENCH_DIR / "generate_kevel_orders.py"
 ETL = Path(sys.executable).parent / "etl"
@@ -107,6 +109,10 @@ def parse_args() -> argparse.Namespace:
         help="orders (about 2.5 line items each: 10 million) imported, then validated by etl validate; 0 skips it",
     )
     parser.add_argument("--only-validation", action="store_true", help="run the validation step alone")
+    parser.add_argument(
+        "--segment-orders", type=int, default=10_000_000, help="orders in the store the segments run on; 0 skips it"
+    )
+    parser.add_argument("--only-segments", action="store_true", help="run the segments step alone")
     return parser.parse_args()
 
 
@@ -445,6 +451,9 @@ def main() -> None:
     if args.only_validation:
         print(measure_validation(args, workdir))
         return
+    if args.only_segments:
+        print(measure_segments(args.segment_orders, workdir))
+        return
     orders_csv = ensure_orders_csv(workdir / "orders.csv", args.orders, args.seed, 0.0)
     changed_csv = ensure_orders_csv(workdir / "orders_changed.csv", args.orders, args.seed, CHANGED_FRACTION)
     foreign_csv = ensure_foreign_csv(orders_csv, workdir / "orders_foreign.csv")
@@ -468,7 +477,8 @@ def main() -> None:
     )
     s3_line = measure_s3_gzip(args, workdir) if args.s3_gzip_orders else ""
     validation_line = measure_validation(args, workdir) if args.validation_orders else ""
-    text = f"{heading}\n\n{table}\n\n{transforms_line}\n\n{s3_line}\n\n{validation_line}"
+    segments_line = measure_segments(args.segment_orders, workdir) if args.segment_orders else ""
+    text = f"{heading}\n\n{table}\n\n{transforms_line}\n\n{s3_line}\n\n{validation_line}\n\n{segments_line}"
     print(f"\n{text}")
     (workdir / "results.md").write_text(text + "\n")
 

@@ -244,6 +244,13 @@ def _dependency_order() -> list[Segment]:
     return ordered
 
 
+# The UTC calendar day of a TIMESTAMPTZ. timezone('UTC', ts)::DATE says the same, but goes
+# through ICU for every row: over 10 million orders it cost 2 of rfm's 7.5 seconds.
+UTC_DAY = "DATE '1970-01-01' + floor(epoch_us(ts) / 86400000000.0)::INTEGER"
+
+
 def install_macros(con: duckdb.DuckDBPyConnection, temporary: bool = False) -> None:
+    kind = "TEMP MACRO" if temporary else "MACRO"
+    con.execute(f"CREATE OR REPLACE {kind} utc_day(ts) AS {UTC_DAY}")
     for segment in _dependency_order():
         con.execute(macro_sql(segment, temporary))

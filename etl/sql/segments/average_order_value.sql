@@ -32,7 +32,7 @@ purchases AS (
     SELECT orders.customer_id, purchase_values.value
     FROM orders
     JOIN purchase_values USING (order_id)
-    WHERE timezone('UTC', orders.created_at)::DATE <= (SELECT parameters.observation_end FROM parameters)
+    WHERE utc_day(orders.created_at) <= (SELECT parameters.observation_end FROM parameters)
 ),
 
 SELECT

@@ -48,8 +48,8 @@ purchases AS (
     FROM orders
     JOIN matching_lines USING (order_id)
     CROSS JOIN parameters
-    WHERE timezone('UTC', orders.created_at)::DATE >= parameters.start
-      AND timezone('UTC', orders.created_at)::DATE < parameters.start + parameters.days
+    WHERE utc_day(orders.created_at) >= parameters.start
+      AND utc_day(orders.created_at) < parameters.start + parameters.days
 )
 
 SELECT

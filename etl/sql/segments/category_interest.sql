@@ -34,7 +34,7 @@ purchased_lines AS (
     JOIN orders USING (order_id)
     CROSS JOIN parameters
     WHERE list_contains(parameters.statuses, line_items.status)
-      AND timezone('UTC', orders.created_at)::DATE BETWEEN parameters.since AND parameters.observation_end
+      AND utc_day(orders.created_at) BETWEEN parameters.since AND parameters.observation_end
 ),
 
 per_category AS (

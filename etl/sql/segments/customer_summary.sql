@@ -33,10 +33,10 @@ purchase_values AS (
 ),
 
 purchases AS (
-    SELECT orders.customer_id, timezone('UTC', orders.created_at)::DATE AS day, purchase_values.value
+    SELECT orders.customer_id, utc_day(orders.created_at) AS day, purchase_values.value
     FROM orders
     JOIN purchase_values USING (order_id)
-    WHERE timezone('UTC', orders.created_at)::DATE <= (SELECT parameters.observation_end FROM parameters)
+    WHERE utc_day(orders.created_at) <= (SELECT parameters.observation_end FROM parameters)
 ),
 
 purchase_days AS (

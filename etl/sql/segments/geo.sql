@@ -20,7 +20,7 @@ orders AS (
         nullif(trim(custom_fields->>'city'), '') AS city,
         created_at
     FROM main.orders
-    WHERE timezone('UTC', created_at)::DATE <= (SELECT parameters.observation_end FROM parameters)
+    WHERE utc_day(created_at) <= (SELECT parameters.observation_end FROM parameters)
 ),
 
 country_counts AS (

@@ -16,9 +16,9 @@ WITH parameters AS (
 ),
 
 orders AS (
-    SELECT order_id, customer_id, timezone('UTC', created_at)::DATE AS day
+    SELECT order_id, customer_id, utc_day(created_at) AS day
     FROM main.orders
-    WHERE timezone('UTC', created_at)::DATE <= (SELECT parameters.observation_end FROM parameters)
+    WHERE utc_day(created_at) <= (SELECT parameters.observation_end FROM parameters)
 ),
 
 line_items AS (

@@ -1,0 +1,83 @@
+"""Bench step: rfm and customer_summary over a store of 10 million orders (issue 6's target: 3 s each).
+
+The store is synthetic history made by DuckDB itself (importing 10 M orders would take minutes
+and measure the import again): 1 M customers, three years, 1-3 line items an order, the usual
+mix of statuses. Each segment runs in a process of its own: once to warm the file's pages, then
+three times; the median counts.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SEGMENT_MAX_S = 3.0  # rfm and customer_summary, each
+
+MAKE_STORE = r"""
+import sys
+from pathlib import Path
+from etl.store import connect
+orders = int(sys.argv[2])
+with connect(Path(sys.argv[1]), read_only=False) as con:
+    con.execute(
+        "INSERT INTO orders (order_id, customer_id, user_id_type, user_id, currency, total, created_at) "
+        "SELECT 'o' || i, 'email:c' || (hash(i, 1) % 1000000) || '@example.com', 'email', "
+        "       'c' || (hash(i, 1) % 1000000) || '@example.com', 'EUR', 0, "
+        "       TIMESTAMPTZ '2022-01-01 00:00:00+00' + to_seconds((hash(i, 2) % (3 * 365 * 86400))::BIGINT) "
+        "FROM range($orders) AS t(i)",
+        {"orders": orders},
+    )
+    con.execute(
+        "INSERT INTO line_items "
+        "    (order_id, line_no, product_id, category, categories, currency, total, quantity, status) "
+        "SELECT 'o' || i, n, 'p' || (hash(i, n) % 5000), 'c' || (hash(i, n) % 40), ['c' || (hash(i, n) % 40)], "
+        "       'EUR', (hash(i, n, 3) % 20000) / 100.0, 1 + hash(i, n, 4) % 3, "
+        "       ['placed', 'paid', 'fulfilled', 'fulfilled', 'fulfilled', 'refunded', 'cancelled']"
+        "           [(1 + hash(i, n, 5) % 7)::BIGINT] "
+        "FROM range($orders) AS t(i), range(1, 2 + (hash(i, 6) % 3)::INTEGER) AS l(n)",
+        {"orders": orders},
+    )
+    print(*con.execute("SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM line_items)").fetchall()[0])
+"""
+
+RUN_SEGMENT = r"""
+import resource, sys, time
+from pathlib import Path
+from etl import segment
+from etl.store import connect
+params = {"observation_end": "2024-12-31"}
+with connect(Path(sys.argv[1]), read_only=True) as con:
+    segment.run(sys.argv[2], params, con=con)  # warm: the file's pages in the cache
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        rows = segment.run(sys.argv[2], params, con=con).height
+        times.append(time.perf_counter() - start)
+print(sorted(times)[1], rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def measure_segments(orders: int, workdir: Path) -> str:
+    store = workdir / f"segments_{orders}.duckdb"
+    if not store.exists():
+        partial = store.with_name(store.name + ".partial")
+        partial.unlink(missing_ok=True)
+        made = subprocess.run(
+            [sys.executable, "-c", MAKE_STORE, partial, str(orders)], check=True, capture_output=True, text=True
+        )
+        stored_orders, line_items = made.stdout.split()[-2:]
+        print(f"segment store: {int(stored_orders):,} orders, {int(line_items):,} line items", flush=True)
+        partial.replace(store)
+    lines = []
+    for name in ("rfm", "customer_summary"):
+        run = subprocess.run(
+            [sys.executable, "-c", RUN_SEGMENT, store, name], check=True, capture_output=True, text=True
+        )
+        seconds, rows, rss = run.stdout.split()[-3:]
+        verdict = "pass" if float(seconds) <= SEGMENT_MAX_S else "FAIL"
+        lines.append(
+            f"{name} over {orders:,} orders: {float(seconds):.2f} s (median of 3, {int(rows):,} customers, "
+            f"peak RSS {int(rss) / 1e9:.2f} GB; target <= {SEGMENT_MAX_S:.0f} s) {verdict}"
+        )
+    return "\n".join(lines)
