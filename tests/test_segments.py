@@ -97,6 +97,18 @@ def rows(frame: pl.DataFrame) -> list[dict]:
     return frame.sort(frame.columns[0]).to_dicts()
 
 
+def test_purchases_are_orders_with_a_counted_line_item(data):
+    store, orders, lines = data
+    expected = purchases(orders, lines, OBSERVATION_END).select("order_id", "customer_id", "day", "value")
+    got = segment.run("purchases", {"observation_end": "2024-06-30"}, store=store)
+    got_rows, expected_rows = rows(got.select(expected.columns)), rows(expected)
+    assert len(got_rows) == len(expected_rows) > 300
+    for g, e in zip(got_rows, expected_rows, strict=True):
+        assert g == pytest.approx(e)
+    ids = set(got["order_id"])
+    assert not ids & set(orders.filter(pl.col("customer_id") == "cancelled:only")["order_id"])
+
+
 def test_customer_summary_matches_lifetimes_definitions(data):
     store, orders, lines = data
     days = purchases(orders, lines, OBSERVATION_END).group_by("customer_id", "day").agg(v=pl.col("value").sum())

@@ -22,26 +22,12 @@ WITH parameters AS (
         $statuses::VARCHAR[] AS statuses
 ),
 
-orders AS (
-    SELECT order_id, customer_id, created_at FROM main.orders
-),
-
-line_items AS (
-    SELECT order_id, status, total FROM main.line_items
-),
-
-purchase_values AS (
-    SELECT order_id, sum(total) AS value
-    FROM line_items
-    WHERE list_contains((SELECT parameters.statuses FROM parameters), status)
-    GROUP BY order_id
-),
-
-purchases AS (
-    SELECT orders.customer_id, utc_day(orders.created_at) AS day, purchase_values.value
-    FROM orders
-    JOIN purchase_values USING (order_id)
-    WHERE utc_day(orders.created_at) <= (SELECT parameters.observation_end FROM parameters)
+bought AS (
+    SELECT customer_id, day, value
+    FROM purchases(
+        (SELECT parameters.observation_end FROM parameters),
+        statuses := (SELECT parameters.statuses FROM parameters)
+    )
 ),
 
 per_customer AS (
@@ -50,7 +36,7 @@ per_customer AS (
         any_value(parameters.observation_end) - max(day) AS recency_days,
         count(*) AS frequency,
         sum(value) AS monetary
-    FROM purchases
+    FROM bought
     CROSS JOIN parameters
     GROUP BY customer_id
 ),
