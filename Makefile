@@ -8,10 +8,10 @@ VENV := .venv
 STORE ?= data/cdp.duckdb
 SPEC ?= data/samples/kevel_orders.yaml
 
-.PHONY: help setup browser import test validate bench lint format schema docs clean
+.PHONY: help setup browser import test validate notebooks bench lint format schema docs clean
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-8s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -33,6 +33,9 @@ import: setup ## Import the bundled sample files into data/cdp.duckdb and print 
 
 validate: setup ## Run the expectation suites against data/cdp.duckdb and build its Data Docs
 	$(VENV)/bin/etl validate --store $(STORE)
+
+notebooks: setup ## Start JupyterLab on notebooks/ (import walkthrough, RFM and segments, data quality)
+	$(VENV)/bin/jupyter lab notebooks/
 
 test: setup browser ## Run the test suite (pytest; installs chromium first when missing)
 	$(VENV)/bin/pytest -q

@@ -1,0 +1,49 @@
+"""The notebooks in notebooks/ run from top to bottom, and are committed without outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_the_three_notebooks():
+    assert [p.name for p in NOTEBOOKS] == [
+        "01_import_walkthrough.ipynb",
+        "02_rfm_and_segments.ipynb",
+        "03_data_quality.ipynb",
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_committed_clean(path: Path):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert code
+    assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code), (
+        f"{path.name} has outputs: clear them before committing (Edit > Clear Outputs of All Cells)"
+    )
+
+
+@pytest.fixture(scope="module")
+def notebook_store(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("notebooks") / "cdp.duckdb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs(path: Path, notebook_store: Path, monkeypatch, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("ETL_STORE", str(notebook_store))  # the kernel inherits it
+    monkeypatch.setenv("ETL_EXPECTATIONS", str(REPO / "expectations"))
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    if path.stem.startswith("02"):  # the plots were drawn
+        assert sum(1 for o in outputs if "image/png" in o.get("data", {})) >= 4
