@@ -134,12 +134,20 @@ def _add_connection(data: dict[str, Any], pairs: list[str] | None) -> None:
 def _key_values(pairs: list[str]) -> dict[str, Any]:
     """--connection KEY=VALUE ... as a mapping; values are read as YAML scalars (port=2222 is a number)."""
     result: dict[str, Any] = {}
+    for key, value in _pairs("--connection", pairs, "endpoint_url=http://127.0.0.1:9000").items():
+        parsed = yaml.safe_load(value) if value else ""
+        result[key] = parsed if isinstance(parsed, int | float | bool) else value
+    return result
+
+
+def _pairs(flag: str, pairs: list[str], example: str) -> dict[str, str]:
+    """FLAG KEY=VALUE ... as {key: value text}. An error names the key only: a value may be a secret."""
+    result: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key:
-            _fail(f"--connection {pair.split('=')[0]!r}: expected KEY=VALUE, e.g. endpoint_url=http://127.0.0.1:9000")
-        parsed = yaml.safe_load(value) if value else ""
-        result[key.strip()] = parsed if isinstance(parsed, int | float | bool) else value
+        if not sep or not key.strip():
+            _fail(f"{flag} {key!r}: expected KEY=VALUE, e.g. {example}")
+        result[key.strip()] = value
     return result
 
 
@@ -473,12 +481,7 @@ def segment_run(
     """
     from etl.segment import run
 
-    given: dict[str, Any] = {}
-    for pair in param or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            _fail(f"--param {pair!r}: expected KEY=VALUE, e.g. observation_end=2024-12-31")
-        given[key.strip()] = value
+    given = _pairs("--param", param or [], "observation_end=2024-12-31")
     if out_file is not None and out_file.suffix.lower() not in {".csv", ".parquet"}:
         _fail(f"--out {out_file}: expected a .csv or .parquet file")
     try:

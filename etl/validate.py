@@ -89,7 +89,7 @@ class SuitesInBackground:
             self._error = exc
 
     def result(self) -> list[Suite]:
-        if self._thread.is_alive() or self._thread.ident is not None:
+        if self._thread.ident is not None:  # started (there were suites to build)
             self._thread.join()
         if self._error is not None:
             raise self._error
@@ -142,16 +142,32 @@ def nothing_written(con: duckdb.DuckDBPyConnection, import_id: int, entities: li
 
 def nothing_to_check(folder: Path, texts: list[SuiteText]) -> dict[str, Any]:
     """The result when the import wrote nothing (or there are no suites): nothing was checked."""
+    return _summary("import", folder, [t.entity for t in texts], [], None, 0.0)
+
+
+def _summary(
+    scope: Scope,
+    folder: Path | None,
+    suites: list[str],
+    results: list[dict[str, Any]],
+    docs: str | None,
+    duration_s: float,
+) -> dict[str, Any]:
+    """The result of a run, for the report (see the module's docstring)."""
+    failed = {severity: 0 for severity in ("critical", "warning", "info")}
+    for r in results:
+        if not r["success"]:
+            failed[r["severity"]] += 1
     return {
-        "scope": "import",
-        "suites_dir": str(folder),
-        "suites": [t.entity for t in texts],
-        "success": True,
-        "checked": 0,
-        "failed": {"critical": 0, "warning": 0, "info": 0},
-        "expectations": [],
-        "data_docs": None,
-        "duration_s": 0.0,
+        "scope": scope,
+        "suites_dir": str(folder) if folder else None,
+        "suites": suites,
+        "success": not failed["critical"] and not any(r.get("error") for r in results),
+        "checked": len(results),
+        "failed": failed,
+        "expectations": results,
+        "data_docs": docs,
+        "duration_s": duration_s,
     }
 
 
@@ -178,23 +194,9 @@ def run(
             results, docs = _validate(con, suites, docs_dir, parameters, skip_empty=True)
     else:
         results, docs = _validate(con, suites, docs_dir, parameters, skip_empty=False)
-    critical = [r for r in results if not r["success"] and r["severity"] == "critical"]
-    broken = [r for r in results if r.get("error")]
-    return {
-        "scope": scope,
-        "suites_dir": str(suites[0].path.parent) if suites else None,
-        "suites": [s.entity for s in suites],
-        "success": not critical and not broken,
-        "checked": len(results),
-        "failed": {
-            "critical": len(critical),
-            "warning": sum(1 for r in results if not r["success"] and r["severity"] == "warning"),
-            "info": sum(1 for r in results if not r["success"] and r["severity"] == "info"),
-        },
-        "expectations": results,
-        "data_docs": docs,
-        "duration_s": round(time.monotonic() - started, 3),
-    }
+    folder = suites[0].path.parent if suites else None
+    duration_s = round(time.monotonic() - started, 3)
+    return _summary(scope, folder, [s.entity for s in suites], results, docs, duration_s)
 
 
 def failure_message(validation: dict[str, Any]) -> str:
