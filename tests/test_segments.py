@@ -407,7 +407,7 @@ def test_every_segment_file_has_its_header(data):
     for s in segment.catalog().values():
         assert s.grain and s.summary
         assert "Example: etl segment run " + s.name in s.header
-        assert s.body.startswith("WITH parameters AS (")
+        assert s.body.startswith("WITH ")  # CTE style: import CTEs, logical CTEs, a final select
 
 
 def test_etl_segment_run_writes_csv_parquet_and_json(etl, data, tmp_path):

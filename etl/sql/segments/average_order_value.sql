@@ -8,17 +8,9 @@
 -- Columns: customer_id, purchases (orders), value, average_order_value (value / purchases).
 -- Example: etl segment run average_order_value --param observation_end=2024-12-31
 
-WITH parameters AS (
-    SELECT $observation_end::DATE AS observation_end,
-        $statuses::VARCHAR[] AS statuses
-),
-
-bought AS (
+WITH bought AS (
     SELECT customer_id, day, value
-    FROM purchases(
-        (SELECT parameters.observation_end FROM parameters),
-        statuses := (SELECT parameters.statuses FROM parameters)
-    )
+    FROM purchases($observation_end::DATE, statuses := $statuses::VARCHAR[])
 )
 
 SELECT

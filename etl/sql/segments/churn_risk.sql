@@ -8,18 +8,9 @@
 -- Columns: customer_id, last_purchase_day, days_since_last_purchase, purchases (orders), value.
 -- Example: etl segment run churn_risk --param observation_end=2024-12-31 --param days=180
 
-WITH parameters AS (
-    SELECT $observation_end::DATE AS observation_end,
-        $days::INTEGER AS days,
-        $statuses::VARCHAR[] AS statuses
-),
-
-bought AS (
+WITH bought AS (
     SELECT customer_id, day, value
-    FROM purchases(
-        (SELECT parameters.observation_end FROM parameters),
-        statuses := (SELECT parameters.statuses FROM parameters)
-    )
+    FROM purchases($observation_end::DATE, statuses := $statuses::VARCHAR[])
 ),
 
 per_customer AS (
@@ -31,10 +22,9 @@ per_customer AS (
 SELECT
     customer_id,
     last_purchase_day,
-    parameters.observation_end - last_purchase_day AS days_since_last_purchase,
+    $observation_end::DATE - last_purchase_day AS days_since_last_purchase,
     purchases,
     value
 FROM per_customer
-CROSS JOIN parameters
-WHERE parameters.observation_end - last_purchase_day > parameters.days
+WHERE $observation_end::DATE - last_purchase_day > $days::INTEGER
 ORDER BY customer_id

@@ -12,17 +12,9 @@
 -- those line items' totals. A day's value is the sum of that customer's purchases on the day.
 -- Example: etl segment run customer_summary --param observation_end=2024-12-31
 
-WITH parameters AS (
-    SELECT $observation_end::DATE AS observation_end,
-        $statuses::VARCHAR[] AS statuses
-),
-
-bought AS (
+WITH bought AS (
     SELECT customer_id, day, value
-    FROM purchases(
-        (SELECT parameters.observation_end FROM parameters),
-        statuses := (SELECT parameters.statuses FROM parameters)
-    )
+    FROM purchases($observation_end::DATE, statuses := $statuses::VARCHAR[])
 ),
 
 purchase_days AS (
@@ -46,8 +38,7 @@ SELECT
     customer_id,
     repeat_days::DOUBLE AS frequency,
     (last_day - first_day)::DOUBLE AS recency,
-    (parameters.observation_end - first_day)::DOUBLE AS T,
+    ($observation_end::DATE - first_day)::DOUBLE AS T,
     CASE WHEN repeat_days = 0 THEN 0.0 ELSE repeat_value / repeat_days END AS monetary_value
 FROM per_customer
-CROSS JOIN parameters
 ORDER BY customer_id

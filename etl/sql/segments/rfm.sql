@@ -17,28 +17,24 @@
 --   hibernating (R 1-2, F 1-2).
 -- Example: etl segment run rfm --param observation_end=2024-12-31 --out rfm.parquet
 
-WITH parameters AS (
-    SELECT $observation_end::DATE AS observation_end,
-        $statuses::VARCHAR[] AS statuses
-),
-
-bought AS (
+WITH bought AS (
     SELECT customer_id, day, value
-    FROM purchases(
-        (SELECT parameters.observation_end FROM parameters),
-        statuses := (SELECT parameters.statuses FROM parameters)
-    )
+    FROM purchases($observation_end::DATE, statuses := $statuses::VARCHAR[])
 ),
 
 per_customer AS (
     SELECT
         customer_id,
-        any_value(parameters.observation_end) - max(day) AS recency_days,
+        max(day) AS last_day,
         count(*) AS frequency,
         sum(value) AS monetary
     FROM bought
-    CROSS JOIN parameters
     GROUP BY customer_id
+),
+
+recent AS (
+    SELECT customer_id, $observation_end::DATE - last_day AS recency_days, frequency, monetary
+    FROM per_customer
 ),
 
 scored AS (
@@ -47,7 +43,7 @@ scored AS (
         least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY recency_days DESC)))::INTEGER AS r_score,
         least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY frequency)))::INTEGER AS f_score,
         least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY monetary)))::INTEGER AS m_score
-    FROM per_customer
+    FROM recent
 )
 
 SELECT
