@@ -12,6 +12,11 @@ that it fails, and tells us to drop a workaround, once upstream fixes it):
 3. GE has no DuckDB regex expression: every *_match_regex expectation fails with
    "Regex is not supported for dialect duckdb".
 
+Not a breakage, a cost: importing GE imports altair, whose jsonschema builds rfc3987_syntax's
+Lark grammar at import, 1.7 s of Python on every import run, for an "iri" format checker that
+nothing here uses (rfc3987-syntax comes with jupyterlab's jsonschema[format-nongpl]). Importing
+this module first marks it absent, and jsonschema then leaves that one format out.
+
 The engine here also has to see the import's own uncommitted rows, so it does not open
 connections of its own: it borrows the import's connection, and SQLAlchemy's BEGIN, COMMIT,
 ROLLBACK and close become no-ops on it (the import owns the transaction). That also cures 1.
@@ -20,9 +25,13 @@ ROLLBACK and close become no-ops on it (the import owns the transaction). That a
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import duckdb
+
+if "jsonschema" not in sys.modules:  # afterwards it would be too late, and harmless to leave
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]  # None: "not installed"
 
 # GE would otherwise try to send usage statistics (no network here) at import.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -181,7 +181,8 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
     # suite files are checked before anything is read; GE loads meanwhile in the background
     folder = validate.suites_folder(expectations)
     texts = validate.read_suites(con, folder)
-    suites = validate.SuitesInBackground(texts)
+    planned = _PlannedSources(_imported_before(con, spec.format))
+    suites = validate.SuitesInBackground(texts, needed_soon=planned.any_new)
     connection = spec.storage_options()
     uris = read.list_sources(spec.source, connection)
     module = FORMATS[spec.format]
@@ -192,6 +193,7 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=spool_dir, prefix=f"import-{import_id}-")))
         state.files = [FileResult(uri=read.display_uri(uri)) for uri in uris]
         sources, headers, plans = [], [], []
+        stack.callback(planned.abandon)  # the suites' thread must not wait forever
         for index, uri in enumerate(uris):  # open and plan every file before reading rows
             state.current = index
             source = stack.enter_context(
@@ -210,6 +212,7 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
             sources.append(source)
             headers.append(header)
             plans.append(plan)
+        planned.done(sources)
         with state.timed("read_validate_stage"):
             _stage(con, sources, headers, plans, spec, state, work, progress)
         for result, source in zip(state.files, sources, strict=True):
@@ -253,6 +256,51 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
         result["validation"] = validation
         result["timings_s"] = state.timings
         return result
+
+
+def _imported_before(con: duckdb.DuckDBPyConnection, format_name: str) -> set[str]:
+    """sha256 of every file a completed import (not a dry run) of this format stored."""
+    rows = con.execute(
+        """
+        SELECT DISTINCT json_extract_string(file, '$.sha256')
+        FROM (
+            SELECT unnest(json_extract(report, '$.files[*]')) AS file
+            FROM imports
+            WHERE status = 'completed' AND NOT dry_run AND format = $format
+        )
+        """,
+        {"format": format_name},
+    ).fetchall()
+    return {sha256 for (sha256,) in rows if sha256}
+
+
+class _PlannedSources:
+    """Tells the thread that loads GE whether this import reads any file not imported before.
+
+    A re-import of the same files usually writes nothing, so its suites check nothing: GE's
+    import (seconds of Python, on two cores) would only slow its read. Only a guess about
+    timing: whenever the import does write, the suites are built and run all the same."""
+
+    def __init__(self, imported_before: set[str]) -> None:
+        self._imported_before = imported_before
+        self._sources: list[read.SourceFile] = []
+        self._planned = threading.Event()
+
+    def done(self, sources: list[read.SourceFile]) -> None:
+        """Every file is open (their sha256 may still be computing)."""
+        if not self._planned.is_set():
+            self._sources = list(sources)
+            self._planned.set()
+
+    def abandon(self) -> None:
+        """The import ended before that (it failed): nothing will be checked."""
+        self.done([])
+
+    def any_new(self) -> bool:
+        if not self._imported_before:  # a first import: no need to wait for the files
+            return True
+        self._planned.wait()
+        return any(source.sha256 not in self._imported_before for source in self._sources)
 
 
 def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec) -> tuple[list[str], FormatPlan]:

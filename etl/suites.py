@@ -174,6 +174,9 @@ def build(texts: list[SuiteText]) -> list[Suite]:
 
 
 def _build_one(text: SuiteText) -> Suite:
+    from etl import gx_duckdb  # noqa: F401  # before GE: it makes GE's import lighter
+
+    # isort: split
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
     from great_expectations.expectations.registry import (

@@ -19,7 +19,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -73,18 +73,26 @@ def read_suites(con: duckdb.DuckDBPyConnection, folder: Path | None, only: str |
 
 class SuitesInBackground:
     """GE's suites built in a thread: importing Great Expectations takes seconds of Python,
-    which can run while Polars and DuckDB read the files (they release the GIL)."""
+    which can run while Polars and DuckDB read the files (they release the GIL).
 
-    def __init__(self, texts: list[SuiteText]) -> None:
-        self._suites: list[Suite] = []
+    `needed_soon`, when given, runs first in that thread and may say the suites will most
+    likely not be needed (all the files were imported before, so the import will probably
+    write nothing and check nothing): the thread then leaves GE alone, since on two cores its
+    import would slow the read, and result() builds the suites after all if they are needed.
+    """
+
+    def __init__(self, texts: list[SuiteText], needed_soon: Callable[[], bool] | None = None) -> None:
+        self._texts = texts
+        self._suites: list[Suite] | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._build, args=(texts,), name="load-suites", daemon=True)
+        self._thread = threading.Thread(target=self._build, args=(needed_soon,), name="load-suites", daemon=True)
         if texts:
             self._thread.start()
 
-    def _build(self, texts: list[SuiteText]) -> None:
+    def _build(self, needed_soon: Callable[[], bool] | None) -> None:
         try:
-            self._suites = suites_module.build(texts)
+            if needed_soon is None or needed_soon():
+                self._suites = suites_module.build(self._texts)
         except BaseException as exc:  # handed to the import's thread by result()
             self._error = exc
 
@@ -93,6 +101,8 @@ class SuitesInBackground:
             self._thread.join()
         if self._error is not None:
             raise self._error
+        if self._suites is None:  # deferred, or no suites
+            self._suites = suites_module.build(self._texts)
         return self._suites
 
 
@@ -226,14 +236,15 @@ def describe(r: dict[str, Any]) -> str:
 
 
 def _context(docs_dir: Path | None):
+    from etl import gx_duckdb  # before GE: it makes GE's import lighter
+
+    # isort: split
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
         ProgressBarsConfig,
     )
-
-    from etl import gx_duckdb
 
     gx_duckdb.install()
     # GE logs a failed metric with its traceback; the result says it in one line instead

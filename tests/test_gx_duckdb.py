@@ -88,3 +88,29 @@ def test_the_borrowed_connection_sees_and_keeps_the_open_transaction(tmp_path):
         assert (result.success, result.result["unexpected_count"], failures) == (False, 1, [])
         con.rollback()
         assert con.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+
+
+LIGHTER_IMPORT = """
+import sys
+{first}
+import great_expectations, jsonschema
+jsonschema.validate({{"a": 1}}, {{"type": "object"}}, format_checker=jsonschema.FormatChecker())
+print(sys.modules.get("rfc3987_syntax") is not None)
+"""
+
+
+def run_python(code: str) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_jsonschema_still_builds_the_rfc3987_grammar_when_ge_is_imported():
+    """The lighter import (gx_duckdb marks rfc3987_syntax absent): without it, GE's import loads it."""
+    assert run_python(LIGHTER_IMPORT.format(first="")) == "True", UPSTREAM_FIXED
+
+
+def test_ge_imported_after_gx_duckdb_leaves_rfc3987_syntax_out():
+    assert run_python(LIGHTER_IMPORT.format(first="import etl.gx_duckdb")) == "False"

@@ -6,12 +6,13 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import EXPECTATIONS, kevel_row, line_row, write_csv
+from conftest import EXPECTATIONS, REPO, kevel_row, line_row, write_csv
 
 from etl import suites as suites_module
 from etl import validate
@@ -33,8 +34,8 @@ def suite_env(folder: Path) -> dict[str, str]:
     return {"ETL_EXPECTATIONS": str(folder)}
 
 
-def count_expectations(folder: Path) -> int:
-    return sum(len(json.loads(p.read_text())["expectations"]) for p in folder.glob("*.json"))
+def count_expectations(folder: Path, entities: tuple[str, ...] = ("events", "line_items", "orders", "users")) -> int:
+    return sum(len(json.loads((folder / f"{entity}.json").read_text())["expectations"]) for entity in entities)
 
 
 def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, store, tmp_path, real_suites):
@@ -62,6 +63,49 @@ def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, sto
     unchanged = again.json["validation"]
     assert (unchanged["checked"], unchanged["success"], unchanged["suites"]) == (0, True, validation["suites"])
     assert "nothing to check" in etl("report", str(again.json["import_id"])).stdout
+
+
+REIMPORT_IN_A_FRESH_PROCESS = """
+import json, sys
+from pathlib import Path
+from etl.importer import run_import
+from etl.spec import ImportSpec
+spec = ImportSpec(format="kevel_orders", source="data/samples/kevel_orders.csv")
+result = run_import(spec, Path(sys.argv[1]), expectations=Path(sys.argv[2]))
+print(json.dumps({"orders": result["entities"]["orders"], "validation": result["validation"],
+                  "ge_imported": "great_expectations" in sys.modules}))
+"""
+
+
+def test_a_reimport_of_stored_files_loads_ge_only_when_it_writes(etl, store, real_suites):
+    """Files a completed import stored before (same sha256) usually change nothing: GE is not
+    loaded in the background then, yet the suites still run when the import does write."""
+    assert etl("import", "data/samples/kevel_orders.yaml", env=suite_env(real_suites)).code == 0
+
+    def reimport() -> dict:
+        command = [sys.executable, "-c", REIMPORT_IN_A_FRESH_PROCESS, str(store), str(real_suites)]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True)
+        return json.loads(done.stdout)
+
+    unchanged = reimport()
+    assert unchanged["orders"]["unchanged"] == 4
+    assert (unchanged["validation"]["checked"], unchanged["ge_imported"]) == (0, False)
+
+    with duckdb.connect(str(store)) as con:  # the store lost an order since: the same file now adds it
+        for table in ("events", "line_items", "orders"):
+            con.execute(f"DELETE FROM {table} WHERE order_id = 'or123'")  # noqa: S608
+    readded = reimport()
+    assert (readded["orders"]["added"], readded["ge_imported"]) == (1, True)
+    written = ("events", "line_items", "orders")  # its user was stored before
+    assert readded["validation"]["checked"] == count_expectations(real_suites, written)
+    assert readded["validation"]["success"] is True
+
+
+def test_suites_deferred_by_the_background_thread_are_built_when_asked_for(store, real_suites):
+    with connect(store, read_only=False) as con:
+        texts = validate.read_suites(con, real_suites)
+    deferred = validate.SuitesInBackground(texts, needed_soon=lambda: False)
+    assert sorted(s.entity for s in deferred.result()) == ["events", "line_items", "orders", "users"]
 
 
 def chromium_dom(page: Path) -> str:
