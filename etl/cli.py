@@ -435,6 +435,31 @@ def validate_(
         raise typer.Exit(1)
 
 
+@app.command("refresh")
+def refresh(store: StoreOption = None) -> None:
+    """Rebuild the tables derived from orders and line items (order_facts, customer_keys), which
+    the segments read. Imports keep them current; run this after changing orders or line items
+    in SQL yourself. Rows inserted or deleted are noticed (the segments then stop with an error
+    until this runs); an UPDATE that keeps the row counts is not.
+
+    Example: `etl refresh --store data/cdp.duckdb`
+    """
+    from etl.store import refresh_order_facts
+
+    path = store_path(str(store) if store else None)
+    if not path.exists():
+        _fail(f"The store {path} does not exist yet: run an import first (etl import --help).", 1)
+    try:
+        with connect(path, read_only=False) as con:
+            refresh_order_facts(con, force=True)
+            facts, customers = con.execute(
+                "SELECT (SELECT count(*) FROM order_facts), (SELECT count(DISTINCT customer_key) FROM order_facts)"
+            ).fetchall()[0]
+    except EtlError as exc:
+        _fail(str(exc), 1)
+    console.print(f"order_facts rebuilt: {facts:,} orders of {customers:,} customers")
+
+
 @segment_app.command("list")
 def segment_list() -> None:
     """List the segments: name, grain and parameters.

@@ -229,6 +229,7 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
         with state.timed("apply"):
             run_sql(con, "merge_apply", import_id=import_id, started_at=started_at)
             _check_applied(con, import_id)
+            run_sql(con, "refresh_order_facts", import_id=import_id)  # what the segments read
             con.execute(
                 """
                 INSERT INTO rejects

@@ -200,7 +200,13 @@ def _run(con: duckdb.DuckDBPyConnection, segment: Segment, values: dict[str, Any
     # a segment may call another's macro; as TEMP macros they are there even in a store opened
     # read-only that no import has given them yet
     install_macros(con, temporary=True)
-    return con.sql(segment.body, params=values).pl()
+    try:
+        return con.sql(segment.body, params=values).pl()
+    except duckdb.InvalidInputException as exc:  # error() of purchase_facts: out-of-date facts, bad statuses
+        message = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
+        if message.startswith(("order_facts is out of date", "statuses:")):
+            raise SegmentError(f"segment {segment.name}: {message}") from None
+        raise
 
 
 def _sql_literal(value: Any) -> str:
@@ -249,8 +255,20 @@ def _dependency_order() -> list[Segment]:
 UTC_DAY = "DATE '1970-01-01' + floor(epoch_us(ts) / 86400000000.0)::INTEGER"
 
 
+# What order_facts were computed from: the row counts of orders and line_items, recorded in
+# store_meta by refresh_order_facts.sql. Imports keep it current; rows inserted or deleted by
+# hand change it, and the segments then refuse to read out-of-date facts (counts are free in
+# DuckDB; an UPDATE by hand that keeps them is not seen: `etl refresh` after one).
+ORDER_FACTS_OF = "(SELECT count(*) FROM main.orders) || ':' || (SELECT count(*) FROM main.line_items)"
+ORDER_FACTS_CURRENT = (
+    "(SELECT value FROM main.store_meta WHERE key = 'order_facts_of') IS NOT DISTINCT FROM order_facts_of()"
+)
+
+
 def install_macros(con: duckdb.DuckDBPyConnection, temporary: bool = False) -> None:
     kind = "TEMP MACRO" if temporary else "MACRO"
     con.execute(f"CREATE OR REPLACE {kind} utc_day(ts) AS {UTC_DAY}")
+    con.execute(f"CREATE OR REPLACE {kind} order_facts_of() AS {ORDER_FACTS_OF}")
+    con.execute(f"CREATE OR REPLACE {kind} order_facts_current() AS {ORDER_FACTS_CURRENT}")
     for segment in _dependency_order():
         con.execute(macro_sql(segment, temporary))

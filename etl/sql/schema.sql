@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS store_meta (
     value  VARCHAR
 );
 COMMENT ON TABLE store_meta IS 'Facts about the store itself, one row per key.';
-COMMENT ON COLUMN store_meta.key IS 'content_hash_version: the DuckDB version whose hash() computed orders.content_hash.';
+COMMENT ON COLUMN store_meta.key IS 'content_hash_version: the DuckDB version whose hash() computed orders.content_hash; order_facts_of: the row counts of orders and line_items (orders:line_items) that order_facts was computed from.';
 COMMENT ON COLUMN store_meta.value IS 'The value.';
 
 CREATE TABLE IF NOT EXISTS users (
@@ -184,3 +184,46 @@ COMMENT ON COLUMN rejects.line IS 'Line in the file where the row starts (the he
 COMMENT ON COLUMN rejects.record IS 'Number of the data row, 1 for the first after the header.';
 COMMENT ON COLUMN rejects.raw IS 'The row''s values exactly as read, as a JSON object {column: text}.';
 COMMENT ON COLUMN rejects.reasons IS 'Every rule the row broke: the column, a hint, and the value that broke it.';
+
+-- Derived tables: kept by every import (merge_apply.sql) and rebuilt whole (rebuild_order_facts.sql)
+-- when orders or line items were changed outside an import. The segments read them, so that a
+-- purchase costs one row, not a join of line items to orders on text ids.
+CREATE TABLE IF NOT EXISTS customer_keys (
+    customer_id   VARCHAR,
+    customer_key  BIGINT
+);
+COMMENT ON TABLE customer_keys IS 'Derived, kept by imports: one row per customer of orders, with a number the segments group by.';
+COMMENT ON COLUMN customer_keys.customer_id IS 'The customer (orders.customer_id).';
+COMMENT ON COLUMN customer_keys.customer_key IS 'A number of its own, unique, stable while the store exists.';
+
+CREATE TABLE IF NOT EXISTS order_facts (
+    order_id         VARCHAR,
+    customer_key     BIGINT,
+    day              DATE,
+    created_at       TIMESTAMPTZ,
+    placed_lines     INTEGER,
+    placed_value     DOUBLE,
+    paid_lines       INTEGER,
+    paid_value       DOUBLE,
+    fulfilled_lines  INTEGER,
+    fulfilled_value  DOUBLE,
+    refunded_lines   INTEGER,
+    refunded_value   DOUBLE,
+    cancelled_lines  INTEGER,
+    cancelled_value  DOUBLE
+);
+COMMENT ON TABLE order_facts IS 'Derived, kept by imports: one row per order with line items, what the segments need of it.';
+COMMENT ON COLUMN order_facts.order_id IS 'The order (orders.order_id).';
+COMMENT ON COLUMN order_facts.customer_key IS 'Its customer (customer_keys.customer_key).';
+COMMENT ON COLUMN order_facts.day IS 'The UTC day of its created_at.';
+COMMENT ON COLUMN order_facts.created_at IS 'orders.created_at.';
+COMMENT ON COLUMN order_facts.placed_lines IS 'How many of its line items are placed.';
+COMMENT ON COLUMN order_facts.placed_value IS 'Sum of their totals (null when there are none, or every such total is null).';
+COMMENT ON COLUMN order_facts.paid_lines IS 'How many of its line items are paid.';
+COMMENT ON COLUMN order_facts.paid_value IS 'Sum of their totals, as placed_value.';
+COMMENT ON COLUMN order_facts.fulfilled_lines IS 'How many of its line items are fulfilled.';
+COMMENT ON COLUMN order_facts.fulfilled_value IS 'Sum of their totals, as placed_value.';
+COMMENT ON COLUMN order_facts.refunded_lines IS 'How many of its line items are refunded.';
+COMMENT ON COLUMN order_facts.refunded_value IS 'Sum of their totals, as placed_value.';
+COMMENT ON COLUMN order_facts.cancelled_lines IS 'How many of its line items are cancelled.';
+COMMENT ON COLUMN order_facts.cancelled_value IS 'Sum of their totals, as placed_value.';

@@ -13,32 +13,40 @@
 -- Example: etl segment run customer_summary --param observation_end=2024-12-31
 
 WITH bought AS (
-    SELECT customer_id, day, value
-    FROM purchases($observation_end::DATE, statuses := $statuses::VARCHAR[])
+    SELECT customer_key, day, value
+    FROM purchase_facts($observation_end::DATE, statuses := $statuses::VARCHAR[])
+),
+
+customer_keys AS (
+    SELECT customer_id, customer_key FROM main.customer_keys
 ),
 
 purchase_days AS (
-    SELECT customer_id, day, sum(value) AS day_value
+    SELECT customer_key, day, sum(value) AS day_value
     FROM bought
-    GROUP BY customer_id, day
+    GROUP BY customer_key, day
 ),
 
 per_customer AS (
     SELECT
-        customer_id,
+        customer_key,
         count(*) - 1 AS repeat_days,
         min(day) AS first_day,
         max(day) AS last_day,
         sum(day_value) - arg_min(day_value, day) AS repeat_value
     FROM purchase_days
-    GROUP BY customer_id
+    GROUP BY customer_key
 )
 
 SELECT
-    customer_id,
-    repeat_days::DOUBLE AS frequency,
-    (last_day - first_day)::DOUBLE AS recency,
-    ($observation_end::DATE - first_day)::DOUBLE AS T,
-    CASE WHEN repeat_days = 0 THEN 0.0 ELSE repeat_value / repeat_days END AS monetary_value
+    customer_keys.customer_id,
+    per_customer.repeat_days::DOUBLE AS frequency,
+    (per_customer.last_day - per_customer.first_day)::DOUBLE AS recency,
+    ($observation_end::DATE - per_customer.first_day)::DOUBLE AS T,
+    CASE
+        WHEN per_customer.repeat_days = 0 THEN 0.0
+        ELSE per_customer.repeat_value / per_customer.repeat_days
+    END AS monetary_value
 FROM per_customer
-ORDER BY customer_id
+LEFT JOIN customer_keys USING (customer_key)
+ORDER BY customer_keys.customer_id

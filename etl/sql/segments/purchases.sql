@@ -7,34 +7,22 @@
 --   statuses         VARCHAR[]  ['placed', 'paid', 'fulfilled']  Line item statuses that make a purchase.
 -- Columns: order_id, customer_id, day (UTC), created_at, value (the total of the order's line
 --   items whose status is in statuses). An order without such a line item is no purchase.
+-- It is purchase_facts with the customer's id (see there: it reads order_facts).
 -- Example: etl segment run purchases --param observation_end=2024-12-31 --out purchases.parquet
 
-WITH parameters AS (
-    SELECT $observation_end::DATE AS observation_end,
-        $statuses::VARCHAR[] AS statuses
+WITH facts AS (
+    SELECT * FROM purchase_facts($observation_end::DATE, statuses := $statuses::VARCHAR[])
 ),
 
-orders AS (
-    SELECT order_id, customer_id, created_at FROM main.orders
-),
-
-line_items AS (
-    SELECT order_id, status, total FROM main.line_items
-),
-
-purchase_values AS (
-    SELECT order_id, sum(total) AS value
-    FROM line_items
-    WHERE list_contains((SELECT parameters.statuses FROM parameters), status)
-    GROUP BY order_id
+customer_keys AS (
+    SELECT customer_id, customer_key FROM main.customer_keys
 )
 
 SELECT
-    orders.order_id,
-    orders.customer_id,
-    utc_day(orders.created_at) AS day,
-    orders.created_at,
-    purchase_values.value
-FROM orders
-JOIN purchase_values USING (order_id)
-WHERE utc_day(orders.created_at) <= (SELECT parameters.observation_end FROM parameters)
+    facts.order_id,
+    customer_keys.customer_id,
+    facts.day,
+    facts.created_at,
+    facts.value
+FROM facts
+LEFT JOIN customer_keys USING (customer_key)

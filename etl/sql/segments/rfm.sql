@@ -18,22 +18,26 @@
 -- Example: etl segment run rfm --param observation_end=2024-12-31 --out rfm.parquet
 
 WITH bought AS (
-    SELECT customer_id, day, value
-    FROM purchases($observation_end::DATE, statuses := $statuses::VARCHAR[])
+    SELECT customer_key, day, value
+    FROM purchase_facts($observation_end::DATE, statuses := $statuses::VARCHAR[])
+),
+
+customer_keys AS (
+    SELECT customer_id, customer_key FROM main.customer_keys
 ),
 
 per_customer AS (
     SELECT
-        customer_id,
+        customer_key,
         max(day) AS last_day,
         count(*) AS frequency,
         sum(value) AS monetary
     FROM bought
-    GROUP BY customer_id
+    GROUP BY customer_key
 ),
 
 recent AS (
-    SELECT customer_id, $observation_end::DATE - last_day AS recency_days, frequency, monetary
+    SELECT customer_key, $observation_end::DATE - last_day AS recency_days, frequency, monetary
     FROM per_customer
 ),
 
@@ -47,7 +51,7 @@ scored AS (
 )
 
 SELECT
-    customer_id,
+    customer_keys.customer_id,
     recency_days,
     frequency,
     monetary,
@@ -68,4 +72,5 @@ SELECT
         ELSE 'hibernating'
     END AS segment
 FROM scored
-ORDER BY customer_id
+LEFT JOIN customer_keys USING (customer_key)
+ORDER BY customer_keys.customer_id
