@@ -16,7 +16,7 @@ import pytest
 from conftest import ETL, REPO, SAMPLE_CSV, kevel_row, write_csv
 
 SAMPLE_SPEC = REPO / "data" / "samples" / "kevel_orders.yaml"
-TABLES = ["orders", "line_items", "users", "events", "imports", "rejects", "store_meta"]
+TABLES = ["orders", "line_items", "users", "events", "imports", "rejects", "store_meta", "customer_keys", "order_facts"]
 
 
 def sample_rows() -> list[dict[str, str]]:
