@@ -444,12 +444,11 @@ def refresh(store: StoreOption = None) -> None:
 
     Example: `etl refresh --store data/cdp.duckdb`
     """
-    from etl.store import refresh_order_facts
+    from etl.store import refresh_order_facts, require_existing
 
     path = store_path(str(store) if store else None)
-    if not path.exists():
-        _fail(f"The store {path} does not exist yet: run an import first (etl import --help).", 1)
     try:
+        require_existing(path)
         with connect(path, read_only=False) as con:
             refresh_order_facts(con, force=True)
             facts, customers = con.execute(

@@ -87,6 +87,12 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(statement)
 
 
+def require_existing(path: Path) -> None:
+    """Commands that need a store never create one."""
+    if not path.exists():
+        raise EtlError(f"The store {path} does not exist yet: run an import first (etl import --help).")
+
+
 def refresh_order_facts(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
     """Rebuild the derived tables (order_facts, customer_keys) when orders or line items were
     changed outside an import (or `force`), in a transaction of its own. True when it did."""
@@ -105,8 +111,8 @@ def refresh_order_facts(con: duckdb.DuckDBPyConnection, *, force: bool = False) 
 @contextmanager
 def connect(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the store; read-only connections never create it."""
-    if read_only and not path.exists():
-        raise EtlError(f"The store {path} does not exist yet: run an import first (etl import --help).")
+    if read_only:
+        require_existing(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     # preserve_insertion_order off: inserts run in parallel and hold less memory; every

@@ -10,54 +10,49 @@
 -- For predicted lifetime value, fit BG/NBD and Gamma-Gamma models on customer_summary.
 -- Example: etl segment run ltv --param observation_end=2024-12-31
 
-WITH parameters AS (
-    SELECT $observation_end::DATE AS observation_end,
-        $statuses::VARCHAR[] AS statuses
+WITH bought AS (
+    SELECT customer_key, day, value
+    FROM purchase_facts($observation_end::DATE, statuses := $statuses::VARCHAR[])
 ),
 
-orders AS (
-    SELECT order_id, customer_id, utc_day(created_at) AS day
-    FROM main.orders
-    WHERE utc_day(created_at) <= (SELECT parameters.observation_end FROM parameters)
+order_facts AS (
+    SELECT customer_key, day, refunded_value FROM main.order_facts
 ),
 
-line_items AS (
-    SELECT order_id, status, total FROM main.line_items
-),
-
-order_values AS (
-    SELECT
-        order_id,
-        sum(total) FILTER (WHERE list_contains((SELECT parameters.statuses FROM parameters), status)) AS value,
-        count(*) FILTER (WHERE list_contains((SELECT parameters.statuses FROM parameters), status)) AS purchase_lines,
-        coalesce(sum(total) FILTER (WHERE status = 'refunded'), 0) AS refunded
-    FROM line_items
-    GROUP BY order_id
+customer_keys AS (
+    SELECT customer_id, customer_key FROM main.customer_keys
 ),
 
 per_customer AS (
     SELECT
-        orders.customer_id,
-        min(orders.day) FILTER (WHERE order_values.purchase_lines > 0) AS first_purchase_day,
-        max(orders.day) FILTER (WHERE order_values.purchase_lines > 0) AS last_purchase_day,
-        count(*) FILTER (WHERE order_values.purchase_lines > 0) AS purchases,
-        coalesce(sum(order_values.value), 0) AS value,
-        sum(order_values.refunded) AS refunded
-    FROM orders
-    JOIN order_values USING (order_id)
-    GROUP BY orders.customer_id
+        customer_key,
+        min(day) AS first_purchase_day,
+        max(day) AS last_purchase_day,
+        count(*) AS purchases,
+        coalesce(sum(value), 0) AS value
+    FROM bought
+    GROUP BY customer_key
+),
+
+refunds AS (
+    -- refunded lines of any of the customer's orders up to observation_end, purchases or not
+    SELECT customer_key, sum(refunded_value) AS refunded
+    FROM order_facts
+    WHERE day <= $observation_end::DATE
+    GROUP BY customer_key
 )
 
 SELECT
-    customer_id,
-    first_purchase_day,
-    last_purchase_day,
-    purchases,
-    value,
-    parameters.observation_end - first_purchase_day AS tenure_days,
-    value / greatest(parameters.observation_end - first_purchase_day, 1) * 365.25 AS value_per_year,
-    refunded
+    customer_keys.customer_id,
+    per_customer.first_purchase_day,
+    per_customer.last_purchase_day,
+    per_customer.purchases,
+    per_customer.value,
+    $observation_end::DATE - per_customer.first_purchase_day AS tenure_days,
+    per_customer.value / greatest($observation_end::DATE - per_customer.first_purchase_day, 1) * 365.25
+        AS value_per_year,
+    coalesce(refunds.refunded, 0) AS refunded
 FROM per_customer
-CROSS JOIN parameters
-WHERE purchases > 0
-ORDER BY customer_id
+LEFT JOIN refunds USING (customer_key)
+LEFT JOIN customer_keys USING (customer_key)
+ORDER BY customer_keys.customer_id
