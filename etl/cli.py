@@ -411,6 +411,17 @@ def validate_(
     store: StoreOption = None,
     expectations: ExpectationsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="gate: the suites evaluated in DuckDB, as imports do (default); ge: Great Expectations "
+            "itself evaluates every expectation (the reference; slower).",
+        ),
+    ] = "gate",
+    docs: Annotated[
+        bool, typer.Option("--docs/--no-docs", help="Build the Data Docs with this run (default: yes).")
+    ] = True,
 ) -> None:
     """Run the expectation suites against the whole store and build Data Docs (GE's HTML).
 
@@ -420,11 +431,22 @@ def validate_(
 
     from etl import validate
 
+    if engine not in ("gate", "ge"):
+        _fail(f"--engine is gate or ge, not {engine!r}", 2)
     path = store_path(str(store) if store else None)
+    now = datetime.now(UTC)
+    run_name = "validate-" + now.strftime("%Y%m%dT%H%M%SZ")
     try:
         with connect(path, read_only=True) as con:
-            suites = validate.load_suites(con, expectations, entity)
-            result = validate.run(con, suites, scope="store", docs_dir=validate.docs_dir(path), now=datetime.now(UTC))
+            suites = validate.load_suites(con, expectations, entity, now=now)
+            result = validate.run(con, suites, scope="store", now=now, run_name=run_name, engine=engine)  # type: ignore[arg-type]
+            if docs:
+                from etl import data_docs
+
+                folder = validate.docs_dir(path)
+                data_docs.save_run(folder, result["suite_results"], run_name)
+                index = data_docs.build(folder, data_docs.stored_runs(con) + data_docs.saved_runs(folder))
+                result["data_docs"] = str(index)
     except EtlError as exc:
         _fail(str(exc), 1)
     if as_json:
@@ -433,6 +455,30 @@ def validate_(
         report.render_validation(result, out)
     if not result["success"]:
         raise typer.Exit(1)
+
+
+@app.command("docs")
+def docs_(store: StoreOption = None) -> None:
+    """Build the Data Docs (GE's HTML) from the validation results every import stored, and the
+    `etl validate` runs, one page per run and suite; prints the index's path.
+
+    Example: `etl docs --store data/cdp.duckdb`
+    """
+    from etl import validate
+    from etl.store import require_existing
+
+    path = store_path(str(store) if store else None)
+    try:
+        require_existing(path)
+        with connect(path, read_only=True) as con:
+            from etl import data_docs
+
+            folder = validate.docs_dir(path)
+            runs = data_docs.stored_runs(con) + data_docs.saved_runs(folder)
+            index = data_docs.build(folder, runs)
+    except EtlError as exc:
+        _fail(str(exc), 1)
+    out.print(f"Data Docs of {len(runs)} validation run(s) of suites: {index}", markup=False, highlight=False)
 
 
 @app.command("refresh")

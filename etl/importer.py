@@ -178,11 +178,8 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations) -> dict[str, Any]:
-    # suite files are checked before anything is read; GE loads meanwhile in the background
-    folder = validate.suites_folder(expectations)
-    texts = validate.read_suites(con, folder)
-    planned = _PlannedSources(_imported_before(con, spec.format))
-    suites = validate.SuitesInBackground(texts, needed_soon=planned.any_new)
+    with state.timed("load_suites"):  # checked before anything is read
+        suites = validate.load_suites(con, expectations, now=started_at)
     connection = spec.storage_options()
     uris = read.list_sources(spec.source, connection)
     module = FORMATS[spec.format]
@@ -193,7 +190,6 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=spool_dir, prefix=f"import-{import_id}-")))
         state.files = [FileResult(uri=read.display_uri(uri)) for uri in uris]
         sources, headers, plans = [], [], []
-        stack.callback(planned.abandon)  # the suites' thread must not wait forever
         for index, uri in enumerate(uris):  # open and plan every file before reading rows
             state.current = index
             source = stack.enter_context(
@@ -212,7 +208,6 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
             sources.append(source)
             headers.append(header)
             plans.append(plan)
-        planned.done(sources)
         with state.timed("read_validate_stage"):
             _stage(con, sources, headers, plans, spec, state, work, progress)
         for result, source in zip(state.files, sources, strict=True):
@@ -239,14 +234,12 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
                 """,
                 {"import_id": import_id, "sources": [f.uri for f in state.files]},
             )
-        if validate.nothing_written(con, import_id, [t.entity for t in texts]):  # no need to wait for GE
-            validation = validate.nothing_to_check(folder, texts)
+        if validate.nothing_written(con, import_id, suites.entities):
+            validation = validate.nothing_to_check(suites)
         else:
-            with state.timed("load_suites"):  # what is left of it
-                loaded = suites.result()
             with state.timed("validate"):
                 validation = validate.run(
-                    con, loaded, scope="import", import_id=import_id, docs_dir=validate.docs_dir(store), now=started_at
+                    con, suites, scope="import", import_id=import_id, now=started_at, run_name=f"import-{import_id}"
                 )
         if not validation["success"]:
             raise ValidationFailed(validate.failure_message(validation), validation)
@@ -257,51 +250,6 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
         result["validation"] = validation
         result["timings_s"] = state.timings
         return result
-
-
-def _imported_before(con: duckdb.DuckDBPyConnection, format_name: str) -> set[str]:
-    """sha256 of every file a completed import (not a dry run) of this format stored."""
-    rows = con.execute(
-        """
-        SELECT DISTINCT json_extract_string(file, '$.sha256')
-        FROM (
-            SELECT unnest(json_extract(report, '$.files[*]')) AS file
-            FROM imports
-            WHERE status = 'completed' AND NOT dry_run AND format = $format
-        )
-        """,
-        {"format": format_name},
-    ).fetchall()
-    return {sha256 for (sha256,) in rows if sha256}
-
-
-class _PlannedSources:
-    """Tells the thread that loads GE whether this import reads any file not imported before.
-
-    A re-import of the same files usually writes nothing, so its suites check nothing: GE's
-    import (seconds of Python, on two cores) would only slow its read. Only a guess about
-    timing: whenever the import does write, the suites are built and run all the same."""
-
-    def __init__(self, imported_before: set[str]) -> None:
-        self._imported_before = imported_before
-        self._sources: list[read.SourceFile] = []
-        self._planned = threading.Event()
-
-    def done(self, sources: list[read.SourceFile]) -> None:
-        """Every file is open (their sha256 may still be computing)."""
-        if not self._planned.is_set():
-            self._sources = list(sources)
-            self._planned.set()
-
-    def abandon(self) -> None:
-        """The import ended before that (it failed): nothing will be checked."""
-        self.done([])
-
-    def any_new(self) -> bool:
-        if not self._imported_before:  # a first import: no need to wait for the files
-            return True
-        self._planned.wait()
-        return any(source.sha256 not in self._imported_before for source in self._sources)
 
 
 def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec) -> tuple[list[str], FormatPlan]:

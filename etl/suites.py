@@ -2,9 +2,11 @@
 
 One suite per stored entity, in a file named after it (orders.json checks the orders table).
 The files are GE 1.x suite JSON. Reading them here, rather than leaving it to GE, buys what GE
-does not do: a key given twice, an unknown key, an expectation type GE does not know (GE logs
-and drops it, so the suite would silently check less), and a column the table does not have
-are errors naming the file, the key path and what was expected.
+does not do: a key given twice, an unknown key and a column the table does not have are errors
+naming the file, the key path and what was expected. An expectation type neither the gate
+(etl.gate.kinds) nor GE knows is refused too (GE logs and drops it, so the suite would
+silently check less); that check needs GE, so it runs only for the types the gate does not know
+(etl.validate.load_suites).
 """
 
 from __future__ import annotations
@@ -65,13 +67,6 @@ class SuiteFile(BaseModel):
     meta: dict[str, Any] = Field(default_factory=dict)
     notes: str | list[str] | None = None
     id: str | None = None
-
-
-@dataclass
-class Suite:
-    entity: str
-    path: Path
-    suite: Any  # great_expectations' ExpectationSuite
 
 
 def default_dir() -> Path:
@@ -167,53 +162,6 @@ def _read_one(path: Path, table_columns: list[str]) -> SuiteText:
     return SuiteText(entity=path.stem, path=path, model=model)
 
 
-def build(texts: list[SuiteText]) -> list[Suite]:
-    """GE's suites from the files: every expectation type must be one GE knows (GE itself would
-    drop an unknown one silently), and GE checks each expectation's kwargs. Imports GE (seconds)."""
-    return [_build_one(text) for text in texts]
-
-
-def _build_one(text: SuiteText) -> Suite:
-    from etl import gx_duckdb  # noqa: F401  # before GE: it makes GE's import lighter
-
-    # isort: split
-    from great_expectations.core.expectation_suite import ExpectationSuite
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-    from great_expectations.expectations.registry import (
-        get_expectation_impl,
-        list_registered_expectation_implementations,
-    )
-
-    problems = []
-    known = list_registered_expectation_implementations()
-    expectations = []
-    for index, entry in enumerate(text.model.expectations):
-        where = f"expectations[{index}]"
-        try:
-            get_expectation_impl(entry.type)
-        except Exception:  # GE's ExpectationNotFoundError
-            near = nearest(entry.type, known)
-            hint = f" (did you mean {near!r}?)" if near else ""
-            problems.append(f"  {where}.type: {entry.type!r} is not an expectation type Great Expectations knows{hint}")
-            continue
-        try:
-            config = ExpectationConfiguration(
-                type=entry.type,
-                kwargs=entry.kwargs,
-                meta=entry.meta,
-                severity=entry.severity,
-                notes=entry.notes,
-                description=entry.description,
-            )
-            expectations.append(config.to_domain_obj())
-        except Exception as exc:  # GE's own check of the kwargs (pydantic or its own errors)
-            problems.append(f"  {where}.kwargs: {_first_line(exc)}")
-    if problems:
-        raise SuiteError(f"{text.path}: invalid expectation suite\n" + "\n".join(problems))
-    suite = ExpectationSuite(name=text.model.name, expectations=expectations, meta=text.model.meta)
-    return Suite(entity=text.entity, path=text.path, suite=suite)
-
-
 def _column_problems(kwargs: dict[str, Any], table_columns: list[str]) -> list[tuple[str, str]]:
     named = [(key, kwargs[key]) for key in _COLUMN_KWARGS if isinstance(kwargs.get(key), str)]
     for key in _COLUMN_LIST_KWARGS:
@@ -226,8 +174,3 @@ def _column_problems(kwargs: dict[str, Any], table_columns: list[str]) -> list[t
             hint = f" (did you mean {near!r}?)" if near else ""
             problems.append((key, f"the table has no column {column!r}{hint}"))
     return problems
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split("\n")[:3])[:300]

@@ -1,4 +1,5 @@
-"""Run the expectation suites inside DuckDB, through Great Expectations' SQL data source.
+"""Check the rows against the expectation suites: the gate (etl.gate) evaluates them in
+DuckDB, and Great Expectations itself only what the gate does not know.
 
 Two scopes:
 - "import": the rows an import is about to store, inside its transaction and before COMMIT.
@@ -9,18 +10,17 @@ Two scopes:
 - "store": the whole tables (`etl validate`).
 
 The result is a plain dict for the report: every expectation with its severity, outcome,
-unexpected count and a few unexpected values. Data Docs (GE's HTML) of the run are written
-to a folder the result names.
+unexpected count and a few unexpected values ("expectations"), and the same results in
+Great Expectations' own shape, one ExpectationSuiteValidationResult per suite
+("suite_results"), from which GE builds Data Docs (etl.data_docs).
 """
 
 from __future__ import annotations
 
-import logging
-import shutil
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -29,12 +29,17 @@ import duckdb
 
 from etl import suites as suites_module
 from etl.errors import EtlError
-from etl.suites import ENTITIES, Suite, SuiteText
+from etl.gate import results as ge_shape
+from etl.gate.evaluate import SuitePlan, evaluate, plan_suite
+from etl.gate.scratch import check_on_empty_tables
+from etl.suites import ENTITIES, SuiteError, SuiteText
 
 EXAMPLES = 5
 BATCH_SCHEMA = "etl_batch"
+ENGINE = "etl gate (DuckDB)"
 
 Scope = Literal["import", "store"]
+Engine = Literal["gate", "ge"]
 
 
 class ValidationFailed(EtlError):
@@ -50,60 +55,88 @@ def docs_dir(store: Path) -> Path:
     return store.resolve().with_name(store.name + ".validation")  # GE wants an absolute path
 
 
-def store_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+def store_columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """{table: {column: DuckDB type}} of the entities."""
     rows = con.execute(
-        "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns() "
-        "WHERE schema_name = 'main' AND table_name IN (SELECT unnest($names)) GROUP BY table_name",
+        "SELECT table_name, map(list(column_name ORDER BY column_index), list(data_type ORDER BY column_index)) "
+        "FROM duckdb_columns() WHERE schema_name = 'main' AND table_name IN (SELECT unnest($names)) "
+        "GROUP BY table_name",
         {"names": list(ENTITIES)},
     ).fetchall()
-    return dict(rows)
+    return {table: dict(types) for table, types in rows}
 
 
 def suites_folder(expectations: Path | None) -> Path:
     return expectations or suites_module.default_dir()
 
 
-def load_suites(con: duckdb.DuckDBPyConnection, folder: Path | None, only: str | None = None) -> list[Suite]:
-    return suites_module.build(read_suites(con, folder, only))
+def parameters_for(now: datetime) -> dict[str, Any]:
+    """The suites' $PARAMETERs: now_plus_one_day is a day after `now` (no timestamp from the future)."""
+    return {"now_plus_one_day": (now + timedelta(days=1)).isoformat()}
 
 
-def read_suites(con: duckdb.DuckDBPyConnection, folder: Path | None, only: str | None = None) -> list[SuiteText]:
-    return suites_module.read(suites_folder(folder), store_columns(con), only)
+@dataclass
+class Suites:
+    """The suite files, read and checked, and compiled for the gate."""
+
+    folder: Path
+    texts: list[SuiteText]
+    plans: list[SuitePlan]
+
+    @property
+    def entities(self) -> list[str]:
+        return [t.entity for t in self.texts]
+
+    def needs_ge(self) -> list[str]:
+        """The expectations Great Expectations has to check, each with why."""
+        return [
+            f"{plan.entity}: expectations[{position}] {text.model.expectations[position].type} ({why})"
+            for text, plan in zip(self.texts, self.plans, strict=True)
+            for position, why in plan.for_ge
+        ]
 
 
-class SuitesInBackground:
-    """GE's suites built in a thread: importing Great Expectations takes seconds of Python,
-    which can run while Polars and DuckDB read the files (they release the GIL).
+def load_suites(
+    con: duckdb.DuckDBPyConnection, folder: Path | None, only: str | None = None, *, now: datetime
+) -> Suites:
+    """Every suite file read strictly, compiled for the gate and tried on empty tables of the
+    store's schema, so that a mistake is reported before any row is read. Great Expectations
+    is imported only when an expectation needs it (a type or kwargs the gate does not know)."""
+    folder = suites_folder(folder)
+    columns = store_columns(con)
+    texts = suites_module.read(folder, {table: list(types) for table, types in columns.items()}, only)
+    parameters = parameters_for(now)
+    plans = [plan_suite(t.entity, t.model.expectations, parameters, columns[t.entity]) for t in texts]
+    problems = check_on_empty_tables(columns, plans)
+    for text, plan in zip(texts, plans, strict=True):
+        if plan.for_ge:
+            _check_with_ge(text, [position for position, _ in plan.for_ge])
+        if problems.get(plan.entity):
+            raise SuiteError(f"{text.path}: invalid expectation suite\n" + "\n".join(problems[plan.entity]))
+    return Suites(folder, texts, plans)
 
-    `needed_soon`, when given, runs first in that thread and may say the suites will most
-    likely not be needed (all the files were imported before, so the import will probably
-    write nothing and check nothing): the thread then leaves GE alone, since on two cores its
-    import would slow the read, and result() builds the suites after all if they are needed.
-    """
 
-    def __init__(self, texts: list[SuiteText], needed_soon: Callable[[], bool] | None = None) -> None:
-        self._texts = texts
-        self._suites: list[Suite] | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._build, args=(needed_soon,), name="load-suites", daemon=True)
-        if texts:
-            self._thread.start()
+def _check_with_ge(text: SuiteText, positions: list[int]) -> None:
+    """GE's own checks of what it will evaluate: a type it knows (it would drop an unknown one
+    silently), and kwargs it accepts."""
+    from etl import gx_run
+    from etl.transforms.steps import nearest
 
-    def _build(self, needed_soon: Callable[[], bool] | None) -> None:
+    problems = []
+    for position in positions:
+        entry = text.model.expectations[position]
+        where = f"expectations[{position}]"
+        if not gx_run.is_known(entry.type):
+            near = nearest(entry.type, gx_run.known_types())
+            hint = f" (did you mean {near!r}?)" if near else ""
+            problems.append(f"  {where}.type: {entry.type!r} is not an expectation type Great Expectations knows{hint}")
+            continue
         try:
-            if needed_soon is None or needed_soon():
-                self._suites = suites_module.build(self._texts)
-        except BaseException as exc:  # handed to the import's thread by result()
-            self._error = exc
-
-    def result(self) -> list[Suite]:
-        if self._thread.ident is not None:  # started (there were suites to build)
-            self._thread.join()
-        if self._error is not None:
-            raise self._error
-        if self._suites is None:  # deferred, or no suites
-            self._suites = suites_module.build(self._texts)
-        return self._suites
+            gx_run.expectation(entry)
+        except Exception as exc:  # GE's own check of the kwargs (pydantic or its own errors)
+            problems.append(f"  {where}.kwargs: {_first_line(exc)}")
+    if problems:
+        raise SuiteError(f"{text.path}: invalid expectation suite\n" + "\n".join(problems))
 
 
 @contextmanager
@@ -150,63 +183,119 @@ def nothing_written(con: duckdb.DuckDBPyConnection, import_id: int, entities: li
     return not checks or not con.execute(f"SELECT {checks}", {"id": import_id}).fetchall()[0][0]
 
 
-def nothing_to_check(folder: Path, texts: list[SuiteText]) -> dict[str, Any]:
+def nothing_to_check(suites: Suites) -> dict[str, Any]:
     """The result when the import wrote nothing (or there are no suites): nothing was checked."""
-    return _summary("import", folder, [t.entity for t in texts], [], None, 0.0)
+    return _summary("import", suites, [], [], 0.0, [])
 
 
 def _summary(
     scope: Scope,
-    folder: Path | None,
-    suites: list[str],
-    results: list[dict[str, Any]],
-    docs: str | None,
+    suites: Suites,
+    records: list[dict[str, Any]],
+    suite_results: list[dict[str, Any]],
     duration_s: float,
+    ge_loaded_for: list[str],
+    engine: Engine = "gate",
 ) -> dict[str, Any]:
     """The result of a run, for the report (see the module's docstring)."""
     failed = {severity: 0 for severity in ("critical", "warning", "info")}
-    for r in results:
+    for r in records:
         if not r["success"]:
             failed[r["severity"]] += 1
     return {
         "scope": scope,
-        "suites_dir": str(folder) if folder else None,
-        "suites": suites,
-        "success": not failed["critical"] and not any(r.get("error") for r in results),
-        "checked": len(results),
+        "suites_dir": str(suites.folder),
+        "suites": suites.entities,
+        "engine": engine,
+        "success": not failed["critical"] and not any(r.get("error") for r in records),
+        "checked": len(records),
         "failed": failed,
-        "expectations": results,
-        "data_docs": docs,
+        "expectations": records,
+        "great_expectations_for": ge_loaded_for,
+        "suite_results": suite_results,
         "duration_s": duration_s,
     }
 
 
 def run(
     con: duckdb.DuckDBPyConnection,
-    suites: list[Suite],
+    suites: Suites,
     *,
     scope: Scope,
     import_id: int | None = None,
-    docs_dir: Path | None = None,
     now: datetime,
+    run_name: str,
+    engine: Engine = "gate",
 ) -> dict[str, Any]:
     """Validate and return the result (see the module's docstring); raises nothing for failures.
 
-    `now`: the suites' $PARAMETER now_plus_one_day is a day after it (no timestamp from the future).
-    """
+    engine "ge": Great Expectations checks every expectation (the reference; slow)."""
     started = time.monotonic()
-    parameters = {"now_plus_one_day": (now + timedelta(days=1)).isoformat()}
-    if not suites:
-        results, docs = [], None
-    elif scope == "import":
+    parameters = parameters_for(now)
+    records: list[dict[str, Any]] = []
+    suite_results: list[dict[str, Any]] = []
+    if scope == "import":
         assert import_id is not None
         with _import_scope(con, import_id):
-            results, docs = _validate(con, suites, docs_dir, parameters, skip_empty=True)
+            for text, plan in zip(suites.texts, suites.plans, strict=True):
+                where = f"{ENTITIES[text.entity]} = $etl_import_id"
+                found = _check_suite(con, text, plan, parameters, engine, where, {"etl_import_id": import_id})
+                if found is not None:
+                    records += found[0]
+                    suite_results.append(ge_shape.suite_result(
+                        text.entity, found[1], run_name=run_name, run_time=now.isoformat(), engine=found[2]
+                    ))  # fmt: skip
     else:
-        results, docs = _validate(con, suites, docs_dir, parameters, skip_empty=False)
-    folder = suites[0].path.parent if suites else None
+        for text, plan in zip(suites.texts, suites.plans, strict=True):
+            found = _check_suite(con, text, plan, parameters, engine, None, None)
+            assert found is not None
+            records += found[0]
+            suite_results.append(
+                ge_shape.suite_result(text.entity, found[1], run_name=run_name, run_time=now.isoformat(), engine=found[2])
+            )
+    ge_for = suites.needs_ge() if engine == "gate" and records else []
     duration_s = round(time.monotonic() - started, 3)
-    return _summary(scope, folder, [s.entity for s in suites], results, docs, duration_s)
+    return _summary(scope, suites, records, suite_results, duration_s, ge_for, engine)
+
+
+def _check_suite(con, text: SuiteText, plan: SuitePlan, parameters, engine: Engine, where, where_params):
+    """(records, GE-shaped results, engine) of one suite, or None when it has no rows to check."""
+    entries = text.model.expectations
+    if engine == "ge":
+        if where is not None and not _has_rows(con, text.entity):
+            return None
+        from etl import gx_run
+
+        shaped = gx_run.validate_table(con, text.entity, entries, parameters, str(text.path))
+        examples = {i: _unexpected_rows(con, text.entity, r) for i, r in enumerate(shaped) if _failed_query(r)}
+        return _records(text.entity, shaped, examples), shaped, "great_expectations"
+    by_position = evaluate(con, plan, where=where, where_params=where_params, skip_empty=where is not None)
+    if by_position is None:
+        return None
+    if plan.for_ge:
+        from etl import gx_run
+
+        positions = [position for position, _ in plan.for_ge]
+        shaped = gx_run.validate_table(con, text.entity, [entries[i] for i in positions], parameters, str(text.path))
+        by_position.update(zip(positions, shaped, strict=True))
+    ordered = [by_position[i] for i in range(len(entries))]
+    examples = {i: _unexpected_rows(con, text.entity, r) for i, r in enumerate(ordered) if _failed_query(r)}
+    return _records(text.entity, ordered, examples), ordered, ENGINE
+
+
+def _has_rows(con, entity: str) -> bool:
+    return con.execute(f"SELECT EXISTS (FROM {entity})").fetchall()[0][0]  # noqa: S608 (an entity's name)
+
+
+def _failed_query(result: dict[str, Any]) -> bool:
+    return result["expectation_config"]["type"] == "unexpected_rows_expectation" and not result["success"]
+
+
+def _records(entity: str, shaped: list[dict[str, Any]], examples: dict[int, list[Any]]) -> list[dict[str, Any]]:
+    records = [_record(entity, r) for r in shaped]
+    for position, rows in examples.items():
+        records[position]["examples"] = rows
+    return records
 
 
 def failure_message(validation: dict[str, Any]) -> str:
@@ -235,112 +324,48 @@ def describe(r: dict[str, Any]) -> str:
     return f"{where}: observed {r.get('observed_value')!r}"
 
 
-def _context(docs_dir: Path | None):
-    from etl import gx_duckdb  # before GE: it makes GE's import lighter
-
-    # isort: split
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
-    gx_duckdb.install()
-    # GE logs a failed metric with its traceback; the result says it in one line instead
-    logging.getLogger("great_expectations").setLevel(logging.CRITICAL)
-    sites = {}
-    if docs_dir is not None:
-        sites["local"] = {
-            "class_name": "SiteBuilder",
-            "show_how_to_buttons": False,
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        }
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(),
-        analytics_enabled=False,
-        progress_bars=ProgressBarsConfig(globally=False),
-        data_docs_sites=sites,
-    )
-    return gx, gx.get_context(project_config=config, mode="ephemeral")
-
-
-def _validate(con, suites: list[Suite], docs_dir: Path | None, parameters: dict[str, Any], *, skip_empty: bool):
-    from etl import gx_duckdb
-
-    gx, context = _context(docs_dir)
-    failures: list[tuple[str, str]] = []
-    source = context.data_sources.add_sql(
-        "store", connection_string="duckdb:///:memory:", kwargs=gx_duckdb.engine_kwargs(con, failures)
-    )
-    results: list[dict[str, Any]] = []
-    for suite in suites:
-        if skip_empty and not con.execute(f"SELECT EXISTS (FROM {suite.entity})").fetchall()[0][0]:  # noqa: S608
-            continue
-        asset = source.add_query_asset(suite.entity, query=f"SELECT * FROM {suite.entity}")  # noqa: S608
-        batch = asset.add_batch_definition_whole_table("rows")
-        stored_suite = context.suites.add(suite.suite)
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=suite.entity, data=batch, suite=stored_suite)
-        )
-        # each expectation's own result_format (GE's BASIC: counts and up to 20 unexpected values)
-        outcome = definition.run(expectation_parameters=parameters)
-        position = {e.id: i for i, e in enumerate(stored_suite.expectations)}  # GE returns them reordered
-        for r in sorted(outcome.results, key=lambda r: position.get(r.expectation_config.id, 0)):
-            results.append(_result(suite.entity, r))
-            if r.expectation_config.type == "unexpected_rows_expectation" and not r.success and not failures:
-                results[-1]["examples"] = _unexpected_rows(con, suite.entity, r.expectation_config.kwargs)
-        if failures:  # the transaction is aborted: nothing after this can run
-            statement, error = failures[0]
-            raise EtlError(
-                f"{suite.path}: an expectation's query failed, so the suites could not run: {error}\n"
-                f"  query: {statement}"
-            )
-    docs = None
-    if docs_dir is not None:
-        for owned in ("validations", "expectations"):  # the site shows this run only
-            shutil.rmtree(docs_dir / owned, ignore_errors=True)
-        docs = str(Path(context.build_data_docs()["local"].removeprefix("file://")))
-    return results, docs
-
-
-def _result(entity: str, r) -> dict[str, Any]:
-    config = r.expectation_config
-    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
-    result = r.result or {}
-    errors = [v.get("exception_message") for v in (r.exception_info or {}).values() if isinstance(v, dict)]
-    if r.exception_info and r.exception_info.get("raised_exception"):
-        errors.append(r.exception_info.get("exception_message"))
+def _record(entity: str, r: dict[str, Any]) -> dict[str, Any]:
+    """One expectation's outcome for the report, from its GE-shaped result."""
+    config = r["expectation_config"]
+    kwargs = config.get("kwargs") or {}
+    result = r.get("result") or {}
+    info = r.get("exception_info") or {}
+    errors = [v.get("exception_message") for v in info.values() if isinstance(v, dict)]
+    if info.get("raised_exception"):
+        errors.append(info.get("exception_message"))
     errors = [e for e in errors if e]
     column = kwargs.get("column") or ", ".join(kwargs.get("column_list") or []) or None
-    examples = []
+    if not column and kwargs.get("column_A"):
+        column = f"{kwargs['column_A']}, {kwargs['column_B']}"
     unexpected_count = result.get("unexpected_count")
-    if config.type == "unexpected_rows_expectation":
+    if config["type"] == "unexpected_rows_expectation":
         unexpected_count = result.get("observed_value")
+    examples: list[Any] = []
     for value in result.get("partial_unexpected_list") or []:
         if value not in examples:
             examples.append(value)
     return {
         "suite": entity,
-        "expectation": config.type,
+        "expectation": config["type"],
         "column": column,
-        "severity": str(getattr(config.severity, "value", config.severity)),
-        "success": bool(r.success) and not errors,
+        "severity": str(config.get("severity") or "critical"),
+        "success": bool(r["success"]) and not errors,
         "unexpected_count": unexpected_count,
         "unexpected_percent": result.get("unexpected_percent"),
         "examples": [_plain(v) for v in examples[:EXAMPLES]],
         "observed_value": _plain(result.get("observed_value")),
         "error": _first_error(errors[0]) if errors else None,
-        "description": config.description or (config.meta or {}).get("why"),
+        "description": config.get("description") or (config.get("meta") or {}).get("why"),
     }
 
 
-def _unexpected_rows(con, entity: str, kwargs: dict[str, Any]) -> list[Any]:
+def _unexpected_rows(con, entity: str, result: dict[str, Any]) -> list[Any]:
     """A few rows an unexpected_rows_expectation's query returned (GE keeps them only in its
     COMPLETE result format, which would also keep every unexpected value of every other expectation).
     The query is the suite's own SQL, as GE runs it; {batch} is the entity, as in GE's query asset."""
-    query = str(kwargs["unexpected_rows_query"]).replace("{batch}", f"(SELECT * FROM {entity})")  # noqa: S608
+    from etl.gate.evaluate import unexpected_rows_sql
+
+    query = unexpected_rows_sql(entity, result["expectation_config"]["kwargs"]["unexpected_rows_query"])
     cursor = con.execute(f"SELECT * FROM ({query}) LIMIT {EXAMPLES}")  # noqa: S608
     names = [d[0] for d in cursor.description]
     return [_plain(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
@@ -362,3 +387,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     return str(value)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split("\n")[:3])[:300]

@@ -1,0 +1,115 @@
+"""Data Docs (Great Expectations' HTML) built by GE from the validation results the gate stored.
+
+Imports do not render anything: every import keeps its results, in GE's shape, in its report
+(imports.report -> validation.suite_results). `etl docs` renders every stored run into
+<store>.validation/, one validation page per import and suite, named import-N; `etl
+validate` adds its own run (validate-TIMESTAMP), kept as a JSON file in
+<store>.validation/runs/ so that the next build still shows it. Importing this module
+imports GE (seconds): only the commands that render do.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from etl import gx_run  # noqa: F401  # GE with the DuckDB workarounds, before GE's own modules
+
+# isort: split
+import great_expectations as gx
+from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
+
+RUNS = "runs"  # in the docs folder: the results of `etl validate` runs, as JSON
+
+
+def stored_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The GE-shaped suite results of every import that checked rows, oldest first."""
+    rows = con.execute(
+        "SELECT json_extract(report, '$.validation.suite_results') FROM imports "
+        "WHERE json_extract(report, '$.validation.suite_results') IS NOT NULL ORDER BY import_id"
+    ).fetchall()
+    return [result for (text,) in rows for result in json.loads(text)]
+
+
+def save_run(docs: Path, suite_results: list[dict[str, Any]], run_name: str) -> None:
+    """Keep a run that no import recorded (`etl validate`), for later builds."""
+    folder = docs / RUNS
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{run_name}.json").write_text(json.dumps(suite_results), encoding="utf-8")
+
+
+def saved_runs(docs: Path) -> list[dict[str, Any]]:
+    folder = docs / RUNS
+    if not folder.is_dir():
+        return []
+    return [r for path in sorted(folder.glob("*.json")) for r in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def build(docs: Path, suite_results: list[dict[str, Any]]) -> Path:
+    """Render the results into docs/ (GE's site builder) and return its index.html."""
+    for owned in ("validations", "expectations", "static"):  # GE's pages: rebuilt from the results
+        shutil.rmtree(docs / owned, ignore_errors=True)
+    site = {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+        data_docs_sites={"local": site},
+    )
+    context = gx.get_context(project_config=config, mode="ephemeral")
+    for shaped in suite_results:
+        result = ExpectationSuiteValidationResult(**_for_ge(shaped))
+        run_id = RunIdentifier(**shaped["meta"]["run_id"])
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=shaped["suite_name"]),
+            run_id=run_id,
+            batch_identifier=shaped["suite_name"],
+        )
+        context.validation_results_store.set(key, result)
+    context.build_data_docs()
+    return docs / "index.html"
+
+
+def _for_ge(shaped: dict[str, Any]) -> dict[str, Any]:
+    from great_expectations.core.expectation_validation_result import ExpectationValidationResult
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    results = []
+    for r in shaped["results"]:
+        config = dict(r["expectation_config"])
+        results.append(
+            ExpectationValidationResult(
+                success=r["success"],
+                expectation_config=ExpectationConfiguration(**config),
+                result=r.get("result") or {},
+                meta=r.get("meta") or {},
+                exception_info=r.get("exception_info"),
+            )
+        )
+    return {
+        "success": shaped["success"],
+        "results": results,
+        "suite_name": shaped["suite_name"],
+        "suite_parameters": shaped.get("suite_parameters") or {},
+        "statistics": shaped.get("statistics") or {},
+        "meta": shaped.get("meta") or {},
+    }

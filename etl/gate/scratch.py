@@ -1,0 +1,43 @@
+"""Every compiled expectation tried on empty tables of the store's schema, in a DuckDB of its
+own, before an import reads a row.
+
+In the import's transaction a failing statement aborts the transaction, and everything
+after it fails too. Tried here first, a value that cannot be compared with its column (text
+bound against a number, a date that is not one), an invalid regex or a broken
+unexpected_rows_query is reported as a mistake in the suite, naming the expectation.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from etl.gate.evaluate import SuitePlan, batch_query, execute_bound
+from etl.gate.plan import Unsupported, quote, unexpected_rows_sql
+
+
+def check_on_empty_tables(columns: dict[str, dict[str, str]], plans: list[SuitePlan]) -> dict[str, list[str]]:
+    """{entity: ["  expectations[i]...: problem", ...]} for the expectations that fail on empty tables."""
+    problems: dict[str, list[str]] = {}
+    with duckdb.connect() as scratch:
+        for table, types in columns.items():
+            scratch.execute(
+                f"CREATE TABLE {quote(table)} ({', '.join(f'{quote(c)} {t}' for c, t in types.items())})"  # noqa: S608
+            )
+        for plan in plans:
+            batch = batch_query(plan.entity, None)
+            for p in plan.planned:
+                where = f"  expectations[{p.position}] ({p.type})"
+                try:
+                    if p.kind.family == "unexpected_rows":
+                        query = unexpected_rows_sql(plan.entity, p.kwargs.unexpected_rows_query)
+                        scratch.execute(f"SELECT count(*) FROM ({query}) AS q").fetchall()  # noqa: S608
+                        continue
+                    if p.kind.condition in ("regex", "not_regex"):  # compiled only when a row meets it
+                        scratch.execute("SELECT regexp_matches('', $regex)", {"regex": p.kwargs.regex}).fetchall()
+                    sql = f"SELECT {', '.join(p.aggregates)} FROM ({batch}) AS batch"  # noqa: S608
+                    execute_bound(scratch, sql, plan.params.values).fetchall()
+                except Unsupported as exc:
+                    problems.setdefault(plan.entity, []).append(f"{where}: {exc}")
+                except duckdb.Error as exc:
+                    problems.setdefault(plan.entity, []).append(f"{where}: {str(exc).splitlines()[0]}")
+    return problems
