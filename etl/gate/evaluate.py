@@ -84,7 +84,7 @@ def _map_outcome(con, p: Planned, values: list[Any], batch: str, bound: dict[str
     family, mostly = p.kind.family, p.kwargs.mostly  # type: ignore[attr-defined]
     if family == "not_null":
         element_count, unexpected = values
-        nulls = [None] * min(unexpected, results.PARTIAL_UNEXPECTED_COUNT)
+        nulls = [None] * min(unexpected or 0, results.PARTIAL_UNEXPECTED_COUNT)
         return results.map_result(
             element_count=element_count, nonnull_count=None, unexpected_count=unexpected,
             unexpected_values=nulls, mostly=mostly,

@@ -159,6 +159,11 @@ def _column_type_check(planned: Planned, column_types: dict[str, str]) -> None:
         raise Unsupported(f"{column} is {sql_type}: GE compares only numbers and dates")
 
 
+def _unexpected_sum(planned: Planned) -> str:
+    """GE counts unexpected rows as a SUM of CASE over the domain: null when the domain is empty."""
+    return f"sum(CASE WHEN {planned.unexpected} THEN 1 ELSE 0 END) FILTER (WHERE {planned.domain})"
+
+
 def _compile_map(planned: Planned, condition: str, params: Params, column_types: dict[str, str]) -> None:
     _column_type_check(planned, column_types)
     column = quote(planned.kwargs.column)  # type: ignore[attr-defined]
@@ -167,7 +172,7 @@ def _compile_map(planned: Planned, condition: str, params: Params, column_types:
     planned.aggregates = [
         f"count(*) FILTER (WHERE {condition})",
         f"count({column}) FILTER (WHERE {condition})",
-        f"count(*) FILTER (WHERE {condition} AND {planned.unexpected})",
+        _unexpected_sum(planned),
         f"min_by({column}, {ROWID}, {results.PARTIAL_UNEXPECTED_COUNT}) FILTER (WHERE {condition} AND {planned.unexpected})",
     ]
 
@@ -176,7 +181,7 @@ def _compile_not_null(planned: Planned, condition: str, params: Params, column_t
     column = quote(planned.kwargs.column)  # type: ignore[attr-defined]
     planned.domain = condition
     planned.unexpected = f"{column} IS NULL"
-    planned.aggregates = [f"count(*) FILTER (WHERE {condition})", f"count(*) FILTER (WHERE {condition} AND {column} IS NULL)"]
+    planned.aggregates = [f"count(*) FILTER (WHERE {condition})", _unexpected_sum(planned)]
 
 
 def _compile_unique(planned: Planned, condition: str, params: Params, column_types: dict[str, str]) -> None:
@@ -225,7 +230,7 @@ def _compile_pair(planned: Planned, condition: str, params: Params, column_types
     planned.aggregates = [
         f"count(*) FILTER (WHERE {condition})",
         f"count(*) FILTER (WHERE {planned.domain})",
-        f"count(*) FILTER (WHERE {planned.domain} AND {planned.unexpected})",
+        f"count(*) FILTER (WHERE {planned.domain} AND {planned.unexpected})",  # GE counts pairs: 0, not null
         f"min_by({{'a': {a}, 'b': {b}}}, {ROWID}, {results.PARTIAL_UNEXPECTED_COUNT}) "
         f"FILTER (WHERE {planned.domain} AND {planned.unexpected})",
     ]

@@ -46,15 +46,15 @@ def map_result(
     *,
     element_count: int,
     nonnull_count: int | None,
-    unexpected_count: int,
+    unexpected_count: int | None,
     unexpected_values: list[Any],
     mostly: float,
 ) -> tuple[bool, dict[str, Any]]:
     """(success, result) of a map expectation. nonnull_count None: the expectation counts
     nulls as its unexpected values (not_be_null), so no missing_* keys."""
     if nonnull_count is None:  # ExpectColumnValuesToNotBeNull._validate
-        success = True if element_count == 0 else (element_count - unexpected_count) / element_count >= mostly
-    elif element_count == 0 or nonnull_count == 0:
+        success = True if not element_count else (element_count - unexpected_count) / element_count >= mostly
+    elif unexpected_count is None or element_count == 0 or nonnull_count == 0:
         success = True  # vacuously
     else:
         success = mostly_success(nonnull_count, unexpected_count, mostly)
@@ -62,12 +62,12 @@ def map_result(
 
 
 def _format_map_output(
-    element_count: int, nonnull_count: int | None, unexpected_count: int, unexpected_list: list[Any]
+    element_count: int, nonnull_count: int | None, unexpected_count: int | None, unexpected_list: list[Any]
 ) -> dict[str, Any]:
     skip_missing = nonnull_count is None
     missing_count = None if skip_missing else element_count - nonnull_count  # type: ignore[operator]
     missing_percent = unexpected_percent_total = unexpected_percent_nonmissing = None
-    if element_count > 0:
+    if unexpected_count is not None and element_count > 0:
         unexpected_percent_total = unexpected_count / element_count * 100
         if not skip_missing:
             missing_percent = missing_count / element_count * 100  # type: ignore[operator]
