@@ -251,7 +251,9 @@ def run(
             assert found is not None
             records += found[0]
             suite_results.append(
-                ge_shape.suite_result(text.entity, found[1], run_name=run_name, run_time=now.isoformat(), engine=found[2])
+                ge_shape.suite_result(
+                    text.entity, found[1], run_name=run_name, run_time=now.isoformat(), engine=found[2]
+                )
             )
     ge_for = suites.needs_ge() if engine == "gate" and records else []
     duration_s = round(time.monotonic() - started, 3)

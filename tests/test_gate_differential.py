@@ -20,8 +20,8 @@ import pytest
 from conftest import SHARED_DATA
 
 from etl import gx_run
-from etl.gate.evaluate import plan_suite
 from etl.gate.evaluate import evaluate as gate_evaluate
+from etl.gate.evaluate import plan_suite
 from etl.gate.kinds import KINDS
 from etl.suites import ExpectationEntry
 
@@ -59,14 +59,22 @@ EDGE_ROWS = [
     {"n": None, "x": None, "s": None, "k": None, "ts": None, "y": None},
     {"n": 2, "x": 0.0, "s": "", "k": "email", "ts": datetime(2026, 12, 2, 0, 0, 1, tzinfo=UTC), "y": 0.0},
     {"n": 2, "x": 10.0, "s": "x" * 100_000, "k": None, "ts": None, "y": 10.0},
-    {"n": 3, "x": -math.inf, "s": "🙂 ☃ 𝕏", "k": "phone", "ts": datetime(1994, 12, 31, 23, 59, 59, tzinfo=UTC), "y": 3.0},
+    {
+        "n": 3,
+        "x": -math.inf,
+        "s": "🙂 ☃ 𝕏",
+        "k": "phone",
+        "ts": datetime(1994, 12, 31, 23, 59, 59, tzinfo=UTC),
+        "y": 3.0,
+    },
 ]
 
 
 def table(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]]) -> None:
     con.execute(f"CREATE TABLE {name} ({', '.join(f'{c} {t}' for c, t in SCHEMA.items())})")
     if rows:
-        con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(SCHEMA))})", [list(r.values()) for r in rows])
+        values = ", ".join("?" * len(SCHEMA))
+        con.executemany(f"INSERT INTO {name} VALUES ({values})", [list(r.values()) for r in rows])  # noqa: S608
 
 
 def e(type_: str, **kwargs: Any) -> ExpectationEntry:
@@ -76,7 +84,10 @@ def e(type_: str, **kwargs: Any) -> ExpectationEntry:
 EMAIL = {"type": "comparison", "column": {"name": "k"}, "operator": "==", "parameter": "email"}
 NOT_X = {"type": "comparison", "column": {"name": "k"}, "operator": "NOT_IN", "parameter": ["x", "y"]}
 K_NULL = {"type": "nullity", "column": {"name": "k"}, "is_null": True}
-EITHER = {"type": "or", "conditions": [EMAIL, {"type": "comparison", "column": {"name": "n"}, "operator": ">", "parameter": 4}]}
+EITHER = {
+    "type": "or",
+    "conditions": [EMAIL, {"type": "comparison", "column": {"name": "n"}, "operator": ">", "parameter": 4}],
+}
 BOTH = {"type": "and", "conditions": [NOT_X, {"type": "nullity", "column": {"name": "n"}, "is_null": False}]}
 
 
@@ -92,14 +103,23 @@ def expectations(mostly: float) -> list[ExpectationEntry]:
         e("expect_column_values_to_be_between", column="x", min_value=0, max_value=10, strict_min=True, mostly=mostly),
         e("expect_column_values_to_be_between", column="x", max_value=1e300, strict_max=True),
         e("expect_column_values_to_be_between", column="n", min_value=-1, max_value=5, row_condition=EITHER),
-        e("expect_column_values_to_be_between", column="ts", min_value="1995-01-01T00:00:00+00:00",
-          max_value={"$PARAMETER": "now_plus_one_day"}),  # fmt: skip
+        e(
+            "expect_column_values_to_be_between",
+            column="ts",
+            min_value="1995-01-01T00:00:00+00:00",
+            max_value={"$PARAMETER": "now_plus_one_day"},
+        ),  # fmt: skip
         e("expect_column_values_to_be_in_set", column="s", value_set=["a", "b", "", "é", "日本語"]),
         e("expect_column_values_to_be_in_set", column="n", value_set=[1, 2, 3], mostly=mostly),
         e("expect_column_values_to_be_in_set", column="k", value_set=["email", "phone"], row_condition=BOTH),
         e("expect_column_values_to_not_be_in_set", column="s", value_set=["a", "x" * 10_000]),
         e("expect_column_values_to_not_be_in_set", column="x", value_set=[0.0, 1.0]),
-        e("expect_column_values_to_match_regex", column="s", regex="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", row_condition=EMAIL),
+        e(
+            "expect_column_values_to_match_regex",
+            column="s",
+            regex="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$",
+            row_condition=EMAIL,
+        ),
         e("expect_column_values_to_match_regex", column="s", regex="^[0-9a-f]{64}$"),
         e("expect_column_values_to_match_regex", column="s", regex="a", mostly=mostly),  # a search, not a full match
         e("expect_column_values_to_match_regex", column="s", regex="^$"),
@@ -113,10 +133,19 @@ def expectations(mostly: float) -> list[ExpectationEntry]:
         e("expect_compound_columns_to_be_unique", column_list=["k", "y"], ignore_row_if="any_value_is_missing"),
         e("expect_compound_columns_to_be_unique", column_list=["n", "y"], ignore_row_if="never", mostly=mostly),
         e("expect_column_pair_values_a_to_be_greater_than_b", column_A="x", column_B="y"),
-        e("expect_column_pair_values_a_to_be_greater_than_b", column_A="x", column_B="y", or_equal=True,
-          ignore_row_if="either_value_is_missing", mostly=mostly),  # fmt: skip
+        e(
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            column_A="x",
+            column_B="y",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            mostly=mostly,
+        ),  # fmt: skip
         e("expect_column_pair_values_a_to_be_greater_than_b", column_A="n", column_B="y", ignore_row_if="neither"),
-        e("unexpected_rows_expectation", unexpected_rows_query="SELECT * FROM {batch} WHERE n > 4 OR x = 'nan'::DOUBLE"),
+        e(
+            "unexpected_rows_expectation",
+            unexpected_rows_query="SELECT * FROM {batch} WHERE n > 4 OR x = 'nan'::DOUBLE",
+        ),
         e("unexpected_rows_expectation", unexpected_rows_query="SELECT n FROM {batch} GROUP BY n HAVING count(*) > 3;"),
     ]
 
@@ -147,7 +176,8 @@ def compare(ge: dict[str, Any], gate: dict[str, Any], where: str) -> None:
 
 def boundary(con: duckdb.DuckDBPyConnection, name: str) -> float:
     """The exact share of non-null n in {1, 2, 3}: a `mostly` that passes only just."""
-    inside, considered = con.execute(f"SELECT count(*) FILTER (WHERE n IN (1, 2, 3)), count(n) FROM {name}").fetchone()
+    query = f"SELECT count(*) FILTER (WHERE n IN (1, 2, 3)), count(n) FROM {name}"  # noqa: S608 (a test's table)
+    inside, considered = con.execute(query).fetchone()
     return inside / considered if considered else 0.5
 
 

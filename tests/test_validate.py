@@ -260,7 +260,10 @@ def test_a_suite_query_that_fails_inside_an_import_ends_it_cleanly(etl, query, t
     assert run.code == 1
     position = len(suite["expectations"]) - 1
     message = " ".join(run.stderr.split())
-    assert f"{path}: invalid expectation suite expectations[{position}] (unexpected_rows_expectation): Binder Error" in message
+    assert (
+        f"{path}: invalid expectation suite expectations[{position}] (unexpected_rows_expectation): Binder Error"
+        in message
+    )
     assert "totl" in run.stderr and "Traceback" not in run.stderr
     assert query("SELECT count(*) AS n FROM orders") == [{"n": 0}]
     assert query("SELECT status FROM imports") == [{"status": "failed"}]
@@ -329,8 +332,9 @@ def test_an_expectation_whose_sql_fails_is_a_clear_error(con, tmp_path):
     write_suite(tmp_path / "s", "orders", [
         {"type": "unexpected_rows_expectation", "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch} WHERE nope"}}
     ])  # fmt: skip
-    with pytest.raises(SuiteError, match=r"orders.json: invalid expectation suite\n  expectations\[0\] "
-                                         r"\(unexpected_rows_expectation\): Binder Error: Referenced column \"nope\""):  # fmt: skip
+    expected = (r"orders.json: invalid expectation suite\n  expectations\[0\] \(unexpected_rows_expectation\): "
+                r"Binder Error: Referenced column \"nope\"")  # fmt: skip
+    with pytest.raises(SuiteError, match=expected):
         outcome(con, tmp_path / "s")
 
 

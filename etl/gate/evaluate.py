@@ -43,7 +43,8 @@ def plan_suite(entity: str, entries: list[Any], parameters: dict[str, Any], colu
 
 def batch_query(entity: str, where: str | None) -> str:
     """The rows checked, numbered in table order (names from etl.suites.ENTITIES, not input)."""
-    return f"SELECT rowid AS {ROWID}, * FROM main.{quote(entity)}" + (f" WHERE {where}" if where else "")
+    query = f"SELECT rowid AS {ROWID}, * FROM main.{quote(entity)}"  # noqa: S608 (a quoted name)
+    return query + (f" WHERE {where}" if where else "")
 
 
 def evaluate(
@@ -110,9 +111,11 @@ def _map_outcome(con, p: Planned, values: list[Any], batch: str, bound: dict[str
 def _duplicates(con, p: Planned, columns: list[str], batch: str, bound: dict[str, Any]) -> tuple[int, list[Any]]:
     """How many rows hold a value (tuple) that occurs more than once, and the first of them."""
     names = ", ".join(quote(c) for c in columns)
-    shown = quote(columns[0]) if p.kind.family == "unique" else "{" + ", ".join(
-        f"'{c.replace(chr(39), chr(39) * 2)}': {quote(c)}" for c in columns
-    ) + "}"
+    shown = (
+        quote(columns[0])
+        if p.kind.family == "unique"
+        else "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': {quote(c)}" for c in columns) + "}"
+    )
     query = f"""
         WITH batch AS ({batch}),
         duplicated AS (
@@ -132,7 +135,7 @@ def _unexpected_row_counts(con, entity: str, queries: list[Planned]) -> dict[int
     if not queries:
         return {}
     counts = ", ".join(
-        f"(SELECT count(*) FROM ({unexpected_rows_sql(entity, p.kwargs.unexpected_rows_query)}) AS q{i})"
+        f"(SELECT count(*) FROM ({unexpected_rows_sql(entity, p.kwargs.unexpected_rows_query)}) AS q{i})"  # noqa: S608
         for i, p in enumerate(queries)
     )
     row = con.execute(f"SELECT {counts}").fetchone()  # noqa: S608 (the suite's own SQL, as GE runs it)

@@ -133,7 +133,9 @@ KINDS: dict[str, Kind] = {
 
 def columns_of(kwargs: BaseModel) -> list[str]:
     """The columns an expectation reads, its row_condition's included."""
-    names = [getattr(kwargs, k) for k in ("column", "column_A", "column_B") if isinstance(getattr(kwargs, k, None), str)]
+    names = [
+        getattr(kwargs, k) for k in ("column", "column_A", "column_B") if isinstance(getattr(kwargs, k, None), str)
+    ]
     names += list(getattr(kwargs, "column_list", None) or [])
     return names + condition_columns(getattr(kwargs, "row_condition", None))
 

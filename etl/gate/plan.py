@@ -134,8 +134,16 @@ def _map_condition(planned: Planned, params: Params) -> str:
     which = planned.kind.condition
     if which == "between":
         assert isinstance(kwargs, Between)
-        low = None if kwargs.min_value is None else f"{column} {'>' if kwargs.strict_min else '>='} {params.bind(kwargs.min_value)}"
-        high = None if kwargs.max_value is None else f"{column} {'<' if kwargs.strict_max else '<='} {params.bind(kwargs.max_value)}"
+        low = (
+            None
+            if kwargs.min_value is None
+            else f"{column} {'>' if kwargs.strict_min else '>='} {params.bind(kwargs.min_value)}"
+        )
+        high = (
+            None
+            if kwargs.max_value is None
+            else f"{column} {'<' if kwargs.strict_max else '<='} {params.bind(kwargs.max_value)}"
+        )
         return " AND ".join(p for p in (low, high) if p)
     if which in ("in_set", "not_in_set"):
         assert isinstance(kwargs, InSet)
@@ -173,7 +181,8 @@ def _compile_map(planned: Planned, condition: str, params: Params, column_types:
         f"count(*) FILTER (WHERE {condition})",
         f"count({column}) FILTER (WHERE {condition})",
         _unexpected_sum(planned),
-        f"min_by({column}, {ROWID}, {results.PARTIAL_UNEXPECTED_COUNT}) FILTER (WHERE {condition} AND {planned.unexpected})",
+        f"min_by({column}, {ROWID}, {results.PARTIAL_UNEXPECTED_COUNT}) "
+        f"FILTER (WHERE {condition} AND {planned.unexpected})",
     ]
 
 
@@ -251,7 +260,7 @@ def _compile_unexpected_rows(planned: Planned, condition: str, params: Params, c
 def unexpected_rows_sql(entity: str, query: str) -> str:
     """The suite's query with {batch} as GE's query asset gives it (str.format, so {{ }} escape braces)."""
     try:
-        return query.rstrip("; \t\r\n\v\f").format(batch=f"(SELECT * FROM {quote(entity)})")
+        return query.rstrip("; \t\r\n\v\f").format(batch=f"(SELECT * FROM {quote(entity)})")  # noqa: S608
     except (KeyError, IndexError, ValueError) as exc:
         raise Unsupported(f"unexpected_rows_query: {exc}") from None
 
