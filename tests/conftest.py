@@ -118,13 +118,11 @@ EXPECTATIONS = REPO / "expectations"
 
 
 @pytest.fixture(autouse=True)
-def no_suites(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Imports check an empty folder of suites unless a test asks for the real ones (env
-    ETL_EXPECTATIONS=...): loading Great Expectations takes seconds per process, and the
-    suites have their own tests (test_validate.py)."""
-    empty = tmp_path_factory.mktemp("no-suites")
-    monkeypatch.setenv("ETL_EXPECTATIONS", str(empty))
-    return empty
+def project_suites(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every import checks the project's own suites, as a user's would: the gate costs a few
+    milliseconds on test-sized data (a test that edits them points ETL_EXPECTATIONS at a copy)."""
+    monkeypatch.setenv("ETL_EXPECTATIONS", str(EXPECTATIONS))
+    return EXPECTATIONS
 
 
 @pytest.fixture

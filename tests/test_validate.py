@@ -382,3 +382,36 @@ def test_a_file_named_after_no_entity_is_an_error(con, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SuiteError, match="did you mean 'orders'"):
         suites_module.read(tmp_path / "empty", {}, only="order")
+
+
+def test_etl_validate_gives_the_gates_verdicts_and_ges_alike(etl, store, real_suites):
+    """The same rows, three ways: the gate inside the import, `etl validate` (the gate over the
+    store) and `etl validate --engine ge` (Great Expectations itself)."""
+    imported = etl("import", "data/samples/kevel_orders.yaml", "--json", env=suite_env(real_suites))
+    assert imported.code == 0, imported.stderr
+
+    def verdicts(result: dict) -> list[tuple]:
+        return [
+            (r["suite"], r["expectation"], r["column"], r["success"], r["unexpected_count"], r["unexpected_percent"],
+             sorted(map(json.dumps, r["examples"])))
+            for r in result["expectations"]
+        ]  # fmt: skip
+
+    def validate_with(*flags: str) -> dict:
+        run = etl("validate", "--store", str(store), "--json", "--no-docs", *flags, env=suite_env(real_suites))
+        assert run.code in (0, 1), run.stderr
+        return run.json
+
+    gate, ge = validate_with(), validate_with("--engine", "ge")
+    assert (gate["engine"], ge["engine"]) == ("gate", "ge")
+    assert verdicts(gate) == verdicts(ge) == verdicts(imported.json["validation"])
+
+    with duckdb.connect(str(store)) as con:  # rows changed by hand break critical expectations
+        con.execute("UPDATE line_items SET quantity = 0, currency = 'ABC' WHERE order_id = 'or124'")
+        con.execute("UPDATE orders SET user_id = 'ann-at-example' WHERE order_id = 'or125'")
+        con.execute("INSERT INTO events SELECT event_id + 100, event_type, order_id, customer_id, occurred_at, "
+                    "import_id FROM events WHERE order_id = 'or126'")  # fmt: skip
+    gate, ge = validate_with(), validate_with("--engine", "ge")
+    assert verdicts(gate) == verdicts(ge)
+    assert gate["success"] is False and gate["failed"] == ge["failed"]
+    assert gate["failed"]["critical"] >= 4

@@ -149,11 +149,23 @@ def _map_condition(planned: Planned, params: Params) -> str:
         assert isinstance(kwargs, InSet)
         if not kwargs.value_set:  # SQLAlchemy's empty IN is false
             return "false" if which == "in_set" else "true"
-        listed = f"{column} IN ({', '.join(params.bind(v) for v in kwargs.value_set)})"
+        listed = f"{column} IN ({_set_sql(kwargs.value_set, params)})"
         return listed if which == "in_set" else f"NOT ({listed})"
     assert isinstance(kwargs, Regex)
     matches = f"regexp_matches({column}, {params.bind(kwargs.regex)})"  # a search, as etl.gx_duckdb teaches GE
     return matches if which == "regex" else f"NOT {matches}"
+
+
+def _set_sql(values: list[Any], params: Params) -> str:
+    """A value set as one bound list, looked up through a hash join (a list of 200 parameters
+    is compared one by one: 0.66 s against 0.02 s over 2.5 M rows); a set mixing text and
+    numbers as one parameter each, which DuckDB casts one by one as GE's IN list does."""
+    if all(isinstance(v, str) for v in values):
+        return f"SELECT unnest({params.bind(values)}::VARCHAR[])"
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        kind = "BIGINT" if all(isinstance(v, int) for v in values) else "DOUBLE"
+        return f"SELECT unnest({params.bind(values)}::{kind}[])"
+    return ", ".join(params.bind(v) for v in values)
 
 
 def _column_type_check(planned: Planned, column_types: dict[str, str]) -> None:
@@ -200,7 +212,9 @@ def _compile_unique(planned: Planned, condition: str, params: Params, column_typ
     planned.aggregates = [
         f"count(*) FILTER (WHERE {condition})",
         f"count({column}) FILTER (WHERE {condition})",
-        f"count(DISTINCT {column}) FILTER (WHERE {condition})",
+        # distinct hashes: equal values hash alike, so as many hashes as values means no duplicate;
+        # fewer (a duplicate, or a collision) sends the expectation to the exact query
+        f"count(DISTINCT hash({column})) FILTER (WHERE {condition} AND {column} IS NOT NULL)",
     ]
 
 
@@ -220,7 +234,7 @@ def _compile_compound(planned: Planned, condition: str, params: Params, column_t
         f"count(*) FILTER (WHERE {condition})",
         f"count(*) FILTER (WHERE {planned.domain})",
         f"count(*) FILTER (WHERE {planned.domain} AND {planned.unexpected})",
-        f"count(DISTINCT row({', '.join(columns)})) FILTER (WHERE {planned.domain} AND {planned.unexpected})",
+        f"count(DISTINCT hash({', '.join(columns)})) FILTER (WHERE {planned.domain} AND {planned.unexpected})",
     ]
 
 

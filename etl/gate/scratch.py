@@ -25,19 +25,29 @@ def check_on_empty_tables(columns: dict[str, dict[str, str]], plans: list[SuiteP
             )
         for plan in plans:
             batch = batch_query(plan.entity, None)
-            for p in plan.planned:
-                where = f"  expectations[{p.position}] ({p.type})"
+            scan = [p for p in plan.planned if p.kind.family != "unexpected_rows"]
+            try:  # the whole scan at once; one at a time only to find what failed
+                _try(scratch, plan, scan, batch)
+                scan = []
+            except duckdb.Error:
+                pass
+            for p in scan + [p for p in plan.planned if p.kind.family == "unexpected_rows"]:
                 try:
-                    if p.kind.family == "unexpected_rows":
-                        query = unexpected_rows_sql(plan.entity, p.kwargs.unexpected_rows_query)
-                        scratch.execute(f"SELECT count(*) FROM ({query}) AS q").fetchall()  # noqa: S608
-                        continue
-                    if p.kind.condition in ("regex", "not_regex"):  # compiled only when a row meets it
-                        scratch.execute("SELECT regexp_matches('', $regex)", {"regex": p.kwargs.regex}).fetchall()
-                    sql = f"SELECT {', '.join(p.aggregates)} FROM ({batch}) AS batch"  # noqa: S608
-                    execute_bound(scratch, sql, plan.params.values).fetchall()
-                except Unsupported as exc:
-                    problems.setdefault(plan.entity, []).append(f"{where}: {exc}")
-                except duckdb.Error as exc:
+                    _try(scratch, plan, [p], batch)
+                except (Unsupported, duckdb.Error) as exc:
+                    where = f"  expectations[{p.position}] ({p.type})"
                     problems.setdefault(plan.entity, []).append(f"{where}: {str(exc).splitlines()[0]}")
     return problems
+
+
+def _try(scratch: duckdb.DuckDBPyConnection, plan: SuitePlan, planned: list, batch: str) -> None:
+    for p in planned:
+        if p.kind.family == "unexpected_rows":
+            query = unexpected_rows_sql(plan.entity, p.kwargs.unexpected_rows_query)
+            scratch.execute(f"SELECT count(*) FROM ({query}) AS q").fetchall()  # noqa: S608
+        elif p.kind.condition in ("regex", "not_regex"):  # compiled only when a row meets it
+            scratch.execute("SELECT regexp_matches('', $regex)", {"regex": p.kwargs.regex}).fetchall()
+    aggregates = [a for p in planned for a in p.aggregates]
+    if aggregates:
+        sql = f"SELECT {', '.join(aggregates)} FROM ({batch}) AS batch"  # noqa: S608
+        execute_bound(scratch, sql, plan.params.values).fetchall()
