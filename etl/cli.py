@@ -443,10 +443,8 @@ def validate_(
             if docs:
                 from etl import data_docs
 
-                folder = validate.docs_dir(path)
-                data_docs.save_run(folder, result["suite_results"], run_name)
-                index = data_docs.build(folder, data_docs.stored_runs(con) + data_docs.saved_runs(folder))
-                result["data_docs"] = str(index)
+                data_docs.save_run(validate.docs_dir(path), result["suite_results"], run_name)
+                result["data_docs"] = str(data_docs.build_for_store(con, validate.docs_dir(path))[0])
     except EtlError as exc:
         _fail(str(exc), 1)
     if as_json:
@@ -473,12 +471,10 @@ def docs_(store: StoreOption = None) -> None:
         with connect(path, read_only=True) as con:
             from etl import data_docs
 
-            folder = validate.docs_dir(path)
-            runs = data_docs.stored_runs(con) + data_docs.saved_runs(folder)
-            index = data_docs.build(folder, runs)
+            index, runs = data_docs.build_for_store(con, validate.docs_dir(path))
     except EtlError as exc:
         _fail(str(exc), 1)
-    out.print(f"Data Docs of {len(runs)} validation run(s) of suites: {index}", markup=False, highlight=False)
+    out.print(f"Data Docs of {runs} validation run(s) of suites: {index}", markup=False, highlight=False)
 
 
 @app.command("refresh")

@@ -59,6 +59,13 @@ def saved_runs(docs: Path) -> list[dict[str, Any]]:
     return [r for path in sorted(folder.glob("*.json")) for r in json.loads(path.read_text(encoding="utf-8"))]
 
 
+def build_for_store(con: duckdb.DuckDBPyConnection, docs: Path) -> tuple[Path, int]:
+    """Render every run of the store (its imports' and the saved `etl validate` runs):
+    (index.html, how many suite results)."""
+    runs = stored_runs(con) + saved_runs(docs)
+    return build(docs, runs), len(runs)
+
+
 def build(docs: Path, suite_results: list[dict[str, Any]]) -> Path:
     """Render the results into docs/ (GE's site builder) and return its index.html."""
     for owned in ("validations", "expectations", "static"):  # GE's pages: rebuilt from the results

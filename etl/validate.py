@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,7 +30,8 @@ import duckdb
 from etl import suites as suites_module
 from etl.errors import EtlError
 from etl.gate import results as ge_shape
-from etl.gate.evaluate import SuitePlan, evaluate, plan_suite
+from etl.gate.evaluate import evaluate
+from etl.gate.plan import SuitePlan, plan_suite
 from etl.gate.scratch import check_on_empty_tables
 from etl.suites import ENTITIES, SuiteError, SuiteText
 
@@ -236,23 +237,21 @@ def run(
     suite_results: list[dict[str, Any]] = []
     if scope == "import":
         assert import_id is not None
-        with _import_scope(con, import_id):
-            for text, plan in zip(suites.texts, suites.plans, strict=True):
-                where = f"{ENTITIES[text.entity]} = $etl_import_id"
-                found = _check_suite(con, text, plan, parameters, engine, where, {"etl_import_id": import_id})
-                if found is not None:
-                    records += found[0]
-                    suite_results.append(ge_shape.suite_result(
-                        text.entity, found[1], run_name=run_name, run_time=now.isoformat(), engine=found[2]
-                    ))  # fmt: skip
+        scoped, only = _import_scope(con, import_id), {"etl_import_id": import_id}
     else:
+        scoped, only = nullcontext(), None
+    with scoped:
         for text, plan in zip(suites.texts, suites.plans, strict=True):
-            found = _check_suite(con, text, plan, parameters, engine, None, None)
-            assert found is not None
-            records += found[0]
+            where = f"{ENTITIES[text.entity]} = $etl_import_id" if only else None
+            found = _check_suite(con, text, plan, parameters, engine, where, only)
+            if found is None:  # the import wrote nothing to this entity
+                continue
+            shaped, checked_by = found
+            examples = {i: _unexpected_rows(con, text.entity, r) for i, r in enumerate(shaped) if _failed_query(r)}
+            records += _records(text.entity, shaped, examples)
             suite_results.append(
                 ge_shape.suite_result(
-                    text.entity, found[1], run_name=run_name, run_time=now.isoformat(), engine=found[2]
+                    text.entity, shaped, run_name=run_name, run_time=now.isoformat(), engine=checked_by
                 )
             )
     ge_for = suites.needs_ge() if engine == "gate" and records else []
@@ -261,16 +260,15 @@ def run(
 
 
 def _check_suite(con, text: SuiteText, plan: SuitePlan, parameters, engine: Engine, where, where_params):
-    """(records, GE-shaped results, engine) of one suite, or None when it has no rows to check."""
+    """(GE-shaped results in the suite's order, who checked them) of one suite, or None when
+    it has no rows to check (`where` given: an import's rows)."""
     entries = text.model.expectations
     if engine == "ge":
         if where is not None and not _has_rows(con, text.entity):
             return None
         from etl import gx_run
 
-        shaped = gx_run.validate_table(con, text.entity, entries, parameters, str(text.path))
-        examples = {i: _unexpected_rows(con, text.entity, r) for i, r in enumerate(shaped) if _failed_query(r)}
-        return _records(text.entity, shaped, examples), shaped, "great_expectations"
+        return gx_run.validate_table(con, text.entity, entries, parameters, str(text.path)), "great_expectations"
     by_position = evaluate(con, plan, where=where, where_params=where_params, skip_empty=where is not None)
     if by_position is None:
         return None
@@ -280,9 +278,7 @@ def _check_suite(con, text: SuiteText, plan: SuitePlan, parameters, engine: Engi
         positions = [position for position, _ in plan.for_ge]
         shaped = gx_run.validate_table(con, text.entity, [entries[i] for i in positions], parameters, str(text.path))
         by_position.update(zip(positions, shaped, strict=True))
-    ordered = [by_position[i] for i in range(len(entries))]
-    examples = {i: _unexpected_rows(con, text.entity, r) for i, r in enumerate(ordered) if _failed_query(r)}
-    return _records(text.entity, ordered, examples), ordered, ENGINE
+    return [by_position[i] for i in range(len(entries))], ENGINE
 
 
 def _has_rows(con, entity: str) -> bool:
@@ -354,8 +350,8 @@ def _record(entity: str, r: dict[str, Any]) -> dict[str, Any]:
         "success": bool(r["success"]) and not errors,
         "unexpected_count": unexpected_count,
         "unexpected_percent": result.get("unexpected_percent"),
-        "examples": [_plain(v) for v in examples[:EXAMPLES]],
-        "observed_value": _plain(result.get("observed_value")),
+        "examples": examples[:EXAMPLES],  # already JSON: GE's shape
+        "observed_value": result.get("observed_value"),
         "error": _first_error(errors[0]) if errors else None,
         "description": config.get("description") or (config.get("meta") or {}).get("why"),
     }
@@ -370,7 +366,7 @@ def _unexpected_rows(con, entity: str, result: dict[str, Any]) -> list[Any]:
     query = unexpected_rows_sql(entity, result["expectation_config"]["kwargs"]["unexpected_rows_query"])
     cursor = con.execute(f"SELECT * FROM ({query}) LIMIT {EXAMPLES}")  # noqa: S608
     names = [d[0] for d in cursor.description]
-    return [_plain(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+    return [ge_shape.json_value(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
 def _first_error(text: str) -> str:
@@ -378,17 +374,6 @@ def _first_error(text: str) -> str:
         if line.strip():
             return line.strip()[:300]
     return text[:300]
-
-
-def _plain(value: Any) -> Any:
-    """Values as JSON can hold them (dates become text)."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return str(value)
 
 
 def _first_line(exc: Exception) -> str:

@@ -21,8 +21,8 @@ from conftest import SHARED_DATA
 
 from etl import gx_run
 from etl.gate.evaluate import evaluate as gate_evaluate
-from etl.gate.evaluate import plan_suite
 from etl.gate.kinds import KINDS
+from etl.gate.plan import plan_suite
 from etl.suites import ExpectationEntry
 
 BLNS = [s for s in json.loads((SHARED_DATA / "blns" / "blns.json").read_text(encoding="utf-8")) if "\x00" not in s]

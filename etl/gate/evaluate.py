@@ -5,40 +5,18 @@ only for what the scan cannot settle (see etl.gate.plan). Results come in GE's s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from etl.gate import results
-from etl.gate.plan import ROWID, Params, Planned, Unsupported, plan_expectation, quote, unexpected_rows_sql
-
-
-@dataclass
-class SuitePlan:
-    """A suite split into what the gate evaluates and what it leaves to Great Expectations."""
-
-    entity: str
-    planned: list[Planned]
-    params: Params
-    for_ge: list[tuple[int, str]]  # (position, why the gate does not evaluate it)
+from etl.gate.plan import ROWID, Planned, SuitePlan, quote, unexpected_rows_sql
 
 
 def execute_bound(con: duckdb.DuckDBPyConnection, query: str, bound: dict[str, Any]):
     """DuckDB wants exactly the parameters a statement uses."""
     used = set(re.findall(r"\$([A-Za-z_]\w*)", query))
     return con.execute(query, {k: v for k, v in bound.items() if k in used})
-
-
-def plan_suite(entity: str, entries: list[Any], parameters: dict[str, Any], column_types: dict[str, str]) -> SuitePlan:
-    params = Params()
-    planned, for_ge = [], []
-    for position, entry in enumerate(entries):
-        try:
-            planned.append(plan_expectation(position, entry, parameters, params, column_types))
-        except Unsupported as exc:
-            for_ge.append((position, str(exc)))
-    return SuitePlan(entity, planned, params, for_ge)
 
 
 def batch_query(entity: str, where: str | None) -> str:

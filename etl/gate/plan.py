@@ -56,6 +56,27 @@ class Planned:
     unexpected: str = "false"  # of those, the unexpected ones (uniqueness: refined by a query)
 
 
+@dataclass
+class SuitePlan:
+    """A suite split into what the gate evaluates and what it leaves to Great Expectations."""
+
+    entity: str
+    planned: list[Planned]
+    params: Params
+    for_ge: list[tuple[int, str]]  # (position, why the gate does not evaluate it)
+
+
+def plan_suite(entity: str, entries: list[Any], parameters: dict[str, Any], column_types: dict[str, str]) -> SuitePlan:
+    params = Params()
+    planned, for_ge = [], []
+    for position, entry in enumerate(entries):
+        try:
+            planned.append(plan_expectation(position, entry, parameters, params, column_types))
+        except Unsupported as exc:
+            for_ge.append((position, str(exc)))
+    return SuitePlan(entity, planned, params, for_ge)
+
+
 def resolve_parameters(value: Any, parameters: dict[str, Any]) -> Any:
     """{"$PARAMETER": name} replaced by the run's value (GE's suite parameters)."""
     if isinstance(value, dict):
@@ -218,15 +239,20 @@ def _compile_unique(planned: Planned, condition: str, params: Params, column_typ
     ]
 
 
+def _kept_rows(ignore_row_if: str, columns: list[str]) -> str:
+    """The rows GE keeps under ignore_row_if (its names for two columns, and for a list)."""
+    if ignore_row_if in ("all_values_are_missing", "both_values_are_missing"):
+        return "NOT (" + " AND ".join(f"{c} IS NULL" for c in columns) + ")"
+    if ignore_row_if in ("any_value_is_missing", "either_value_is_missing"):
+        return "NOT (" + " OR ".join(f"{c} IS NULL" for c in columns) + ")"
+    return "true"  # never, neither
+
+
 def _compile_compound(planned: Planned, condition: str, params: Params, column_types: dict[str, str]) -> None:
     kwargs = planned.kwargs
     assert isinstance(kwargs, CompoundUnique)
     columns = [quote(c) for c in kwargs.column_list]
-    ignore = {
-        "all_values_are_missing": "NOT (" + " AND ".join(f"{c} IS NULL" for c in columns) + ")",
-        "any_value_is_missing": "NOT (" + " OR ".join(f"{c} IS NULL" for c in columns) + ")",
-        "never": "true",
-    }[kwargs.ignore_row_if]
+    ignore = _kept_rows(kwargs.ignore_row_if, columns)
     planned.domain = f"{condition} AND {ignore}"
     # GE joins the group counts back on `=`, so a row with any null value is never unexpected
     planned.unexpected = " AND ".join(f"{c} IS NOT NULL" for c in columns)
@@ -242,11 +268,7 @@ def _compile_pair(planned: Planned, condition: str, params: Params, column_types
     kwargs = planned.kwargs
     assert isinstance(kwargs, PairGreater)
     a, b = quote(kwargs.column_A), quote(kwargs.column_B)
-    ignore = {
-        "both_values_are_missing": f"NOT ({a} IS NULL AND {b} IS NULL)",
-        "either_value_is_missing": f"NOT ({a} IS NULL OR {b} IS NULL)",
-        "neither": "true",
-    }[kwargs.ignore_row_if]
+    ignore = _kept_rows(kwargs.ignore_row_if, [a, b])
     expected = f"({a} >= {b} OR ({a} IS NULL AND {b} IS NULL))" if kwargs.or_equal else f"{a} > {b}"
     planned.domain = f"{condition} AND {ignore}"
     planned.unexpected = f"NOT ({expected})"

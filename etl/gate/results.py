@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import math
 import uuid
 from collections import Counter
@@ -153,6 +154,7 @@ def suite_result(
     }
 
 
+@functools.cache
 def _ge_version() -> str | None:
     from importlib.metadata import PackageNotFoundError, version  # no GE import: its metadata only
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import duckdb
 
-from etl.gate.evaluate import SuitePlan, batch_query, execute_bound
-from etl.gate.plan import Unsupported, quote, unexpected_rows_sql
+from etl.gate.evaluate import batch_query, execute_bound
+from etl.gate.plan import SuitePlan, Unsupported, quote, unexpected_rows_sql
 
 
 def check_on_empty_tables(columns: dict[str, dict[str, str]], plans: list[SuitePlan]) -> dict[str, list[str]]:
