@@ -216,3 +216,22 @@ def test_some_results_differ_between_the_cases():
                 outcomes.setdefault(position, set()).add(result["success"])
     mixed = [p for p, seen in outcomes.items() if seen == {True, False}]
     assert len(mixed) >= len(outcomes) // 2
+
+
+def test_what_the_gate_would_write_differently_is_left_to_great_expectations():
+    """The gate writes GE's default result format; a type it does not know, another result
+    format or a string row_condition go to GE, each with the reason."""
+    entries = [
+        e("expect_column_values_to_not_be_null", column="s"),
+        e("expect_column_values_to_not_be_null", column="s", result_format="BASIC"),
+        e("expect_column_mean_to_be_between", column="x", min_value=0),
+        e("expect_column_values_to_not_be_null", column="s", row_condition='col("k")=="email"',
+          condition_parser="great_expectations"),  # fmt: skip
+    ]
+    plan = plan_suite("t", entries, PARAMETERS, SCHEMA)
+    assert [p.position for p in plan.planned] == [0]
+    assert [(position, why.split(":")[0]) for position, why in plan.for_ge] == [
+        (1, "kwargs.result_format"),
+        (2, "the gate does not evaluate expect_column_mean_to_be_between"),
+        (3, "kwargs.row_condition"),
+    ]

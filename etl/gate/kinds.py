@@ -28,7 +28,8 @@ class _Kwargs(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False)
 
     row_condition: dict[str, Any] | None = None
-    result_format: Literal["BASIC", "SUMMARY", "BOOLEAN_ONLY"] | None = None
+    # the gate writes GE's default, SUMMARY; another format is GE's to write
+    result_format: Literal["SUMMARY"] | None = None
     catch_exceptions: bool | None = None
 
 
@@ -111,7 +112,7 @@ class UnexpectedRows(_Kwargs):
 class Kind:
     family: Literal["map", "not_null", "unique", "compound_unique", "pair", "row_count", "unexpected_rows"]
     kwargs: type[_Kwargs]
-    condition: str | None = None  # for "map": which condition (see sql.map_condition)
+    condition: str | None = None  # for "map": which condition (see plan._map_condition)
     text_only: bool = False  # the column must be text (regexes)
     ordered: bool = False  # the column must be a number or a date/time (between)
 
@@ -129,21 +130,3 @@ KINDS: dict[str, Kind] = {
     "expect_table_row_count_to_be_between": Kind("row_count", RowCount),
     "unexpected_rows_expectation": Kind("unexpected_rows", UnexpectedRows),
 }
-
-
-def columns_of(kwargs: BaseModel) -> list[str]:
-    """The columns an expectation reads, its row_condition's included."""
-    names = [
-        getattr(kwargs, k) for k in ("column", "column_A", "column_B") if isinstance(getattr(kwargs, k, None), str)
-    ]
-    names += list(getattr(kwargs, "column_list", None) or [])
-    return names + condition_columns(getattr(kwargs, "row_condition", None))
-
-
-def condition_columns(condition: dict[str, Any] | None) -> list[str]:
-    if not condition:
-        return []
-    if condition.get("type") in ("and", "or"):
-        return [c for part in condition.get("conditions") or [] for c in condition_columns(part)]
-    column = condition.get("column")
-    return [column["name"]] if isinstance(column, dict) and isinstance(column.get("name"), str) else []
