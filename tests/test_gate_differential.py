@@ -225,8 +225,12 @@ def test_what_the_gate_would_write_differently_is_left_to_great_expectations():
         e("expect_column_values_to_not_be_null", column="s"),
         e("expect_column_values_to_not_be_null", column="s", result_format="BASIC"),
         e("expect_column_mean_to_be_between", column="x", min_value=0),
-        e("expect_column_values_to_not_be_null", column="s", row_condition='col("k")=="email"',
-          condition_parser="great_expectations"),  # fmt: skip
+        e(
+            "expect_column_values_to_not_be_null",
+            column="s",
+            row_condition='col("k")=="email"',
+            condition_parser="great_expectations",
+        ),  # fmt: skip
     ]
     plan = plan_suite("t", entries, PARAMETERS, SCHEMA)
     assert [p.position for p in plan.planned] == [0]
