@@ -44,8 +44,8 @@ LEFT JOIN orders ON orders.order_id = staged_hashes.order_id;
 
 CREATE OR REPLACE TEMP TABLE line_changes AS
 WITH staged AS (
-    SELECT * FROM stg_line_items
-    SEMI JOIN order_changes ON order_changes.order_id = stg_line_items.order_id AND order_changes.change = 'updated'
+    SELECT * EXCLUDE (_seq) FROM stg_line_items_keyed
+    SEMI JOIN order_changes ON order_changes._seq = stg_line_items_keyed._seq AND order_changes.change = 'updated'
 ),
 stored AS (
     SELECT COLUMNS(* EXCLUDE (last_import_id))
