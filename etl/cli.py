@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
-from etl import report
-from etl.errors import EtlError, ImportCancelled
-from etl.spec import load_spec_data, validate_spec
-from etl.store import TABLES, connect, store_path
+from etl import report, tables
+from etl.errors import EtlError, ImportCancelled, SpecError
+
+# Polars, DuckDB, pydantic and YAML are imported inside the commands that use them, so that
+# `etl --help` starts in a fraction of a second and `etl runs` loads DuckDB only.
 
 app = typer.Typer(
     help="Import a shop's history into a DuckDB customer store.\n\n"
@@ -24,15 +24,40 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        out.print(f"etl (cdp-etl) {version('cdp-etl')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True),
+    ] = None,
+) -> None:
+    """Import a shop's history into a DuckDB customer store.
+
+    Example: `etl import data/samples/kevel_orders.yaml --dry-run`, then `etl runs`.
+    """
+
+
 export_app = typer.Typer(help="Export the store.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 schedule_app = typer.Typer(help="Scheduled imports: specs with a schedule:.", no_args_is_help=True)
 app.add_typer(schedule_app, name="schedule")
 segment_app = typer.Typer(help="Segments: SQL queries over the store (etl/sql/segments/).", no_args_is_help=True)
 app.add_typer(segment_app, name="segment")
-console = Console(stderr=True)
-out = Console()
+# Messages are plain text: a value in them (a file name, a parameter) is never read as markup.
+console = Console(stderr=True, markup=False, highlight=False)
+out = Console(markup=False, highlight=False)
 
 StoreOption = Annotated[
     Path | None, typer.Option("--store", help="DuckDB store (default: $ETL_STORE, else data/cdp.duckdb).")
@@ -46,13 +71,22 @@ ExpectationsOption = Annotated[
 ]
 
 
+def _store_path(store: Path | None, from_spec: str | None = None) -> Path:
+    """--store, then $ETL_STORE, then the spec's store:, then data/cdp.duckdb."""
+    from etl.store import store_path
+
+    return store_path(str(store) if store else None, from_spec)
+
+
 def _read_only(store: Path | None):
     """The store for a command that only reads (never created, never locked for writing)."""
-    return connect(store_path(str(store) if store else None), read_only=True)
+    from etl.store import connect
+
+    return connect(_store_path(store), read_only=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    console.print(Text.assemble(("error:", "bold red"), " ", message))
     raise typer.Exit(code)
 
 
@@ -90,6 +124,7 @@ def import_(
     result = None
     try:
         from etl.importer import run_import  # Polars and DuckDB: imported only when importing
+        from etl.spec import load_spec_data, validate_spec
 
         data = load_spec_data(spec_file) if spec_file else {}
         if format:
@@ -104,25 +139,39 @@ def import_(
         if not spec_file and not (format and source):
             _fail("without a spec file, --format and --source are required (see etl import --help)")
         spec = validate_spec(data, str(spec_file) if spec_file else "command line")
-        path = store_path(str(store) if store else None, spec.store)
+        path = _store_path(store, spec.store)
         with _progress(enabled=not as_json) as progress:
             result = run_import(spec, path, dry_run=dry_run, progress=progress, expectations=expectations)
     except ImportCancelled as exc:
+        _failed_report(exc, as_json, "cancelled")
         _fail(str(exc), 130)
     except KeyboardInterrupt:
         if result is None:  # the import had not started its transaction: nothing was touched
             _fail("cancelled (Ctrl-C) before the import started: the store is unchanged.", 130)
         _fail(f"Ctrl-C after import {result['import_id']} completed: it is stored (etl report "
               f"{result['import_id']} shows it).", 130)  # fmt: skip
+    except SpecError as exc:
+        _failed_report(exc, as_json, "failed")
+        _fail(str(exc), 2)
     except EtlError as exc:
+        _failed_report(exc, as_json, "failed")
         _fail(str(exc), 1)
     if as_json:
         sys.stdout.write(report.to_json(result) + "\n")
     else:
         report.render(result, out)
     if fail_on_rejects and result["rejected"]:
-        console.print(f"[red]{result['rejected']} row(s) rejected (--fail-on-rejects)[/red]")
+        console.print(Text(f"{result['rejected']} row(s) rejected (--fail-on-rejects)", style="red"))
         raise typer.Exit(3)
+
+
+def _failed_report(exc: EtlError, as_json: bool, status: str) -> None:
+    """With --json, a failed run still prints one JSON object: its report, as `etl report N
+    --json` gives it, or (when it failed before an import started, e.g. a bad spec) the status
+    and the error with no import id."""
+    if as_json:
+        found = exc.report or {"import_id": None, "status": status, "error": str(exc), "files": []}
+        sys.stdout.write(report.to_json(found) + "\n")
 
 
 def _add_connection(data: dict[str, Any], pairs: list[str] | None) -> None:
@@ -133,6 +182,8 @@ def _add_connection(data: dict[str, Any], pairs: list[str] | None) -> None:
 
 def _key_values(pairs: list[str]) -> dict[str, Any]:
     """--connection KEY=VALUE ... as a mapping; values are read as YAML scalars (port=2222 is a number)."""
+    import yaml
+
     result: dict[str, Any] = {}
     for key, value in _pairs("--connection", pairs, "endpoint_url=http://127.0.0.1:9000").items():
         parsed = yaml.safe_load(value) if value else ""
@@ -203,12 +254,13 @@ def inbox(
     """
     try:
         from etl.inbox import run_inbox
+        from etl.spec import load_spec_data, validate_spec
 
         data = load_spec_data(spec_file)
         data.setdefault("source", folder)  # the spec's own source is not read: the inbox names the files
         _add_connection(data, connection)
         spec = validate_spec(data, str(spec_file))
-        path = store_path(str(store) if store else None, spec.store)
+        path = _store_path(store, spec.store)
         with _progress(enabled=not as_json) as progress:
             outcomes = run_inbox(folder, spec, path, progress=progress)
     except ImportCancelled as exc:
@@ -218,10 +270,13 @@ def inbox(
     if as_json:
         sys.stdout.write(json.dumps({"folder": folder, "files": [o.__dict__ for o in outcomes]}) + "\n")
     else:
-        table = Table("file", "status", "import", "detail", "moved to", title=f"Inbox {folder}", title_justify="left")
+        table = tables.new(
+            f"Inbox {folder}", ("file", "key"), ("status", "key"), ("import", "number"), ("detail", "prose"),
+            ("moved to", "key"),
+        )  # fmt: skip
         for o in outcomes:
-            table.add_row(o.uri, o.status, str(o.import_id or ""), o.detail, o.moved_to or "")
-        out.print(table if outcomes else f"Inbox {folder}: no files.")
+            tables.add_row(table, o.uri, o.status, o.import_id, o.detail, o.moved_to)
+        tables.show(out, table) if outcomes else out.print(f"Inbox {folder}: no files.")
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
 
@@ -233,19 +288,28 @@ def runs(
     schedule: Annotated[
         str | None, typer.Option("--schedule", help="Show the runs of one schedule (by spec name), skipped ones too.")
     ] = None,
+    specs: Annotated[
+        Path, typer.Option("--specs", help="With --schedule: the folder of specs, to find the schedule's store.")
+    ] = Path("specs"),
 ) -> None:
     """List past imports, newest first.
 
     Example: `etl runs --store data/cdp.duckdb`, or `etl runs --schedule nightly_orders`
     """
     if schedule is not None:
-        _schedule_runs(schedule, store_path(str(store) if store else None), as_json)
+        from etl.schedule import store_of_schedule
+
+        try:
+            schedule_store = store_of_schedule(specs, schedule, str(store) if store else None)
+        except EtlError as exc:
+            _fail(str(exc), 1)
+        _schedule_runs(schedule, schedule_store, as_json)
         return
     try:
         with _read_only(store) as con:
             cursor = con.execute(
                 "SELECT import_id, status, dry_run, format, started_at, items, valid, rejected, "
-                "array_to_string(sources, ', ') AS sources, error FROM imports ORDER BY import_id DESC"
+                "sources, error FROM imports ORDER BY import_id DESC"
             )
             names = [d[0] for d in cursor.description]
             rows = cursor.fetchall()
@@ -255,28 +319,20 @@ def runs(
         for row in rows:
             sys.stdout.write(report.to_json(dict(zip(names, row, strict=True))) + "\n")
         return
-    table = Table(
-        "id",
-        "status",
-        "dry run",
-        "format",
-        "started (UTC)",
-        "items",
-        "valid",
-        "rejected",
-        "sources",
-        "error",
-        title="Imports",
-    )
+    table = tables.new(
+        "Imports", ("id", "number"), ("status", "key"), ("dry run", "key"), ("format", "key"),
+        ("started (UTC)", "key"), ("items", "number"), ("valid", "number"), ("rejected", "number"),
+        ("sources", "key"), ("error", "prose"),
+    )  # fmt: skip
     for row in rows:
         record = dict(zip(names, row, strict=True))
-        table.add_row(
-            str(record["import_id"]), record["status"], "yes" if record["dry_run"] else "",
+        tables.add_row(
+            table, record["import_id"], record["status"], "yes" if record["dry_run"] else "",
             record["format"], record["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
-            *("" if record[k] is None else f"{record[k]:,}" for k in ("items", "valid", "rejected")),
-            record["sources"], (record["error"] or "").splitlines()[0][:80] if record["error"] else "",
+            *(None if record[k] is None else f"{record[k]:,}" for k in ("items", "valid", "rejected")),
+            "\n".join(record["sources"] or []), (record["error"] or "").splitlines()[0] if record["error"] else "",
         )  # fmt: skip
-    out.print(table)
+    tables.show(out, table)
 
 
 def _schedule_runs(name: str, store: Path, as_json: bool) -> None:
@@ -287,11 +343,14 @@ def _schedule_runs(name: str, store: Path, as_json: bool) -> None:
         for entry in entries:
             sys.stdout.write(json.dumps(entry) + "\n")
         return
-    table = Table("due at (UTC)", "status", "import", "ran at", "detail", title=f"Runs of schedule {name}")
+    table = tables.new(
+        f"Runs of schedule {name}", ("due at (UTC)", "key"), ("status", "key"), ("import", "number"),
+        ("ran at", "key"), ("detail", "prose"),
+    )  # fmt: skip
     for e in entries:
         detail = "; ".join(x for x in (e.get("detail", ""), e.get("note", "")) if x)
-        table.add_row(e["due_at"], e["status"], str(e.get("import_id") or ""), e["at"], detail[:100])
-    out.print(table if entries else f"No runs of schedule {name!r} yet.")
+        tables.add_row(table, e["due_at"], e["status"], e.get("import_id"), e["at"], detail)
+    tables.show(out, table) if entries else out.print(f"No runs of schedule {name!r} yet.")
 
 
 SpecsOption = Annotated[Path, typer.Option("--specs", help="The folder of import specs (*.yaml).")]
@@ -329,10 +388,12 @@ def schedule_list(
         for row in rows:
             sys.stdout.write(json.dumps(row) + "\n")
         return
-    table = Table("schedule", "cron", "in words", "next runs (UTC)", title=f"Schedules in {specs}")
+    table = tables.new(
+        f"Schedules in {specs}", ("schedule", "key"), ("cron", "key"), ("in words", "prose"), ("next runs (UTC)", "key")
+    )
     for row in rows:
-        table.add_row(row["name"], row["cron"], row["in_words"], "\n".join(row["next"]))
-    out.print(table if rows else f"No spec in {specs} has a schedule.")
+        tables.add_row(table, row["name"], row["cron"], row["in_words"], "\n".join(row["next"]))
+    tables.show(out, table) if rows else out.print(f"No spec in {specs} has a schedule.")
 
 
 @schedule_app.command("run-due")
@@ -349,7 +410,7 @@ def schedule_run_due(
     from etl.schedule import run_due
 
     try:
-        done = run_due(specs, store_path(str(store) if store else None), _utc(now))
+        done = run_due(specs, str(store) if store else None, _utc(now))
     except ImportCancelled as exc:
         _fail(str(exc), 130)
     except EtlError as exc:
@@ -360,7 +421,8 @@ def schedule_run_due(
     else:
         for e in done:
             extra = f" import {e['import_id']}" if e.get("import_id") else ""
-            out.print(f"{e['schedule']} (due {e['due_at']}): {e['status']}{extra} {e.get('detail', '')}".rstrip())
+            line = f"{e['schedule']} (due {e['due_at']}): {e['status']}{extra} into {e['store']} {e.get('detail', '')}"
+            out.print(line.rstrip(), markup=False, highlight=False)
         if not done:
             out.print("Nothing is due.")
     if any(e["status"] == "failed" for e in done):
@@ -403,6 +465,67 @@ def show_report(
         report.render(result, out)
 
 
+@app.command("rejects")
+def show_rejects(
+    import_id: Annotated[int, typer.Argument(help="The import's id (see etl runs).")],
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON lines.")] = False,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the rows to FILE.csv or FILE.parquet.")] = None,
+) -> None:
+    """List an import's rejected rows: file, line, every reason, and the values as read.
+
+    Example: `etl rejects 3`, or `etl rejects 3 --out rejects.csv`
+    """
+    if out_file is not None and out_file.suffix.lower() not in {".csv", ".parquet"}:
+        _fail(f"--out {out_file}: expected a .csv or .parquet file")
+    try:
+        with _read_only(store) as con:
+            known = con.execute("SELECT count(*) FROM imports WHERE import_id = $id", {"id": import_id}).fetchall()
+            if not known[0][0]:
+                _fail(f"no import {import_id} in the store (see etl runs)", 1)
+            rows_of = "FROM rejects WHERE import_id = $id ORDER BY source, record"
+            if out_file is not None:
+                out_file.parent.mkdir(parents=True, exist_ok=True)
+                # CSV has no lists: the reasons go as JSON text there
+                reasons = "reasons" if out_file.suffix.lower() == ".parquet" else "to_json(reasons)::VARCHAR AS reasons"
+                chosen = con.sql(
+                    f"SELECT source, line, record, {reasons}, raw::VARCHAR AS raw {rows_of}",  # noqa: S608
+                    params={"id": import_id},
+                )
+                chosen.write_parquet(str(out_file)) if out_file.suffix.lower() == ".parquet" else chosen.write_csv(
+                    str(out_file)
+                )
+                count = con.execute("SELECT count(*) FROM rejects WHERE import_id = $id", {"id": import_id}).fetchall()
+                console.print(f"{count[0][0]:,} rejected rows of import {import_id} written to {out_file}")
+                return
+            relation = con.sql(
+                f"SELECT source, line, record, reasons, raw::VARCHAR AS raw {rows_of}",  # noqa: S608
+                params={"id": import_id},
+            )
+            names = relation.columns
+            rows = [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+    except EtlError as exc:
+        _fail(str(exc), 1)
+    if as_json:
+        for row in rows:
+            row["raw"] = json.loads(row["raw"]) if row["raw"] is not None else None
+            sys.stdout.write(report.to_json(row) + "\n")
+        return
+    table = tables.new(
+        f"Rejected rows of import {import_id}: {len(rows):,}", ("file", "key"), ("line", "number"),
+        ("reasons", "prose"), ("values as read", "prose"),
+    )  # fmt: skip
+    for row in rows:
+        reasons = "\n".join(_reason_text(r) for r in row["reasons"])
+        tables.add_row(table, row["source"], row["line"], reasons, row["raw"])
+    tables.show(out, table) if rows else out.print(f"Import {import_id} rejected no rows.")
+
+
+def _reason_text(reason: dict[str, Any]) -> str:
+    got = "" if reason["value"] is None else f" (got {json.dumps(reason['value'], ensure_ascii=False)})"
+    return f"{reason['column']}: {reason['hint']}{got}"
+
+
 @app.command("validate")
 def validate_(
     entity: Annotated[
@@ -430,10 +553,11 @@ def validate_(
     from datetime import UTC, datetime
 
     from etl import validate
+    from etl.store import connect
 
     if engine not in ("gate", "ge"):
         _fail(f"--engine is gate or ge, not {engine!r}", 2)
-    path = store_path(str(store) if store else None)
+    path = _store_path(store)
     now = datetime.now(UTC)
     run_name = "validate-" + now.strftime("%Y%m%dT%H%M%SZ")
     try:
@@ -463,9 +587,9 @@ def docs_(store: StoreOption = None) -> None:
     Example: `etl docs --store data/cdp.duckdb`
     """
     from etl import validate
-    from etl.store import require_existing
+    from etl.store import connect, require_existing
 
-    path = store_path(str(store) if store else None)
+    path = _store_path(store)
     try:
         require_existing(path)
         with connect(path, read_only=True) as con:
@@ -486,9 +610,9 @@ def refresh(store: StoreOption = None) -> None:
 
     Example: `etl refresh --store data/cdp.duckdb`
     """
-    from etl.store import refresh_order_facts, require_existing
+    from etl.store import connect, refresh_order_facts, require_existing
 
-    path = store_path(str(store) if store else None)
+    path = _store_path(store)
     try:
         require_existing(path)
         with connect(path, read_only=False) as con:
@@ -509,11 +633,12 @@ def segment_list() -> None:
     """
     from etl.segment import catalog
 
-    table = Table("segment", "what it is", "grain", "parameters", title="Segments")
+    table = tables.new("Segments", ("segment", "key"), ("what it is", "prose"), ("grain", "prose"),
+                       ("parameters", "prose"))  # fmt: skip
     for s in catalog().values():
         params = ", ".join(p.name + ("" if p.required else f"={p.default!r}") for p in s.parameters)
-        table.add_row(s.name, s.summary, s.grain, params)
-    out.print(table)
+        tables.add_row(table, s.name, s.summary, s.grain, params)
+    tables.show(out, table)
 
 
 @segment_app.command("show")
@@ -562,10 +687,10 @@ def segment_run(
         for row in frame.iter_rows(named=True):
             sys.stdout.write(report.to_json(row) + "\n")
     else:
-        table = Table(*frame.columns, title=f"{name}: {frame.height:,} rows", title_justify="left")
+        table = tables.new(f"{name}: {frame.height:,} rows", *((c, "key") for c in frame.columns))
         for row in frame.head(50).iter_rows():
-            table.add_row(*("" if v is None else str(v) for v in row))
-        out.print(table)
+            tables.add_row(table, *row)
+        tables.show(out, table)
         if frame.height > 50:
             out.print(f"... {frame.height - 50:,} more rows (--out FILE.csv writes them all)")
 
@@ -579,9 +704,16 @@ def export_parquet(
 
     Example: `etl export parquet exports/`
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    if directory.exists() and not directory.is_dir():
+        _fail(f"{directory} is a file, not a folder: name a folder for the Parquet files, e.g. exports/")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"cannot make the folder {directory}: {exc.strerror}", 1)
     try:
         with _read_only(store) as con:
+            from etl.store import TABLES
+
             for table in TABLES:
                 target = directory / f"{table}.parquet"
                 # table names come from TABLES; the path is bound as a parameter
@@ -589,7 +721,7 @@ def export_parquet(
                     f"COPY (SELECT * FROM {table}) TO ? (FORMAT parquet)".replace("?", "$path"),  # noqa: S608
                     {"path": str(target)},
                 )
-                out.print(f"{target}")
+                out.print(str(target))
     except EtlError as exc:
         _fail(str(exc), 1)
 

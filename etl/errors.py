@@ -2,7 +2,10 @@
 
 
 class EtlError(Exception):
-    """An error with a message meant for the user."""
+    """An error with a message meant for the user; `report`: the failed import's report, when
+    the import had started (etl import --json prints it)."""
+
+    report: dict | None = None
 
 
 class SpecError(EtlError):

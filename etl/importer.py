@@ -90,6 +90,17 @@ def run_import(
     `extra`: keys added to the report as they are (the inbox gives a file's timestamp).
     `expectations`: the folder of expectation suites (default: etl.suites.default_dir()).
     """
+    existed = store.exists()
+    try:
+        return _import_into(spec, store, dry_run, progress, extra, expectations)
+    except BaseException:
+        if dry_run and not existed:  # a dry run that failed leaves no store behind it
+            for leftover in (store, store.with_name(store.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+
+
+def _import_into(spec, store, dry_run, progress, extra, expectations) -> dict[str, Any]:
     started = time.monotonic()
     started_at = datetime.now(UTC)
     with connect(store, read_only=False) as con:
@@ -110,6 +121,9 @@ def run_import(
             _rollback(con)
             cancelled = _is_cancellation(exc)
             message = "cancelled by the user (Ctrl-C)" if cancelled else _error_text(exc)
+            if not state.files:  # failed before the sources were listed: name what the spec gave
+                state.files = [FileResult(uri=read.display_uri(uri)) for uri in spec.source]
+                state.current = 0 if len(state.files) == 1 else None
             for index, file in enumerate(state.files):  # one file failed: none of them is stored
                 failed_here = index == state.current and not cancelled
                 file.status, file.error = ("failed", message) if failed_here else ("not stored", None)
@@ -128,9 +142,13 @@ def run_import(
             _record(con, result, started_at)
             con.commit()
             if cancelled:
-                raise ImportCancelled(f"Import {import_id} cancelled: the store is unchanged.") from None
+                cancellation = ImportCancelled(f"Import {import_id} cancelled: the store is unchanged.")
+                cancellation.report = result
+                raise cancellation from None
             if isinstance(exc, EtlError):
-                raise type(exc)(f"Import {import_id} failed, the store is unchanged:\n{exc}") from None
+                failure = type(exc)(f"Import {import_id} failed, the store is unchanged:\n{exc}")
+                failure.report = result
+                raise failure from None
             raise
         return result
 

@@ -69,7 +69,7 @@ def run_inbox(folder: str, spec: ImportSpec, store: Path, *, progress=None) -> l
         except ImportCancelled:
             raise
         except EtlError as exc:
-            outcome = Outcome(label, "failed", detail=str(exc))
+            outcome = Outcome(label, "failed", (exc.report or {}).get("import_id"), detail=str(exc))
         if outcome.status in ("imported", "skipped"):
             with read.remote_errors(uri, options):
                 target = f"{str(PurePosixPath(path).parent).rstrip('/')}/{PROCESSED}"

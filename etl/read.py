@@ -17,6 +17,7 @@ import csv
 import gzip
 import hashlib
 import io
+import os
 import re
 import tempfile
 import threading
@@ -74,7 +75,9 @@ class SourceFile:
 
 
 def display_uri(uri: str) -> str:
-    """The URI with any user:password@ part removed, for reports and logs."""
+    """The URI with any user:password@ part removed, for reports and logs; a local path normalised."""
+    if "://" not in uri:
+        return os.path.normpath(uri)
     return re.sub(r"^([a-z0-9+.-]+://)[^/@]*@", r"\1", uri, flags=re.IGNORECASE)
 
 
@@ -150,18 +153,28 @@ def _listed(uri: str, options: dict[str, Any]) -> list[str]:
     fs, path = filesystem(uri, options)
     local = is_local(fs)
     if local:
-        path = str(Path(path).expanduser())
+        path = os.path.normpath(Path(path).expanduser())  # shown as the user would write it: no a/../b
     if any(ch in path for ch in "*?["):
         matches = sorted(fs.glob(path))
         if not matches:
-            raise InputError(f"{display_uri(uri)}: no file matches this pattern")
-        return matches if local else [full_uri(uri, fs, m) for m in matches]
+            raise InputError(f"{path}: no file matches this pattern{_looked_in(uri, local)}")
+        return [os.path.normpath(m) for m in matches] if local else [full_uri(uri, fs, m) for m in matches]
+    if local and not os.path.lexists(path):
+        raise InputError(f"{path}: no such file{_looked_in(uri, local)}")
     # info, not exists: exists() answers False for any failure (a refused certificate, a
     # wrong password), which would be reported as a missing file; remote_errors tells them apart
     info = fs.info(path)
     if info.get("type") == "directory":
         raise InputError(f"{display_uri(uri)}: is a folder; name a file or a glob such as {uri.rstrip('/')}/*.csv")
     return [path if local else uri]
+
+
+def _looked_in(uri: str, local: bool) -> str:
+    """Where a relative local path was looked for: the working directory (README, Import specs)."""
+    given = uri.removeprefix("file://")
+    if not local or Path(given).expanduser().is_absolute():
+        return ""
+    return f" (looked in {Path.cwd()}: relative paths are read from the working directory)"
 
 
 def full_uri(uri: str, fs: fsspec.AbstractFileSystem, match: str) -> str:

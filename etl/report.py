@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 from rich.console import Console
 from rich.panel import Panel
-from rich.table import Table
+from rich.text import Text
 
+from etl import tables
 from etl.errors import EtlError
-from etl.spec import ImportSpec
+
+if TYPE_CHECKING:  # imported for their types only: `etl --help` and `etl runs` load neither
+    import duckdb
+
+    from etl.spec import ImportSpec
 
 SAMPLE_SIZE = 5
 
@@ -147,74 +151,82 @@ def render(result: dict[str, Any], console: Console) -> None:
     if result.get("dry_run"):
         console.print(
             Panel(
-                "[bold]DRY RUN[/bold]: nothing was stored; the counts say what an import would do.", style="bold yellow"
+                Text.assemble(("DRY RUN", "bold"), ": nothing was stored; the counts say what an import would do."),
+                style="bold yellow",
             )
         )
     status = result["status"]
     colour = {"completed": "green", "failed": "red", "cancelled": "yellow"}.get(status, "white")
     console.print(
-        f"Import [bold]{result['import_id']}[/bold] ({result['format']}): [{colour}]{status}[/{colour}]"
-        f" in {result.get('duration_s', 0):.1f} s"
-    )
+        Text.assemble(
+            "Import ", (str(result["import_id"]), "bold"), f" ({result['format']}): ", (status, colour),
+            f" in {result.get('duration_s', 0):.1f} s",
+        )
+    )  # fmt: skip
     if result.get("error"):
-        console.print(f"[red]{result['error']}[/red]", markup=False, highlight=False)
-    files = Table("file", "status", "rows", "encoding", "sha256", title="Files", title_justify="left")
+        console.print(Text(result["error"], style="red"))
+    files = tables.new(
+        "Files", ("file", "key"), ("status", "key"), ("rows", "number"), ("encoding", "key"),
+        ("sha256 (first 16)", "key"), ("error", "prose"),
+    )  # fmt: skip
     for f in result["files"]:
         encoding = f.get("encoding") or ""
         if f.get("encoding_detected"):
             encoding += f" (detected: {f['encoding_detected']})"
-        files.add_row(f["uri"], f.get("status", ""), str(f.get("rows", "")), encoding, (f.get("sha256") or "")[:16])
+        tables.add_row(
+            files, f["uri"], f.get("status", ""), f.get("rows"), encoding, (f.get("sha256") or "")[:16],
+            (f.get("error") or "").splitlines()[0] if f.get("error") else "",
+        )  # fmt: skip
         if f.get("blank_rows"):
-            console.print(f"{f['uri']}: {f['blank_rows']} blank line(s) skipped")
+            console.print(Text(f"{f['uri']}: {f['blank_rows']} blank line(s) skipped"))
         if f.get("ignored_columns"):
-            console.print(f"{f['uri']}: columns not in the format, ignored: {', '.join(f['ignored_columns'])}")
-    console.print(files)
+            console.print(Text(f"{f['uri']}: columns not in the format, ignored: {', '.join(f['ignored_columns'])}"))
+    tables.show(console, files)
     if result.get("items") is None:
         if result.get("validation"):
             render_validation(result["validation"], console)
         return
     console.print(f"Items read: {result['items']:,}   valid: {result['valid']:,}   rejected: {result['rejected']:,}")
-    entities = Table(
-        "entity",
-        "added",
-        "updated",
-        "unchanged",
-        "removed",
-        title="Would be stored" if result["dry_run"] else "Stored",
-        title_justify="left",
-    )
+    entities = tables.new(
+        "Would be stored" if result["dry_run"] else "Stored", ("entity", "key"),
+        *((k, "number") for k in ("added", "updated", "unchanged", "removed")),
+    )  # fmt: skip
     for name, counts in result["entities"].items():
-        entities.add_row(
+        tables.add_row(
+            entities,
             name,
             *(f"{counts.get(k, 0):,}" if k in counts else "" for k in ("added", "updated", "unchanged", "removed")),
         )
-    console.print(entities)
+    tables.show(console, entities)
     console.print("Events: " + ", ".join(f"{k} {v:,}" for k, v in result["events"].items()))
     if result["issues"]:
-        issues = Table(
-            "column", "hint", "items", "%", "for example", title="Issues (rows rejected)", title_justify="left"
-        )
+        issues = tables.new(
+            "Issues (rows rejected)", ("column", "key"), ("hint", "prose"), ("items", "number"), ("%", "number"),
+            ("for example", "prose"),
+        )  # fmt: skip
         for issue in result["issues"]:
             examples = ", ".join(json.dumps(v, ensure_ascii=False)[:40] for v in issue.get("examples") or [])
-            issues.add_row(issue["column"], issue["hint"], f"{issue['count']:,}", f"{issue['percent']:.2f}", examples)
-        console.print(issues)
+            tables.add_row(issues, issue["column"], issue["hint"], f"{issue['count']:,}", f"{issue['percent']:.2f}",
+                           examples)  # fmt: skip
+        tables.show(console, issues)
+        console.print(Text(f"The rejected rows, with their lines and reasons: etl rejects {result['import_id']}"))
     if result.get("validation"):
         render_validation(result["validation"], console)
     for which in ("first", "last"):
         rows = result["sample"][which]
         if rows and not (which == "last" and rows == result["sample"]["first"]):
-            table = Table(*rows[0].keys(), title=f"Sample: {which} {len(rows)} orders", title_justify="left")
+            table = tables.new(
+                f"Sample: {which} {len(rows)} orders", *((k, "key" if k == "order_id" else "prose") for k in rows[0])
+            )
             for row in rows:
-                table.add_row(*(_default(v) if isinstance(v, datetime) else str(v) for v in row.values()))
-            console.print(table)
+                tables.add_row(table, *(_default(v) if isinstance(v, datetime) else v for v in row.values()))
+            tables.show(console, table)
 
 
 def render_validation(validation: dict[str, Any], console: Console) -> None:
     """The suites' outcome: a line of counts, then every expectation that did not pass."""
-    from etl.validate import describe
-
     if not validation["suites"]:
-        console.print(f"Validation: no expectation suites in {validation['suites_dir']}.")
+        console.print(Text(f"Validation: no expectation suites in {validation['suites_dir']}."))
         return
     if not validation["checked"]:
         console.print("Validation: the import stored no new or changed rows, so there was nothing to check.")
@@ -223,23 +235,41 @@ def render_validation(validation: dict[str, Any], console: Console) -> None:
     colour = "green" if validation["success"] else "red"
     verdict = "passed" if validation["success"] else "FAILED"
     console.print(
-        f"Validation ({validation['scope']}, suites {', '.join(validation['suites'])}): [{colour}]{verdict}[/{colour}]"
-        f" - {validation['checked']} expectations, {failed['critical']} critical and {failed['warning']} warning"
-        f" failed, in {validation['duration_s']:.1f} s"
-    )
+        Text.assemble(
+            f"Validation ({validation['scope']}, suites {', '.join(validation['suites'])}): ", (verdict, colour),
+            f" - {validation['checked']} expectations, {failed['critical']} critical and {failed['warning']} warning"
+            f" failed, in {validation['duration_s']:.1f} s",
+        )
+    )  # fmt: skip
     problems = [r for r in validation["expectations"] if not r["success"]]
     if problems:
-        table = Table("severity", "suite", "expectation", "unexpected", "for example", title_justify="left",
-                      title="Expectations not met")  # fmt: skip
+        table = tables.new(
+            "Expectations not met", ("severity", "key"), ("suite", "key"), ("expectation", "prose"),
+            ("unexpected", "number"), ("for example", "prose"),
+        )  # fmt: skip
         for r in problems:
             examples = ", ".join(json.dumps(v, ensure_ascii=False, default=str)[:60] for v in r.get("examples") or [])
             count = r.get("unexpected_count")
-            table.add_row(
-                r["severity"], r["suite"],
+            tables.add_row(
+                table, r["severity"], r["suite"],
                 (r.get("description") or r["expectation"]) + (f" ({r['column']})" if r.get("column") else ""),
                 r["error"] and "could not run" or ("" if count is None else f"{count:,}"),
                 r.get("error") or examples or describe(r).split(": ", 2)[-1],
             )  # fmt: skip
-        console.print(table)
+        tables.show(console, table)
     if validation.get("data_docs"):
-        console.print(f"Data Docs: {validation['data_docs']}")
+        console.print(Text(f"Data Docs: {validation['data_docs']}"))
+
+
+def describe(r: dict[str, Any]) -> str:
+    where = f"{r['suite']}: {r['expectation']}"
+    if r.get("column"):
+        where += f" on {r['column']}"
+    if r.get("error"):
+        return f"{where} could not run: {r['error']}"
+    if r.get("unexpected_count") is not None:
+        examples = ", ".join(repr(v) for v in r.get("examples") or [])
+        return f"{where}: {r['unexpected_count']:,} unexpected ({r.get('unexpected_percent') or 0:.2f}%)" + (
+            f", e.g. {examples}" if examples else ""
+        )
+    return f"{where}: observed {r.get('observed_value')!r}"

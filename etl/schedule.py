@@ -6,6 +6,9 @@ days / hours (each a number or a list; a unit left out means every one; the minu
 takes the latest time the schedule fired at or before now; if no run was recorded for that
 time, it runs the import. Only the latest missed time is caught up, not every one.
 
+Each run imports into the store its spec resolves to (--store, then $ETL_STORE, then the
+spec's store:, then data/cdp.duckdb), and its lock and history live beside that store.
+
 One at a time: a run holds a lock file (<store>.locks/<name>.lock, with its process id).
 A run triggered while another instance of the same schedule is still running is skipped
 and recorded as skipped; a lock whose process is gone (a crash) is cleared and noted.
@@ -31,6 +34,7 @@ from cronsim import CronSim, CronSimError
 
 from etl.errors import EtlError, ImportCancelled, SpecError
 from etl.spec import ImportSpec, ScheduleForm, load_spec_data, validate_spec
+from etl.store import store_path
 
 
 @dataclass(frozen=True)
@@ -165,16 +169,34 @@ class _Lock:
 # --- running what is due -----------------------------------------------------------
 
 
-def run_due(folder: Path, store: Path, now: datetime) -> list[dict[str, Any]]:
-    """Run every scheduled import that is due at `now`; returns what happened, one entry each."""
+def store_of(spec: ImportSpec, explicit: str | None) -> Path:
+    """Where a scheduled spec imports to: --store, then $ETL_STORE, then its store:, then the default."""
+    return store_path(explicit, spec.store)
+
+
+def store_of_schedule(folder: Path, name: str, explicit: str | None) -> Path:
+    """The store a schedule (by spec name) imports to, for its history; the default when its spec is gone."""
+    for schedule, spec in scheduled(folder) if folder.is_dir() else []:
+        if schedule.name == name:
+            return store_of(spec, explicit)
+    return store_path(explicit)
+
+
+def run_due(folder: Path, explicit_store: str | None, now: datetime) -> list[dict[str, Any]]:
+    """Run every scheduled import that is due at `now`; returns what happened, one entry each.
+
+    explicit_store: --store, which overrides every spec's store: (None: each spec's own)."""
     from etl.importer import run_import  # Polars and DuckDB load only when importing
 
     done = []
     for schedule, spec in scheduled(folder):
+        store = store_of(spec, explicit_store)
         due = schedule.latest_due(now)
         if due is None or any(e["due_at"] == due.isoformat() for e in history(store, schedule.name)):
             continue
-        entry: dict[str, Any] = {"schedule": schedule.name, "due_at": due.isoformat(), "at": now.isoformat()}
+        entry: dict[str, Any] = {
+            "schedule": schedule.name, "due_at": due.isoformat(), "at": now.isoformat(), "store": str(store),
+        }  # fmt: skip
         lock = _Lock(store, schedule.name)
         holder = lock.acquire()
         try:

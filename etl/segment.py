@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from etl.errors import EtlError
-from etl.transforms.steps import nearest
+from etl.names import nearest
 
 SEGMENTS_DIR = Path(__file__).parent / "sql" / "segments"
 TYPES = ("DATE", "INTEGER", "VARCHAR", "VARCHAR[]", "DOUBLE")
@@ -39,6 +39,9 @@ class Parameter:
     help: str
 
 
+HEADER_LABELS = ("Grain:", "Parameters:", "Columns:", "Example:", "One of:", "Scores:")
+
+
 @dataclass(frozen=True)
 class Segment:
     name: str
@@ -51,7 +54,13 @@ class Segment:
 
     @property
     def summary(self) -> str:
-        return self.header.splitlines()[1] if len(self.header.splitlines()) > 1 else ""
+        """What the segment is: the header's text after its name, up to the first labelled part."""
+        lines = []
+        for line in self.header.splitlines()[1:]:
+            if line.startswith(HEADER_LABELS):
+                break
+            lines.append(line.strip())
+        return " ".join(lines)
 
 
 _PARAMETER = re.compile(r"^\s{2,}(\w+)\s+(DATE|INTEGER|VARCHAR\[\]|VARCHAR|DOUBLE)\s+(required|\S.*?)\s{2,}(.+)$")

@@ -8,6 +8,7 @@ errors, because a misspelt key that is silently ignored imports the wrong thing.
 from __future__ import annotations
 
 import codecs
+import difflib
 import json
 import os
 import re
@@ -188,10 +189,26 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return path.replace("copy_", "copy").replace(".source", ".from")
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _known_keys(loc: tuple[Any, ...], model: type[BaseModel]) -> list[str]:
+    """The keys the model at `loc`'s parent takes, where a plain walk of the models finds it."""
+    for part in loc[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        inner = getattr(field, "annotation", None) if field else None
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def _describe(error: dict[str, Any], model: type[BaseModel] | None = None) -> str:
     path = _key_path(error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
-        return f"{path}: unknown key"
+        known = _known_keys(error["loc"], model or ImportSpec)
+        if not known:
+            return f"{path}: unknown key"
+        near = difflib.get_close_matches(str(error["loc"][-1]), known, n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        return f"{path}: unknown key{hint}; the keys here are {', '.join(known)}"
     if error["type"] == "missing":
         return f"{path}: required key is missing"
     return f"{path}: {error['msg']} (got {json.dumps(error.get('input'), default=str)[:80]})"
@@ -205,8 +222,9 @@ def validate_spec(data: Any, origin: str) -> ImportSpec:
         spec = ImportSpec.model_validate(data)
         spec.format_options()
     except ValidationError as exc:
-        prefix = "options." if exc.title in {m.__name__ for m in FORMAT_OPTIONS.values()} else ""
-        lines = [f"  {prefix}{_describe(e)}" for e in exc.errors()]
+        options_model = next((m for m in FORMAT_OPTIONS.values() if m.__name__ == exc.title), None)
+        prefix = "options." if options_model else ""
+        lines = [f"  {prefix}{_describe(e, options_model)}" for e in exc.errors()]
         raise SpecError(f"{origin}: invalid import spec\n" + "\n".join(lines)) from None
     spec._origin = origin
     from etl.formats import FORMATS  # here: the formats import this module for their options

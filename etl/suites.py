@@ -20,8 +20,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from etl.errors import EtlError
+from etl.names import nearest
 from etl.spec import _key_path
-from etl.transforms.steps import nearest
 
 # The stored entities a suite can check, and the column that tells which rows an import wrote.
 ENTITIES: dict[str, str] = {

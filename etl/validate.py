@@ -33,6 +33,7 @@ from etl.gate import results as ge_shape
 from etl.gate.evaluate import evaluate
 from etl.gate.plan import SuitePlan, plan_suite
 from etl.gate.scratch import check_on_empty_tables
+from etl.report import describe
 from etl.suites import ENTITIES, SuiteError, SuiteText
 
 EXAMPLES = 5
@@ -121,7 +122,7 @@ def _check_with_ge(text: SuiteText, positions: list[int]) -> None:
     """GE's own checks of what it will evaluate: a type it knows (it would drop an unknown one
     silently), and kwargs it accepts."""
     from etl import gx_run
-    from etl.transforms.steps import nearest
+    from etl.names import nearest
 
     problems = []
     for position in positions:
@@ -306,20 +307,6 @@ def failure_message(validation: dict[str, Any]) -> str:
     if validation.get("data_docs"):
         lines.append(f"Data Docs: {validation['data_docs']}")
     return "\n".join(lines)
-
-
-def describe(r: dict[str, Any]) -> str:
-    where = f"{r['suite']}: {r['expectation']}"
-    if r.get("column"):
-        where += f" on {r['column']}"
-    if r.get("error"):
-        return f"{where} could not run: {r['error']}"
-    if r.get("unexpected_count") is not None:
-        examples = ", ".join(repr(v) for v in r.get("examples") or [])
-        return f"{where}: {r['unexpected_count']:,} unexpected ({r.get('unexpected_percent') or 0:.2f}%)" + (
-            f", e.g. {examples}" if examples else ""
-        )
-    return f"{where}: observed {r.get('observed_value')!r}"
 
 
 def _record(entity: str, r: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -31,7 +32,19 @@ def test_notebook_is_committed_clean(path: Path):
 
 @pytest.fixture(scope="module")
 def notebook_store(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("notebooks") / "cdp.duckdb"
+    """The user's store: it holds an import of the bundled sample before the notebooks run."""
+    from etl.importer import run_import
+    from etl.spec import load_spec_data, validate_spec
+
+    store = tmp_path_factory.mktemp("notebooks") / "cdp.duckdb"
+    sample = REPO / "data" / "samples" / "kevel_orders.yaml"
+    data = load_spec_data(sample) | {"source": str(REPO / "data" / "samples" / "kevel_orders.csv")}
+    run_import(validate_spec(data, str(sample)), store, expectations=REPO / "expectations")
+    return store
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -41,9 +54,11 @@ def test_notebook_runs(path: Path, notebook_store: Path, monkeypatch, tmp_path):
 
     monkeypatch.setenv("ETL_STORE", str(notebook_store))  # the kernel inherits it
     monkeypatch.setenv("ETL_EXPECTATIONS", str(REPO / "expectations"))
+    before = _digest(notebook_store)
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}).execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    assert _digest(notebook_store) == before, f"{path.name} wrote into the user's store"
     if path.stem.startswith("02"):  # the plots were drawn
         assert sum(1 for o in outputs if "image/png" in o.get("data", {})) >= 4

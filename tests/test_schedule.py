@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from conftest import kevel_row, write_csv
@@ -147,3 +148,33 @@ def test_a_lock_left_by_a_crashed_run_is_cleared(tmp_path, etl, store, query):
     assert (entry["status"], entry["import_id"]) == ("completed", 1)
     assert f"cleared a stale lock left by process {crashed_pid}" in entry["note"]
     assert not lock_of(store, "hourly").exists()
+
+
+def test_each_scheduled_spec_is_imported_into_its_own_store(tmp_path, etl):
+    specs = tmp_path / "specs"
+    crm = tmp_path / "srv" / "crm.duckdb"
+    path = scheduled_spec(specs, "nightly", "0 3 * * *", write_csv(tmp_path / "orders.csv", [kevel_row("o1")]))
+    path.write_text(path.read_text() + f"store: {crm}\n")
+
+    run = etl("schedule", "run-due", "--specs", str(specs), "--now", "2026-11-24T03:02:00Z", "--json", use_store=False)
+
+    assert run.code == 0, run.stderr
+    assert [(e["status"], e["store"]) for e in lines(run)] == [("completed", str(crm))]
+    with duckdb.connect(str(crm), read_only=True) as con:
+        assert con.execute("SELECT order_id FROM orders").fetchall() == [("o1",)]
+    assert crm.with_name("crm.duckdb.schedules.jsonl").exists()  # its history beside its store
+    history = etl("runs", "--schedule", "nightly", "--specs", str(specs), "--json", use_store=False)
+    assert [e["status"] for e in lines(history)] == ["completed"]
+
+
+def test_store_flag_overrides_every_spec_store(tmp_path, etl, store, query):
+    specs = tmp_path / "specs"
+    crm = tmp_path / "srv" / "crm.duckdb"
+    path = scheduled_spec(specs, "nightly", "0 3 * * *", write_csv(tmp_path / "orders.csv", [kevel_row("o1")]))
+    path.write_text(path.read_text() + f"store: {crm}\n")
+
+    run = run_due(etl, specs, store, "2026-11-24T03:02:00Z")
+
+    assert [(e["status"], e["store"]) for e in lines(run)] == [("completed", str(store))]
+    assert query("SELECT order_id FROM orders") == [{"order_id": "o1"}]
+    assert not crm.exists()

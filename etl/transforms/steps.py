@@ -22,14 +22,13 @@ is there, and no step overwrites a column of the file.
 
 from __future__ import annotations
 
-import difflib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from etl.names import nearest
 from etl.transforms.cast import CastType
 from etl.transforms.timestamp import PatternError, TimestampPattern
 
@@ -250,19 +249,6 @@ def views(steps: list[Any]) -> list[StepView]:
         else:
             result.append(StepView(index, "delete", None, None, step.delete.field, None))
     return result
-
-
-def nearest(name: str, candidates: list[str]) -> str | None:
-    """The candidate `name` was most likely meant to be: a long shared start counts most
-    (lineItem_qty -> lineItem_quantity, not lineItem_tax), then overall similarity."""
-    lowered = name.lower()
-
-    def score(candidate: str) -> tuple[int, float]:
-        shared = len(os.path.commonprefix([lowered, candidate.lower()]))
-        return shared, difflib.SequenceMatcher(None, lowered, candidate.lower()).ratio()
-
-    close = [c for c in candidates if difflib.SequenceMatcher(None, lowered, c.lower()).ratio() >= 0.6]
-    return max(close, key=score) if close else None
 
 
 @dataclass(frozen=True)
