@@ -37,8 +37,9 @@ import: setup ## Import the bundled sample files into data/cdp.duckdb and print 
 validate: setup ## Run the expectation suites against data/cdp.duckdb and build its Data Docs
 	$(VENV)/bin/etl validate --store $(STORE)
 
+# JupyterLab refuses to start as root unless told: containers and CI images often run as root
 notebooks: setup ## Start JupyterLab on notebooks/ (import walkthrough, RFM and segments, data quality)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 test: setup browser ## Run the test suite (pytest; installs chromium first when missing)
 	$(VENV)/bin/pytest -q

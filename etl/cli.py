@@ -62,6 +62,16 @@ out = Console(markup=False, highlight=False)
 StoreOption = Annotated[
     Path | None, typer.Option("--store", help="DuckDB store (default: $ETL_STORE, else data/cdp.duckdb).")
 ]
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        metavar="SECONDS",
+        help="While another process holds the store (an import, a notebook's connection), wait for it "
+        "this long before failing.",
+    ),
+]
+WAIT_DEFAULT = 120.0  # etl.store.WAIT_S, written here so that --help need not import DuckDB
 ExpectationsOption = Annotated[
     Path | None,
     typer.Option(
@@ -78,11 +88,11 @@ def _store_path(store: Path | None, from_spec: str | None = None) -> Path:
     return store_path(str(store) if store else None, from_spec)
 
 
-def _read_only(store: Path | None):
+def _read_only(store: Path | None, wait: float):
     """The store for a command that only reads (never created, never locked for writing)."""
     from etl.store import connect
 
-    return connect(_store_path(store), read_only=True)
+    return connect(_store_path(store), read_only=True, wait=wait)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -115,6 +125,7 @@ def import_(
         ),
     ] = None,
     expectations: ExpectationsOption = None,
+    wait: WaitOption = WAIT_DEFAULT,
 ) -> None:
     """Import files into the store and print the report.
 
@@ -141,7 +152,7 @@ def import_(
         spec = validate_spec(data, str(spec_file) if spec_file else "command line")
         path = _store_path(store, spec.store)
         with _progress(enabled=not as_json) as progress:
-            result = run_import(spec, path, dry_run=dry_run, progress=progress, expectations=expectations)
+            result = run_import(spec, path, dry_run=dry_run, progress=progress, expectations=expectations, wait=wait)
     except ImportCancelled as exc:
         _failed_report(exc, as_json, "cancelled")
         _fail(str(exc), 130)
@@ -291,6 +302,7 @@ def runs(
     specs: Annotated[
         Path, typer.Option("--specs", help="With --schedule: the folder of specs, to find the schedule's store.")
     ] = Path("specs"),
+    wait: WaitOption = WAIT_DEFAULT,
 ) -> None:
     """List past imports, newest first.
 
@@ -306,7 +318,7 @@ def runs(
         _schedule_runs(schedule, schedule_store, as_json)
         return
     try:
-        with _read_only(store) as con:
+        with _read_only(store, wait) as con:
             cursor = con.execute(
                 "SELECT import_id, status, dry_run, format, started_at, items, valid, rejected, "
                 "sources, error FROM imports ORDER BY import_id DESC"
@@ -446,13 +458,14 @@ def show_report(
     import_id: Annotated[int, typer.Argument(help="The import's id (see etl runs).")],
     store: StoreOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+    wait: WaitOption = WAIT_DEFAULT,
 ) -> None:
     """Show the report of a past import again.
 
     Example: `etl report 3 --json`
     """
     try:
-        with _read_only(store) as con:
+        with _read_only(store, wait) as con:
             row = con.execute("SELECT report FROM imports WHERE import_id = ?", [import_id]).fetchone()
     except EtlError as exc:
         _fail(str(exc), 1)
@@ -471,6 +484,7 @@ def show_rejects(
     store: StoreOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON lines.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the rows to FILE.csv or FILE.parquet.")] = None,
+    wait: WaitOption = WAIT_DEFAULT,
 ) -> None:
     """List an import's rejected rows: file, line, every reason, and the values as read.
 
@@ -479,7 +493,7 @@ def show_rejects(
     if out_file is not None and out_file.suffix.lower() not in {".csv", ".parquet"}:
         _fail(f"--out {out_file}: expected a .csv or .parquet file")
     try:
-        with _read_only(store) as con:
+        with _read_only(store, wait) as con:
             known = con.execute("SELECT count(*) FROM imports WHERE import_id = $id", {"id": import_id}).fetchall()
             if not known[0][0]:
                 _fail(f"no import {import_id} in the store (see etl runs)", 1)
@@ -545,6 +559,7 @@ def validate_(
     docs: Annotated[
         bool, typer.Option("--docs/--no-docs", help="Build the Data Docs with this run (default: yes).")
     ] = True,
+    wait: WaitOption = WAIT_DEFAULT,
 ) -> None:
     """Run the expectation suites against the whole store and build Data Docs (GE's HTML).
 
@@ -561,7 +576,7 @@ def validate_(
     now = datetime.now(UTC)
     run_name = "validate-" + now.strftime("%Y%m%dT%H%M%SZ")
     try:
-        with connect(path, read_only=True) as con:
+        with connect(path, read_only=True, wait=wait) as con:
             suites = validate.load_suites(con, expectations, entity, now=now)
             result = validate.run(con, suites, scope="store", now=now, run_name=run_name, engine=engine)  # type: ignore[arg-type]
             if docs:
@@ -580,7 +595,7 @@ def validate_(
 
 
 @app.command("docs")
-def docs_(store: StoreOption = None) -> None:
+def docs_(store: StoreOption = None, wait: WaitOption = WAIT_DEFAULT) -> None:
     """Build the Data Docs (GE's HTML) from the validation results every import stored, and the
     `etl validate` runs, one page per run and suite; prints the index's path.
 
@@ -592,7 +607,7 @@ def docs_(store: StoreOption = None) -> None:
     path = _store_path(store)
     try:
         require_existing(path)
-        with connect(path, read_only=True) as con:
+        with connect(path, read_only=True, wait=wait) as con:
             from etl import data_docs
 
             index, runs = data_docs.build_for_store(con, validate.docs_dir(path))
@@ -602,7 +617,7 @@ def docs_(store: StoreOption = None) -> None:
 
 
 @app.command("refresh")
-def refresh(store: StoreOption = None) -> None:
+def refresh(store: StoreOption = None, wait: WaitOption = WAIT_DEFAULT) -> None:
     """Rebuild the tables derived from orders and line items (order_facts, customer_keys), which
     the segments read. Imports keep them current; run this after changing orders or line items
     in SQL yourself. Rows inserted or deleted are noticed (the segments then stop with an error
@@ -615,7 +630,7 @@ def refresh(store: StoreOption = None) -> None:
     path = _store_path(store)
     try:
         require_existing(path)
-        with connect(path, read_only=False) as con:
+        with connect(path, read_only=False, wait=wait) as con:
             refresh_order_facts(con, force=True)
             facts, customers = con.execute(
                 "SELECT (SELECT count(*) FROM order_facts), (SELECT count(DISTINCT customer_key) FROM order_facts)"
@@ -665,6 +680,7 @@ def segment_run(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the rows to FILE.csv or FILE.parquet.")] = None,
     store: StoreOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON lines.")] = False,
+    wait: WaitOption = WAIT_DEFAULT,
 ) -> None:
     """Run a segment over the store (read-only). Parameters are bound, never pasted into SQL.
 
@@ -676,7 +692,7 @@ def segment_run(
     if out_file is not None and out_file.suffix.lower() not in {".csv", ".parquet"}:
         _fail(f"--out {out_file}: expected a .csv or .parquet file")
     try:
-        frame = run(name, given, store=store)
+        frame = run(name, given, store=store, wait=wait)
     except EtlError as exc:
         _fail(str(exc), 1)
     if out_file is not None:
@@ -699,6 +715,7 @@ def segment_run(
 def export_parquet(
     directory: Annotated[Path, typer.Argument(help="Folder for the Parquet files (created).")],
     store: StoreOption = None,
+    wait: WaitOption = WAIT_DEFAULT,
 ) -> None:
     """Write every table of the store as DIR/TABLE.parquet.
 
@@ -711,7 +728,7 @@ def export_parquet(
     except OSError as exc:
         _fail(f"cannot make the folder {directory}: {exc.strerror}", 1)
     try:
-        with _read_only(store) as con:
+        with _read_only(store, wait) as con:
             from etl.store import TABLES
 
             for table in TABLES:

@@ -35,7 +35,7 @@ from etl.errors import EtlError, ImportCancelled, InputError, SpecError
 from etl.formats import FORMATS
 from etl.formats.rows import RAW, Check, FormatPlan
 from etl.spec import ImportSpec
-from etl.store import connect, run_sql, widen_memory_limit
+from etl.store import WAIT_S, connect, run_sql, widen_memory_limit
 from etl.transforms import compile as transforms
 from etl.transforms.steps import fields_after
 from etl.validate import ValidationFailed
@@ -84,15 +84,19 @@ def run_import(
     progress: Progress | None = None,
     extra: dict[str, Any] | None = None,
     expectations: Path | None = None,
+    wait: float = WAIT_S,
 ) -> dict[str, Any]:
     """Import the spec's sources into the store and return the report (see etl.report).
+
+    `wait`: seconds to wait for another process that holds the store (a notebook's
+    connection, another import) before failing.
 
     `extra`: keys added to the report as they are (the inbox gives a file's timestamp).
     `expectations`: the folder of expectation suites (default: etl.suites.default_dir()).
     """
     existed = store.exists()
     try:
-        return _import_into(spec, store, dry_run, progress, extra, expectations)
+        return _import_into(spec, store, dry_run, progress, extra, expectations, wait)
     except BaseException:
         if dry_run and not existed:  # a dry run that failed leaves no store behind it
             for leftover in (store, store.with_name(store.name + ".wal")):
@@ -100,10 +104,10 @@ def run_import(
         raise
 
 
-def _import_into(spec, store, dry_run, progress, extra, expectations) -> dict[str, Any]:
-    started = time.monotonic()
-    started_at = datetime.now(UTC)
-    with connect(store, read_only=False) as con:
+def _import_into(spec, store, dry_run, progress, extra, expectations, wait) -> dict[str, Any]:
+    with connect(store, read_only=False, wait=wait) as con:
+        started = time.monotonic()  # from the moment the store is ours: a wait is not the import's time
+        started_at = datetime.now(UTC)
         import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
         state = Staging()
         con.begin()

@@ -188,10 +188,12 @@ def run(
     *,
     con: duckdb.DuckDBPyConnection | None = None,
     store: Path | str | None = None,
+    wait: float | None = None,
 ):
     """Run a segment and return a Polars DataFrame. Give an open connection, or a store path
-    (opened read-only; default $ETL_STORE, else data/cdp.duckdb). Parameters may be Python
-    values (date, int, list) or text as on the command line.
+    (opened read-only for the query only; default $ETL_STORE, else data/cdp.duckdb; `wait`:
+    seconds to wait for an import holding it, default etl.store.WAIT_S). Parameters may be
+    Python values (date, int, list) or text as on the command line.
 
     Example: run("rfm", {"observation_end": date(2024, 12, 31)})
     """
@@ -199,9 +201,10 @@ def run(
     values = bind(segment, params or {})
     if con is not None:
         return _run(con, segment, values)
-    from etl.store import connect, store_path
+    from etl.store import WAIT_S, connect, store_path
 
-    with connect(store_path(str(store) if store else None), read_only=True) as opened:
+    path = store_path(str(store) if store else None)
+    with connect(path, read_only=True, wait=WAIT_S if wait is None else wait) as opened:
         return _run(opened, segment, values)
 
 

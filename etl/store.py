@@ -73,23 +73,30 @@ def widen_memory_limit(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"SET memory_limit = '{left // 10**6}MB'")  # a number computed here
 
 
-def _locked_message(path: Path, error: str) -> str:
+def _holder(error: str) -> str:
+    """Who holds the store, from DuckDB's lock error (which names the process id)."""
     match = re.search(r"PID (\d+)", error)
-    holder = "another process"
-    if match:
-        import psutil  # only here: the lock message is the one place that needs it
+    if not match:
+        return "another process"
+    import psutil  # only here: the lock message is the one place that needs it
 
-        pid = int(match.group(1))
-        try:
-            proc = psutil.Process(pid)
-            holder = f"process {pid} ({' '.join(proc.cmdline())[:120] or proc.name()})"
-        except psutil.Error:
-            holder = f"process {pid}"
+    pid = int(match.group(1))
+    try:
+        proc = psutil.Process(pid)
+        command = " ".join(" ".join(proc.cmdline()).split())  # one line, whatever its arguments hold
+        return f"process {pid} ({command[:120] or proc.name()})"
+    except psutil.Error:
+        return f"process {pid}"
+
+
+def _locked_message(path: Path, error: str, waited: float = 0.0) -> str:
+    after = f" (waited {waited:g} s)" if waited else ""
     return (
-        f"The store {path} is in use by {holder}.\n"
+        f"The store {path} is in use by {_holder(error)}{after}.\n"
         "DuckDB lets one process write a store, or several read it, not both at once.\n"
-        "Close that connection (in a notebook: con.close(), or restart its kernel), or wait for "
-        "the import running there to finish, then run this command again."
+        "Close that connection (in a notebook: read with etl.store.reading() or etl.store.query(), "
+        "which let go of the store after each use), or wait for the import running there to finish, "
+        "then run this command again (--wait SECONDS waits longer)."
     )
 
 
@@ -127,9 +134,38 @@ def refresh_order_facts(con: duckdb.DuckDBPyConnection, *, force: bool = False) 
     return True
 
 
+def _open(path: Path, read_only: bool, config: dict[str, object], wait: float) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, waiting up to `wait` seconds while another process holds the file.
+
+    DuckDB has no waiting of its own: the lock is tried again, at most once a second, and the
+    wait is said once on stderr, naming the holder, so that a job's log shows why it paused.
+    """
+    deadline = time.monotonic() + wait
+    delay, announced = 0.05, False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise EtlError(f"Cannot open the store {path}: {exc}") from None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StoreLockedError(_locked_message(path, str(exc), wait)) from None
+            if not announced:
+                print(
+                    f"The store {path} is in use by {_holder(str(exc))}: waiting for it, up to {wait:g} s ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                announced = True
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 1.0)
+
+
 @contextmanager
-def connect(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the store; read-only connections never create it."""
+def connect(path: Path, *, read_only: bool, wait: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the store; read-only connections never create it. `wait`: seconds to wait for a
+    process that holds it (an import, or a notebook's connection) before giving up."""
     if read_only:
         require_existing(path)
     if not read_only:
@@ -139,12 +175,7 @@ def connect(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnectio
     config: dict[str, object] = {"memory_limit": MEMORY_LIMIT}
     if not read_only:
         config["preserve_insertion_order"] = False
-    try:
-        con = duckdb.connect(str(path), read_only=read_only, config=config)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StoreLockedError(_locked_message(path, str(exc))) from None
-        raise EtlError(f"Cannot open the store {path}: {exc}") from None
+    con = _open(path, read_only, config, wait)
     try:
         if not read_only:
             for statement in statements("schema"):
@@ -157,3 +188,31 @@ def connect(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnectio
         yield con
     finally:
         con.close()
+
+
+# --- reading from notebooks ------------------------------------------------------------
+
+WAIT_S = 120.0  # how long a command, or a notebook's reading(), waits for the process holding the store
+
+
+@contextmanager
+def reading(path: str | Path | None = None, *, wait: float = WAIT_S) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the store for the length of a `with` block, then closed.
+
+    For notebooks: a connection kept open in a kernel holds the file, and DuckDB then lets no
+    import write it. Inside the block, an import waits; outside it, nothing is held. When an
+    import is running, this waits for it (up to `wait` seconds). `path`: the store (default
+    $ETL_STORE, else data/cdp.duckdb).
+
+        with etl.store.reading() as con:
+            orders = con.sql("SELECT * FROM orders").pl()
+    """
+    with connect(store_path(str(path) if path else None), read_only=True, wait=wait) as con:
+        yield con
+
+
+def query(sql: str, params: dict[str, object] | list[object] | None = None, *, path: str | Path | None = None):
+    """The rows of one query as a Polars DataFrame, with the store opened and closed around it
+    (see `reading`); parameters are bound: `query("SELECT * FROM orders WHERE currency = $c", {"c": "EUR"})`."""
+    with reading(path) as con:
+        return con.sql(sql, params=params or None).pl()

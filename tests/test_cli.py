@@ -339,7 +339,7 @@ def test_import_into_a_locked_store_names_the_holder(etl, store: Path) -> None:
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        run = etl("import", str(SAMPLE_SPEC))
+        run = etl("import", str(SAMPLE_SPEC), "--wait", "0")
         assert run.code != 0
         assert f"process {holder.pid}" in run.stderr
         assert "is in use by" in run.stderr

@@ -215,3 +215,30 @@ def test_commands_that_do_not_import_load_no_import_stack(tmp_path, etl, store):
     assert _modules_loaded_by("runs", "--store", str(store)) & import_stack == set()
     assert _modules_loaded_by("report", "1", "--store", str(store)) & import_stack == set()
     assert _modules_loaded_by("segment", "list") & import_stack == set()
+
+
+def test_the_readme_names_every_make_target():
+    import re
+
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    targets = re.findall(r"^([a-zA-Z_-]+):.*## ", makefile, flags=re.MULTILINE)
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    [listed] = re.findall(r"`make help` lists every target \(([^)]*)\)", readme)
+    assert re.findall(r"`([a-z_-]+)`", listed) == [t for t in targets if t != "help"]
+
+
+def test_make_notebooks_starts_as_root_too():
+    import subprocess
+
+    recipe = subprocess.run(["make", "-n", "notebooks"], cwd=REPO, capture_output=True, text=True).stdout
+    shell = [line for line in recipe.splitlines() if "jupyter lab" in line][-1]
+    as_root = subprocess.run(["bash", "-c", f"id() {{ echo 0; }}; echo {shell.split('notebooks/', 1)[1]}"],
+                             capture_output=True, text=True)  # fmt: skip
+    assert as_root.stdout.strip() == "--allow-root"
+
+
+def test_the_readme_example_folders_are_ignored_by_git():
+    import subprocess
+
+    for path in ("exports/orders.parquet", "data/exports/orders.parquet"):
+        assert subprocess.run(["git", "check-ignore", "-q", path], cwd=REPO).returncode == 0, path
