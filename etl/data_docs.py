@@ -11,6 +11,8 @@ imports GE (seconds): only the commands that render do.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,33 @@ from great_expectations.data_context.types.resource_identifiers import (
 )
 
 RUNS = "runs"  # in the docs folder: the results of `etl validate` runs, as JSON
+VENDOR = Path(__file__).with_name("data_docs_vendor")  # the pages' scripts and styles (its README)
+# What GE's page templates load from CDNs, and the copy in VENDOR that replaces each.
+CDN_COPIES = {
+    "https://code.jquery.com/jquery-3.7.1.min.js": "jquery.min.js",
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "bootstrap.min.css",
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": "bootstrap.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": "popper.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css": "bootstrap-table.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js": "bootstrap-table.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js":
+        "bootstrap-table-filter-control.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css":
+        "bootstrap-table-filter-control.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css":
+        "bootstrap-table-filter-control.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": "css/fontawesome.all.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css":
+        "bootstrap-datepicker.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js":
+        "bootstrap-datepicker.min.js",
+    "https://cdn.jsdelivr.net/npm/vega@5": "vega.min.js",
+    "https://cdn.jsdelivr.net/npm/vega-lite@5": "vega-lite.min.js",
+    "https://cdn.jsdelivr.net/npm/vega-embed@6": "vega-embed.min.js",
+    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css":
+        "bootstrap-prefers-dark.min.css",
+}  # fmt: skip
+GE_LOGO = re.compile(r"https://great-expectations-web-assets\.s3[^\"')]*?\.png(\?[^\"')]*)?")
 
 
 def stored_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -93,7 +122,22 @@ def build(docs: Path, suite_results: list[dict[str, Any]]) -> Path:
         )
         context.validation_results_store.set(key, result)
     context.build_data_docs()
+    _offline(docs)
     return docs / "index.html"
+
+
+def _offline(docs: Path) -> None:
+    """Point the pages at local copies of what they load from CDNs: they then work offline."""
+    vendor = docs / "static" / "vendor"
+    shutil.copytree(VENDOR, vendor, dirs_exist_ok=True)
+    for page in docs.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        local = os.path.relpath(vendor, page.parent)
+        for url, name in CDN_COPIES.items():
+            text = text.replace(f'"{url}"', f'"{local}/{name}"')
+        logo = os.path.relpath(docs / "static" / "images" / "logo-long.png", page.parent)
+        text = GE_LOGO.sub(logo, text)  # GE's logo, light and dark, from its own static/images
+        page.write_text(text, encoding="utf-8")
 
 
 def _for_ge(shaped: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import EXPECTATIONS, REPO, kevel_row, line_row, write_csv
+from conftest import EXPECTATIONS, REPO, SAMPLE_CSV, kevel_row, line_row, write_csv
 
 from etl import suites as suites_module
 from etl import validate
@@ -67,6 +68,7 @@ def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, sto
         assert suite in page
     assert f"import-{run.json['import_id']}" in page  # runs are named by import
     assert "Failed" in page or "failed" in page  # the warning shows as a failed expectation run
+    assert "Showing 1 to 4 of 4 rows" in page  # the table was drawn by its script, loaded offline
 
     again = etl("import", "data/samples/kevel_orders.yaml", "--json", env=suite_env(real_suites))
     assert again.code == 0, again.stderr
@@ -74,6 +76,19 @@ def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, sto
     unchanged = again.json["validation"]
     assert (unchanged["checked"], unchanged["success"], unchanged["suites"]) == (0, True, validation["suites"])
     assert "nothing to check" in etl("report", str(again.json["import_id"])).stdout
+
+    changed = tmp_path / "changed.csv"
+    changed.write_text(SAMPLE_CSV.read_text(encoding="utf-8").replace("102.5", "103.5"), encoding="utf-8")
+    third = etl("import", "--format", "kevel_orders", "--source", str(changed), "--json", env=suite_env(real_suites))
+    assert third.code == 0, third.stderr
+    assert etl("docs", "--store", str(store)).code == 0
+    history = chromium_dom(docs)
+    for import_id in (run.json["import_id"], third.json["import_id"]):  # every run kept, not the last only
+        assert f"import-{import_id}" in history
+    pages = list(docs.parent.rglob("*.html"))
+    cdn = re.compile(r"https://(cdn\.jsdelivr|cdnjs|unpkg|code\.jquery|maxcdn|stackpath|great-expectations-web)")
+    assert not [p for p in pages if cdn.search(p.read_text(encoding="utf-8"))]
+    assert (docs.parent / "static" / "vendor" / "licenses" / "jquery.txt").exists()
 
 
 IMPORT_IN_A_FRESH_PROCESS = """
@@ -127,7 +142,8 @@ def test_an_expectation_the_gate_does_not_know_is_checked_by_ge_and_named(store,
 
 
 def chromium_dom(page: Path) -> str:
-    """The page as headless Chromium renders it (after its scripts ran)."""
+    """The page as headless Chromium renders it (after its scripts ran), offline: every host
+    name fails to resolve, so that a script or style still loaded from a CDN is missing."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Debian's chromium is needed (make test installs it)"
     profile = page.parent / ".chromium-profile"
@@ -135,6 +151,7 @@ def chromium_dom(page: Path) -> str:
         [
             chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
             f"--user-data-dir={profile}", "--dump-dom", page.as_uri(),
         ],
         capture_output=True, text=True, timeout=120,
