@@ -56,8 +56,8 @@ app.add_typer(schedule_app, name="schedule")
 segment_app = typer.Typer(help="Segments: SQL queries over the store (etl/sql/segments/).", no_args_is_help=True)
 app.add_typer(segment_app, name="segment")
 # Messages are plain text: a value in them (a file name, a parameter) is never read as markup.
-console = Console(stderr=True, markup=False, highlight=False)
-out = Console(markup=False, highlight=False)
+console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)  # lines as written, not cut
+out = Console(markup=False, highlight=False, soft_wrap=True)
 
 StoreOption = Annotated[
     Path | None, typer.Option("--store", help="DuckDB store (default: $ETL_STORE, else data/cdp.duckdb).")

@@ -157,7 +157,8 @@ def _listed(uri: str, options: dict[str, Any]) -> list[str]:
     if any(ch in path for ch in "*?["):
         matches = sorted(fs.glob(path))
         if not matches:
-            raise InputError(f"{path}: no file matches this pattern{_looked_in(uri, local)}")
+            shown = path if local else display_uri(uri)
+            raise InputError(f"{shown}: no file matches this pattern{_looked_in(uri, local)}")
         return [os.path.normpath(m) for m in matches] if local else [full_uri(uri, fs, m) for m in matches]
     if local and not os.path.lexists(path):
         raise InputError(f"{path}: no such file{_looked_in(uri, local)}")

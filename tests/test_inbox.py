@@ -49,7 +49,11 @@ def test_a_failed_file_stays_and_the_others_go_on(tmp_path, etl, query):
     run = etl("inbox", str(inbox), "--spec", str(write_spec(tmp_path)), "--json")
 
     assert run.code == 1
-    assert outcome(run) == [("a.csv", "imported", 1), ("b.csv", "failed", None), ("c.csv", "imported", 3)]
+    assert outcome(run) == [
+        ("a.csv", "imported", 1),
+        ("b.csv", "failed", 2),
+        ("c.csv", "imported", 3),
+    ]  # the failed import has its id
     assert "missing required columns" in run.json["files"][1]["detail"]
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == ["b.csv"]
     assert query("SELECT order_id FROM orders ORDER BY 1") == [{"order_id": "o1"}, {"order_id": "o3"}]

@@ -106,7 +106,7 @@ def test_connection_values_from_the_environment_must_be_set(tmp_path, etl):
     source = write_csv(tmp_path / "orders.csv", [kevel_row("o1")])
     spec = write_spec(tmp_path, source, connection={"password": "${ETL_TEST_UNSET_PASSWORD}"})
     run = etl("import", str(spec))
-    assert run.code == 1
+    assert run.code == 2  # a spec error
     assert f"{spec}: connection.password: the environment variable ETL_TEST_UNSET_PASSWORD is not set" in run.stderr
 
     ok = etl("import", str(spec), "--json", env={"ETL_TEST_UNSET_PASSWORD": "s3cr3t-value"})

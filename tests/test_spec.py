@@ -253,7 +253,7 @@ def test_cli_bad_spec_exits_with_the_message_and_no_traceback(etl, tmp_path: Pat
 def test_cli_spec_that_is_a_list_is_a_clear_error(etl, tmp_path: Path, flags: list[str]) -> None:
     path = spec_file(tmp_path, "- format: kevel_orders\n- source: a.csv\n", "list.yaml")
     run = etl("import", str(path), *flags)
-    assert run.code == 1, run.stderr
+    assert run.code == 2, run.stderr  # a spec error
     assert f"{path}: expected a mapping" in run.stderr
     assert "internal error" not in run.stderr
     assert "Traceback" not in run.stderr
