@@ -11,12 +11,18 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
+from typer.core import TyperOption
 
 from etl import report, tables
 from etl.errors import EtlError, ImportCancelled, SpecError
 
 # Polars, DuckDB, pydantic and YAML are imported inside the commands that use them, so that
 # `etl --help` starts in a fraction of a second and `etl runs` loads DuckDB only.
+
+# typer 0.29 shows a flag's type beside it ("--dry-run <bool>"), as if it took a value: flags
+# are shown bare (tests/test_cli_contract.py checks the help).
+_display_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = lambda self, ctx: "" if self.is_flag else _display_type(self, ctx)  # type: ignore[method-assign]
 
 app = typer.Typer(
     help="Import a shop's history into a DuckDB customer store.\n\n"
@@ -103,8 +109,12 @@ def _fail(message: str, code: int = 2) -> None:
 @app.command("import")
 def import_(
     spec_file: Annotated[Path | None, typer.Argument(metavar="[SPEC.yaml]", help="Import spec (YAML).")] = None,
-    format: Annotated[str | None, typer.Option("--format", help="Input format, e.g. kevel_orders.")] = None,
-    source: Annotated[list[str] | None, typer.Option("--source", help="File URI or glob; repeatable.")] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", metavar="FORMAT", help="Input format, e.g. kevel_orders.")
+    ] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", metavar="URI", help="File URI or glob; repeatable.")
+    ] = None,
     store: StoreOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Run everything but storing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
@@ -112,7 +122,7 @@ def import_(
         bool, typer.Option("--fail-on-rejects", help="Exit with status 3 when any row was rejected.")
     ] = False,
     encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Codec of the files (utf-8, cp1251 ...) or auto.")
+        str | None, typer.Option("--encoding", metavar="CODEC", help="Codec of the files (utf-8, cp1251 ...) or auto.")
     ] = None,
     compression: Annotated[str | None, typer.Option("--compression", help="auto, gzip, zip or none.")] = None,
     connection: Annotated[

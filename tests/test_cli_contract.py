@@ -100,6 +100,8 @@ def test_help_short_option_and_version(etl):
 
     assert short.code == 0
     assert "--dry-run" in short.stdout
+    assert "<bool>" not in short.stdout  # flags take no value
+    assert "--store" in short.stdout and "<path>" in short.stdout
     assert version.code == 0
     assert version.stdout.startswith("etl (cdp-etl) ")
 
