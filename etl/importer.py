@@ -35,7 +35,7 @@ from etl.errors import EtlError, ImportCancelled, InputError, SpecError
 from etl.formats import FORMATS
 from etl.formats.rows import RAW, Check, FormatPlan
 from etl.spec import ImportSpec
-from etl.store import WAIT_S, connect, run_sql, widen_memory_limit
+from etl.store import WAIT_S, connect, run_sql
 from etl.transforms import compile as transforms
 from etl.transforms.steps import fields_after
 from etl.validate import ValidationFailed
@@ -232,7 +232,6 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
             plans.append(plan)
         with state.timed("read_validate_stage"):
             _stage(con, sources, headers, plans, spec, state, work, progress)
-        widen_memory_limit(con)
         for result, source in zip(state.files, sources, strict=True):
             result.sha256 = source.sha256
         state.current = None  # from here on, errors concern the run, not one file

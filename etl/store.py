@@ -26,9 +26,6 @@ TABLES = ["orders", "line_items", "users", "events", "imports", "rejects", "stor
 # Great Expectations loaded (about 0.3 GB). Measured on 10 million line items: 1GB took an
 # import to 1.67 GB, 750MB to 1.51 GB, 700MB to 1.42 GB, no slower (README, Performance).
 MEMORY_LIMIT = os.environ.get("ETL_MEMORY_LIMIT", "700MB")
-MEMORY_LIMIT_MIN_BYTES = 700 * 10**6
-# What one import may hold in all, with a margin under the 1.5 GB it is held to (bench/run.py).
-RUN_MEMORY_BUDGET_BYTES = 1_300 * 10**6
 PROFILE = bool(os.environ.get("ETL_PROFILE_SQL"))  # print each statement's time to stderr
 
 
@@ -55,22 +52,6 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None
         con.execute(statement, used)
         if PROFILE:
             print(f"{time.monotonic() - start:7.3f}s {name}: {' '.join(statement.split())[:90]}", file=sys.stderr)
-
-
-def widen_memory_limit(con: duckdb.DuckDBPyConnection) -> None:
-    """Give DuckDB what the run's budget leaves once Polars has staged the rows.
-
-    The fixed limit assumes Polars' buffers are still held; after staging they mostly are
-    not, and a tighter limit makes DuckDB evict the blocks it just wrote and read them
-    back (about 1 s of a million-order import). ETL_MEMORY_LIMIT, when set, stays as set.
-    """
-    if "ETL_MEMORY_LIMIT" in os.environ:
-        return
-    import psutil
-
-    left = RUN_MEMORY_BUDGET_BYTES - psutil.Process().memory_info().rss
-    if left > MEMORY_LIMIT_MIN_BYTES:
-        con.execute(f"SET memory_limit = '{left // 10**6}MB'")  # a number computed here
 
 
 def _holder(error: str) -> str:

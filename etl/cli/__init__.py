@@ -1,0 +1,15 @@
+"""The `etl` command. Each module registers its commands on the one Typer app (etl.cli.common),
+in the order `etl --help` lists them: importing (import, inbox), history (runs, report,
+rejects), schedules, quality (validate, docs, refresh), segments, export.
+
+Polars, DuckDB, pydantic and YAML are imported inside the commands that use them, so that
+`etl --help` starts in a fraction of a second and `etl runs` loads DuckDB only.
+"""
+
+# isort: off
+from etl.cli import importing, history, schedules, quality, segments, export  # noqa: F401 (they register commands)
+
+# isort: on
+from etl.cli.common import app
+
+__all__ = ["app"]

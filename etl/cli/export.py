@@ -1,0 +1,51 @@
+"""`etl export parquet`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from etl.cli.common import (
+    WAIT_DEFAULT,
+    StoreOption,
+    WaitOption,
+    export_app,
+    fail,
+    out,
+    read_only_store,
+)
+from etl.errors import EtlError
+
+
+@export_app.command("parquet")
+def export_parquet(
+    directory: Annotated[Path, typer.Argument(help="Folder for the Parquet files (created).")],
+    store: StoreOption = None,
+    wait: WaitOption = WAIT_DEFAULT,
+) -> None:
+    """Write every table of the store as DIR/TABLE.parquet.
+
+    Example: `etl export parquet exports/`
+    """
+    if directory.exists() and not directory.is_dir():
+        fail(f"{directory} is a file, not a folder: name a folder for the Parquet files, e.g. exports/")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"cannot make the folder {directory}: {exc.strerror}", 1)
+    try:
+        with read_only_store(store, wait) as con:
+            from etl.store import TABLES
+
+            for table in TABLES:
+                target = directory / f"{table}.parquet"
+                # table names come from TABLES; the path is bound as a parameter
+                con.execute(
+                    f"COPY (SELECT * FROM {table}) TO ? (FORMAT parquet)".replace("?", "$path"),  # noqa: S608
+                    {"path": str(target)},
+                )
+                out.print(str(target))
+    except EtlError as exc:
+        fail(str(exc), 1)

@@ -1,0 +1,122 @@
+"""`etl validate`, `etl docs` and `etl refresh`: the suites, their Data Docs, the derived tables."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from etl import report
+from etl.cli.common import (
+    WAIT_DEFAULT,
+    ExpectationsOption,
+    StoreOption,
+    WaitOption,
+    app,
+    console,
+    fail,
+    out,
+    store_of,
+)
+from etl.errors import EtlError
+
+
+@app.command("validate")
+def validate_(
+    entity: Annotated[
+        str | None, typer.Option("--entity", help="Validate one entity only: orders, line_items, events, users.")
+    ] = None,
+    store: StoreOption = None,
+    expectations: ExpectationsOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="gate: the suites evaluated in DuckDB, as imports do (default); ge: Great Expectations "
+            "itself evaluates every expectation (the reference; slower).",
+        ),
+    ] = "gate",
+    docs: Annotated[
+        bool, typer.Option("--docs/--no-docs", help="Build the Data Docs with this run (default: yes).")
+    ] = True,
+    wait: WaitOption = WAIT_DEFAULT,
+) -> None:
+    """Run the expectation suites against the whole store and build Data Docs (GE's HTML).
+
+    Exit status 1 when a critical expectation failed. Example: `etl validate --entity orders`
+    """
+    from datetime import UTC, datetime
+
+    from etl import validate
+    from etl.store import connect
+
+    if engine not in ("gate", "ge"):
+        fail(f"--engine is gate or ge, not {engine!r}", 2)
+    path = store_of(store)
+    now = datetime.now(UTC)
+    run_name = "validate-" + now.strftime("%Y%m%dT%H%M%SZ")
+    try:
+        with connect(path, read_only=True, wait=wait) as con:
+            suites = validate.load_suites(con, expectations, entity, now=now)
+            result = validate.run(con, suites, scope="store", now=now, run_name=run_name, engine=engine)  # type: ignore[arg-type]
+            if docs:
+                from etl import data_docs
+
+                data_docs.save_run(validate.docs_dir(path), result["suite_results"], run_name)
+                result["data_docs"] = str(data_docs.build_for_store(con, validate.docs_dir(path))[0])
+    except EtlError as exc:
+        fail(str(exc), 1)
+    if as_json:
+        sys.stdout.write(report.to_json(result) + "\n")
+    else:
+        report.render_validation(result, out)
+    if not result["success"]:
+        raise typer.Exit(1)
+
+
+@app.command("docs")
+def docs_(store: StoreOption = None, wait: WaitOption = WAIT_DEFAULT) -> None:
+    """Build the Data Docs (GE's HTML) from the validation results every import stored, and the
+    `etl validate` runs, one page per run and suite; prints the index's path.
+
+    Example: `etl docs --store data/cdp.duckdb`
+    """
+    from etl import validate
+    from etl.store import connect, require_existing
+
+    path = store_of(store)
+    try:
+        require_existing(path)
+        with connect(path, read_only=True, wait=wait) as con:
+            from etl import data_docs
+
+            index, runs = data_docs.build_for_store(con, validate.docs_dir(path))
+    except EtlError as exc:
+        fail(str(exc), 1)
+    out.print(f"Data Docs of {runs} validation run(s) of suites: {index}", markup=False, highlight=False)
+
+
+@app.command("refresh")
+def refresh(store: StoreOption = None, wait: WaitOption = WAIT_DEFAULT) -> None:
+    """Rebuild the tables derived from orders and line items (order_facts, customer_keys), which
+    the segments read. Imports keep them current; run this after changing orders or line items
+    in SQL yourself. Rows inserted or deleted are noticed (the segments then stop with an error
+    until this runs); an UPDATE that keeps the row counts is not.
+
+    Example: `etl refresh --store data/cdp.duckdb`
+    """
+    from etl.store import connect, refresh_order_facts, require_existing
+
+    path = store_of(store)
+    try:
+        require_existing(path)
+        with connect(path, read_only=False, wait=wait) as con:
+            refresh_order_facts(con, force=True)
+            facts, customers = con.execute(
+                "SELECT (SELECT count(*) FROM order_facts), (SELECT count(DISTINCT customer_key) FROM order_facts)"
+            ).fetchall()[0]
+    except EtlError as exc:
+        fail(str(exc), 1)
+    console.print(f"order_facts rebuilt: {facts:,} orders of {customers:,} customers")

@@ -1,0 +1,93 @@
+"""`etl segment list`, `show` and `run`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from etl import report, tables
+from etl.cli.common import (
+    WAIT_DEFAULT,
+    StoreOption,
+    WaitOption,
+    console,
+    fail,
+    key_value_pairs,
+    out,
+    segment_app,
+)
+from etl.errors import EtlError
+
+
+@segment_app.command("list")
+def segment_list() -> None:
+    """List the segments: name, grain and parameters.
+
+    Example: `etl segment list`
+    """
+    from etl.segment import catalog
+
+    table = tables.new("Segments", ("segment", "key"), ("what it is", "prose"), ("grain", "prose"),
+                       ("parameters", "prose"))  # fmt: skip
+    for s in catalog().values():
+        params = ", ".join(p.name + ("" if p.required else f"={p.default!r}") for p in s.parameters)
+        tables.add_row(table, s.name, s.summary, s.grain, params)
+    tables.show(out, table)
+
+
+@segment_app.command("show")
+def segment_show(name: Annotated[str, typer.Argument(help="The segment (see etl segment list).")]) -> None:
+    """Print a segment's SQL, its header saying its grain, parameters and an example.
+
+    Example: `etl segment show rfm`
+    """
+    from etl.segment import get
+
+    try:
+        segment = get(name)
+    except EtlError as exc:
+        fail(str(exc), 1)
+    sys.stdout.write(segment.path.read_text(encoding="utf-8"))
+
+
+@segment_app.command("run")
+def segment_run(
+    name: Annotated[str, typer.Argument(help="The segment (see etl segment list).")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", metavar="KEY=VALUE", help="A parameter; repeatable.")
+    ] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the rows to FILE.csv or FILE.parquet.")] = None,
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON lines.")] = False,
+    wait: WaitOption = WAIT_DEFAULT,
+) -> None:
+    """Run a segment over the store (read-only). Parameters are bound, never pasted into SQL.
+
+    Example: `etl segment run rfm --param observation_end=2024-12-31 --out rfm.parquet`
+    """
+    from etl.segment import run
+
+    given = key_value_pairs("--param", param or [], "observation_end=2024-12-31")
+    if out_file is not None and out_file.suffix.lower() not in {".csv", ".parquet"}:
+        fail(f"--out {out_file}: expected a .csv or .parquet file")
+    try:
+        frame = run(name, given, store=store, wait=wait)
+    except EtlError as exc:
+        fail(str(exc), 1)
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(out_file) if out_file.suffix.lower() == ".parquet" else frame.write_csv(out_file)
+        console.print(f"{frame.height:,} rows written to {out_file}")
+    elif as_json:
+        for row in frame.iter_rows(named=True):
+            sys.stdout.write(report.to_json(row) + "\n")
+    else:
+        table = tables.new(f"{name}: {frame.height:,} rows", *((c, "key") for c in frame.columns))
+        for row in frame.head(50).iter_rows():
+            tables.add_row(table, *row)
+        tables.show(out, table)
+        if frame.height > 50:
+            out.print(f"... {frame.height - 50:,} more rows (--out FILE.csv writes them all)")
