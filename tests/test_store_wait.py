@@ -50,34 +50,39 @@ def first_store(tmp_path: Path, etl) -> Path:
     return write_csv(tmp_path / "more.csv", [kevel_row("o2")])
 
 
+def waited_for(holder: subprocess.Popen[str], *command: str) -> tuple[str, str, str]:
+    """Run an etl command while `holder` holds the store; once the command says it is waiting,
+    the holder lets go. (what it said first on stderr, its stdout, the rest of its stderr)"""
+    try:
+        run = started(*command)
+        said = run.stderr.readline()  # it has found the store busy and says so
+        let_go(holder)
+        out, err = run.communicate(timeout=120)
+    finally:
+        holder.kill()
+    assert run.returncode == 0, said + err
+    return said, out, err
+
+
 def test_an_import_waits_for_a_notebook_to_close_its_connection(tmp_path, etl, store):
     more = first_store(tmp_path, etl)
     notebook = holding(store, "read")
-    try:
-        run = started("import", "--format", "kevel_orders", "--source", str(more), "--store", str(store), "--json")
-        said = run.stderr.readline()  # the import has found the store busy and says so
-        assert "waiting for it, up to 120 s" in said
-        assert f"in use by process {notebook.pid}" in said
-        let_go(notebook)
-        out, err = run.communicate(timeout=120)
-    finally:
-        notebook.kill()
-    assert run.returncode == 0, err
+
+    said, out, _ = waited_for(
+        notebook, "import", "--format", "kevel_orders", "--source", str(more), "--store", str(store), "--json"
+    )
+
+    assert f"in use by process {notebook.pid}" in said and "waiting for it, up to 120 s" in said
     assert '"status": "completed"' in out
 
 
 def test_a_reading_command_waits_for_an_import_to_finish(tmp_path, etl, store):
     first_store(tmp_path, etl)
     importing = holding(store, "write")
-    try:
-        run = started("runs", "--store", str(store), "--json", "--wait", "60")
-        said = run.stderr.readline()
-        assert f"in use by process {importing.pid}" in said and "waiting for it, up to 60 s" in said
-        let_go(importing)
-        out, err = run.communicate(timeout=60)
-    finally:
-        importing.kill()
-    assert run.returncode == 0, err
+
+    said, out, _ = waited_for(importing, "runs", "--store", str(store), "--json", "--wait", "60")
+
+    assert f"in use by process {importing.pid}" in said and "waiting for it, up to 60 s" in said
     assert '"import_id": 1' in out
 
 
