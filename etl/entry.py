@@ -7,24 +7,30 @@ is handled too.
 from __future__ import annotations
 
 import os
-import signal
 import sys
+
+from etl import interrupts
 
 
 def main() -> None:
-    # A shell that starts us in the background may have set SIGINT to "ignore": Ctrl-C
-    # (or `kill -INT`) must still cancel an import cleanly.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupts.install()
     try:
         from etl.cli import app
 
         app()
+    except SystemExit as exc:  # typer ends a Ctrl-C it caught with a silent exit 130
+        if exc.code == 130 and not interrupts.reported():
+            print(interrupts.CANCELLED, file=sys.stderr)
+        raise
     except KeyboardInterrupt:
         # Reached only while the modules load (inside a command typer turns Ctrl-C into exit
         # 130, and `etl import` reports itself): no command has touched the store yet.
-        print("cancelled (Ctrl-C): the store is unchanged.", file=sys.stderr)
+        print(interrupts.CANCELLED, file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # a bug: say so plainly; ETL_DEBUG=1 shows the traceback
+        if interrupts.pressed():  # cut short by Ctrl-C (an import cancels inside its own transaction)
+            print(interrupts.CANCELLED, file=sys.stderr)
+            sys.exit(130)
         if os.environ.get("ETL_DEBUG"):
             raise
         print(

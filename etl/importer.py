@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from etl import read, report, validate
+from etl import interrupts, read, report, validate
 from etl.errors import EtlError, ImportCancelled, InputError, SpecError
 from etl.formats import FORMATS
 from etl.formats.rows import RAW, Check, FormatPlan
@@ -51,6 +51,8 @@ class FileResult:
     uri: str
     encoding: str = ""
     encoding_detected: str | None = None  # with encoding: auto, how it was chosen
+    delimiter: str = ","
+    delimiter_detected: bool = False  # with delimiter: auto (the default)
     sha256: str = ""
     rows: int = 0
     blank_rows: int = 0
@@ -190,8 +192,8 @@ def _ctrl_c_deferred() -> Iterator[None]:
 def _is_cancellation(exc: BaseException) -> bool:
     """Ctrl-C. Inside a DuckDB query it interrupts the query instead of raising KeyboardInterrupt,
     and some of DuckDB's result paths report that as a plain RuntimeError("Query interrupted")."""
-    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
-        return True
+    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException) or interrupts.pressed():
+        return True  # pressed(): Ctrl-C that surfaced as another error (a Polars error, an ImportError)
     return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
 
 
@@ -224,9 +226,11 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
                     max_uncompressed=spec.max_uncompressed_bytes,
                 )
             )
+            read.choose_delimiter(source, spec.delimiter)
             header, plan = _plan_file(module, options, source, spec)
             file = state.files[index]
             file.encoding, file.encoding_detected, file.ignored_columns = source.encoding, source.detected, plan.ignored
+            file.delimiter, file.delimiter_detected = source.delimiter, source.delimiter_detected
             sources.append(source)
             headers.append(header)
             plans.append(plan)
@@ -293,6 +297,7 @@ def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec) -> tu
         raise InputError(
             f"{source.uri}: line 1: missing required column{'s' if len(hints) > 1 else ''} "
             f"{', '.join(hints)}{after}; expected a header with every required column of the format"
+            + read.delimiter_hint(source)
         )
     return header, plan
 

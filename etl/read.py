@@ -49,6 +49,8 @@ class SourceFile:
     size: int
     encoding: str = "utf-8"  # the codec the file was read with
     detected: str | None = None  # how `encoding: auto` chose it, for the report
+    delimiter: str = ","  # the field separator (choose_delimiter sets it)
+    delimiter_detected: bool = False  # chosen by `delimiter: auto`
     _sha256: str | None = None
     _newlines: int | None = None
     _hasher: threading.Thread | None = field(default=None, repr=False)
@@ -422,7 +424,7 @@ def locate_invalid_utf8(source: SourceFile) -> InputError | None:
 def locate_ragged_row(source: SourceFile, width: int) -> InputError | None:
     """Find the first record with more fields than the header (only called after Polars failed)."""
     with open(source.path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, delimiter=source.delimiter)
         next(reader, None)
         while True:
             start = reader.line_num + 1  # line_num counts lines read: the record starts on the next
@@ -432,7 +434,8 @@ def locate_ragged_row(source: SourceFile, width: int) -> InputError | None:
             if len(record) > width:
                 return InputError(
                     f"{source.uri}: line {start}: {len(record)} fields, but the header has "
-                    f"{width}; expected at most {width} (quote values that contain commas)"
+                    f"{width}; expected at most {width} (quote values that contain the delimiter "
+                    f"{source.delimiter!r})"
                 )
 
 
@@ -447,13 +450,13 @@ def read_header(source: SourceFile) -> list[str]:
     except UnicodeDecodeError as exc:
         raise _decode_error(source.uri, "utf-8", first_line, exc.start, 0) from None
     try:
-        names = pl.scan_csv(source.path, infer_schema=False).collect_schema().names()
+        names = pl.scan_csv(source.path, infer_schema=False, separator=source.delimiter).collect_schema().names()
     except pl.exceptions.NoDataError:
         raise InputError(f"{source.uri}: line 1: the file is empty; expected a header line") from None
     except pl.exceptions.ComputeError as exc:
         raise translate_parse_error(source, exc, 0) from None
     with open(source.path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-        raw_names = next(csv.reader(handle), [])
+        raw_names = next(csv.reader(handle, delimiter=source.delimiter), [])
     seen: set[str] = set()
     for index, name in enumerate(raw_names, start=1):
         if name in seen:
@@ -478,7 +481,43 @@ def translate_parse_error(source: SourceFile, exc: Exception, width: int) -> Inp
 
 def scan_csv_text(source: SourceFile) -> pl.LazyFrame:
     """Every column as text (empty -> null), with `_row`: the 0-based record number."""
-    return pl.scan_csv(source.path, infer_schema=False, row_index_name="_row")
+    return pl.scan_csv(source.path, infer_schema=False, row_index_name="_row", separator=source.delimiter)
+
+
+DELIMITERS = [",", ";", "\t", "|"]  # what shops' tools write: Excel in many locales writes ";"
+
+
+def header_fields(source: SourceFile) -> dict[str, int]:
+    """How many fields the header line splits into with each delimiter (the header's names
+    hold none of them; values may: a comma file's lists are separated by semicolons)."""
+    with open(source.path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        line = handle.readline(1 << 20)
+    return {d: len(next(csv.reader([line], delimiter=d), [])) for d in DELIMITERS}
+
+
+def choose_delimiter(source: SourceFile, wanted: str) -> None:
+    """The spec's delimiter, or with `auto` the one that splits the header into the most
+    fields (a tie, such as a one-column file, keeps the comma)."""
+    if wanted != "auto":
+        source.delimiter = wanted
+        return
+    counts = header_fields(source)
+    source.delimiter = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
+    source.delimiter_detected = True
+
+
+def delimiter_hint(source: SourceFile) -> str:
+    """When another delimiter splits the header into more fields than the one used: say so."""
+    counts = header_fields(source)
+    best = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
+    if best == source.delimiter or counts[best] <= counts[source.delimiter]:
+        return ""
+    shown = "tab" if best == "\t" else best
+    return (
+        f"; the header seems to be separated by {shown!r} ({counts[best]} fields with it, "
+        f"{counts[source.delimiter]} with {source.delimiter!r}): set `delimiter: {shown}` or --delimiter {shown!r}, "
+        "or leave it auto"
+    )
 
 
 def with_line_numbers(lf: pl.LazyFrame) -> pl.LazyFrame:

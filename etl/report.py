@@ -1,7 +1,8 @@
 """The import report: computed from the staging tables, printed with rich or as JSON.
 
 Keys (stable; tests and CI jobs read them): import_id, status, dry_run, format, files
-[{uri, status, error, encoding, encoding_detected, sha256, rows, blank_rows, ignored_columns}],
+[{uri, status, error, encoding, encoding_detected, delimiter, delimiter_detected, sha256, rows,
+blank_rows, ignored_columns}],
 items, valid, rejected, entities
 {orders, line_items: {added, updated, unchanged[, removed]}}, events {orderPlace,
 orderUpdate}, issues [{column, hint, count, percent, examples}], sample {first, last}, duration_s,
@@ -167,14 +168,17 @@ def render(result: dict[str, Any], console: Console) -> None:
         console.print(Text(result["error"], style="red"))
     files = tables.new(
         "Files", ("file", "key"), ("status", "key"), ("rows", "number"), ("encoding", "key"),
-        ("sha256 (first 16)", "key"), ("error", "prose"),
+        ("delimiter", "key"), ("sha256 (first 16)", "key"), ("error", "prose"),
     )  # fmt: skip
     for f in result["files"]:
         encoding = f.get("encoding") or ""
         if f.get("encoding_detected"):
             encoding += f" (detected: {f['encoding_detected']})"
+        delimiter = {"\t": "tab"}.get(f.get("delimiter") or "", f.get("delimiter") or "")
+        if delimiter and f.get("delimiter_detected"):
+            delimiter += " (detected)"
         tables.add_row(
-            files, f["uri"], f.get("status", ""), f.get("rows"), encoding, (f.get("sha256") or "")[:16],
+            files, f["uri"], f.get("status", ""), f.get("rows"), encoding, delimiter, (f.get("sha256") or "")[:16],
             (f.get("error") or "").splitlines()[0] if f.get("error") else "",
         )  # fmt: skip
         if f.get("blank_rows"):

@@ -89,6 +89,11 @@ class ImportSpec(BaseModel):
     encoding: str = Field(
         "utf-8", description="A Python codec name (utf-8, utf-8-sig, utf-16, cp1251, cp1252 ...) or auto (detected)."
     )
+    delimiter: str = Field(
+        "auto",
+        description="The field separator: ',', ';', tab (written \"\\t\" or tab), '|', or auto (the one that "
+        "splits the header line into the most fields; Excel in many locales writes ';').",
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="The format's options.")
     store: str | None = Field(None, description="The DuckDB store; default data/cdp.duckdb or $ETL_STORE.")
     max_uncompressed_bytes: int = Field(
@@ -135,6 +140,14 @@ class ImportSpec(BaseModel):
                 CronSim(value, datetime.now(UTC))
             except CronSimError as exc:
                 raise ValueError(f"not a cron expression (minute hour day month weekday, UTC): {exc}") from None
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _known_delimiter(cls, value: str) -> str:
+        value = "\t" if value == "tab" else value
+        if value not in ("auto", ",", ";", "\t", "|"):
+            raise ValueError(f"expected one of auto, ',', ';', tab, '|'; got {value!r}")
         return value
 
     @field_validator("encoding")

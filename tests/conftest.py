@@ -136,7 +136,8 @@ def etl(store: Path) -> Callable[..., EtlRun]:
 
     def run(*args: str, env: dict[str, str] | None = None, use_store: bool = True, timeout: float = 120) -> EtlRun:
         command = [*ETL, *args]
-        if use_store and args and args[0] in {"import", "inbox", "runs", "report", "export"} and "--store" not in args:
+        commands = {"import", "inbox", "runs", "report", "rejects", "export"}
+        if use_store and args and args[0] in commands and "--store" not in args:
             command += ["--store", str(store)]
         environment = {**os.environ, "COLUMNS": "200", **(env or {})}
         environment.pop("ETL_STORE", None) if not env or "ETL_STORE" not in env else None

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from etl.formats.rows import COMMA_HINT
 from etl.importer import run_import
 from etl.spec import validate_spec
 from tests.conftest import kevel_row, line_row, write_csv
@@ -147,7 +148,8 @@ def test_datetimes_in_iso_8601_are_stored_as_utc(tmp_path, text, expected):
     ("column", "text", "hint"),
     [
         ("total", "abc", "not a number (Double, e.g. 102.5)"),
-        ("total", "1,5", "not a number (Double, e.g. 102.5)"),
+        ("total", "1,5", COMMA_HINT),
+        ("total", "1,234.5", COMMA_HINT),
         ("total", "NaN", "not a number (Double, e.g. 102.5)"),
         ("total", "inf", "not a number (Double, e.g. 102.5)"),
         ("lineItem_quantity", "two", "not a number (Double, e.g. 102.5)"),

@@ -93,6 +93,10 @@ def read_only_store(store: Path | None, wait: float):
 
 
 def fail(message: str, code: int = 2) -> None:
+    if code == 130:
+        from etl import interrupts
+
+        interrupts.mark_reported()
     console.print(Text.assemble(("error:", "bold red"), " ", message))
     raise typer.Exit(code)
 

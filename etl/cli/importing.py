@@ -46,6 +46,10 @@ def import_(
         str | None, typer.Option("--encoding", metavar="CODEC", help="Codec of the files (utf-8, cp1251 ...) or auto.")
     ] = None,
     compression: Annotated[str | None, typer.Option("--compression", help="auto, gzip, zip or none.")] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option("--delimiter", metavar="CHAR", help="Field separator: ',', ';', tab, '|' or auto (the default)."),
+    ] = None,
     connection: Annotated[
         list[str] | None,
         typer.Option(
@@ -77,6 +81,8 @@ def import_(
             data["encoding"] = encoding
         if compression:
             data["compression"] = compression
+        if delimiter:
+            data["delimiter"] = delimiter
         _add_connection(data, connection)
         if not spec_file and not (format and source):
             fail("without a spec file, --format and --source are required (see etl import --help)")

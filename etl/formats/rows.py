@@ -110,7 +110,12 @@ class Column:
         if self.required:
             checks.append(Check(self.source, "required value is missing", raw.is_null()))
         if invalid is not None:
-            checks.append(Check(self.source, _HINTS[self.kind], raw.is_not_null() & invalid(pl.col(self.target))))
+            failed = raw.is_not_null() & invalid(pl.col(self.target))
+            if self.kind is Kind.DOUBLE:  # Excel in many locales writes 12,5: say so, by name
+                comma = raw.str.contains(",", literal=True)
+                checks.append(Check(self.source, COMMA_HINT, failed & comma))
+                failed = failed & ~comma
+            checks.append(Check(self.source, _HINTS[self.kind], failed))
         return value, checks
 
 
@@ -174,6 +179,7 @@ _PARSERS: dict[Kind, Callable] = {
     Kind.CURRENCY: _currency,
     Kind.STATUS: _status,
 }
+COMMA_HINT = "a comma in a number (a decimal comma, 12,5, or a thousands separator, 1,234.5): write 12.5 or 1234.5"
 _HINTS = {
     Kind.DOUBLE: "not a number (Double, e.g. 102.5)",
     Kind.LONG: "not a whole number (Long, e.g. 15552000000)",
