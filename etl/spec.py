@@ -275,8 +275,17 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+SPEC_MAX_BYTES = 1 << 20  # a spec is a few lines of YAML; a data file given in its place is refused at once
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".gz", ".zip", ".parquet", ".xlsx")
+
+
 def load_spec_data(path: Path) -> dict[str, Any]:
     """Read a spec file safely (plain YAML data, no Python objects; a key given twice is an error)."""
+    if path.suffix.lower() in DATA_SUFFIXES or (path.is_file() and path.stat().st_size > SPEC_MAX_BYTES):
+        raise SpecError(
+            f"{path}: this looks like a data file, not an import spec (a small YAML file); to import it, "
+            f"give it as a source: etl import --format kevel_orders --source {path}"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

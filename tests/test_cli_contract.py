@@ -59,6 +59,21 @@ def test_a_bad_spec_exits_2_and_still_prints_json(tmp_path, etl, store, spec_tex
     assert not store.exists()
 
 
+def test_a_data_file_given_as_the_spec_is_refused_at_once(tmp_path, etl):
+    source = write_csv(tmp_path / "orders.csv", [kevel_row()])
+    big = tmp_path / "orders.yaml"
+    big.write_bytes(b"# a comment\n" * 200_000)  # 2.4 MB: not a spec
+
+    run = etl("import", str(source))
+    large = etl("import", str(big))
+
+    assert run.code == 2 and large.code == 2
+    said = " ".join(run.stderr.split())
+    assert "looks like a data file, not an import spec" in said
+    assert f"--source {source}" in said
+    assert "looks like a data file" in " ".join(large.stderr.split())
+
+
 def test_a_missing_spec_file_exits_2(tmp_path, etl):
     run = etl("import", str(tmp_path / "nightly.yaml"))
     assert run.code == 2
