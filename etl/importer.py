@@ -395,7 +395,13 @@ def _validated(
 
     reasons = (
         pl.concat_list(
-            pl.when(f).then(pl.struct(column=pl.lit(c.column), hint=pl.lit(c.hint), value=shown(c)))
+            pl.when(f).then(
+                pl.struct(
+                    column=pl.lit(c.column),
+                    hint=c.hint if isinstance(c.hint, pl.Expr) else pl.lit(c.hint),
+                    value=shown(c),
+                )
+            )
             for f, c in zip(failed, checks, strict=True)
         ).list.drop_nulls()
         if checks

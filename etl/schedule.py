@@ -169,16 +169,11 @@ class _Lock:
 # --- running what is due -----------------------------------------------------------
 
 
-def store_of(spec: ImportSpec, explicit: str | None) -> Path:
-    """Where a scheduled spec imports to: --store, then $ETL_STORE, then its store:, then the default."""
-    return store_path(explicit, spec.store)
-
-
 def store_of_schedule(folder: Path, name: str, explicit: str | None) -> Path:
     """The store a schedule (by spec name) imports to, for its history; the default when its spec is gone."""
     for schedule, spec in scheduled(folder) if folder.is_dir() else []:
         if schedule.name == name:
-            return store_of(spec, explicit)
+            return store_path(explicit, spec.store)
     return store_path(explicit)
 
 
@@ -190,7 +185,7 @@ def run_due(folder: Path, explicit_store: str | None, now: datetime) -> list[dic
 
     done = []
     for schedule, spec in scheduled(folder):
-        store = store_of(spec, explicit_store)
+        store = store_path(explicit_store, spec.store)  # --store, $ETL_STORE, the spec's store:, the default
         due = schedule.latest_due(now)
         if due is None or any(e["due_at"] == due.isoformat() for e in history(store, schedule.name)):
             continue

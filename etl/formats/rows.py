@@ -85,7 +85,9 @@ def with_runs(lf: pl.LazyFrame, order_id: pl.Expr) -> pl.LazyFrame:
 @dataclass(frozen=True)
 class Check:
     column: str
-    hint: str
+    # The reason given. An expression when it depends on the value: it is evaluated for the
+    # rejected rows only, so it costs nothing on the rows that pass.
+    hint: str | pl.Expr
     failed: pl.Expr
     value: pl.Expr | None = None  # the value shown in the reject; None: the column's raw text
 
@@ -110,12 +112,10 @@ class Column:
         if self.required:
             checks.append(Check(self.source, "required value is missing", raw.is_null()))
         if invalid is not None:
-            failed = raw.is_not_null() & invalid(pl.col(self.target))
+            hint: str | pl.Expr = _HINTS[self.kind]
             if self.kind is Kind.DOUBLE:  # Excel in many locales writes 12,5: say so, by name
-                comma = raw.str.contains(",", literal=True)
-                checks.append(Check(self.source, COMMA_HINT, failed & comma))
-                failed = failed & ~comma
-            checks.append(Check(self.source, _HINTS[self.kind], failed))
+                hint = pl.when(raw.str.contains(",", literal=True)).then(pl.lit(COMMA_HINT)).otherwise(pl.lit(hint))
+            checks.append(Check(self.source, hint, raw.is_not_null() & invalid(pl.col(self.target))))
         return value, checks
 
 
