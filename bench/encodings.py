@@ -4,12 +4,16 @@ A detector is right on a file when decoding the file's bytes with its answer giv
 file's text (a UTF-8 file with a BOM needs utf-8-sig). Detectors, each given what the importer
 gives its own (the first SAMPLE_BYTES of the file):
 
-  etl          etl.encodings.detect_encoding, the present detector (heuristics over charset-normalizer)
+  etl          etl.encodings.detect_encoding: the policy, chardet 7, and two rules of ours (readings
+               that look like mojibake are dropped; near ties go to the code page more shops write)
+  etl at 1739c67   the detector before issue 14 (heuristics over charset-normalizer), when
+               bench/work/encodings_1739c67.py exists:
+               git show 1739c67:etl/encodings.py > bench/work/encodings_1739c67.py
   charset-normalizer   from_bytes(...).best()
   chardet      chardet.detect (chardet 7)
   cchardet     cchardet.detect (uchardet)
-  policy + X   X behind the policy no library has (BOM, then UTF-8, then X on the lines with
-               non-ASCII bytes only), as etl.encodings does for charset-normalizer
+  policy + X   X behind the policy no library has (BOM, then UTF-8, then X on the distinct fields with
+               non-ASCII bytes only, among etl.encodings.CANDIDATES where X can be told)
 
 Prints Markdown tables (overall with time per MB, per language, per code page, the misses of
 each) and writes them to bench/work/encodings.md.
@@ -31,14 +35,44 @@ sys.path.insert(0, str(BENCH_DIR.parent / "tests"))
 
 from encoding_corpus import Sample, corpus  # noqa: E402  (tests/, put on the path above)
 
-from etl.encodings import SAMPLE_BYTES, EncodingNotDetected, detect_encoding  # noqa: E402
+from etl.encodings import (  # noqa: E402
+    _NON_ASCII_FIELD,
+    CANDIDATES,
+    SAMPLE_BYTES,
+    EncodingNotDetected,
+    detect_encoding,
+)
+
+CONFIDENCE: dict[bytes, tuple[float, str | None]] = {}  # etl's confidence and runner-up, for the misses
 
 
 def etl_detector(data: bytes) -> str | None:
     try:
-        return detect_encoding(data[:SAMPLE_BYTES], complete=len(data) <= SAMPLE_BYTES).codec
+        found = detect_encoding(data[:SAMPLE_BYTES], complete=len(data) <= SAMPLE_BYTES)
     except EncodingNotDetected:
         return None
+    CONFIDENCE[data] = (found.confidence, found.runner_up)
+    return found.codec
+
+
+def old_etl_detector() -> Callable[[bytes], str | None] | None:
+    path = BENCH_DIR / "work" / "encodings_1739c67.py"
+    if not path.exists():
+        return None
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("encodings_1739c67", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+
+    def detected(data: bytes) -> str | None:
+        try:
+            return module.detect_encoding(data[:SAMPLE_BYTES], complete=len(data) <= SAMPLE_BYTES).codec
+        except module.EncodingNotDetected:
+            return None
+
+    return detected
 
 
 def charset_normalizer_detector(data: bytes) -> str | None:
@@ -62,9 +96,11 @@ def cchardet_detector(data: bytes) -> str | None:
 
 def with_policy(detect: Callable[[bytes], str | None]) -> Callable[[bytes], str | None]:
     """The library behind the policy no library has: a BOM decides, then UTF-8, then the
-    library sees only the lines with non-ASCII bytes (a long ASCII export with a few accented
-    names otherwise looks like almost any code page)."""
-    from etl.encodings import _non_ascii_lines
+    library sees only the distinct fields with non-ASCII bytes (a long ASCII export with a few
+    accented names otherwise looks like almost any code page)."""
+
+    def focus(sample: bytes) -> bytes:
+        return b"\n".join(dict.fromkeys(_NON_ASCII_FIELD.findall(sample)))
 
     def detected(data: bytes) -> str | None:
         sample = data[:SAMPLE_BYTES]
@@ -74,35 +110,27 @@ def with_policy(detect: Callable[[bytes], str | None]) -> Callable[[bytes], str 
             sample.decode("utf-8")
             return "utf-8"
         except UnicodeDecodeError:
-            return detect(_non_ascii_lines(sample))
+            return detect(focus(sample))
 
     return detected
 
 
-# The single-byte code pages of the languages shops here export in (Windows, ISO-8859, KOI8,
-# DOS, Mac): chardet told to choose among these only, as a policy could.
-EUROPEAN = [
-    "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1257", "iso8859-1", "iso8859-2", "iso8859-5",
-    "iso8859-7", "iso8859-9", "iso8859-13", "iso8859-15", "koi8-r", "koi8-u", "cp850", "cp852", "cp866",
-    "cp1125", "mac-roman", "mac-cyrillic",
-]  # fmt: skip
-
-
-def chardet_european_detector(data: bytes) -> str | None:
+def chardet_candidates_detector(data: bytes) -> str | None:
     import chardet
 
-    return chardet.detect(data[:SAMPLE_BYTES], include_encodings=EUROPEAN)["encoding"]
+    return chardet.detect(data, include_encodings=CANDIDATES)["encoding"]
 
 
 DETECTORS: dict[str, Callable[[bytes], str | None]] = {
-    "etl (present)": etl_detector,
+    "etl": etl_detector,
+    **({"etl at 1739c67": old} if (old := old_etl_detector()) else {}),
     "charset-normalizer": charset_normalizer_detector,
     "chardet 7": chardet_detector,
     "cchardet": cchardet_detector,
     "policy + chardet 7": with_policy(chardet_detector),
     "policy + cchardet": with_policy(cchardet_detector),
     "policy + charset-normalizer": with_policy(charset_normalizer_detector),
-    "policy + chardet 7, European code pages only": with_policy(chardet_european_detector),
+    "policy + chardet 7 among CANDIDATES": with_policy(chardet_candidates_detector),
 }
 
 
@@ -145,8 +173,13 @@ def main() -> None:
         misses: dict[tuple[str, str], int] = defaultdict(int)
         for sample, (ok, answer) in outcome[name].items():
             if not ok:
-                misses[(f"{sample.language} {sample.codec}", str(answer))] += 1
-        worst = sorted(misses.items(), key=lambda kv: -kv[1])[:15]
+                where = f"{sample.language} {sample.codec}"
+                if name == "etl":
+                    data = next(d for s, d, _ in files if s == sample)
+                    confidence, runner_up = CONFIDENCE.get(data, (0.0, None))
+                    where = f"{sample.label}, confidence {confidence}, runner-up {runner_up}"
+                misses[(where, str(answer))] += 1
+        worst = sorted(misses.items(), key=lambda kv: -kv[1])[: 40 if name == "etl" else 15]
         out += ["", f"{name}: misses (language and code page -> answer: files)", ""]
         out += [f"- {where} -> {answer}: {n}" for (where, answer), n in worst] or ["- none"]
     text = "\n".join(out) + "\n"

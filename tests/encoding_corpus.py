@@ -41,6 +41,14 @@ WORDS: dict[str, list[str]] = {
     "greek": "Βραστήρας ηλεκτρικός Αθήνα Θεσσαλονίκη πετσέτα μαξιλάρι ψωμί ζάχαρη καφές Ηράκλειο παιχνίδι".split(),
     "lithuanian": "Virdulys elektrinis Vilnius Kaunas Šiauliai Klaipėda rankšluostis pagalvė "
     "žąsis ąžuolas čiužinys ūkis".split(),
+    # Beyond Europe, so that the candidate code pages are not tuned to European text alone.
+    "japanese": "電気ケトル 枕 タオル 東京 大阪 京都 りんご 緑色 黒 革製 子供用 おもちゃ 台所 ミキサー 掃除機 コーヒー".split(),
+    "chinese": "电热水壶 枕头 毛巾 北京 上海 广州 苹果 绿色 黑色 皮革 儿童 玩具 厨房 咖啡 茶叶 手机壳".split(),
+    "taiwanese": "電熱水壺 枕頭 毛巾 臺北 高雄 臺中 蘋果 綠色 黑色 皮革 兒童 玩具 廚房 咖啡 茶葉 手機殼".split(),
+    "korean": "전기주전자 베개 수건 서울 부산 인천 사과 녹색 검은색 가죽 어린이 장난감 주방 커피 녹차".split(),
+    "arabic": "غلاية كهربائية وسادة منشفة القاهرة الرياض دبي تفاح أخضر أسود جلد أطفال لعبة مطبخ قهوة".split(),
+    "hebrew": "קומקום חשמלי כרית מגבת תל אביב ירושלים חיפה תפוח ירוק שחור עור ילדים צעצוע מטבח קפה".split(),
+    "thai": "กาต้มน้ำไฟฟ้า หมอน ผ้าเช็ดตัว กรุงเทพ เชียงใหม่ ภูเก็ต แอปเปิ้ล สีเขียว สีดำ หนัง เด็ก ของเล่น ห้องครัว กาแฟ".split(),
 }
 
 # The code pages each language's tools write, besides UTF-8 with and without a BOM.
@@ -62,6 +70,13 @@ CODEPAGES: dict[str, list[str]] = {
     "turkish": ["cp1254", "iso8859_9"],
     "greek": ["cp1253", "iso8859_7"],
     "lithuanian": ["cp1257", "iso8859_13"],
+    "japanese": ["cp932", "euc_jp"],
+    "chinese": ["gbk"],
+    "taiwanese": ["big5"],
+    "korean": ["cp949"],
+    "arabic": ["cp1256", "iso8859_6"],
+    "hebrew": ["cp1255", "iso8859_8"],
+    "thai": ["cp874"],
 }
 UNICODE = ["utf_8", "utf_8_sig"]
 SIZES = [1, 3, 20, 200, 10_000]
