@@ -8,7 +8,7 @@ VENV := .venv
 STORE ?= data/cdp.duckdb
 SPEC ?= data/samples/kevel_orders.yaml
 
-.PHONY: help setup browser import test validate notebooks bench lint format schema docs clean
+.PHONY: help setup browser import test validate notebooks bench detectors lint format schema docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ test: setup browser ## Run the test suite (pytest; installs chromium first when 
 
 bench: setup ## Benchmark imports against DuckDB's own CSV load, transformations, a 1 GB gzip from S3, validation (README)
 	$(VENV)/bin/python bench/run.py
+
+detectors: setup ## Measure encoding detectors on the labelled corpus, and on a 1 GB file (README)
+	$(VENV)/bin/python bench/encodings.py
 
 lint: setup ## Check the code with ruff
 	$(VENV)/bin/ruff check .

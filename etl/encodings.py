@@ -258,6 +258,17 @@ def _detected(chosen: _Reading, readings: list[_Reading]) -> Detected:
     return Detected(chosen.codec, confidence, f"chardet: {chosen.codec}{what}{also}", runner_up and runner_up.codec)
 
 
+def low_confidence_warning(uri: str, codec: str, confidence: float, runner_up: str | None) -> str:
+    """What the report and the terminal say of a detection below LOW_CONFIDENCE."""
+    other = f", the runner-up was {runner_up}" if runner_up else ""
+    example = runner_up or "cp1252"
+    return (
+        f"{uri}: the encoding was detected with low confidence ({confidence:.2f}): read as {codec}{other}. "
+        "Check the names with accented or non-Latin letters in the stored rows, and set the encoding in the "
+        f"import spec (encoding: {codec} or encoding: {example}) or with --encoding"
+    )
+
+
 def _wide_unicode(sample: bytes, complete: bool) -> Detected | None:
     """UTF-16/32 without a BOM: many NUL bytes. chardet recognises it from the raw sample."""
     import chardet

@@ -31,6 +31,7 @@ import duckdb
 import polars as pl
 
 from etl import interrupts, read, report, validate
+from etl.encodings import LOW_CONFIDENCE, low_confidence_warning
 from etl.errors import EtlError, ImportCancelled, InputError, SpecError
 from etl.formats import FORMATS
 from etl.formats.rows import RAW, Check, FormatPlan
@@ -51,6 +52,9 @@ class FileResult:
     uri: str
     encoding: str = ""
     encoding_detected: str | None = None  # with encoding: auto, how it was chosen
+    encoding_confidence: float | None = None  # and how sure it is, 0..1
+    encoding_runner_up: str | None = None  # the best other codec
+    encoding_warning: str | None = None  # said when the confidence is low
     delimiter: str = ","
     delimiter_detected: bool = False  # with delimiter: auto (the default)
     sha256: str = ""
@@ -231,6 +235,7 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
             file = state.files[index]
             file.encoding, file.encoding_detected, file.ignored_columns = source.encoding, source.detected, plan.ignored
             file.delimiter, file.delimiter_detected = source.delimiter, source.delimiter_detected
+            _check_confidence(source, file, spec)
             sources.append(source)
             headers.append(header)
             plans.append(plan)
@@ -276,6 +281,16 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
         result["validation"] = validation
         result["timings_s"] = state.timings
         return result
+
+
+def _check_confidence(source: read.SourceFile, file: FileResult, spec: ImportSpec) -> None:
+    """A detection with low confidence is said in the report, or fails the import (fail_on_low_confidence)."""
+    file.encoding_confidence, file.encoding_runner_up = source.confidence, source.runner_up
+    if source.confidence is None or source.confidence >= LOW_CONFIDENCE:
+        return
+    file.encoding_warning = low_confidence_warning(source.uri, source.encoding, source.confidence, source.runner_up)
+    if spec.fail_on_low_confidence:
+        raise InputError(f"{file.encoding_warning} (fail_on_low_confidence is set)")
 
 
 def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec) -> tuple[list[str], FormatPlan]:

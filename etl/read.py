@@ -49,6 +49,8 @@ class SourceFile:
     size: int
     encoding: str = "utf-8"  # the codec the file was read with
     detected: str | None = None  # how `encoding: auto` chose it, for the report
+    confidence: float | None = None  # and how sure it is (0..1)
+    runner_up: str | None = None  # the best other codec, which reads the file differently
     delimiter: str = ","  # the field separator (choose_delimiter sets it)
     delimiter_detected: bool = False  # chosen by `delimiter: auto`
     _sha256: str | None = None
@@ -245,7 +247,7 @@ def opened(
         with fs.open(path, "rb") as handle:
             head = handle.read(4)
     kind = _compression(uri, head, compression)
-    detected = None
+    detected = confidence = runner_up = None
     if encoding == "auto":
         with remote_errors(uri, options):
             sample, complete = _sample(fs, path, label, kind)
@@ -253,10 +255,11 @@ def opened(
             found = detect_encoding(sample, complete=complete)
         except EncodingNotDetected as exc:
             raise InputError(f"{label}: {exc}") from None
-        encoding, detected = found.codec, found.reason
+        encoding, detected, confidence, runner_up = found.codec, found.reason, found.confidence, found.runner_up
+    how = {"detected": detected, "confidence": confidence, "runner_up": runner_up}
     if is_local(fs) and kind == "none" and _is_utf8(encoding):
         local = Path(path)
-        source = SourceFile(uri=label, path=local, size=local.stat().st_size, encoding=encoding, detected=detected)
+        source = SourceFile(uri=label, path=local, size=local.stat().st_size, encoding=encoding, **how)
         source._hasher = threading.Thread(target=_hash_file, args=(local, source), daemon=True)
         source._hasher.start()
         yield source
@@ -269,7 +272,7 @@ def opened(
             )
         spool.flush()
         yield SourceFile(  # newlines: counted on demand
-            uri=label, path=Path(spool.name), size=size, encoding=encoding, detected=detected, _sha256=digest
+            uri=label, path=Path(spool.name), size=size, encoding=encoding, _sha256=digest, **how
         )
 
 

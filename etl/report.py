@@ -1,8 +1,8 @@
 """The import report: computed from the staging tables, printed with rich or as JSON.
 
 Keys (stable; tests and CI jobs read them): import_id, status, dry_run, format, files
-[{uri, status, error, encoding, encoding_detected, delimiter, delimiter_detected, sha256, rows,
-blank_rows, ignored_columns}],
+[{uri, status, error, encoding, encoding_detected, encoding_confidence, encoding_runner_up,
+encoding_warning, delimiter, delimiter_detected, sha256, rows, blank_rows, ignored_columns}],
 items, valid, rejected, entities
 {orders, line_items: {added, updated, unchanged[, removed]}}, events {orderPlace,
 orderUpdate}, issues [{column, hint, count, percent, examples}], sample {first, last}, duration_s,
@@ -181,6 +181,8 @@ def render(result: dict[str, Any], console: Console) -> None:
             files, f["uri"], f.get("status", ""), f.get("rows"), encoding, delimiter, (f.get("sha256") or "")[:16],
             (f.get("error") or "").splitlines()[0] if f.get("error") else "",
         )  # fmt: skip
+        if f.get("encoding_warning"):
+            console.print(Text(f"Warning: {f['encoding_warning']}", style="yellow"))
         if f.get("blank_rows"):
             console.print(Text(f"{f['uri']}: {f['blank_rows']} blank line(s) skipped"))
         if f.get("ignored_columns"):

@@ -94,6 +94,11 @@ class ImportSpec(BaseModel):
         description="The field separator: ',', ';', tab (written \"\\t\" or tab), '|', or auto (the one that "
         "splits the header line into the most fields; Excel in many locales writes ';').",
     )
+    fail_on_low_confidence: bool = Field(
+        False,
+        description="With encoding: auto, fail the import when the detected encoding has a low confidence "
+        "(below 0.5; the report names the runner-up) instead of warning: for CI jobs.",
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="The format's options.")
     store: str | None = Field(None, description="The DuckDB store; default data/cdp.duckdb or $ETL_STORE.")
     max_uncompressed_bytes: int = Field(

@@ -1,5 +1,6 @@
-"""The labelled corpus of tests/encoding_corpus.py (issue 14): what it holds, and what the
-detector already gets right on it. bench/encodings.py measures every detector on all of it."""
+"""The labelled corpus of tests/encoding_corpus.py (issue 14): what it holds, and that `encoding: auto` reads
+at least 99% of it back exactly, every miss flagged as low confidence. bench/encodings.py measures the other
+detectors on it for the README's table."""
 
 from __future__ import annotations
 
@@ -21,8 +22,21 @@ def test_the_corpus_covers_the_languages_and_code_pages_shops_export_in():
     assert {codec for codecs in CODEPAGES.values() for codec in codecs} >= {"cp1251", "koi8_u", "cp1254", "cp1125"}
 
 
-def test_utf8_with_and_without_a_bom_is_always_read_right():
+def test_auto_reads_99_percent_of_the_corpus_exactly_and_flags_every_miss():
+    right, misses = 0, []
     for sample, data, text in corpus():
-        if sample.codec in UNICODE:
-            found = detect_encoding(data[:SAMPLE_BYTES], complete=len(data) <= SAMPLE_BYTES)
-            assert data.decode(found.codec) == text, sample.label
+        found = detect_encoding(data[:SAMPLE_BYTES], complete=len(data) <= SAMPLE_BYTES)
+        if data.decode(found.codec) == text:
+            right += 1
+            if sample.codec in UNICODE:  # a BOM or valid UTF-8 is certain
+                assert found.confidence == 1.0, sample.label
+        else:
+            misses.append((sample.label, found))
+    assert right / (right + len(misses)) >= 0.99, misses
+    # a miss is a file whose few words read as text in two code pages: the import warns, naming the runner-up
+    assert all(found.low_confidence and found.runner_up for _, found in misses), misses
+    assert all(sample_rows(label) <= 20 for label, _ in misses), misses
+
+
+def sample_rows(label: str) -> int:
+    return int(label.split("/")[2])

@@ -144,7 +144,7 @@ def test_every_source_must_exist(tmp_path: Path, etl):
 @pytest.mark.parametrize(
     ("encoding", "expected", "reason"),
     [
-        ("cp1251", "cp1251", "charset-normalizer"),
+        ("cp1251", "cp1251", "chardet: cp1251"),
         ("utf-16", "utf-16", "byte-order mark"),
         ("utf-8-sig", "utf-8-sig", "byte-order mark"),
         ("utf-8", "utf-8", "UTF-8"),

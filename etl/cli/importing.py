@@ -45,6 +45,13 @@ def import_(
     encoding: Annotated[
         str | None, typer.Option("--encoding", metavar="CODEC", help="Codec of the files (utf-8, cp1251 ...) or auto.")
     ] = None,
+    fail_on_low_confidence: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-low-confidence",
+            help="With --encoding auto, fail when the detected encoding is uncertain (instead of warning).",
+        ),
+    ] = False,
     compression: Annotated[str | None, typer.Option("--compression", help="auto, gzip, zip or none.")] = None,
     delimiter: Annotated[
         str | None,
@@ -81,6 +88,8 @@ def import_(
             data["encoding"] = encoding
         if compression:
             data["compression"] = compression
+        if fail_on_low_confidence:
+            data["fail_on_low_confidence"] = True
         if delimiter:
             data["delimiter"] = delimiter
         _add_connection(data, connection)
@@ -106,6 +115,9 @@ def import_(
         fail(str(exc), 1)
     if as_json:
         sys.stdout.write(report.to_json(result) + "\n")
+        for file in result["files"]:  # the JSON has them too; a CI log shows stderr
+            if file.get("encoding_warning"):
+                console.print(Text(f"Warning: {file['encoding_warning']}", style="yellow"))
     else:
         report.render(result, out)
     if fail_on_rejects and result["rejected"]:
