@@ -23,7 +23,9 @@ chardet (7.x, 0BSD) ranks the code pages. In order:
      (`CANDIDATES` is in that order): Windows before ISO-8859, KOI8, Mac and DOS. This also names latin-1 and
      latin-9 text cp1252 when it reads the same: at 0x80-0x9F latin-1 has only invisible control characters,
      where Windows exports have € „ … ‘ ’ “ ” – — ™. A byte cp1252 leaves undefined further on then stops the
-     import with an error instead of storing an invisible control character.
+     import with an error instead of storing an invisible control character. With fewer than `FEW_WORDS`
+     distinct non-ASCII words chardet's scores are noise, and a plausible reading in one of the `WINDOWS` code
+     pages wins by a margin that widens as the words get fewer (one word: any plausible one).
 6. Confidence: how far the chosen reading is ahead of the runner-up (the best other code page reading the
    sample differently), times how much text it rests on (distinct non-ASCII words, full at `FULL_EVIDENCE`).
    Below `LOW_CONFIDENCE` the import says so with the runner-up (and fails with `fail_on_low_confidence`).
@@ -67,7 +69,8 @@ CANDIDATES = (
     "iso8859-1", "iso8859-15", "iso8859-2", "iso8859-5", "iso8859-6", "iso8859-7", "iso8859-8", "iso8859-9",
     "iso8859-13", "mac-roman", "mac-cyrillic", "cp850", "cp852", "cp1125", "cp866",
 )  # fmt: skip
-# The Windows code pages of European languages: the toolkit's shops (and most legacy exports) write these.
+# The Windows code pages of European languages and Hebrew: the toolkit's shops (and most legacy exports) write
+# these. Not Arabic cp1256: it reads Cyrillic capitals as plausible Arabic words ("ТОВ" as "زخآ").
 WINDOWS = frozenset({"cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1257", "cp1255"})
 # chardet misses short CJK text (three Japanese words in EUC-JP); these are then tried by decoding alone.
 MULTI_BYTE = ("cp932", "euc_jis_2004", "gb18030", "big5hkscs", "cp949")

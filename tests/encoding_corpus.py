@@ -42,7 +42,8 @@ WORDS: dict[str, list[str]] = {
     "lithuanian": "Virdulys elektrinis Vilnius Kaunas Šiauliai Klaipėda rankšluostis pagalvė "
     "žąsis ąžuolas čiužinys ūkis".split(),
     # Beyond Europe, so that the candidate code pages are not tuned to European text alone.
-    "japanese": "電気ケトル 枕 タオル 東京 大阪 京都 りんご 緑色 黒 革製 子供用 おもちゃ 台所 ミキサー 掃除機 コーヒー".split(),
+    "japanese": "電気ケトル 枕 タオル 東京 大阪 京都 りんご 緑色 黒 革製 子供用 "
+    "おもちゃ 台所 ミキサー 掃除機 コーヒー".split(),
     "chinese": "电热水壶 枕头 毛巾 北京 上海 广州 苹果 绿色 黑色 皮革 儿童 玩具 厨房 咖啡 茶叶 手机壳".split(),
     "taiwanese": "電熱水壺 枕頭 毛巾 臺北 高雄 臺中 蘋果 綠色 黑色 皮革 兒童 玩具 廚房 咖啡 茶葉 手機殼".split(),
     "korean": "전기주전자 베개 수건 서울 부산 인천 사과 녹색 검은색 가죽 어린이 장난감 주방 커피 녹차".split(),
