@@ -30,10 +30,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from etl import interrupts, read, report, validate
+from etl import formats, interrupts, read, report, validate
 from etl.encodings import LOW_CONFIDENCE, low_confidence_warning
 from etl.errors import EtlError, ImportCancelled, InputError, SpecError
-from etl.formats import FORMATS
 from etl.formats.rows import RAW, Check, FormatPlan
 from etl.spec import ImportSpec
 from etl.store import WAIT_S, connect, run_sql
@@ -210,7 +209,7 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
         suites = validate.load_suites(con, expectations, now=started_at)
     connection = spec.storage_options()
     uris = read.list_sources(spec.source, connection)
-    module = FORMATS[spec.format]
+    module = formats.load(spec.format)
     options = spec.format_options()
     spool_dir = store.parent / ".etl-spool"
     with ExitStack() as stack:

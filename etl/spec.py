@@ -19,23 +19,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from etl import formats
 from etl.errors import SpecError
 from etl.transforms.steps import Step
-
-
-class KevelOrdersOptions(BaseModel):
-    """Options of the `kevel_orders` format."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    hash_emails: bool = Field(
-        False,
-        description="Hash plaintext email user ids (userIdType=email) to email_sha256, "
-        "after lowercasing and trimming them.",
-    )
-
-
-FORMAT_OPTIONS: dict[str, type[BaseModel]] = {"kevel_orders": KevelOrdersOptions}
 
 Compression = Literal["auto", "gzip", "zip", "none"]
 
@@ -81,7 +67,9 @@ class ImportSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["kevel_orders"] = Field(description="The input format.")
+    format: str = Field(
+        description="The input format (etl formats lists them).", json_schema_extra={"enum": list(formats.REGISTRY)}
+    )
     source: Annotated[list[str], Field(min_length=1)] = Field(
         description="One URI or a list: local paths, file:// and other fsspec URLs, globs."
     )
@@ -147,6 +135,11 @@ class ImportSpec(BaseModel):
                 raise ValueError(f"not a cron expression (minute hour day month weekday, UTC): {exc}") from None
         return value
 
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        return formats.check_name(value)
+
     @field_validator("delimiter")
     @classmethod
     def _known_delimiter(cls, value: str) -> str:
@@ -167,7 +160,7 @@ class ImportSpec(BaseModel):
         return value
 
     def format_options(self) -> BaseModel:
-        return FORMAT_OPTIONS[self.format].model_validate(self.options)
+        return formats.load(self.format).Options.model_validate(self.options)
 
     def storage_options(self) -> dict[str, Any]:
         """`connection`, with ${NAME} values read from the environment (only now, when used, so that
@@ -229,7 +222,8 @@ def _describe(error: dict[str, Any], model: type[BaseModel] | None = None) -> st
         return f"{path}: unknown key{hint}; the keys here are {', '.join(known)}"
     if error["type"] == "missing":
         return f"{path}: required key is missing"
-    return f"{path}: {error['msg']} (got {json.dumps(error.get('input'), default=str)[:80]})"
+    message = error["msg"].removeprefix("Value error, ")  # our validators' messages are sentences already
+    return f"{path}: {message} (got {json.dumps(error.get('input'), default=str)[:80]})"
 
 
 def validate_spec(data: Any, origin: str) -> ImportSpec:
@@ -240,15 +234,14 @@ def validate_spec(data: Any, origin: str) -> ImportSpec:
         spec = ImportSpec.model_validate(data)
         spec.format_options()
     except ValidationError as exc:
-        options_model = next((m for m in FORMAT_OPTIONS.values() if m.__name__ == exc.title), None)
+        options_model = next((m for m in _options_models() if _title(m) == exc.title), None)
         prefix = "options." if options_model else ""
         lines = [f"  {prefix}{_describe(e, options_model)}" for e in exc.errors()]
         raise SpecError(f"{origin}: invalid import spec\n" + "\n".join(lines)) from None
     spec._origin = origin
-    from etl.formats import FORMATS  # here: the formats import this module for their options
     from etl.transforms.steps import check_steps
 
-    problems = check_steps(spec.transforms, FORMATS[spec.format].FIELDS)
+    problems = check_steps(spec.transforms, formats.load(spec.format).FIELDS)
     if problems:
         raise SpecError(f"{origin}: invalid import spec\n" + "\n".join(f"  {p}" for p in problems))
     return spec
@@ -308,12 +301,21 @@ def load_spec_data(path: Path) -> dict[str, Any]:
     return data
 
 
+def _options_models() -> list[type[BaseModel]]:
+    """Every format's options model (named by its title, e.g. KevelOrdersOptions)."""
+    return [formats.load(name).Options for name in formats.REGISTRY]
+
+
+def _title(model: type[BaseModel]) -> str:
+    return model.model_config.get("title") or model.__name__
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a spec file, for editor completion (committed as import-spec.schema.json)."""
     schema = ImportSpec.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Import spec"
-    schema["$defs"] = {model.__name__: model.model_json_schema() for model in FORMAT_OPTIONS.values()}
+    schema["$defs"] = {_title(model): model.model_json_schema() for model in _options_models()}
     properties = schema["properties"]
     source = properties["source"]
     properties["source"] = {
@@ -322,7 +324,7 @@ def json_schema() -> dict[str, Any]:
     }
     properties["options"] = {
         "description": properties["options"]["description"],
-        "anyOf": [{"$ref": f"#/$defs/{model.__name__}"} for model in FORMAT_OPTIONS.values()],
+        "anyOf": [{"$ref": f"#/$defs/{_title(model)}"} for model in _options_models()],
     }
     return schema
 

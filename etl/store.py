@@ -162,7 +162,7 @@ def connect(path: Path, *, read_only: bool, wait: float = 0.0) -> Iterator[duckd
             for statement in statements("schema"):
                 con.execute(statement)
             _upgrade(con)
-            from etl.segment import install_macros  # the segments as table macros, for ad-hoc SQL
+            from etl.segment_catalog import install_macros  # the segments as table macros, for ad-hoc SQL
 
             install_macros(con)
             refresh_order_facts(con)  # when orders or line items were changed outside an import

@@ -91,4 +91,4 @@ def test_an_unknown_delimiter_is_a_spec_error(tmp_path, etl):
     run = etl("import", str(spec))
 
     assert run.code == 2
-    assert "delimiter: Value error, expected one of auto, ',', ';', tab, '|'" in " ".join(run.stderr.split())
+    assert "delimiter: expected one of auto, ',', ';', tab, '|'" in " ".join(run.stderr.split())

@@ -63,8 +63,8 @@ def test_a_years_filter_limits_the_runs(tmp_path, etl):
 @pytest.mark.parametrize(
     ("schedule", "message"),
     [
-        ("61 * * * *", "schedule: Value error, not a cron expression"),
-        ({"hours": 24}, "schedule.ScheduleForm.hours: Value error, expected a whole number from 0 to 23"),
+        ("61 * * * *", "schedule: not a cron expression"),
+        ({"hours": 24}, "schedule.ScheduleForm.hours: expected a whole number from 0 to 23"),
         ({"weeks": 2}, "schedule.ScheduleForm.weeks: unknown key"),
     ],
 )

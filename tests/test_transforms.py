@@ -203,7 +203,7 @@ def load_error(tmp_path: Path, steps_yaml: str) -> str:
         ),
         (
             "  - rename: {from: s, to: lineItem_status, map: [{from: a, to: b}, {from: a, to: c}]}\n",
-            "transforms[0].rename.map: Value error, the from value 'a' is given twice",
+            "transforms[0].rename.map: the from value 'a' is given twice",
         ),
         (
             "  - rename: {from: qty, to: lineItem_quantity, cast: int}\n",

@@ -1,5 +1,5 @@
 """The `etl` command. Each module registers its commands on the one Typer app (etl.cli.common),
-in the order `etl --help` lists them: importing (import, inbox), history (runs, report,
+in the order `etl --help` lists them: importing (import, inbox), formats, history (runs, report,
 rejects), schedules, quality (validate, docs, refresh), segments, export.
 
 Polars, DuckDB, pydantic and YAML are imported inside the commands that use them, so that
@@ -7,7 +7,7 @@ Polars, DuckDB, pydantic and YAML are imported inside the commands that use them
 """
 
 # isort: off
-from etl.cli import importing, history, schedules, quality, segments, export  # noqa: F401 (they register commands)
+from etl.cli import importing, formats, history, schedules, quality, segments, export  # noqa: F401 (they register commands)
 
 # isort: on
 from etl.cli.common import app

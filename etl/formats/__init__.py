@@ -1,5 +1,68 @@
-"""One module per vendor format; each turns its input into the canonical order rows."""
+"""The registry of formats: one module per vendor format, each declaring what it is.
 
-from etl.formats import kevel_orders
+A format module declares `NAME`, `ENTITY` (the kind of record it feeds: orders, users ...),
+`READER` (csv, jsonl ...), `SUMMARY` (one line), `Options` (the pydantic model of its `options:`),
+`FIELDS` (what transformation steps may write) and `plan(header, options)` (raw values ->
+canonical columns and checks). It knows nothing of the store or of the spec.
 
-FORMATS = {"kevel_orders": kevel_orders}
+The registry names the modules only, so that validating a spec's `format:` loads none of them;
+`load(name)` imports one when an import needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from etl.errors import SpecError
+from etl.names import nearest
+
+REGISTRY: dict[str, str] = {  # format name -> its module
+    "kevel_orders": "etl.formats.kevel_orders",
+}
+
+
+def check_name(name: str) -> str:
+    """`name` if it is a known format; else a ValueError listing the known ones (and the nearest)."""
+    if name not in REGISTRY:
+        raise ValueError(_unknown(name))
+    return name
+
+
+def load(name: str) -> ModuleType:
+    """The format's module."""
+    if name not in REGISTRY:
+        raise SpecError(_unknown(name))
+    return importlib.import_module(REGISTRY[name])
+
+
+def _unknown(name: str) -> str:
+    near = nearest(name, list(REGISTRY))
+    hint = f" (did you mean {near}?)" if near else ""
+    return f"unknown format {name!r}{hint}; the formats are {', '.join(REGISTRY)} (see etl formats)"
+
+
+def describe() -> list[dict[str, object]]:
+    """Every format: name, entity, reader, summary and its options (name, type, default, description)."""
+    out = []
+    for name in REGISTRY:
+        module = load(name)
+        options = [
+            {
+                "name": key,
+                "type": getattr(field.annotation, "__name__", str(field.annotation)),
+                "default": field.default,
+                "description": field.description or "",
+            }
+            for key, field in module.Options.model_fields.items()
+        ]
+        out.append(
+            {
+                "name": module.NAME,
+                "entity": module.ENTITY,
+                "reader": module.READER,
+                "summary": module.SUMMARY,
+                "options": options,
+            }
+        )
+    return out

@@ -9,10 +9,28 @@ from __future__ import annotations
 
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 without per-row Python)
+from pydantic import BaseModel, ConfigDict, Field
 
 from etl.formats.rows import Check, Column, FormatPlan, Kind, raw, with_runs
-from etl.spec import KevelOrdersOptions
 from etl.transforms.steps import FormatFields
+
+NAME = "kevel_orders"
+ENTITY = "orders"
+READER = "csv"
+SUMMARY = "Kevel Audience's offline order import: a CSV with one row per line item"
+
+
+class Options(BaseModel):
+    """Options of the `kevel_orders` format."""
+
+    model_config = ConfigDict(extra="forbid", title="KevelOrdersOptions")
+
+    hash_emails: bool = Field(
+        False,
+        description="Hash plaintext email user ids (userIdType=email) to email_sha256, "
+        "after lowercasing and trimming them.",
+    )
+
 
 ORDER = "order"
 LINE = "line"
@@ -77,7 +95,7 @@ SHA256_HEX = r"^[0-9a-f]{64}$"
 PHONE = r"^\+?[0-9][0-9 ().\-]{4,22}[0-9]$"
 
 
-def plan(header: list[str], options: KevelOrdersOptions) -> FormatPlan:
+def plan(header: list[str], options: Options) -> FormatPlan:
     """The parse plan for a file with this header: what is missing, ignored, and how to type it."""
     missing = [c.source for c in COLUMNS if c.required and c.source not in header]
     custom = [h for h in header if h.startswith(CUSTOM_PREFIX) and len(h) > len(CUSTOM_PREFIX)]
@@ -93,7 +111,7 @@ def plan(header: list[str], options: KevelOrdersOptions) -> FormatPlan:
     )
 
 
-def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: KevelOrdersOptions):
+def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: Options):
     """Typed columns and checks, then the runs of each order's rows.
 
     The element-wise work (parsing, checking) comes first and runs in parallel; the run

@@ -1,0 +1,34 @@
+"""`etl formats`: the formats an import spec's `format:` can name."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from etl import tables
+from etl.cli.common import app, out
+
+
+@app.command("formats")
+def formats_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the formats as one JSON array.")] = False,
+) -> None:
+    """List the input formats: the entity each feeds, its reader and its options.
+
+    Example: `etl formats --json`
+    """
+    from etl.formats import describe
+
+    found = describe()
+    if as_json:
+        sys.stdout.write(json.dumps(found, default=str) + "\n")
+        return
+    table = tables.new("Formats", ("format", "key"), ("entity", "key"), ("reader", "key"), ("what it is", "prose"),
+                       ("options", "prose"))  # fmt: skip
+    for f in found:
+        options = "; ".join(f"{o['name']} (default {o['default']!r}): {o['description']}" for o in f["options"])
+        tables.add_row(table, f["name"], f["entity"], f["reader"], f["summary"], options)
+    tables.show(out, table)
