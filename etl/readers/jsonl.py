@@ -1,0 +1,106 @@
+"""JSON lines: one JSON object per line, streamed by Polars.
+
+`scan(path)` gives one row per line of the file: `_line` (1-based), `raw` (the line as read, without its
+line break), `value` (the object, minified, in its key order) and `reason` (why the line is rejected).
+A line is one of:
+
+- a record: `value` set, `reason` null;
+- blank (only whitespace): both null; skipped and counted, as CSV's blank lines are;
+- rejected, with `reason`: not valid JSON (`with_parser_messages` adds the parser's message and column to
+  the rejected lines, once they are collected: they are few), not an object
+  ("not an object (an array)"), or an object in which a key is given twice, at any depth (which value
+  was meant is ambiguous, so neither is taken).
+
+Parsing is strict (serde_json through Polars' `json_path_match`): no trailing commas, no NaN or Infinity,
+no lone surrogates, no comments.
+Duplicate keys are found by counting the keys of the line (a string followed by a colon: only keys are)
+against those of the parsed object, where a repeated key is kept once. A byte-order mark at the start
+of the file is dropped. A file that is not valid UTF-8 is not read at all (the sources name its line).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from etl import read
+from etl.errors import InputError
+
+_KEY = r'"(?:[^"\\]|\\.)*"\s*:'  # a JSON string followed by a colon: a key (a value string is not)
+NOT_JSON = "not valid JSON"
+_KINDS = {"[": "an array", '"': "a string", "t": "a boolean", "f": "a boolean", "n": "null"}
+
+
+def scan(path: Path | str) -> pl.LazyFrame:
+    """The file's lines as records, blanks and rejects (see the module's docstring)."""
+    lines = pl.scan_lines(path, name="raw", row_index_name="_line", row_index_offset=1)
+    text = pl.col("raw").str.strip_chars_end("\r")
+    text = pl.when(pl.col("_line") == 1).then(text.str.strip_chars_start("\ufeff")).otherwise(text)
+    stripped = text.str.strip_chars()
+    parsed = text.str.json_path_match("$")
+    is_object = stripped.str.starts_with("{")
+    blank = stripped == ""
+    duplicated = text.str.count_matches(_KEY) > parsed.str.count_matches(_KEY)
+    reason = (
+        pl.when(blank)
+        .then(None)
+        .when(parsed.is_null() & (stripped != "null"))  # the JSON null is valid, and matches as null
+        .then(pl.lit(NOT_JSON))
+        .when(~is_object)
+        .then(pl.lit("not an object (") + _kind(stripped) + ")")
+        .when(duplicated)
+        .then(pl.lit("a key is given twice in one object (which value was meant is ambiguous)"))
+    )
+    return (
+        lines.with_columns(raw=text)
+        .with_columns(reason=reason, _parsed=parsed)
+        .with_columns(value=pl.when(pl.col("reason").is_null() & ~blank).then(pl.col("_parsed")))
+        .select("_line", "raw", "value", "reason")
+    )
+
+
+def collect(source: read.SourceFile) -> pl.DataFrame:
+    """`scan` of an opened source, collected, the rejected lines with the parser's messages. A file that is not
+    valid UTF-8 raises the sources' error naming its line and column."""
+    try:
+        lines = scan(source.path).collect()
+    except pl.exceptions.ComputeError as exc:
+        if "utf8" not in str(exc).lower() and "utf-8" not in str(exc).lower():
+            raise
+        raise read.locate_invalid_utf8(source) or InputError(f"{source.uri}: not valid UTF-8") from None
+    rejected = pl.col("reason").is_not_null()
+    return pl.concat([lines.filter(~rejected), with_parser_messages(lines.filter(rejected))]).sort("_line")
+
+
+def with_parser_messages(rejected: pl.DataFrame) -> pl.DataFrame:
+    """The rejected lines (rows of `scan` with a reason), each that is not valid JSON with the parser's message:
+    what was expected and at which column. Python's json makes it, for these lines only."""
+    invalid = (rejected["reason"] == NOT_JSON).arg_true()
+    if invalid.is_empty():
+        return rejected
+    messages = [_parser_message(line) for line in rejected["raw"].gather(invalid).to_list()]
+    return rejected.with_columns(reason=rejected["reason"].scatter(invalid, messages))
+
+
+def _kind(stripped: pl.Expr) -> pl.Expr:
+    first = stripped.str.slice(0, 1)
+    return first.replace_strict(_KINDS, default="a number", return_dtype=pl.String)
+
+
+def _parser_message(line: str) -> str:
+    """Python's json's message for a line serde_json refused: what was expected and at which column."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not a JSON number")
+
+    try:
+        json.loads(line, parse_constant=refuse)
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON: {exc.msg} at column {exc.colno}"
+    except ValueError as exc:
+        return f"not valid JSON: {exc}"
+    except RecursionError:
+        return "not valid JSON: nested too deeply"
+    return "not valid JSON (nested more than 128 levels deep, or a lone surrogate in a string)"
