@@ -1,0 +1,123 @@
+"""The identity graph (issue 15, item 4), on a real DuckDB: batches of records' ids in, people out."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import duckdb
+import pytest
+
+from etl import identity
+
+Ids = list[tuple[str, str]]  # (id_type, id_value) of one record
+
+
+@pytest.fixture
+def con(tmp_path):
+    with duckdb.connect(str(tmp_path / "store.duckdb")) as connection:
+        identity.ensure_tables(connection)
+        yield connection
+
+
+def run(con, import_id: int, records: list[Ids]) -> tuple[dict[str, int], list[int]]:
+    """Stage the records' ids as an import would, resolve; the counts and each record's customer."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stg_identity_links (record BIGINT, id_type VARCHAR, business_unit VARCHAR,"
+        " id_value VARCHAR)"
+    )
+    rows = [(n, t, "", v) for n, ids in enumerate(records) for t, v in ids]
+    if rows:
+        con.executemany("INSERT INTO stg_identity_links VALUES (?, ?, ?, ?)", rows)
+    counts = identity.resolve(con, import_id)
+    customers = dict(con.execute("SELECT record, customer_id FROM stg_record_customers").fetchall())
+    return counts, [customers[n] for n in range(len(records))]
+
+
+def people(con) -> set[frozenset[tuple[str, str]]]:
+    """The partition of the ids into people, whatever their customer_id values."""
+    rows = con.execute("SELECT customer_id, list((id_type, id_value)) FROM identities GROUP BY ALL").fetchall()
+    return {frozenset(tuple(pair) for pair in ids) for _, ids in rows}
+
+
+def test_the_ids_of_one_record_are_one_customer(con):
+    counts, customers = run(con, 1, [[("email", "x@e.com"), ("phone", "+15551234")], [("email", "y@e.com")]])
+
+    assert counts == {"customers_added": 2, "identities_added": 3, "merges": 0}
+    assert customers[0] != customers[1]
+    assert people(con) == {frozenset({("email", "x@e.com"), ("phone", "+15551234")}), frozenset({("email", "y@e.com")})}
+
+
+def test_an_order_by_email_and_a_user_row_linking_it_to_an_external_id_are_one_customer(con):
+    _, [buyer] = run(con, 1, [[("email", "x@e.com")]])
+    counts, [user] = run(con, 2, [[("external_id", "42"), ("email", "x@e.com")]])
+
+    assert user == buyer  # customer_id is kept
+    assert counts == {"customers_added": 0, "identities_added": 1, "merges": 0}
+
+
+def test_a_record_whose_ids_belong_to_two_customers_merges_them(con):
+    _, [a, b] = run(con, 1, [[("email", "x@e.com")], [("phone", "+15551234")]])
+    con.execute('UPDATE customers SET attributes = \'{"city": "Kyiv"}\' WHERE customer_id = $b', {"b": b})
+    con.execute('UPDATE customers SET attributes = \'{"tier": "gold"}\' WHERE customer_id = $a', {"a": a})
+
+    counts, [merged] = run(con, 2, [[("email", "x@e.com"), ("phone", "+15551234")]])
+
+    assert merged == min(a, b) and counts["merges"] == 1
+    merges = con.execute("SELECT import_id, merged_id, into_id FROM customer_merges").fetchall()
+    assert merges == [(2, max(a, b), merged)]
+    [(attributes,)] = con.execute("SELECT attributes FROM customers").fetchall()
+    assert json.loads(attributes) == {"tier": "gold", "city": "Kyiv"}  # the merged one's attributes follow
+
+
+def test_two_external_ids_claiming_one_email_the_smallest_keeps_it(con):
+    _, [c42] = run(con, 1, [[("external_id", "42"), ("email", "x@e.com")]])
+    counts, [c41] = run(con, 2, [[("external_id", "41"), ("email", "x@e.com")]])
+
+    assert c41 != c42 and counts["merges"] == 0
+    assert people(con) == {frozenset({("external_id", "41"), ("email", "x@e.com")}), frozenset({("external_id", "42")})}
+    assert con.execute("SELECT customer_id FROM identities WHERE id_value = '42'").fetchall() == [(c42,)]
+
+
+def test_a_record_naming_two_external_ids_links_neither(con):
+    run(con, 1, [[("external_id", "1"), ("external_id", "2")]])
+    assert people(con) == {frozenset({("external_id", "1")}), frozenset({("external_id", "2")})}
+
+
+BATCHES: list[list[Ids]] = [
+    [[("email", "x@e.com")], [("email", "z@e.com"), ("phone", "+15550000")]],  # orders
+    [[("external_id", "42"), ("email", "x@e.com")], [("external_id", "7"), ("email", "y@e.com")]],  # users
+    [[("external_id", "42"), ("phone", "+15551111")], [("phone", "+15551111"), ("email", "z@e.com")]],  # more ids
+    [[("external_id", "41"), ("email", "x@e.com")], [("email", "y@e.com"), ("email", "w@e.com")]],  # a conflict
+]
+
+
+def test_the_people_do_not_depend_on_the_order_of_the_imports(tmp_path):
+    partitions = set()
+    for order in itertools.permutations(range(len(BATCHES))):
+        with duckdb.connect(str(tmp_path / f"{''.join(map(str, order))}.duckdb")) as con:
+            identity.ensure_tables(con)
+            for import_id, batch in enumerate(order, 1):
+                run(con, import_id, BATCHES[batch])
+            partitions.add(frozenset(people(con)))
+            (duplicates,) = con.execute(
+                "SELECT count(*) - count(DISTINCT (id_type, business_unit, id_value)) FROM identities"
+            ).fetchall()[0]
+            assert duplicates == 0  # each id belongs to exactly one customer
+    assert len(partitions) == 1
+    (partition,) = partitions
+    assert frozenset({("external_id", "41"), ("email", "x@e.com")}) in partition
+    assert frozenset({("external_id", "42"), ("phone", "+15551111"), ("email", "z@e.com"), ("phone", "+15550000")}) in (
+        partition
+    )
+
+
+def test_a_re_import_changes_nothing(con):
+    for import_id in (1, 2):
+        for batch in BATCHES:
+            run(con, import_id, batch)
+        if import_id == 1:
+            first = con.execute("SELECT * EXCLUDE (first_import_id) FROM identities ORDER BY ALL").fetchall()
+    assert con.execute("SELECT * EXCLUDE (first_import_id) FROM identities ORDER BY ALL").fetchall() == first
+    counts, _ = run(con, 3, BATCHES[1])
+    assert counts == {"customers_added": 0, "identities_added": 0, "merges": 0}
