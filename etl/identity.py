@@ -34,7 +34,11 @@ def resolve(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, int]:
     """Resolve this import's records to customers; the counts for the report."""
     ensure_tables(con)
     before = _counts(con)
-    run_sql(con, "identity_graph", import_id=import_id)
+    run_sql(con, "identity_evidence", import_id=import_id)
+    if con.execute("SELECT count(*) FROM stg_new_evidence").fetchall()[0][0] == 0:  # nothing new: a lookup
+        run_sql(con, "identity_records")
+        return {"customers_added": 0, "identities_added": 0, "merges": 0}
+    run_sql(con, "identity_graph")
     for _ in range(MAX_ROUNDS):
         run_sql(con, "identity_propagate")
         if con.execute("SELECT changed FROM id_label_changes").fetchall()[0][0] == 0:
@@ -42,6 +46,7 @@ def resolve(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, int]:
     else:
         raise EtlError(f"the identity graph did not settle in {MAX_ROUNDS} rounds")
     run_sql(con, "identity_assign", import_id=import_id)
+    run_sql(con, "identity_records")
     after = _counts(con)
     merges = con.execute("SELECT count(*) FROM stg_merges").fetchall()[0][0]
     return {

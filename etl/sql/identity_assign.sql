@@ -3,9 +3,7 @@
 -- when none does), and merges the others into it, their attributes with them where the kept customer has
 -- none of that name. An id in another component than its customer's home moves there, without a merge.
 -- Grain in: id_nodes (one per id, with its final label), identities and customers of the store.
--- Grain out: identities and customers updated; customer_merges gains this import's merges;
--- stg_record_customers, one row per record of this import: its customer, by its first id in the order
--- external_id, email, email_sha256, phone, other types, then value.
+-- Grain out: identities and customers updated; customer_merges gains this import's merges (stg_merges).
 -- Parameters: $import_id.
 
 CREATE OR REPLACE TEMP TABLE id_components AS
@@ -81,17 +79,3 @@ SELECT c.id_type, c.business_unit, c.id_value, cc.customer_id, $import_id
 FROM id_components AS c
 JOIN component_customers AS cc USING (component)
 WHERE c.old_customer IS NULL;
-
-CREATE OR REPLACE TEMP TABLE stg_record_customers AS
-WITH ranked AS (
-    SELECT s.record, i.customer_id,
-           row_number() OVER (
-               PARTITION BY s.record
-               ORDER BY CASE s.id_type WHEN 'external_id' THEN 0 WHEN 'email' THEN 1 WHEN 'email_sha256' THEN 2
-                                       WHEN 'phone' THEN 3 ELSE 4 END,
-                        s.id_type, s.business_unit, s.id_value
-           ) AS n
-    FROM stg_evidence AS s
-    JOIN identities AS i USING (id_type, business_unit, id_value)
-)
-SELECT record, customer_id FROM ranked WHERE n = 1;

@@ -1,33 +1,10 @@
 -- The graph's nodes and edges, from all the evidence, before the labels are propagated.
--- Grain in: stg_identity_links, one row per id of a record of this import (record, id_type,
--- business_unit, id_value; values already normalised by the format).
--- Grain out: stg_evidence, one row per id of each record (with its evidence key, the md5 of the
--- record's sorted ids); id_nodes, one per distinct id of all evidence, with its label: fixed for an
+-- Grain in: identity_evidence (identity_evidence.sql has added this import's).
+-- Grain out: id_nodes, one per distinct id of all evidence, with its label: fixed for an
 -- external id ('0' || itself) and for an id seen with an external id ('0' || the smallest such external
 -- id: at most one external id per customer), else '1' || itself, to be lowered by identity_propagate;
 -- id_edges, both directions between the ids (not external) of one evidence set and its smallest one.
--- Parameters: $import_id.
-
-CREATE OR REPLACE TEMP TABLE stg_evidence AS
-WITH ids AS (
-    SELECT DISTINCT record, id_type, business_unit, id_value FROM stg_identity_links
-),
-sets AS (
-    SELECT
-        record,
-        md5(string_agg(id_type || chr(31) || business_unit || chr(31) || id_value, chr(30)
-            ORDER BY id_type, business_unit, id_value)) AS evidence
-    FROM ids
-    GROUP BY record
-)
-SELECT sets.record, sets.evidence, ids.id_type, ids.business_unit, ids.id_value
-FROM ids
-JOIN sets USING (record);
-
-INSERT INTO identity_evidence
-SELECT DISTINCT s.evidence, s.id_type, s.business_unit, s.id_value, $import_id
-FROM stg_evidence AS s
-ANTI JOIN identity_evidence AS e ON e.evidence = s.evidence;
+-- Parameters: none.
 
 CREATE OR REPLACE TEMP TABLE id_nodes AS
 WITH evidence AS (
