@@ -12,7 +12,7 @@ def test_etl_formats_lists_each_format_with_its_entity_reader_and_options(etl):
     by_name = {f["name"]: f for f in run.json}
     assert set(by_name) == set(formats.REGISTRY)
     kevel = by_name["kevel_orders"]
-    assert (kevel["entity"], kevel["reader"]) == ("orders", "csv")
+    assert (kevel["entity"], kevel["readers"]) == ("orders", ["csv"])
     assert [o["name"] for o in kevel["options"]] == ["hash_emails"]
     assert kevel["options"][0]["default"] is False
 
@@ -24,7 +24,7 @@ def test_each_registered_module_declares_what_the_engine_needs():
     for name, path in formats.REGISTRY.items():
         module = formats.load(name)
         assert module.__name__ == path and module.NAME == name
-        assert module.READER in {"csv", "jsonl"} and module.ENTITY
+        assert set(module.READERS) <= {"csv", "jsonl"} and module.READERS and module.ENTITY
         assert module.Options.model_validate({}) is not None  # every option has a default
         assert callable(module.plan) and module.FIELDS.name == name
 

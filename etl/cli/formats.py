@@ -26,9 +26,9 @@ def formats_(
     if as_json:
         sys.stdout.write(json.dumps(found, default=str) + "\n")
         return
-    table = tables.new("Formats", ("format", "key"), ("entity", "key"), ("reader", "key"), ("what it is", "prose"),
+    table = tables.new("Formats", ("format", "key"), ("entity", "key"), ("readers", "key"), ("what it is", "prose"),
                        ("options", "prose"))  # fmt: skip
     for f in found:
         options = "; ".join(f"{o['name']} (default {o['default']!r}): {o['description']}" for o in f["options"])
-        tables.add_row(table, f["name"], f["entity"], f["reader"], f["summary"], options)
+        tables.add_row(table, f["name"], f["entity"], ", ".join(f["readers"]), f["summary"], options)
     tables.show(out, table)

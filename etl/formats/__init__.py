@@ -1,8 +1,8 @@
 """The registry of formats: one module per vendor format, each declaring what it is.
 
 A format module declares `NAME`, `ENTITY` (the kind of record it feeds: orders, users ...),
-`READER` (csv, jsonl ...), `SUMMARY` (one line), `Options` (the pydantic model of its `options:`),
-`FIELDS` (what transformation steps may write) and `plan(header, options)` (raw values ->
+`READERS` (csv, jsonl ...: the first is the default), `SUMMARY` (one line), `Options` (the pydantic
+model of its `options:`), `FIELDS` (what transformation steps may write) and `plan(header, options)` (raw values ->
 canonical columns and checks). It knows nothing of the store or of the spec.
 
 The registry names the modules only, so that validating a spec's `format:` loads none of them;
@@ -17,7 +17,8 @@ from types import ModuleType
 from etl.errors import SpecError
 from etl.names import nearest
 
-REGISTRY: dict[str, str] = {  # format name -> its module
+# format name -> its module. etl/formats/kevel_users.py joins when the engine imports its entity (issue 15).
+REGISTRY: dict[str, str] = {
     "kevel_orders": "etl.formats.kevel_orders",
 }
 
@@ -60,7 +61,7 @@ def describe() -> list[dict[str, object]]:
             {
                 "name": module.NAME,
                 "entity": module.ENTITY,
-                "reader": module.READER,
+                "readers": list(module.READERS),
                 "summary": module.SUMMARY,
                 "options": options,
             }

@@ -16,7 +16,7 @@ from etl.transforms.steps import FormatFields
 
 NAME = "kevel_orders"
 ENTITY = "orders"
-READER = "csv"
+READERS = ("csv",)
 SUMMARY = "Kevel Audience's offline order import: a CSV with one row per line item"
 
 

@@ -1,0 +1,164 @@
+"""Kevel Audience's user import: every field becomes a user attribute, except the id fields.
+
+A CSV (every value text, unless a `cast` transform types it) or JSON lines (values keep their JSON types).
+The plan gives each record its ids and a JSON merge patch of its attributes, which the customers entity
+applies to the person's attributes (RFC 7386: a null removes an attribute):
+
+- `ids`: list of {id_type, id_value}: the `id` field (Kevel's form: one id field and its type) and the
+  `ids` fields of our form, empty ones left out. The default id types (email, email_sha256, phone,
+  external_id) are lowercased and trimmed, and checked: an invalid id rejects the record, and so does a
+  record without any id. With `hash_emails`, emails become email_sha256 after that.
+- `patch`: the other fields as a JSON object (for JSON lines the whole object, and `not_attributes` names the
+  id fields the merge takes out of it, as a merge patch of nulls). A CSV cell that is empty is left out (`empty_values:
+  ignore`) or removes the attribute (`unset`); a JSON null removes it (`nulls: unset`) or is left out
+  (`ignore`).
+- `updated_at`: with `updated_at_field`, its ISO-8601 timestamp (a value older than the stored one never
+  overwrites it); an invalid one rejects the record.
+
+Two records for one person in one file: the later one wins, attribute by attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+import polars_hash  # noqa: F401  (registers the .chash namespace)
+from pydantic import BaseModel, ConfigDict, Field
+
+from etl.formats.rows import RAW, Check, _datetime
+from etl.transforms.steps import FormatFields
+
+NAME = "kevel_users"
+ENTITY = "customers"
+READERS = ("csv", "jsonl")  # by the file's name: .jsonl, .ndjson (and .gz of them) are JSON lines
+SUMMARY = "Kevel Audience's user import (CSV or JSON lines): ids and attributes of people"
+
+DEFAULT_TYPES = ("email", "email_sha256", "phone", "external_id")
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+SHA256_HEX = r"^[0-9a-f]{64}$"
+PHONE = r"^\+?[0-9][0-9 ().\-]{4,22}[0-9]$"
+VALID = {"email": EMAIL, "email_sha256": SHA256_HEX, "phone": PHONE}
+
+
+class IdField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="The field holding the user id.")
+    type: str = Field(description="Its id type: email, email_sha256, phone, external_id, or another name.")
+
+
+class Options(BaseModel):
+    """Options of the `kevel_users` format."""
+
+    model_config = ConfigDict(extra="forbid", title="KevelUsersOptions")
+
+    id: IdField | None = Field(None, description="Kevel's form: the one field that identifies the user, and its type.")
+    ids: dict[str, str] = Field(
+        default_factory=dict, description="More id fields, as {id type: field}, linked to the same person."
+    )
+    strategy: Literal["merge", "replace"] = Field(
+        "merge", description="merge: attributes not in the file stay; replace: the file's are the user's whole set."
+    )
+    empty_values: Literal["ignore", "unset"] = Field(
+        "ignore", description="A CSV empty cell: ignore (the attribute is untouched) or unset (it is removed)."
+    )
+    nulls: Literal["unset", "ignore"] = Field(
+        "unset", description="A JSON null: unset (the attribute is removed) or ignore (untouched)."
+    )
+    updated_at_field: str | None = Field(
+        None, description="A timestamp field: a value older than the stored one never overwrites it."
+    )
+    hash_emails: bool = Field(False, description="Email ids lowercased, trimmed, then sha256 -> email_sha256.")
+
+    def id_fields(self) -> dict[str, str]:
+        """{field: id type} of every id field."""
+        fields = {field: id_type for id_type, field in self.ids.items()}
+        if self.id is not None:
+            fields[self.id.field] = self.id.type
+        return fields
+
+
+FIELDS = FormatFields(
+    name=NAME, knows=lambda field: bool(field), required=[], known=[], text_input=True
+)  # every field is an attribute
+
+
+@dataclass(frozen=True)
+class UsersPlan:
+    """What the format makes of a file with these fields."""
+
+    header: list[str]
+    missing: list[str]  # id fields the file lacks (with the close match when only the case differs)
+    ignored: list[str]
+    transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]
+
+
+def plan(header: list[str], options: Options, reader: str = "csv") -> UsersPlan:
+    """The plan for a CSV with this header (columns raw:<field>), or for JSON lines (one `value` column, the
+    object's JSON text; `header` is then the id fields the plan needs, which the reader cannot check)."""
+    id_fields = options.id_fields()
+    if not id_fields:
+        raise ValueError("kevel_users needs an id: options.id {field, type}, or options.ids {type: field}")
+    missing = [f for f in id_fields if f not in header] if reader == "csv" else []
+    attributes = [h for h in header if h not in id_fields] if reader == "csv" else []
+    return UsersPlan(header, missing, [], lambda lf: _typed(lf, reader, id_fields, attributes, options))
+
+
+def _value(field: str, reader: str) -> pl.Expr:
+    """The field's text: a CSV cell, or a JSON value (strings without quotes)."""
+    if reader == "csv":
+        return pl.col(RAW + field)
+    return pl.col("value").str.json_path_match(f"$[{_json_string(field)}]")
+
+
+def _json_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _typed(lf: pl.LazyFrame, reader: str, id_fields: dict[str, str], attributes: list[str], options: Options):
+    checks: list[Check] = []
+    ids: list[pl.Expr] = []
+    for field, id_type in id_fields.items():
+        raw = _value(field, reader)
+        value = raw.str.strip_chars().str.to_lowercase() if id_type in DEFAULT_TYPES else raw
+        value = pl.when(value.str.len_bytes() > 0).then(value)
+        if id_type in VALID:
+            checks.append(
+                Check(field, f"not a valid {id_type} id", value.is_not_null() & ~value.str.contains(VALID[id_type]))
+            )
+        kind = pl.lit(id_type)
+        if options.hash_emails and id_type == "email":
+            value, kind = value.chash.sha2_256(), pl.lit("email_sha256")
+        ids.append(pl.when(value.is_not_null()).then(pl.struct(id_type=kind, id_value=value)))
+    id_list = pl.concat_list(ids).list.drop_nulls()
+    checks.append(Check(next(iter(id_fields)), "no id: every id field is empty or missing", id_list.list.len() == 0))
+
+    updated_at = pl.lit(None, pl.Datetime("us", "UTC"))
+    if options.updated_at_field:
+        text = _value(options.updated_at_field, reader)
+        updated_at, invalid = _datetime(text)
+        checks.append(
+            Check(options.updated_at_field, "not an ISO-8601 date and time", text.is_not_null() & invalid(updated_at))
+        )
+    if reader == "csv":
+        cells = [
+            pl.when(pl.col(RAW + name).str.len_bytes() > 0).then(pl.col(RAW + name)).alias(name) for name in attributes
+        ]
+        patch = pl.struct(cells).struct.json_encode() if cells else pl.lit("{}")
+        drop_nulls = options.empty_values == "ignore"
+        not_attributes = "{}"
+    else:
+        patch = pl.col("value")
+        drop_nulls = options.nulls == "ignore"
+        not_attributes = "{" + ",".join(f"{_json_string(f)}:null" for f in id_fields) + "}"
+    lf = lf.with_columns(
+        ids=id_list,
+        patch=patch,
+        not_attributes=pl.lit(not_attributes),  # keys the merge takes out of the patch: the id fields
+        drop_nulls=pl.lit(drop_nulls),
+        updated_at=updated_at,
+    )
+    return lf, checks
