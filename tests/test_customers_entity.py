@@ -1,0 +1,101 @@
+"""The customers entity's attribute merge (issue 15, items 3-4), on a real DuckDB: records' patches in,
+attributes out."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import duckdb
+import pytest
+
+from etl import identity
+from etl.entities import customers
+
+
+@pytest.fixture
+def con(tmp_path):
+    with duckdb.connect(str(tmp_path / "store.duckdb")) as connection:
+        identity.ensure_tables(connection)
+        yield connection
+
+
+def load(con, import_id: int, records: list[dict], strategy: str = "merge") -> dict[str, int]:
+    """Records {id, patch, [updated_at, drop_nulls, not_attributes]} as an import stages them."""
+    con.execute("CREATE OR REPLACE TEMP TABLE stg_identity_links (record BIGINT, id_type VARCHAR, "
+                "business_unit VARCHAR, id_value VARCHAR)")  # fmt: skip
+    con.executemany("INSERT INTO stg_identity_links VALUES (?, 'external_id', '', ?)",
+                    [(n, r["id"]) for n, r in enumerate(records)])  # fmt: skip
+    identity.resolve(con, import_id)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stg_customer_records (_seq BIGINT, customer_id BIGINT, patch VARCHAR, "
+        "not_attributes VARCHAR, drop_nulls BOOLEAN, updated_at TIMESTAMPTZ)"
+    )
+    con.executemany(
+        "INSERT INTO stg_customer_records SELECT ?, customer_id, ?, ?, ?, ? FROM stg_record_customers WHERE record = ?",
+        [
+            (n, json.dumps(r["patch"]), json.dumps(r.get("not_attributes", {})), r.get("drop_nulls", False),
+             r.get("updated_at"), n)
+            for n, r in enumerate(records)
+        ],
+    )  # fmt: skip
+    return customers.apply_attributes(con, import_id, strategy)
+
+
+def attributes(con) -> dict[str, dict]:
+    rows = con.execute(
+        "SELECT i.id_value, c.attributes FROM customers AS c JOIN identities AS i USING (customer_id)"
+    ).fetchall()
+    return {external_id: json.loads(value) for external_id, value in rows}
+
+
+def test_merge_the_later_record_wins_attribute_by_attribute_and_a_null_removes(con):
+    assert load(con, 1, [{"id": "1", "patch": {"city": "Kyiv", "tier": "gold", "orders": 3}}]) == {
+        "added": 1, "updated": 0, "unchanged": 0,
+    }  # fmt: skip
+    counts = load(con, 2, [{"id": "1", "patch": {"city": "Lviv"}}, {"id": "1", "patch": {"tier": None, "vip": True}}])
+    assert counts == {"added": 0, "updated": 1, "unchanged": 0}
+    assert attributes(con) == {"1": {"city": "Lviv", "orders": 3, "vip": True}}  # JSON types kept
+
+
+def test_nulls_dropped_and_id_fields_left_out(con):
+    load(con, 1, [{"id": "1", "patch": {"city": "Kyiv"}}])
+    load(con, 2, [{"id": "1", "patch": {"city": None, "customerNumber": "1", "mail": "a@b.co"}, "drop_nulls": True,
+                   "not_attributes": {"customerNumber": None, "mail": None}}])  # fmt: skip
+    assert attributes(con) == {"1": {"city": "Kyiv"}}
+
+
+def test_replace_makes_the_import_s_attributes_the_whole_set(con):
+    load(con, 1, [{"id": "1", "patch": {"city": "Kyiv", "tier": "gold"}}])
+    load(con, 2, [{"id": "1", "patch": {"tier": "silver", "gone": None}}], strategy="replace")
+    assert attributes(con) == {"1": {"tier": "silver"}}
+
+
+def test_a_re_import_is_unchanged(con):
+    records = [{"id": "1", "patch": {"a": 1}}, {"id": "2", "patch": {"b": [1, 2]}}]
+    load(con, 1, records)
+    assert load(con, 2, records) == {"added": 0, "updated": 0, "unchanged": 2}
+
+
+FILES = [
+    [{"id": "1", "patch": {"a": 1, "b": 1}, "updated_at": "2024-01-01T00:00:00Z"}],
+    [{"id": "1", "patch": {"a": 2}, "updated_at": "2024-02-01T00:00:00Z"}],
+    [{"id": "1", "patch": {"b": None, "c": 3}, "updated_at": "2023-12-01T00:00:00Z"}],
+]
+
+
+def test_with_updated_at_the_attributes_do_not_depend_on_the_order_of_the_imports(tmp_path):
+    results = set()
+    for order in itertools.permutations(range(len(FILES))):
+        with duckdb.connect(str(tmp_path / ("".join(map(str, order)) + ".duckdb"))) as con:
+            identity.ensure_tables(con)
+            for import_id, n in enumerate(order, 1):
+                load(con, import_id, FILES[n])
+            results.add(json.dumps(attributes(con), sort_keys=True))
+    # a: the February value; b: January's 1 is later than December's removal; c: nobody later said otherwise
+    assert results == {json.dumps({"1": {"a": 2, "b": 1, "c": 3}}, sort_keys=True)}
+
+
+def test_an_unknown_strategy_is_refused(con):
+    with pytest.raises(ValueError, match="unknown strategy 'upsert'"):
+        customers.apply_attributes(con, 1, "upsert")  # type: ignore[arg-type]
