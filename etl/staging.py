@@ -1,0 +1,239 @@
+"""Staging: every file of an import read, transformed and checked into Parquet files that DuckDB reads.
+
+The same steps for every entity: the file is scanned as text (a CSV's columns, as file:<name>) or as
+JSON lines, the spec's transforms and the format's plan run over it, and each record is kept or
+rejected with every reason. Polars streams the kept records and the rejected ones into two Parquet
+files per source, which `stage` shows as the views stg_rows and stg_row_rejects. What a run found
+along the way (rows, blank lines, encodings ...) is kept per file in FileResult.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from etl import read
+from etl.formats.rows import RAW, Check, FormatPlan
+from etl.spec import ImportSpec
+from etl.transforms import compile as transforms
+
+Progress = Callable[[str, int, int], None]  # (file, rows so far, estimated rows)
+
+ROW_KEYS = ["_file", "_row", "_seq"]
+FILE = "file:"  # the values as read, under the file's column names: rejects keep these as `raw`
+
+
+@dataclass
+class FileResult:
+    uri: str
+    encoding: str = ""
+    encoding_detected: str | None = None  # with encoding: auto, how it was chosen
+    encoding_confidence: float | None = None  # and how sure it is, 0..1
+    encoding_runner_up: str | None = None  # the best other codec
+    encoding_warning: str | None = None  # said when the confidence is low
+    delimiter: str = ","
+    delimiter_detected: bool = False  # with delimiter: auto (the default)
+    sha256: str = ""
+    rows: int = 0
+    blank_rows: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    status: str = "pending"  # stored, checked (dry run), failed, not stored
+    error: str | None = None  # why this file failed the run
+
+
+@dataclass
+class Staging:
+    """What a run found out along the way: per-file results and per-step timings."""
+
+    files: list[FileResult] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    current: int | None = None  # the file being opened or read, to say which one failed
+
+    @contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[step] = round(time.monotonic() - start, 3)
+
+
+def stage(
+    con,
+    sources: list[read.SourceFile],
+    headers: list[list[str]],
+    plans: list[FormatPlan],
+    spec: ImportSpec,
+    state: Staging,
+    work: Path,
+    progress,
+) -> None:
+    """Parse and validate every file, streaming, into Parquet files that DuckDB reads as views.
+
+    stg_rows: every valid row, with the order fields (used from a run's first row) and
+    the line-item fields; stg_row_rejects: rows that failed a check, with their reasons
+    and raw text (only rejected rows are turned into JSON). Polars writes both in one
+    streaming pass per file, so memory stays flat whatever the file's size; DuckDB then
+    scans them in parallel, and nothing is copied into its memory.
+    """
+    for index, (source, header, plan) in enumerate(zip(sources, headers, plans, strict=True)):
+        state.current = index
+        rows_file, rejects_file = work / f"rows-{index}.parquet", work / f"rejects-{index}.parquet"
+        valid, rejected = validated(index, source, header, plan, spec, progress)
+        try:
+            pl.collect_all(
+                [
+                    valid.sink_parquet(rows_file, compression="lz4", statistics=False, lazy=True),
+                    rejected.sink_parquet(rejects_file, compression="lz4", statistics=False, lazy=True),
+                ],
+                engine="streaming",
+            )
+        except pl.exceptions.PolarsError as exc:
+            raise read.translate_parse_error(source, exc, len(header)) from None
+        counts = con.execute(
+            "SELECT (SELECT count(*) FROM read_parquet($rows)), (SELECT count(*) FROM read_parquet($rejects)), "
+            "greatest((SELECT max(_row) FROM read_parquet($rows)), (SELECT max(_row) FROM read_parquet($rejects)))",
+            {"rows": str(rows_file), "rejects": str(rejects_file)},
+        ).fetchall()[0]
+        result = state.files[index]
+        result.rows = counts[0] + counts[1]
+        result.blank_rows = (counts[2] + 1 - result.rows) if counts[2] is not None else 0
+    rows = [str(work / f"rows-{i}.parquet") for i in range(len(sources))]
+    rejects = [str(work / f"rejects-{i}.parquet") for i in range(len(sources))]
+    # The relational API takes the paths as values: no SQL text is built from them.
+    con.read_parquet(rows).create_view("stg_rows", replace=True)
+    con.read_parquet(rejects).create_view("stg_row_rejects", replace=True)
+
+
+def validated(
+    index: int,
+    source: read.SourceFile,
+    header: list[str],
+    plan: FormatPlan,
+    spec: ImportSpec,
+    progress: Progress | None,
+):
+    """The file's valid rows and its rejected rows, as two lazy frames over one scan.
+
+    The file's columns are read as text under file:<name>; the format reads raw:<name>,
+    which are the same columns after the spec's transforms.
+    """
+    raw = raw_scan(source, header, progress)
+    raw = raw.filter(~pl.all_horizontal(pl.col(FILE + h).is_null() for h in header))  # blank lines
+    raw = raw.with_columns(pl.col(FILE + h).alias(RAW + h) for h in header)
+    raw, failures = transforms.apply(raw, spec.transforms, RAW)
+    typed, checks = plan.transform(raw)
+    # A value a transform could not handle is rejected for that reason alone, not again
+    # by the format's rule for the field it was meant to fill.
+    failed_into: dict[str, list[pl.Expr]] = {}
+    for failure in failures:
+        failed_into.setdefault(failure.target, []).append(failure.failed)
+    fields = set(typed.collect_schema().names())
+    checks = [
+        Check(c.column, c.hint, c.failed & ~pl.any_horizontal(failed_into[c.column]), c.value)
+        if c.column in failed_into
+        else c
+        for c in checks
+    ] + [Check(f.column, f.hint, f.failed, f.value) for f in failures]
+    # The format hands over cheap checks (its parsing is done in the transform), so they are
+    # used as they are, not materialised again.
+    failed = [c.failed.fill_null(False) for c in checks]
+    typed = typed.with_columns(
+        _reject=pl.any_horizontal(failed) if checks else pl.lit(False),
+        _file=pl.lit(index, pl.UInt32),
+        _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_run").cast(pl.UInt64),
+    )
+
+    def shown(check: Check) -> pl.Expr:  # the value the rule was about, as text
+        if check.value is not None:
+            return check.value.cast(pl.String)
+        return pl.col(RAW + check.column) if RAW + check.column in fields else pl.lit(None, pl.String)
+
+    reasons = (
+        pl.concat_list(
+            pl.when(f).then(
+                pl.struct(
+                    column=pl.lit(c.column),
+                    hint=c.hint if isinstance(c.hint, pl.Expr) else pl.lit(c.hint),
+                    value=shown(c),
+                )
+            )
+            for f, c in zip(failed, checks, strict=True)
+        ).list.drop_nulls()
+        if checks
+        else pl.lit([], pl.List(pl.Struct({"column": pl.String, "hint": pl.String, "value": pl.String})))
+    )
+    columns = ROW_KEYS + ["_first", "_line_no"] + plan.order_columns
+    columns += [c for c in plan.line_columns if c not in plan.order_columns]
+    valid = typed.filter(~pl.col("_reject")).select(columns)
+    rejected = typed.filter(pl.col("_reject")).select(ROW_KEYS + ["order_id"], reasons=reasons, raw=raw_json(header))
+    return valid, rejected
+
+
+def raw_scan(source: read.SourceFile, header: list[str], progress: Progress | None = None) -> pl.LazyFrame:
+    """The file as text, its columns named file:<name>."""
+    raw = read.scan_csv_text(source)
+    if progress:
+        estimate = estimate_rows(source)
+        seen = [0]
+
+        def count(batch: pl.DataFrame) -> pl.DataFrame:  # once per batch of rows, not per row
+            seen[0] += batch.height
+            progress(source.uri, seen[0], estimate)
+            return batch
+
+        raw = raw.map_batches(count, streamable=True, schema=raw.collect_schema())
+    return raw.rename({h: FILE + h for h in header})
+
+
+def raw_json(header: list[str]) -> pl.Expr:
+    """The row's values as read, {column: text}, under their names in the file."""
+    return pl.struct(pl.col(FILE + h).alias(h) for h in header).struct.json_encode()
+
+
+def estimate_rows(source: read.SourceFile) -> int:
+    with open(source.path, "rb") as handle:
+        head = handle.read(1 << 20)
+    lines = max(head.count(b"\n"), 1)
+    return max(int(source.size / (len(head) / lines)) - 1, 1) if head else 1
+
+
+def fill_raw_values(
+    con: duckdb.DuckDBPyConnection, sources: list[read.SourceFile], headers: list[list[str]], files: list[FileResult]
+) -> None:
+    """Give every reject its line; and its raw text when it was rejected for its order's sake.
+
+    Lines are records + 1 unless a quoted value holds a newline; only then are they
+    counted, in a second pass over the file, for the rejected rows alone.
+    """
+    con.execute("ALTER TABLE stg_rejects ADD COLUMN _line BIGINT")
+    rows_by_file = con.execute(
+        "SELECT _file, list(_row ORDER BY _row), bool_or(raw IS NULL) FROM stg_rejects GROUP BY _file"
+    ).fetchall()
+    for file_index, rows, needs_raw in rows_by_file:
+        source = sources[file_index]
+        records = files[file_index].rows + files[file_index].blank_rows
+        multiline = source.newlines > records + 1  # header + one line per record, or more
+        if not (multiline or needs_raw):
+            con.execute("UPDATE stg_rejects SET _line = _row + 2 WHERE _file = $file", {"file": file_index})
+            continue
+        header = headers[file_index]
+        raw = raw_scan(source, header)
+        if multiline:
+            raw = read.with_line_numbers(raw)
+        else:
+            raw = raw.with_columns(_line=pl.col("_row").cast(pl.UInt64) + 2)
+        found = raw.filter(pl.col("_row").is_in(rows)).select("_row", "_line", raw_json=raw_json(header)).collect()
+        con.register("found", found)
+        con.execute(
+            "UPDATE stg_rejects SET _line = found._line, raw = coalesce(stg_rejects.raw, found.raw_json::JSON) "
+            "FROM found WHERE stg_rejects._file = $file AND stg_rejects._row = found._row",
+            {"file": file_index},
+        )
+        con.unregister("found")
