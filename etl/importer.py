@@ -31,7 +31,6 @@ import duckdb
 from etl import formats, interrupts, read, report, validate
 from etl.encodings import LOW_CONFIDENCE, low_confidence_warning
 from etl.errors import EtlError, ImportCancelled, InputError, SpecError
-from etl.formats.rows import FormatPlan
 from etl.spec import ImportSpec
 from etl.staging import (
     FileResult,
@@ -193,8 +192,12 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
                     max_uncompressed=spec.max_uncompressed_bytes,
                 )
             )
-            read.choose_delimiter(source, spec.delimiter)
-            header, plan = _plan_file(module, options, source, spec)
+            reader = _reader(module, source.uri)
+            if reader == "csv":
+                read.choose_delimiter(source, spec.delimiter)
+            else:
+                source.delimiter = ""  # JSON lines have none
+            header, plan = _plan_file(module, options, source, spec, reader)
             file = state.files[index]
             file.encoding, file.encoding_detected, file.ignored_columns = source.encoding, source.detected, plan.ignored
             file.delimiter, file.delimiter_detected = source.delimiter, source.delimiter_detected
@@ -207,6 +210,8 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
         for result, source in zip(state.files, sources, strict=True):
             result.sha256 = source.sha256
         state.current = None  # from here on, errors concern the run, not one file
+        if module.ENTITY == "customers":
+            return _store_customers(con, spec, options, import_id, started_at, dry_run, state, sources, headers, suites)
         with state.timed("assemble"):
             run_sql(con, "assemble_orders")
         with state.timed("reread_rejected_rows"):
@@ -219,24 +224,8 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
             run_sql(con, "merge_apply", import_id=import_id, started_at=started_at)
             _check_applied(con, import_id)
             run_sql(con, "refresh_order_facts", import_id=import_id)  # what the segments read
-            con.execute(
-                """
-                INSERT INTO rejects
-                SELECT $import_id, $sources[r._file + 1], r._line, r._row + 1, r.raw, r.reasons
-                FROM stg_rejects AS r
-                ORDER BY r._file, r._row
-                """,
-                {"import_id": import_id, "sources": [f.uri for f in state.files]},
-            )
-        if validate.nothing_written(con, import_id, suites.entities):
-            validation = validate.nothing_to_check(suites)
-        else:
-            with state.timed("validate"):
-                validation = validate.run(
-                    con, suites, scope="import", import_id=import_id, now=started_at, run_name=f"import-{import_id}"
-                )
-        if not validation["success"]:
-            raise ValidationFailed(validate.failure_message(validation), validation)
+            _insert_rejects(con, import_id, state)
+        validation = _gate(con, suites, import_id, started_at, state)
         for file in state.files:
             file.status = "checked (dry run)" if dry_run else "stored"
         with state.timed("report"):
@@ -256,8 +245,68 @@ def _check_confidence(source: read.SourceFile, file: FileResult, spec: ImportSpe
         raise InputError(f"{file.encoding_warning} (fail_on_low_confidence is set)")
 
 
-def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec) -> tuple[list[str], FormatPlan]:
-    """The file's header, and the format's plan for its fields after the spec's transforms."""
+def _reader(module, uri: str) -> str:
+    """The reader of a file: JSON lines by its name (.jsonl, .ndjson, compressed or not) when the format
+    reads them, else the format's first reader."""
+    name = uri.lower().removesuffix(".gz").removesuffix(".zip")
+    if "jsonl" in module.READERS and name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    return module.READERS[0]
+
+
+def _store_customers(con, spec, options, import_id, started_at, dry_run, state, sources, headers, suites):
+    """The customers entity's steps after staging: people resolved, attributes merged, rejects kept."""
+    from etl.entities import customers
+
+    with state.timed("merge"):
+        counts = customers.store(con, import_id, options.strategy)
+        fill_raw_values(con, sources, headers, state.files)
+        _insert_rejects(con, import_id, state)
+    validation = _gate(con, suites, import_id, started_at, state)
+    for file in state.files:
+        file.status = "checked (dry run)" if dry_run else "stored"
+    result = report.build_generic(
+        con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files, kept=counts.pop("kept"),
+        entities=counts.pop("entities"), extra=counts, sample=customers.sample(con),
+    )  # fmt: skip
+    result["validation"] = validation
+    result["timings_s"] = state.timings
+    return result
+
+
+def _insert_rejects(con, import_id: int, state) -> None:
+    con.execute(
+        """
+        INSERT INTO rejects
+        SELECT $import_id, $sources[r._file + 1], r._line, r._row + 1, r.raw, r.reasons
+        FROM stg_rejects AS r
+        ORDER BY r._file, r._row
+        """,
+        {"import_id": import_id, "sources": [f.uri for f in state.files]},
+    )
+
+
+def _gate(con, suites, import_id: int, started_at, state) -> dict[str, Any]:
+    """The quality gate over what the import wrote; fails the import when a critical expectation fails."""
+    if validate.nothing_written(con, import_id, suites.entities):
+        validation = validate.nothing_to_check(suites)
+    else:
+        with state.timed("validate"):
+            validation = validate.run(
+                con, suites, scope="import", import_id=import_id, now=started_at, run_name=f"import-{import_id}"
+            )
+    if not validation["success"]:
+        raise ValidationFailed(validate.failure_message(validation), validation)
+    return validation
+
+
+def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec, reader: str = "csv"):
+    """The file's header (none for JSON lines), and the format's plan for its fields after the spec's
+    transforms."""
+    if reader == "jsonl":
+        if spec.transforms:
+            raise SpecError(f"{spec.origin}: transforms are not applied to JSON lines yet ({source.uri})")
+        return [], module.plan([], options, "jsonl")
     header = read.read_header(source)
     fields, problems = fields_after(spec.transforms, header)
     if problems:
@@ -265,7 +314,7 @@ def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec) -> tu
             f"{spec.origin}: the transforms do not fit {source.uri} (its columns: {', '.join(header)}):\n"
             + "\n".join(f"  {p}" for p in problems)
         )
-    plan = module.plan(fields, options)
+    plan = module.plan(fields, options, "csv")
     if plan.missing:
         hints = []
         for name in plan.missing:

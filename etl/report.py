@@ -72,7 +72,31 @@ def build(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files) -> dic
     orders = _counts(
         con, "SELECT change, count(*) FROM order_changes GROUP BY change", ["added", "updated", "unchanged"]
     )
-    issues = [
+    issues = _issues(con, items)
+    return {
+        "import_id": import_id,
+        "status": "completed",
+        "dry_run": dry_run,
+        "format": spec.format,
+        "files": [f.__dict__ for f in files],
+        "items": items,
+        "valid": items - rejected,
+        "rejected": rejected,
+        "entities": {
+            "orders": orders,
+            "line_items": _counts(
+                con, "SELECT change, line_count FROM line_changes", ["added", "updated", "unchanged", "removed"]
+            ),
+        },
+        "events": {"orderPlace": orders["added"], "orderUpdate": orders["updated"]},
+        "issues": issues,
+        "sample": {"first": _sample(con, "ASC"), "last": _sample(con, "DESC")},
+    }
+
+
+def _issues(con, items: int) -> list[dict[str, Any]]:
+    """The rejects' reasons, grouped: column, hint, count, percent, two examples."""
+    return [
         {
             "column": column,
             "hint": hint,
@@ -95,6 +119,15 @@ def build(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files) -> dic
             """
         ).fetchall()
     ]
+
+
+def build_generic(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files, kept: int, entities, extra,
+                  sample) -> dict[str, Any]:  # fmt: skip
+    """The report of an entity other than orders, from its counts: the same keys, events empty."""
+    items = sum(f.rows for f in files)
+    (rejected,) = con.execute("SELECT count(*) FROM stg_rejects").fetchall()[0]
+    if items != kept + rejected:  # nothing lost: every record read is kept or rejected
+        raise EtlError(f"consistency check failed: read {items} records, kept {kept}, rejected {rejected}")
     return {
         "import_id": import_id,
         "status": "completed",
@@ -104,15 +137,11 @@ def build(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files) -> dic
         "items": items,
         "valid": items - rejected,
         "rejected": rejected,
-        "entities": {
-            "orders": orders,
-            "line_items": _counts(
-                con, "SELECT change, line_count FROM line_changes", ["added", "updated", "unchanged", "removed"]
-            ),
-        },
-        "events": {"orderPlace": orders["added"], "orderUpdate": orders["updated"]},
-        "issues": issues,
-        "sample": {"first": _sample(con, "ASC"), "last": _sample(con, "DESC")},
+        "entities": entities,
+        **extra,
+        "events": {},
+        "issues": _issues(con, items),
+        "sample": sample,
     }
 
 
@@ -204,7 +233,8 @@ def render(result: dict[str, Any], console: Console) -> None:
             *(f"{counts.get(k, 0):,}" if k in counts else "" for k in ("added", "updated", "unchanged", "removed")),
         )
     tables.show(console, entities)
-    console.print("Events: " + ", ".join(f"{k} {v:,}" for k, v in result["events"].items()))
+    if result["events"]:
+        console.print("Events: " + ", ".join(f"{k} {v:,}" for k, v in result["events"].items()))
     if result["issues"]:
         issues = tables.new(
             "Issues (rows rejected)", ("column", "key"), ("hint", "prose"), ("items", "number"), ("%", "number"),
@@ -222,7 +252,8 @@ def render(result: dict[str, Any], console: Console) -> None:
         rows = result["sample"][which]
         if rows and not (which == "last" and rows == result["sample"]["first"]):
             table = tables.new(
-                f"Sample: {which} {len(rows)} orders", *((k, "key" if k == "order_id" else "prose") for k in rows[0])
+                f"Sample: {which} {len(rows)} {'orders' if 'order_id' in rows[0] else 'records'}",
+                *((k, "key" if k in ("order_id", "customer_id") else "prose") for k in rows[0]),
             )
             for row in rows:
                 tables.add_row(table, *(_default(v) if isinstance(v, datetime) else v for v in row.values()))

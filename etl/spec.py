@@ -226,6 +226,13 @@ def _describe(error: dict[str, Any], model: type[BaseModel] | None = None) -> st
     return f"{path}: {message} (got {json.dumps(error.get('input'), default=str)[:80]})"
 
 
+def _prefixed(prefix: str, text: str) -> str:
+    """An options error's key path under options. (the options' own top level is `options` itself)."""
+    if prefix and text.startswith("(top level)"):
+        return prefix.rstrip(".") + text.removeprefix("(top level)")
+    return prefix + text
+
+
 def validate_spec(data: Any, origin: str) -> ImportSpec:
     """Validate a parsed spec; `origin` names it in errors (a file path, or 'command line')."""
     if not isinstance(data, dict):
@@ -236,7 +243,7 @@ def validate_spec(data: Any, origin: str) -> ImportSpec:
     except ValidationError as exc:
         options_model = next((m for m in _options_models() if _title(m) == exc.title), None)
         prefix = "options." if options_model else ""
-        lines = [f"  {prefix}{_describe(e, options_model)}" for e in exc.errors()]
+        lines = [f"  {_prefixed(prefix, _describe(e, options_model))}" for e in exc.errors()]
         raise SpecError(f"{origin}: invalid import spec\n" + "\n".join(lines)) from None
     spec._origin = origin
     from etl.transforms.steps import check_steps

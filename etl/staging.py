@@ -122,8 +122,10 @@ def validated(
     """The file's valid rows and its rejected rows, as two lazy frames over one scan.
 
     The file's columns are read as text under file:<name>; the format reads raw:<name>,
-    which are the same columns after the spec's transforms.
+    which are the same columns after the spec's transforms. JSON lines: see _validated_json_lines.
     """
+    if plan.reader == "jsonl":
+        return _validated_json_lines(index, source, plan)
     raw = raw_scan(source, header, progress)
     raw = raw.filter(~pl.all_horizontal(pl.col(FILE + h).is_null() for h in header))  # blank lines
     raw = raw.with_columns(pl.col(FILE + h).alias(RAW + h) for h in header)
@@ -147,15 +149,60 @@ def validated(
     typed = typed.with_columns(
         _reject=pl.any_horizontal(failed) if checks else pl.lit(False),
         _file=pl.lit(index, pl.UInt32),
-        _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_run").cast(pl.UInt64),
+        # runs of an order's rows are its records; else every row is one
+        _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_run" if "_run" in fields else "_row").cast(pl.UInt64),
     )
+    valid = typed.filter(~pl.col("_reject")).select([*ROW_KEYS, *plan.kept_columns])
+    rejected = typed.filter(pl.col("_reject")).select(
+        [*ROW_KEYS, *plan.reject_keys], reasons=_reasons(checks, failed, fields), raw=raw_json(header),
+        _line=pl.lit(None, pl.UInt64),  # fill_raw_values counts them, for the rejected rows only
+    )  # fmt: skip
+    return valid, rejected
+
+
+def _validated_json_lines(index: int, source: read.SourceFile, plan) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """JSON lines: blank lines left out, a line the reader rejects (not JSON, not an object, a key given
+    twice) rejected for that reason alone, the others checked by the format's plan."""
+    from etl.readers import jsonl
+
+    lines = jsonl.scan(source.path).with_columns(_row=(pl.col("_line") - 1).cast(pl.UInt32))
+    lines = lines.filter(pl.col("value").is_not_null() | pl.col("reason").is_not_null())
+    typed, checks = plan.transform(lines)
+    unreadable = pl.col("reason").is_not_null()
+    line_reason = (
+        pl.when(pl.col("reason") == jsonl.NOT_JSON)
+        .then(
+            pl.col("raw").map_elements(jsonl.parser_message, return_dtype=pl.String)  # evaluated for rejects only
+        )
+        .otherwise(pl.col("reason"))
+    )
+    checks = [Check("(line)", line_reason, unreadable, pl.col("raw").str.slice(0, 200))] + [
+        Check(c.column, c.hint, c.failed & ~unreadable, c.value) for c in checks
+    ]
+    failed = [c.failed.fill_null(False) for c in checks]
+    typed = typed.with_columns(
+        _reject=pl.any_horizontal(failed),
+        _file=pl.lit(index, pl.UInt32),
+        _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_row").cast(pl.UInt64),
+    )
+    fields = set(typed.collect_schema().names())
+    valid = typed.filter(~pl.col("_reject")).select([*ROW_KEYS, *plan.kept_columns])
+    rejected = typed.filter(pl.col("_reject")).select(
+        [*ROW_KEYS, *plan.reject_keys], reasons=_reasons(checks, failed, fields),
+        raw=pl.struct(line=pl.col("raw")).struct.json_encode(), _line=pl.col("_line").cast(pl.UInt64),
+    )  # fmt: skip
+    return valid, rejected
+
+
+def _reasons(checks: list[Check], failed: list[pl.Expr], fields: set[str]) -> pl.Expr:
+    """Every failed check of a row as {column, hint, value}."""
 
     def shown(check: Check) -> pl.Expr:  # the value the rule was about, as text
         if check.value is not None:
             return check.value.cast(pl.String)
         return pl.col(RAW + check.column) if RAW + check.column in fields else pl.lit(None, pl.String)
 
-    reasons = (
+    return (
         pl.concat_list(
             pl.when(f).then(
                 pl.struct(
@@ -169,11 +216,6 @@ def validated(
         if checks
         else pl.lit([], pl.List(pl.Struct({"column": pl.String, "hint": pl.String, "value": pl.String})))
     )
-    columns = ROW_KEYS + ["_first", "_line_no"] + plan.order_columns
-    columns += [c for c in plan.line_columns if c not in plan.order_columns]
-    valid = typed.filter(~pl.col("_reject")).select(columns)
-    rejected = typed.filter(pl.col("_reject")).select(ROW_KEYS + ["order_id"], reasons=reasons, raw=raw_json(header))
-    return valid, rejected
 
 
 def raw_scan(source: read.SourceFile, header: list[str], progress: Progress | None = None) -> pl.LazyFrame:
@@ -212,10 +254,11 @@ def fill_raw_values(
     Lines are records + 1 unless a quoted value holds a newline; only then are they
     counted, in a second pass over the file, for the rejected rows alone.
     """
-    con.execute("ALTER TABLE stg_rejects ADD COLUMN _line BIGINT")
+    con.execute("ALTER TABLE stg_rejects ADD COLUMN IF NOT EXISTS _line BIGINT")
     rows_by_file = con.execute(
-        "SELECT _file, list(_row ORDER BY _row), bool_or(raw IS NULL) FROM stg_rejects GROUP BY _file"
-    ).fetchall()
+        "SELECT _file, list(_row ORDER BY _row), bool_or(raw IS NULL) FROM stg_rejects WHERE _line IS NULL "
+        "GROUP BY _file"
+    ).fetchall()  # JSON lines come with their lines
     for file_index, rows, needs_raw in rows_by_file:
         source = sources[file_index]
         records = files[file_index].rows + files[file_index].blank_rows

@@ -159,7 +159,7 @@ def connect(path: Path, *, read_only: bool, wait: float = 0.0) -> Iterator[duckd
     con = _open(path, read_only, config, wait)
     try:
         if not read_only:
-            for statement in statements("schema"):
+            for statement in statements("schema") + statements("identity_schema"):
                 con.execute(statement)
             _upgrade(con)
             from etl.segment_catalog import install_macros  # the segments as table macros, for ad-hoc SQL

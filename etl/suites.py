@@ -29,6 +29,8 @@ ENTITIES: dict[str, str] = {
     "line_items": "last_import_id",
     "events": "import_id",
     "users": "first_import_id",
+    "customers": "last_import_id",
+    "identities": "first_import_id",
 }
 
 # kwargs that name columns of the checked table

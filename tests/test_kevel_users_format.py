@@ -97,9 +97,12 @@ def test_an_id_field_the_header_lacks_is_missing():
     assert kevel_users.plan(["mail", "city"], chosen).missing == ["mobile", "customerNumber"]
 
 
-def test_without_an_id_the_options_are_refused():
-    with pytest.raises(ValueError, match="needs an id"):
-        kevel_users.plan(["a"], kevel_users.Options())
+def test_without_an_id_the_options_are_refused(etl, tmp_path):
+    with pytest.raises(ValueError, match="an id is required"):
+        kevel_users.Options()
+    run = etl("import", "--format", "kevel_users", "--source", str(tmp_path / "u.csv"))
+    assert run.code == 2
+    assert "options: an id is required: id {field, type} (Kevel's form), or ids {type: field}" in run.stderr
 
 
 def test_updated_at_field_is_read_as_a_utc_timestamp_and_checked():

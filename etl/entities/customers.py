@@ -11,6 +11,7 @@ from typing import Literal
 
 import duckdb
 
+from etl.errors import EtlError
 from etl.store import run_sql
 
 STRATEGIES = ("merge", "replace")
@@ -25,3 +26,48 @@ def apply_attributes(
     run_sql(con, "customers_attributes", import_id=import_id, strategy=strategy)
     counts = dict(con.execute("SELECT change, count(*) FROM customer_changes GROUP BY change").fetchall())
     return {change: int(counts.get(change, 0)) for change in ("added", "updated", "unchanged")}
+
+
+def store(con: duckdb.DuckDBPyConnection, import_id: int, strategy: Literal["merge", "replace"]) -> dict:
+    """The staged records (the view stg_rows: ids, patch ...) into the store: their ids resolved to people,
+    their attributes merged; stg_rejects made from the rejected rows. The counts for the report."""
+    from etl import identity  # here: identity imports the store, which this module's callers have open
+
+    run_sql(con, "customers_stage")
+    resolved = identity.resolve(con, import_id)
+    run_sql(con, "customers_records")
+    changes = apply_attributes(con, import_id, strategy)
+    kept, resolved_records, staged = con.execute(
+        "SELECT (SELECT count(*) FROM stg_rows), (SELECT count(*) FROM stg_record_customers), "
+        "(SELECT count(*) FROM stg_customer_records)"
+    ).fetchall()[0]
+    if not kept == resolved_records == staged:  # nothing lost: every kept record reached a person
+        raise EtlError(
+            f"consistency check failed: {kept} records kept, {resolved_records} resolved to customers, "
+            f"{staged} merged; nothing was stored"
+        )
+    return {
+        "kept": kept,
+        "entities": {"customers": changes, "identities": {"added": resolved["identities_added"]}},
+        "merges": resolved["merges"],
+    }
+
+
+def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict]]:
+    """The first and last records of the import: their record number, ids, customer and its change."""
+    query = """
+        SELECT r._row + 1 AS record, list_transform(r.ids, lambda i: i.id_type || ':' || i.id_value) AS ids,
+               c.customer_id, ch.change
+        FROM stg_rows AS r
+        JOIN stg_record_customers AS c ON c.record = r._seq
+        JOIN customer_changes AS ch USING (customer_id)
+        ORDER BY r._file {direction}, r._row {direction}
+        LIMIT $size
+    """
+    out = {}
+    for which, direction in (("first", "ASC"), ("last", "DESC")):
+        cursor = con.execute(query.format(direction=direction), {"size": size})  # direction: one of two literals
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        out[which] = rows if which == "first" else rows[::-1]
+    return out

@@ -17,9 +17,10 @@ from types import ModuleType
 from etl.errors import SpecError
 from etl.names import nearest
 
-# format name -> its module. etl/formats/kevel_users.py joins when the engine imports its entity (issue 15).
+# format name -> its module
 REGISTRY: dict[str, str] = {
     "kevel_orders": "etl.formats.kevel_orders",
+    "kevel_users": "etl.formats.kevel_users",
 }
 
 

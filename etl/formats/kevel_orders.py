@@ -95,7 +95,7 @@ SHA256_HEX = r"^[0-9a-f]{64}$"
 PHONE = r"^\+?[0-9][0-9 ().\-]{4,22}[0-9]$"
 
 
-def plan(header: list[str], options: Options) -> FormatPlan:
+def plan(header: list[str], options: Options, reader: str = "csv") -> FormatPlan:
     """The parse plan for a file with this header: what is missing, ignored, and how to type it."""
     missing = [c.source for c in COLUMNS if c.required and c.source not in header]
     custom = [h for h in header if h.startswith(CUSTOM_PREFIX) and len(h) > len(CUSTOM_PREFIX)]

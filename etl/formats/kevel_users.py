@@ -26,7 +26,7 @@ from typing import Literal
 
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from etl.formats.rows import RAW, Check, _datetime
 from etl.transforms.steps import FormatFields
@@ -73,6 +73,14 @@ class Options(BaseModel):
     )
     hash_emails: bool = Field(False, description="Email ids lowercased, trimmed, then sha256 -> email_sha256.")
 
+    @model_validator(mode="after")
+    def _some_id(self) -> Options:
+        if self.id is None and not self.ids:
+            raise ValueError("an id is required: id {field, type} (Kevel's form), or ids {type: field}")
+        if self.updated_at_field and self.updated_at_field in self.id_fields():
+            raise ValueError(f"updated_at_field {self.updated_at_field!r} is an id field")
+        return self
+
     def id_fields(self) -> dict[str, str]:
         """{field: id type} of every id field."""
         fields = {field: id_type for id_type, field in self.ids.items()}
@@ -91,9 +99,12 @@ class UsersPlan:
     """What the format makes of a file with these fields."""
 
     header: list[str]
-    missing: list[str]  # id fields the file lacks (with the close match when only the case differs)
+    missing: list[str]  # id fields the file lacks
     ignored: list[str]
     transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]
+    reader: str = "csv"
+    reject_keys: tuple[str, ...] = ()
+    kept_columns: tuple[str, ...] = ("ids", "patch", "not_attributes", "drop_nulls", "updated_at")
 
 
 def plan(header: list[str], options: Options, reader: str = "csv") -> UsersPlan:
@@ -104,7 +115,7 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> UsersPlan:
         raise ValueError("kevel_users needs an id: options.id {field, type}, or options.ids {type: field}")
     missing = [f for f in id_fields if f not in header] if reader == "csv" else []
     attributes = [h for h in header if h not in id_fields] if reader == "csv" else []
-    return UsersPlan(header, missing, [], lambda lf: _typed(lf, reader, id_fields, attributes, options))
+    return UsersPlan(header, missing, [], lambda lf: _typed(lf, reader, id_fields, attributes, options), reader)
 
 
 def _value(field: str, reader: str) -> pl.Expr:
@@ -134,7 +145,7 @@ def _typed(lf: pl.LazyFrame, reader: str, id_fields: dict[str, str], attributes:
             value, kind = value.chash.sha2_256(), pl.lit("email_sha256")
         ids.append(pl.when(value.is_not_null()).then(pl.struct(id_type=kind, id_value=value)))
     id_list = pl.concat_list(ids).list.drop_nulls()
-    checks.append(Check(next(iter(id_fields)), "no id: every id field is empty or missing", id_list.list.len() == 0))
+    checks.append(Check("(ids)", "no id: every id field is empty or missing", id_list.list.len() == 0))
 
     updated_at = pl.lit(None, pl.Datetime("us", "UTC"))
     if options.updated_at_field:

@@ -200,3 +200,15 @@ class FormatPlan:
     transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]
     order_columns: list[str]  # canonical columns taken from the first row of an order's run
     line_columns: list[str]  # canonical columns taken from every row
+    reader: str = "csv"
+    reject_keys: tuple[str, ...] = ("order_id",)  # canonical columns a reject keeps (the merge needs them)
+
+    @property
+    def kept_columns(self) -> list[str]:
+        """The canonical columns staged for each kept row."""
+        return [
+            "_first",
+            "_line_no",
+            *self.order_columns,
+            *(c for c in self.line_columns if c not in self.order_columns),
+        ]

@@ -80,7 +80,7 @@ def with_parser_messages(rejected: pl.DataFrame) -> pl.DataFrame:
     invalid = (rejected["reason"] == NOT_JSON).arg_true()
     if invalid.is_empty():
         return rejected
-    messages = [_parser_message(line) for line in rejected["raw"].gather(invalid).to_list()]
+    messages = [parser_message(line) for line in rejected["raw"].gather(invalid).to_list()]
     return rejected.with_columns(reason=rejected["reason"].scatter(invalid, messages))
 
 
@@ -89,7 +89,7 @@ def _kind(stripped: pl.Expr) -> pl.Expr:
     return first.replace_strict(_KINDS, default="a number", return_dtype=pl.String)
 
 
-def _parser_message(line: str) -> str:
+def parser_message(line: str) -> str:
     """Python's json's message for a line serde_json refused: what was expected and at which column."""
 
     def refuse(constant: str) -> None:

@@ -10,12 +10,6 @@
 -- customer of the import: change = added | updated | unchanged.
 -- Parameters: $import_id, $strategy (merge | replace).
 
-CREATE TABLE IF NOT EXISTS customer_attribute_times (
-    customer_id  BIGINT NOT NULL,
-    name         VARCHAR NOT NULL,
-    updated_at   TIMESTAMPTZ NOT NULL
-);
-
 CREATE OR REPLACE TEMP TABLE stg_attribute_values AS
 WITH records AS (
     SELECT _seq, customer_id, updated_at, drop_nulls,

@@ -30,6 +30,13 @@ CREATE TABLE IF NOT EXISTS identity_evidence (
     first_import_id  BIGINT
 );
 
+-- when each attribute was last set, by the format's updated_at (see customers_attributes.sql)
+CREATE TABLE IF NOT EXISTS customer_attribute_times (
+    customer_id  BIGINT NOT NULL,
+    name         VARCHAR NOT NULL,
+    updated_at   TIMESTAMPTZ NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS customer_merges (
     import_id  BIGINT NOT NULL,
     merged_id  BIGINT NOT NULL,
