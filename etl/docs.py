@@ -1,4 +1,5 @@
-"""The README's description of the store, generated from the COMMENTs of etl/sql/schema.sql.
+"""The README's description of the store, generated from the COMMENTs of etl/sql/schema.sql and
+identity_schema.sql.
 
 `make docs` rewrites the part of README.md between the two markers; a test checks that
 it is current, so the documentation of every table and column cannot drift.
@@ -19,7 +20,7 @@ END = "<!-- store-tables:end -->"
 
 def store_tables_markdown() -> str:
     con = duckdb.connect()
-    for statement in statements("schema"):
+    for statement in statements("schema") + statements("identity_schema"):
         con.execute(statement)
     parts = []
     for table in TABLES:
