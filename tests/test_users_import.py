@@ -120,3 +120,35 @@ def test_naughty_strings_survive_import_and_parquet_export_byte_for_byte(tmp_pat
     assert etl("export", "parquet", str(out)).code == 0
     exported = pq.read_table(out / "customers.parquet").column("attributes").to_pylist()
     assert sorted(json.loads(a)["note"] for a in exported) == sorted(strings)
+
+
+def test_a_column_without_a_name_is_an_error_naming_it(tmp_path, etl):
+    source = tmp_path / "crm.csv"
+    source.write_text("customerNumber,,city\nC1,x,Kyiv\n")
+    run = etl("import", str(spec(tmp_path, source)))
+    assert run.code == 1
+    assert f"{source}: line 1: column 2 has no name" in " ".join(run.stderr.split())
+
+
+def test_a_misspelt_id_type_is_a_spec_error_and_other_names_are_kept(tmp_path, etl, query):
+    source = tmp_path / "crm.jsonl"
+    source.write_text('{"customerNumber": "C1", "loyalty": " Card-7 "}\n')
+    run = etl("import", str(spec(tmp_path, source, id={"field": "customerNumber", "type": "external_idd"})))
+    assert run.code == 2
+    assert "unknown id type 'external_idd' (did you mean external_id?)" in " ".join(run.stderr.split())
+
+    named = etl("import", str(spec(tmp_path, source, ids={"loyalty_card": "loyalty"})))
+    assert named.code == 0, named.stderr
+    assert query("SELECT id_type, id_value FROM identities ORDER BY ALL") == [
+        {"id_type": "external_id", "id_value": "c1"},
+        {"id_type": "loyalty_card", "id_value": " Card-7 "},  # a type of its own: kept as given
+    ]
+
+
+def test_a_10_mb_attribute_value_is_stored_whole(tmp_path, etl, query):
+    big = "x" * (10 << 20)
+    source = tmp_path / "crm.jsonl"
+    source.write_text(json.dumps({"customerNumber": "C1", "notes": big}) + "\n")
+    run = etl("import", str(spec(tmp_path, source)), "--json")
+    assert run.code == 0, run.stderr
+    assert query("SELECT length(attributes->>'notes') AS n FROM customers") == [{"n": len(big)}]

@@ -29,6 +29,7 @@ import polars_hash  # noqa: F401  (registers the .chash namespace)
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from etl.formats.rows import RAW, Check, _datetime
+from etl.names import nearest
 from etl.transforms.steps import FormatFields
 
 NAME = "kevel_users"
@@ -79,6 +80,13 @@ class Options(BaseModel):
             raise ValueError("an id is required: id {field, type} (Kevel's form), or ids {type: field}")
         if self.updated_at_field and self.updated_at_field in self.id_fields():
             raise ValueError(f"updated_at_field {self.updated_at_field!r} is an id field")
+        for id_type in self.id_fields().values():
+            near = nearest(id_type, list(DEFAULT_TYPES))
+            if id_type not in DEFAULT_TYPES and near and near.lower() != id_type.lower():  # a misspelt one
+                raise ValueError(
+                    f"unknown id type {id_type!r} (did you mean {near}?); the default types are "
+                    f"{', '.join(DEFAULT_TYPES)}, and a name not this close to one is kept as given"
+                )
         return self
 
     def id_fields(self) -> dict[str, str]:
@@ -103,6 +111,7 @@ class UsersPlan:
     ignored: list[str]
     transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]
     reader: str = "csv"
+    problems: tuple[str, ...] = ()  # what makes the header unusable
     reject_keys: tuple[str, ...] = ()
     kept_columns: tuple[str, ...] = ("ids", "patch", "not_attributes", "drop_nulls", "updated_at")
 
@@ -115,7 +124,13 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> UsersPlan:
         raise ValueError("kevel_users needs an id: options.id {field, type}, or options.ids {type: field}")
     missing = [f for f in id_fields if f not in header] if reader == "csv" else []
     attributes = [h for h in header if h not in id_fields] if reader == "csv" else []
-    return UsersPlan(header, missing, [], lambda lf: _typed(lf, reader, id_fields, attributes, options), reader)
+    problems = tuple(
+        f"column {n} has no name, and every field becomes an attribute, which needs one"
+        for n, name in enumerate(header, 1)
+        if not name.strip()
+    )
+    transform = lambda lf: _typed(lf, reader, id_fields, attributes, options)  # noqa: E731
+    return UsersPlan(header, missing, [], transform, reader, problems)
 
 
 def _value(field: str, reader: str) -> pl.Expr:
