@@ -29,36 +29,47 @@ WHERE NOT (is_null AND drop_nulls)
 GROUP BY customer_id, name;
 
 CREATE OR REPLACE TEMP TABLE stg_attribute_patches AS
-WITH accepted AS (
-    SELECT v.*
-    FROM stg_attribute_values AS v
-    LEFT JOIN customer_attribute_times AS t USING (customer_id, name)
-    WHERE $strategy = 'replace' OR t.updated_at IS NULL OR v.updated_at IS NULL OR v.updated_at >= t.updated_at
-)
-SELECT customer_id,
-       json_group_object(name, CASE WHEN is_null THEN NULL ELSE value END) AS patch,
-       list(name) FILTER (updated_at IS NOT NULL) AS timed,
-       max(updated_at) AS updated_at
-FROM accepted
-GROUP BY customer_id;
+SELECT v.*
+FROM stg_attribute_values AS v
+LEFT JOIN customer_attribute_times AS t USING (customer_id, name)
+WHERE $strategy = 'replace' OR t.updated_at IS NULL OR v.updated_at IS NULL OR v.updated_at >= t.updated_at;
 
+-- the attributes rebuilt as name -> value in name order: one text for one set, so that unchanged is
+-- a plain comparison, and analysts see them sorted
 CREATE OR REPLACE TEMP TABLE customer_changes AS
 WITH touched AS (
     SELECT DISTINCT customer_id FROM stg_customer_records
 ),
+stored AS (
+    SELECT c.customer_id, e.key AS name, e.value
+    FROM customers AS c
+    SEMI JOIN touched USING (customer_id),
+    json_each(c.attributes) AS e
+    WHERE $strategy = 'merge'
+),
+merged AS (
+    SELECT
+        coalesce(p.customer_id, s.customer_id) AS customer_id,
+        coalesce(p.name, s.name) AS name,
+        CASE WHEN p.name IS NULL THEN s.value WHEN p.is_null THEN NULL ELSE p.value END AS value
+    FROM stored AS s
+    FULL JOIN stg_attribute_patches AS p ON p.customer_id = s.customer_id AND p.name = s.name
+),
 after AS (
-    SELECT t.customer_id, c.attributes AS before, c.first_import_id,
-           CASE WHEN $strategy = 'replace' THEN json_merge_patch('{}', coalesce(p.patch, '{}'))
-                ELSE json_merge_patch(c.attributes, coalesce(p.patch, '{}')) END AS attributes
+    SELECT
+        t.customer_id,
+        ('{' || coalesce(string_agg(to_json(m.name)::VARCHAR || ':' || m.value::VARCHAR, ',' ORDER BY m.name)
+                         FILTER (m.value IS NOT NULL), '') || '}')::JSON AS attributes
     FROM touched AS t
-    JOIN customers AS c USING (customer_id)
-    LEFT JOIN stg_attribute_patches AS p USING (customer_id)
+    LEFT JOIN merged AS m USING (customer_id)
+    GROUP BY t.customer_id
 )
-SELECT customer_id, attributes,
-       CASE WHEN first_import_id = $import_id THEN 'added'
-            WHEN attributes::VARCHAR = before::VARCHAR THEN 'unchanged'
+SELECT a.customer_id, a.attributes,
+       CASE WHEN c.first_import_id = $import_id THEN 'added'
+            WHEN a.attributes::VARCHAR = c.attributes::VARCHAR THEN 'unchanged'
             ELSE 'updated' END AS change
-FROM after;
+FROM after AS a
+JOIN customers AS c USING (customer_id);
 
 UPDATE customers SET attributes = ch.attributes, last_import_id = $import_id
 FROM customer_changes AS ch
@@ -66,10 +77,7 @@ WHERE customers.customer_id = ch.customer_id AND ch.change <> 'unchanged';
 
 DELETE FROM customer_attribute_times AS t
 USING stg_attribute_patches AS p
-WHERE t.customer_id = p.customer_id AND list_contains(p.timed, t.name);
+WHERE t.customer_id = p.customer_id AND t.name = p.name AND p.updated_at IS NOT NULL;
 
 INSERT INTO customer_attribute_times
-SELECT v.customer_id, v.name, v.updated_at
-FROM stg_attribute_values AS v
-JOIN stg_attribute_patches AS p USING (customer_id)
-WHERE v.updated_at IS NOT NULL AND list_contains(p.timed, v.name);
+SELECT customer_id, name, updated_at FROM stg_attribute_patches WHERE updated_at IS NOT NULL;
