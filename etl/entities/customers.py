@@ -23,7 +23,13 @@ def apply_attributes(
     """Apply the staged records' attributes; {added, updated, unchanged} customers."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
-    run_sql(con, "customers_attributes", import_id=import_id, strategy=strategy)
+    (timed,) = con.execute(
+        "SELECT coalesce(bool_or(updated_at IS NOT NULL), false) FROM stg_customer_records"
+    ).fetchall()[0]
+    # attribute by attribute only when times decide; else whole objects, which is much cheaper
+    run_sql(
+        con, "customers_attributes_timed" if timed else "customers_attributes", import_id=import_id, strategy=strategy
+    )
     counts = dict(con.execute("SELECT change, count(*) FROM customer_changes GROUP BY change").fetchall())
     return {change: int(counts.get(change, 0)) for change in ("added", "updated", "unchanged")}
 
