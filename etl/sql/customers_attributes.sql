@@ -5,33 +5,41 @@
 -- Grain in: stg_customer_records, one row per valid record (_seq: its order in the import; customer_id;
 -- patch, a JSON object; not_attributes, a merge patch of nulls naming the id fields; drop_nulls: a null in
 -- the patch is left out rather than removing).
--- Grain out: customers.attributes updated; customer_changes, one row per customer of the import:
+-- Grain out: stg_patches, one per record, its patch ready; customers.attributes updated; customer_changes, one row per customer of the import:
 -- change = added | updated | unchanged.
 -- Parameters: $import_id, $strategy (merge | replace).
 
+CREATE OR REPLACE TEMP TABLE stg_patches AS
+SELECT
+    _seq,
+    customer_id,
+    CASE WHEN drop_nulls  -- a patch applied to {} loses its nulls
+        THEN json_merge_patch('{}', json_merge_patch(patch::JSON, not_attributes::JSON))
+        ELSE json_merge_patch(patch::JSON, not_attributes::JSON) END AS patch,
+    count(*) OVER (PARTITION BY customer_id) AS records
+FROM stg_customer_records;
+
 CREATE OR REPLACE TEMP TABLE customer_changes AS
-WITH patches AS (
-    SELECT
-        customer_id,
-        list(
-            CASE WHEN drop_nulls  -- a patch applied to {} loses its nulls
-                THEN json_merge_patch('{}', json_merge_patch(patch::JSON, not_attributes::JSON))
-                ELSE json_merge_patch(patch::JSON, not_attributes::JSON) END
-            ORDER BY _seq
-        ) AS patches
-    FROM stg_customer_records
+WITH several AS (  -- the few customers with more than one record: their patches in record order
+    SELECT customer_id, list(patch ORDER BY _seq) AS patches
+    FROM stg_patches
+    WHERE records > 1
     GROUP BY customer_id
 ),
 after AS (
-    SELECT
-        c.customer_id,
-        c.first_import_id,
-        c.attributes AS before,
-        list_reduce(
-            list_prepend(CASE WHEN $strategy = 'replace' THEN '{}'::JSON ELSE c.attributes END, p.patches),
-            lambda a, b: json_merge_patch(a, b)
-        ) AS attributes
-    FROM patches AS p
+    SELECT c.customer_id, c.first_import_id, c.attributes AS before,
+           json_merge_patch(CASE WHEN $strategy = 'replace' THEN '{}'::JSON ELSE c.attributes END, p.patch)
+               AS attributes
+    FROM stg_patches AS p
+    JOIN customers AS c USING (customer_id)
+    WHERE p.records = 1
+    UNION ALL
+    SELECT c.customer_id, c.first_import_id, c.attributes AS before,
+           list_reduce(
+               list_prepend(CASE WHEN $strategy = 'replace' THEN '{}'::JSON ELSE c.attributes END, p.patches),
+               lambda a, b: json_merge_patch(a, b)
+           ) AS attributes
+    FROM several AS p
     JOIN customers AS c USING (customer_id)
 )
 SELECT customer_id, attributes,
