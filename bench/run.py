@@ -116,6 +116,9 @@ def parse_args() -> argparse.Namespace:
         "--segment-orders", type=int, default=10_000_000, help="orders in the store the segments run on; 0 skips it"
     )
     parser.add_argument("--only-segments", action="store_true", help="run the segments step alone")
+    parser.add_argument(
+        "--users", type=int, default=1_000_000, help="users for the users benchmark (bench/users.py); 0 skips it"
+    )
     return parser.parse_args()
 
 
@@ -503,7 +506,12 @@ def main() -> None:
     s3_line = measure_s3_gzip(args, workdir) if args.s3_gzip_orders else ""
     validation_line = measure_validation(args, workdir) if args.validation_orders else ""
     segments_line = measure_segments(args.segment_orders, workdir) if args.segment_orders else ""
-    parts = [heading, table, sample_line, transforms_line, s3_line, validation_line, segments_line]
+    users_table = ""
+    if args.users:
+        from users import measure as measure_users  # bench/users.py, beside this file
+
+        users_table = measure_users(args.users, workdir)
+    parts = [heading, table, sample_line, transforms_line, s3_line, validation_line, segments_line, users_table]
     text = "\n\n".join(parts)
     print(f"\n{text}")
     (workdir / "results.md").write_text(text + "\n")

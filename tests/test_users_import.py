@@ -80,7 +80,7 @@ def test_a_users_import_links_ids_and_merges_people(tmp_path, etl, query):
     run = etl("import", str(spec(tmp_path, second)), "--json")
 
     assert run.code == 0, run.stderr
-    assert run.json["merges"] == 1
+    assert run.json["merges"] == 1 and run.json["repeated_records"] == 0
     [merged] = query("SELECT count(*) AS n, any_value(attributes) AS a FROM customers")
     assert merged["n"] == 1 and json.loads(merged["a"]) == {"city": "Kyiv", "tier": "gold"}
     assert query("SELECT count(*) AS n FROM customer_merges") == [{"n": 1}]
@@ -152,3 +152,14 @@ def test_a_10_mb_attribute_value_is_stored_whole(tmp_path, etl, query):
     run = etl("import", str(spec(tmp_path, source)), "--json")
     assert run.code == 0, run.stderr
     assert query("SELECT length(attributes->>'notes') AS n FROM customers") == [{"n": len(big)}]
+
+
+def test_two_records_of_one_person_the_later_wins_attribute_by_attribute_and_is_counted(tmp_path, etl, query):
+    source = tmp_path / "crm.jsonl"
+    source.write_text('{"customerNumber": "C1", "city": "Kyiv", "tier": "gold"}\n{"mail": "x@example.com"}\n'
+                      '{"customerNumber": "C1", "mail": "x@example.com", "city": "Lviv"}\n')  # fmt: skip
+    run = etl("import", str(spec(tmp_path, source)), "--json")
+    assert run.code == 0, run.stderr
+    assert run.json["repeated_records"] == 2  # three records of one person: two repeat it
+    [person] = query("SELECT attributes FROM customers")
+    assert json.loads(person["attributes"]) == {"city": "Lviv", "tier": "gold"}

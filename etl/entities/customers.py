@@ -43,9 +43,10 @@ def store(con: duckdb.DuckDBPyConnection, import_id: int, strategy: Literal["mer
     resolved = identity.resolve(con, import_id)
     run_sql(con, "customers_records")
     changes = apply_attributes(con, import_id, strategy)
-    kept, resolved_records, staged = con.execute(
+    kept, resolved_records, staged, repeated = con.execute(
         "SELECT (SELECT count(*) FROM stg_rows), (SELECT count(*) FROM stg_record_customers), "
-        "(SELECT count(*) FROM stg_customer_records)"
+        "(SELECT count(*) FROM stg_customer_records), "
+        "(SELECT count(*) - count(DISTINCT customer_id) FROM stg_customer_records)"
     ).fetchall()[0]
     if not kept == resolved_records == staged:  # nothing lost: every kept record reached a person
         raise EtlError(
@@ -56,6 +57,7 @@ def store(con: duckdb.DuckDBPyConnection, import_id: int, strategy: Literal["mer
         "kept": kept,
         "entities": {"customers": changes, "identities": {"added": resolved["identities_added"]}},
         "merges": resolved["merges"],
+        "repeated_records": repeated,  # records of a person who had an earlier record in this import
     }
 
 
