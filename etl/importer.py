@@ -315,7 +315,7 @@ def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec, reade
             + "\n".join(f"  {p}" for p in problems)
         )
     plan = module.plan(fields, options, "csv")
-    if getattr(plan, "problems", ()):
+    if plan.problems:
         raise InputError(f"{source.uri}: line 1: " + "; ".join(plan.problems))
     if plan.missing:
         hints = []

@@ -136,7 +136,6 @@ def validated(
     failed_into: dict[str, list[pl.Expr]] = {}
     for failure in failures:
         failed_into.setdefault(failure.target, []).append(failure.failed)
-    fields = set(typed.collect_schema().names())
     checks = [
         Check(c.column, c.hint, c.failed & ~pl.any_horizontal(failed_into[c.column]), c.value)
         if c.column in failed_into
@@ -145,19 +144,7 @@ def validated(
     ] + [Check(f.column, f.hint, f.failed, f.value) for f in failures]
     # The format hands over cheap checks (its parsing is done in the transform), so they are
     # used as they are, not materialised again.
-    failed = [c.failed.fill_null(False) for c in checks]
-    typed = typed.with_columns(
-        _reject=pl.any_horizontal(failed) if checks else pl.lit(False),
-        _file=pl.lit(index, pl.UInt32),
-        # runs of an order's rows are its records; else every row is one
-        _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_run" if "_run" in fields else "_row").cast(pl.UInt64),
-    )
-    valid = typed.filter(~pl.col("_reject")).select([*ROW_KEYS, *plan.kept_columns])
-    rejected = typed.filter(pl.col("_reject")).select(
-        [*ROW_KEYS, *plan.reject_keys], reasons=_reasons(checks, failed, fields), raw=raw_json(header),
-        _line=pl.lit(None, pl.UInt64),  # fill_raw_values counts them, for the rejected rows only
-    )  # fmt: skip
-    return valid, rejected
+    return _split(index, typed, checks, plan, raw=raw_json(header), line=pl.lit(None, pl.UInt64))
 
 
 def _validated_json_lines(index: int, source: read.SourceFile, plan) -> tuple[pl.LazyFrame, pl.LazyFrame]:
@@ -179,18 +166,25 @@ def _validated_json_lines(index: int, source: read.SourceFile, plan) -> tuple[pl
     checks = [Check("(line)", line_reason, unreadable, pl.col("raw").str.slice(0, 200))] + [
         Check(c.column, c.hint, c.failed & ~unreadable, c.value) for c in checks
     ]
+    raw = pl.struct(line=pl.col("raw")).struct.json_encode()
+    return _split(index, typed, checks, plan, raw=raw, line=pl.col("_line").cast(pl.UInt64))
+
+
+def _split(index: int, typed: pl.LazyFrame, checks: list[Check], plan, *, raw: pl.Expr, line: pl.Expr):
+    """The kept rows and the rejected ones (with every failed check's reason, the raw values and the line: a
+    CSV's is counted later by fill_raw_values, for the rejected rows only)."""
     failed = [c.failed.fill_null(False) for c in checks]
-    typed = typed.with_columns(
-        _reject=pl.any_horizontal(failed),
-        _file=pl.lit(index, pl.UInt32),
-        _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_row").cast(pl.UInt64),
-    )
     fields = set(typed.collect_schema().names())
+    typed = typed.with_columns(
+        _reject=pl.any_horizontal(failed) if checks else pl.lit(False),
+        _file=pl.lit(index, pl.UInt32),
+        # runs of an order's rows are its records; else every row is one
+        _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_run" if "_run" in fields else "_row").cast(pl.UInt64),
+    )
     valid = typed.filter(~pl.col("_reject")).select([*ROW_KEYS, *plan.kept_columns])
     rejected = typed.filter(pl.col("_reject")).select(
-        [*ROW_KEYS, *plan.reject_keys], reasons=_reasons(checks, failed, fields),
-        raw=pl.struct(line=pl.col("raw")).struct.json_encode(), _line=pl.col("_line").cast(pl.UInt64),
-    )  # fmt: skip
+        [*ROW_KEYS, *plan.reject_keys], reasons=_reasons(checks, failed, fields), raw=raw, _line=line
+    )
     return valid, rejected
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 import duckdb
 
+from etl import identity
 from etl.errors import EtlError
 from etl.store import run_sql
 
@@ -37,8 +38,6 @@ def apply_attributes(
 def store(con: duckdb.DuckDBPyConnection, import_id: int, strategy: Literal["merge", "replace"]) -> dict:
     """The staged records (the view stg_rows: ids, patch ...) into the store: their ids resolved to people,
     their attributes merged; stg_rejects made from the rejected rows. The counts for the report."""
-    from etl import identity  # here: identity imports the store, which this module's callers have open
-
     run_sql(con, "customers_stage")
     resolved = identity.resolve(con, import_id)
     run_sql(con, "customers_records")

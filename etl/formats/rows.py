@@ -201,6 +201,7 @@ class FormatPlan:
     order_columns: list[str]  # canonical columns taken from the first row of an order's run
     line_columns: list[str]  # canonical columns taken from every row
     reader: str = "csv"
+    problems: tuple[str, ...] = ()  # what makes the header unusable
     reject_keys: tuple[str, ...] = ("order_id",)  # canonical columns a reject keeps (the merge needs them)
 
     @property
