@@ -1,9 +1,9 @@
 """The identity graph: which ids name one person, for every entity whose records carry ids.
 
 An entity's import stages `stg_identity_links` (record, id_type, business_unit, id_value: every id of
-each record, normalised by its format) and calls `resolve(con, import_id)` inside its transaction. That
-adds the import's id sets to `identity_evidence` and recomputes the people from all the evidence, so
-that which ids belong together does not depend on the order of the imports:
+each record, normalised by its format) and calls `resolve(con, import_id)` inside its transaction. The
+records' links between their ids are added to `identity_links`, and the people are computed from all the
+links, so that which ids belong together does not depend on the order of the imports:
 
 - ids carried by one record are one person, and so are records sharing an id (transitively);
 - at most one external id per person: an id seen with external ids belongs to the smallest of them
@@ -13,7 +13,12 @@ that which ids belong together does not depend on the order of the imports:
   re-imports; customer_id values themselves depend on which import saw the person first. A customer
   whose ids all went to another is merged into it (customer_merges), attributes with it.
 
-It leaves `stg_record_customers` (record -> customer_id) for the entity's merge.
+Only the clusters (connected parts of the graph) that the import's new ids and links touch are computed
+again, on integer node numbers; a cluster with at most one external id is one person without more ado.
+A re-import that adds nothing is a lookup.
+
+It leaves `stg_record_customers` (record -> customer_id) for the entity's merge, and `stg_new_customers`
+(customer_id), the people the entity adds to `customers` (`add_customers` adds them without attributes).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import duckdb
 from etl.errors import EtlError
 from etl.store import run_sql
 
-MAX_ROUNDS = 200  # label propagation rounds; each halves no distance, but star edges keep paths short
+MAX_ROUNDS = 200  # propagation rounds; jumps along chains and star-shaped links keep them few
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -32,32 +37,41 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def resolve(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, int]:
     """Resolve this import's records to customers; the counts for the report."""
-    ensure_tables(con)
-    before = _counts(con)
-    run_sql(con, "identity_evidence", import_id=import_id)
-    if con.execute("SELECT count(*) FROM stg_new_evidence").fetchall()[0][0] == 0:  # nothing new: a lookup
+    run_sql(con, "identity_nodes", import_id=import_id)
+    new_ids, new_links = con.execute(
+        "SELECT (SELECT count(*) FROM stg_id_nodes WHERE is_new), (SELECT count(*) FROM stg_new_links)"
+    ).fetchall()[0]
+    if new_ids == 0 and new_links == 0:  # the graph is as it was: a lookup
+        con.execute("CREATE OR REPLACE TEMP TABLE stg_node_customers (node BIGINT, customer_id BIGINT)")
+        con.execute("CREATE OR REPLACE TEMP TABLE stg_new_customers (customer_id BIGINT)")
         run_sql(con, "identity_records")
         return {"customers_added": 0, "identities_added": 0, "merges": 0}
-    run_sql(con, "identity_graph")
-    for _ in range(MAX_ROUNDS):
-        run_sql(con, "identity_propagate")
-        if con.execute("SELECT changed FROM id_label_changes").fetchall()[0][0] == 0:
-            break
-    else:
-        raise EtlError(f"the identity graph did not settle in {MAX_ROUNDS} rounds")
+    run_sql(con, "identity_clusters")
+    _settle(con, "identity_clusters_propagate", labels="cl_labels", changes="cl_changes")
+    run_sql(con, "identity_region")
+    _settle(con, "identity_propagate", labels="id_nodes", changes="id_label_changes")
     run_sql(con, "identity_assign", import_id=import_id)
     run_sql(con, "identity_records")
-    after = _counts(con)
-    merges = con.execute("SELECT count(*) FROM stg_merges").fetchall()[0][0]
-    return {
-        "customers_added": after["customers"] - before["customers"] + merges,
-        "identities_added": after["identities"] - before["identities"],
-        "merges": merges,
-    }
-
-
-def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    customers, identities = con.execute(
-        "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM identities)"
+    added, merges = con.execute(
+        "SELECT (SELECT count(*) FROM stg_new_customers), (SELECT count(*) FROM stg_merges)"
     ).fetchall()[0]
-    return {"customers": customers, "identities": identities}
+    return {"customers_added": added, "identities_added": new_ids, "merges": merges}
+
+
+def add_customers(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    """The import's new people into `customers`, without attributes (for entities that have none)."""
+    con.execute(
+        "INSERT INTO customers SELECT customer_id, '{}'::JSON, $import_id, $import_id, NULL FROM stg_new_customers",
+        {"import_id": import_id},
+    )
+
+
+def _settle(con: duckdb.DuckDBPyConnection, step: str, *, labels: str, changes: str) -> None:
+    """Run a propagation step until no label changes (labels, changes: temp tables of ours, not input)."""
+    if con.execute(f"SELECT count(*) FROM {labels}").fetchall()[0][0] == 0:  # noqa: S608
+        return
+    for _ in range(MAX_ROUNDS):
+        run_sql(con, step)
+        if con.execute(f"SELECT changed FROM {changes}").fetchall()[0][0] == 0:  # noqa: S608
+            return
+    raise EtlError(f"the identity graph did not settle in {MAX_ROUNDS} rounds")

@@ -211,7 +211,7 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
             result.sha256 = source.sha256
         state.current = None  # from here on, errors concern the run, not one file
         if module.ENTITY == "customers":
-            return _store_customers(con, spec, options, import_id, started_at, dry_run, state, sources, headers, suites)
+            return _store_customers(con, spec, options, import_id, started_at, dry_run, state, sources, headers, suites, plans)
         with state.timed("assemble"):
             run_sql(con, "assemble_orders")
         with state.timed("reread_rejected_rows"):
@@ -254,12 +254,13 @@ def _reader(module, uri: str) -> str:
     return module.READERS[0]
 
 
-def _store_customers(con, spec, options, import_id, started_at, dry_run, state, sources, headers, suites):
+def _store_customers(con, spec, options, import_id, started_at, dry_run, state, sources, headers, suites, plans):
     """The customers entity's steps after staging: people resolved, attributes merged, rejects kept."""
     from etl.entities import customers
 
     with state.timed("merge"):
-        counts = customers.store(con, import_id, options.strategy)
+        id_types = plans[0].id_types  # the same options for every file: the same types
+        counts = customers.store(con, import_id, options.strategy, id_types)
         fill_raw_values(con, sources, headers, state.files)
         _insert_rejects(con, import_id, state)
     validation = _gate(con, suites, import_id, started_at, state)
@@ -267,7 +268,7 @@ def _store_customers(con, spec, options, import_id, started_at, dry_run, state, 
         file.status = "checked (dry run)" if dry_run else "stored"
     result = report.build_generic(
         con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files, kept=counts.pop("kept"),
-        entities=counts.pop("entities"), extra=counts, sample=customers.sample(con),
+        entities=counts.pop("entities"), extra=counts, sample=customers.sample(con, id_types),
     )  # fmt: skip
     result["validation"] = validation
     result["timings_s"] = state.timings

@@ -23,7 +23,7 @@ from etl.errors import EtlError, StoreLockedError
 DEFAULT_STORE = "data/cdp.duckdb"
 TABLES = [
     "orders", "line_items", "users", "events", "imports", "rejects", "store_meta", "customer_keys", "order_facts",
-    "customers", "identities", "identity_evidence", "customer_merges", "customer_attribute_times",
+    "customers", "identities", "identity_links", "customer_merges", "customer_attribute_times",
 ]  # fmt: skip
 # DuckDB's share of the 1.5 GB a run may hold: the rest is Polars' buffers and Python with
 # Great Expectations loaded (about 0.3 GB). Measured on 10 million line items: 1GB took an

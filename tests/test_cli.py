@@ -18,7 +18,7 @@ from conftest import ETL, REPO, SAMPLE_CSV, kevel_row, write_csv
 SAMPLE_SPEC = REPO / "data" / "samples" / "kevel_orders.yaml"
 TABLES = [
     "orders", "line_items", "users", "events", "imports", "rejects", "store_meta", "customer_keys", "order_facts",
-    "customers", "identities", "identity_evidence", "customer_merges", "customer_attribute_times",
+    "customers", "identities", "identity_links", "customer_merges", "customer_attribute_times",
 ]  # fmt: skip
 
 

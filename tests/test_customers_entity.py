@@ -120,3 +120,26 @@ def test_with_updated_at_the_attributes_do_not_depend_on_the_order_of_the_import
 def test_an_unknown_strategy_is_refused(con):
     with pytest.raises(ValueError, match="unknown strategy 'upsert'"):
         customers.apply_attributes(con, 1, "upsert")  # type: ignore[arg-type]
+
+
+def test_the_record_applied_last_is_skipped_the_next_time_but_not_once_another_changed_the_customer(con):
+    first = {"id": "1", "patch": {"city": "Kyiv", "tier": "gold"}}
+    load(con, 1, [first])
+    (stored,) = con.execute("SELECT patch_hash FROM customers").fetchall()[0]
+    assert stored is not None  # what the next import compares with
+
+    assert load(con, 2, [first]) == {"added": 0, "updated": 0, "unchanged": 1}
+    assert load(con, 3, [{"id": "1", "patch": {"city": "Lviv"}}]) == {"added": 0, "updated": 1, "unchanged": 0}
+    assert load(con, 4, [first]) == {"added": 0, "updated": 1, "unchanged": 0}  # not skipped: Lviv is undone
+    assert attributes(con) == {"1": {"city": "Kyiv", "tier": "gold"}}
+    assert load(con, 5, [first], strategy="replace") == {"added": 0, "updated": 0, "unchanged": 1}
+    assert load(con, 6, [{"id": "1", "patch": {"tier": "gold"}}], strategy="replace") == {
+        "added": 0, "updated": 1, "unchanged": 0,
+    }  # fmt: skip
+    assert attributes(con) == {"1": {"tier": "gold"}}
+
+
+def test_a_new_customer_keeps_no_nulls_whatever_the_null_rule(con):
+    load(con, 1, [{"id": "1", "patch": {"city": "Kyiv", "gone": None}}])
+    load(con, 2, [{"id": "2", "patch": {"gone": None}}, {"id": "2", "patch": {"city": None, "tier": "gold"}}])
+    assert attributes(con) == {"1": {"city": "Kyiv"}, "2": {"tier": "gold"}}

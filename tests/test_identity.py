@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import json
 
 import duckdb
@@ -30,6 +31,7 @@ def run(con, import_id: int, records: list[Ids]) -> tuple[dict[str, int], list[i
     if rows:
         con.executemany("INSERT INTO stg_identity_links VALUES (?, ?, ?, ?)", rows)
     counts = identity.resolve(con, import_id)
+    identity.add_customers(con, import_id)  # as an entity without attributes does
     customers = dict(con.execute("SELECT record, customer_id FROM stg_record_customers").fetchall())
     return counts, [customers[n] for n in range(len(records))]
 
@@ -121,3 +123,40 @@ def test_a_re_import_changes_nothing(con):
     assert con.execute("SELECT * EXCLUDE (first_import_id) FROM identities ORDER BY ALL").fetchall() == first
     counts, _ = run(con, 3, BATCHES[1])
     assert counts == {"customers_added": 0, "identities_added": 0, "merges": 0}
+
+
+def random_batches(seed: int, batches: int = 5, records: int = 10) -> list[list[Ids]]:
+    """Records drawing from small pools of ids, so that they share ids, chain, and conflict."""
+    rng = random.Random(seed)
+    pools = {"external_id": 30, "email": 30, "phone": 20}
+    out = []
+    for _ in range(batches):
+        batch = []
+        for _ in range(records):
+            ids = {(t, f"{t[0]}{rng.randrange(n)}") for t, n in pools.items() if rng.random() < 0.55}
+            batch.append(sorted(ids) or [("email", "e0")])
+        out.append(batch)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_only_the_touched_clusters_are_recomputed_yet_every_order_gives_the_same_people(tmp_path, seed):
+    """The graph is computed again only where an import's new ids and links reach: the people must be those of
+    importing every record at once, whatever the order of the imports."""
+    batches = random_batches(seed)
+    rng = random.Random(seed)
+    orders = [list(range(len(batches)))] + [rng.sample(range(len(batches)), len(batches)) for _ in range(3)]
+    with duckdb.connect(str(tmp_path / "all.duckdb")) as con:
+        identity.ensure_tables(con)
+        run(con, 1, [record for batch in batches for record in batch])
+        expected = people(con)
+    for n, order in enumerate(orders):
+        with duckdb.connect(str(tmp_path / f"{n}.duckdb")) as con:
+            identity.ensure_tables(con)
+            for import_id, batch in enumerate(order, 1):
+                run(con, import_id, batches[batch])
+            assert people(con) == expected, order
+            (externals,) = con.execute(
+                "SELECT max(n) FROM (SELECT count(*) FILTER (id_type = 'external_id') AS n FROM identities GROUP BY customer_id)"
+            ).fetchall()[0]
+            assert externals <= 1  # at most one external id per person

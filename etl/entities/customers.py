@@ -28,6 +28,8 @@ def apply_attributes(
         "SELECT coalesce(bool_or(updated_at IS NOT NULL), false) FROM stg_customer_records"
     ).fetchall()[0]
     # attribute by attribute only when times decide; else whole objects, which is much cheaper
+    if timed:  # that path patches stored customers: the new ones first get no attributes
+        identity.add_customers(con, import_id)
     run_sql(
         con, "customers_attributes_timed" if timed else "customers_attributes", import_id=import_id, strategy=strategy
     )
@@ -35,10 +37,12 @@ def apply_attributes(
     return {change: int(counts.get(change, 0)) for change in ("added", "updated", "unchanged")}
 
 
-def store(con: duckdb.DuckDBPyConnection, import_id: int, strategy: Literal["merge", "replace"]) -> dict:
-    """The staged records (the view stg_rows: ids, patch ...) into the store: their ids resolved to people,
-    their attributes merged; stg_rejects made from the rejected rows. The counts for the report."""
-    run_sql(con, "customers_stage")
+def store(
+    con: duckdb.DuckDBPyConnection, import_id: int, strategy: Literal["merge", "replace"], id_types: tuple[str, ...]
+) -> dict:
+    """The staged records (the view stg_rows: ids, patch ...) into the store: their ids (of `id_types`) resolved
+    to people, their attributes merged; stg_rejects made from the rejected rows. The counts for the report."""
+    run_sql(con, "customers_stage", id_types=list(id_types))
     resolved = identity.resolve(con, import_id)
     run_sql(con, "customers_records")
     changes = apply_attributes(con, import_id, strategy)
@@ -60,10 +64,11 @@ def store(con: duckdb.DuckDBPyConnection, import_id: int, strategy: Literal["mer
     }
 
 
-def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict]]:
+def sample(con: duckdb.DuckDBPyConnection, id_types: tuple[str, ...], size: int = 5) -> dict[str, list[dict]]:
     """The first and last records of the import: their record number, ids, customer and its change."""
     query = """
-        SELECT r._row + 1 AS record, list_transform(r.ids, lambda i: i.id_type || ':' || i.id_value) AS ids,
+        SELECT r._row + 1 AS record, list_filter(list_transform(r.ids, lambda v, k: ($id_types::VARCHAR[])[k] || ':' || v),
+                           lambda i: i IS NOT NULL) AS ids,
                c.customer_id, ch.change
         FROM stg_rows AS r
         JOIN stg_record_customers AS c ON c.record = r._seq
@@ -73,7 +78,7 @@ def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict
     """
     out = {}
     for which, direction in (("first", "ASC"), ("last", "DESC")):
-        cursor = con.execute(query.format(direction=direction), {"size": size})  # direction: one of two literals
+        cursor = con.execute(query.format(direction=direction), {"size": size, "id_types": list(id_types)})  # direction: one of two literals
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         out[which] = rows if which == "first" else rows[::-1]

@@ -1,53 +1,96 @@
 -- The people's attributes after this import, when its records carry no updated_at: each customer's stored
 -- attributes patched by its records in their order (RFC 7386 JSON merge patch: a later record wins, a null
 -- removes the attribute), whole objects at a time. With $strategy = 'replace' the patches start from no
--- attributes. Records with updated_at go through customers_attributes_timed.sql instead.
+-- attributes. A new customer gets its patches applied to no attributes (so no nulls are kept). A record that
+-- is its customer's only one in the import, and whose hash is that of the last record applied to the
+-- customer alone, changes nothing (a merge patch applied twice gives what it gave once): it is not applied
+-- again, which makes a re-import cheap. Records with updated_at go through customers_attributes_timed.sql.
 -- Grain in: stg_customer_records, one row per valid record (_seq: its order in the import; customer_id;
--- patch, a JSON object; not_attributes, a merge patch of nulls naming the id fields; drop_nulls: a null in
--- the patch is left out rather than removing).
--- Grain out: stg_patches, one per record, its patch ready; customers.attributes updated; customer_changes, one row per customer of the import:
+-- patch, a JSON object as text; not_attributes, a merge patch of nulls naming the id fields; drop_nulls: a
+-- null in the patch is left out rather than removing); stg_new_customers (etl.identity).
+-- Grain out: customers added and updated; customer_changes, one row per customer of the import:
 -- change = added | updated | unchanged.
 -- Parameters: $import_id, $strategy (merge | replace).
 
 CREATE OR REPLACE TEMP TABLE stg_patches AS
-SELECT
-    _seq,
-    customer_id,
-    CASE WHEN drop_nulls  -- a patch applied to {} loses its nulls
-        THEN json_merge_patch('{}', json_merge_patch(patch::JSON, not_attributes::JSON))
-        ELSE json_merge_patch(patch::JSON, not_attributes::JSON) END AS patch,
-    count(*) OVER (PARTITION BY customer_id) AS records
-FROM stg_customer_records;
+WITH counted AS (
+    SELECT customer_id, count(*) AS records FROM stg_customer_records GROUP BY customer_id
+)
+SELECT r._seq, r.customer_id, c.records, r.patch, r.not_attributes, r.drop_nulls,
+       hash($strategy, r.drop_nulls, r.not_attributes, r.patch) AS patch_hash,
+       n.customer_id IS NOT NULL AS is_new
+FROM stg_customer_records AS r
+JOIN counted AS c USING (customer_id)
+LEFT JOIN stg_new_customers AS n USING (customer_id);
+
+CREATE OR REPLACE TEMP TABLE stg_unchanged AS  -- the same record as last time: nothing to do
+SELECT p.customer_id
+FROM stg_patches AS p
+JOIN customers AS c USING (customer_id)
+WHERE p.records = 1 AND c.patch_hash = p.patch_hash;
+
+CREATE OR REPLACE TEMP TABLE stg_to_apply AS
+WITH todo AS (
+    SELECT * FROM stg_patches ANTI JOIN stg_unchanged USING (customer_id)
+),
+prepared AS (  -- the id fields taken out (JSON lines keep them in the record)
+    SELECT *, CASE WHEN not_attributes = '{}' THEN patch::JSON
+                   ELSE json_merge_patch(patch::JSON, not_attributes::JSON) END AS object
+    FROM todo
+)
+SELECT _seq, customer_id, records, patch_hash, is_new,
+       -- a patch applied to {} loses its nulls: what a new customer gets, and what drop_nulls asks for
+       CASE WHEN (drop_nulls OR is_new) AND contains(patch, 'null') THEN json_merge_patch('{}', object)
+            ELSE object END AS patch
+FROM prepared;
 
 CREATE OR REPLACE TEMP TABLE customer_changes AS
 WITH several AS (  -- the few customers with more than one record: their patches in record order
-    SELECT customer_id, list(patch ORDER BY _seq) AS patches
-    FROM stg_patches
+    SELECT customer_id, any_value(is_new) AS is_new, list(patch ORDER BY _seq) AS patches
+    FROM stg_to_apply
     WHERE records > 1
     GROUP BY customer_id
 ),
-after AS (
-    SELECT c.customer_id, c.first_import_id, c.attributes AS before,
+existing AS (
+    SELECT c.customer_id, c.attributes AS before,
            json_merge_patch(CASE WHEN $strategy = 'replace' THEN '{}'::JSON ELSE c.attributes END, p.patch)
-               AS attributes
-    FROM stg_patches AS p
+               AS attributes,
+           p.patch_hash
+    FROM stg_to_apply AS p
     JOIN customers AS c USING (customer_id)
-    WHERE p.records = 1
+    WHERE p.records = 1 AND NOT p.is_new
     UNION ALL
-    SELECT c.customer_id, c.first_import_id, c.attributes AS before,
+    SELECT c.customer_id, c.attributes AS before,
            list_reduce(
                list_prepend(CASE WHEN $strategy = 'replace' THEN '{}'::JSON ELSE c.attributes END, p.patches),
                lambda a, b: json_merge_patch(a, b)
-           ) AS attributes
+           ) AS attributes,
+           NULL AS patch_hash
     FROM several AS p
     JOIN customers AS c USING (customer_id)
+    WHERE NOT p.is_new
 )
-SELECT customer_id, attributes,
-       CASE WHEN first_import_id = $import_id THEN 'added'
-            WHEN attributes::VARCHAR = before::VARCHAR THEN 'unchanged'
-            ELSE 'updated' END AS change
-FROM after;
+SELECT customer_id, patch AS attributes, patch_hash, 'added' AS change
+FROM stg_to_apply WHERE is_new AND records = 1
+UNION ALL
+SELECT customer_id, list_reduce(list_prepend('{}'::JSON, patches), lambda a, b: json_merge_patch(a, b)), NULL, 'added'
+FROM several WHERE is_new
+UNION ALL
+SELECT customer_id, attributes, patch_hash,
+       CASE WHEN attributes::VARCHAR = before::VARCHAR THEN 'unchanged' ELSE 'updated' END
+FROM existing
+UNION ALL
+SELECT customer_id, NULL, NULL, 'unchanged' FROM stg_unchanged;
 
-UPDATE customers SET attributes = ch.attributes, last_import_id = $import_id
+INSERT INTO customers
+SELECT customer_id, attributes, $import_id, $import_id, patch_hash FROM customer_changes WHERE change = 'added';
+
+UPDATE customers SET attributes = ch.attributes, last_import_id = $import_id, patch_hash = ch.patch_hash
 FROM customer_changes AS ch
-WHERE customers.customer_id = ch.customer_id AND ch.change <> 'unchanged';
+WHERE customers.customer_id = ch.customer_id AND ch.change = 'updated';
+
+-- an unchanged customer learns the record's hash, so that the next time it is skipped
+UPDATE customers SET patch_hash = ch.patch_hash
+FROM customer_changes AS ch
+WHERE customers.customer_id = ch.customer_id AND ch.change = 'unchanged' AND ch.patch_hash IS NOT NULL
+  AND customers.patch_hash IS DISTINCT FROM ch.patch_hash;

@@ -1,39 +1,48 @@
--- The people after propagation: each label is one customer. Each customer the store had lives on in the
--- component holding its external id, else most of its ids; a component keeps the smallest customer living on in it (a new id
--- when none does), and merges the others into it, their attributes with them where the kept customer has
--- none of that name. An id in another component than its customer's home moves there, without a merge.
--- Grain in: id_nodes (one per id, with its final label), identities and customers of the store.
--- Grain out: identities and customers updated; customer_merges gains this import's merges (stg_merges).
+-- The people of the region after this import: each cluster that is one person is one component, and in the
+-- others each propagated label is one. Each customer the store had lives on in the component that holds its
+-- external id, else most of its ids (the smallest component on a tie); a component keeps the smallest customer
+-- living on in it (a new one when none does), and the others living on in it are merged into it, their
+-- attributes with them where the kept one has none of that name. An id in another component than its
+-- customer's home moves there, without a merge.
+-- Grain in: rg_nodes, rg_split, id_nodes (final labels), identities, customers.
+-- Grain out: identities updated and added; customers merged (the new ones are listed in stg_new_customers
+-- for the entity to add, with its attributes); customer_merges gains this import's (stg_merges);
+-- stg_node_customers, one per id of the region with its customer.
 -- Parameters: $import_id.
 
 CREATE OR REPLACE TEMP TABLE id_components AS
-WITH labelled AS (
-    SELECT n.node, n.id_type, n.business_unit, n.id_value, n.label AS component, i.customer_id AS old_customer
-    FROM id_nodes AS n
-    LEFT JOIN identities AS i USING (id_type, business_unit, id_value)
-)
-SELECT * FROM labelled;
+SELECT r.node, r.old_customer, r.cluster,
+       CASE WHEN s.cluster IS NULL THEN 'c' || r.cluster ELSE n.label END AS component
+FROM rg_nodes AS r
+LEFT JOIN rg_split AS s USING (cluster)
+LEFT JOIN id_nodes AS n USING (node);
 
--- each customer the store had lives on in the component that holds its external id, else most of its ids
--- (the smallest label on a tie); a component keeps the smallest customer living on in it, and gets a new id when none does
 CREATE OR REPLACE TEMP TABLE customer_homes AS
 WITH held AS (
-    SELECT old_customer, component, count(*) FILTER (id_type = 'external_id') AS external_ids, count(*) AS ids
-    FROM id_components
-    WHERE old_customer IS NOT NULL
-    GROUP BY old_customer, component
+    SELECT c.old_customer, c.component,
+           count(*) FILTER (r.id_type = 'external_id') AS external_ids, count(*) AS ids
+    FROM id_components AS c
+    JOIN rg_nodes AS r USING (node)
+    WHERE c.old_customer IS NOT NULL
+    GROUP BY c.old_customer, c.component
 )
 SELECT old_customer, arg_min(component, (-external_ids, -ids, component)) AS component
 FROM held
 GROUP BY old_customer;
 
 CREATE OR REPLACE TEMP TABLE component_customers AS
-SELECT c.component, min(h.old_customer) AS customer_id
-FROM (SELECT DISTINCT component FROM id_components) AS c
-LEFT JOIN customer_homes AS h USING (component)
-GROUP BY c.component;
+WITH components AS (
+    SELECT c.component, min(h.old_customer) AS customer_id
+    FROM (SELECT DISTINCT component FROM id_components) AS c
+    LEFT JOIN customer_homes AS h USING (component)
+    GROUP BY c.component
+)
+SELECT component, CASE WHEN customer_id IS NULL THEN nextval('customer_ids') ELSE customer_id END AS customer_id,
+       customer_id IS NULL AS is_new
+FROM components;
 
-UPDATE component_customers SET customer_id = nextval('customer_ids') WHERE customer_id IS NULL;
+CREATE OR REPLACE TEMP TABLE stg_new_customers AS
+SELECT customer_id FROM component_customers WHERE is_new;
 
 -- a customer living on in a component that another keeps is merged into that one
 CREATE OR REPLACE TEMP TABLE stg_merges AS
@@ -45,7 +54,7 @@ WHERE h.old_customer <> cc.customer_id;
 INSERT INTO customer_merges SELECT $import_id, merged_id, into_id FROM stg_merges;
 
 -- the merged customers' attributes go to the kept one where it has none of that name
-UPDATE customers SET attributes = merged.attributes, last_import_id = $import_id
+UPDATE customers SET attributes = merged.attributes, last_import_id = $import_id, patch_hash = NULL
 FROM (
     SELECT
         m.into_id,
@@ -63,19 +72,18 @@ WHERE customers.customer_id = merged.into_id;
 
 DELETE FROM customers WHERE customer_id IN (SELECT merged_id FROM stg_merges);
 
-INSERT INTO customers
-SELECT cc.customer_id, '{}'::JSON, $import_id, $import_id
-FROM component_customers AS cc
-ANTI JOIN customers AS c ON c.customer_id = cc.customer_id;
-
-UPDATE identities SET customer_id = cc.customer_id
+CREATE OR REPLACE TEMP TABLE stg_node_customers AS
+SELECT c.node, c.old_customer, c.cluster, cc.customer_id
 FROM id_components AS c
-JOIN component_customers AS cc USING (component)
-WHERE identities.id_type = c.id_type AND identities.business_unit = c.business_unit
-  AND identities.id_value = c.id_value AND identities.customer_id <> cc.customer_id;
+JOIN component_customers AS cc USING (component);
+
+UPDATE identities SET customer_id = n.customer_id, cluster = n.cluster
+FROM stg_node_customers AS n
+WHERE identities.node = n.node AND n.old_customer IS NOT NULL
+  AND (identities.customer_id <> n.customer_id OR identities.cluster <> n.cluster);
 
 INSERT INTO identities
-SELECT c.id_type, c.business_unit, c.id_value, cc.customer_id, $import_id
-FROM id_components AS c
-JOIN component_customers AS cc USING (component)
-WHERE c.old_customer IS NULL;
+SELECT r.id_type, r.business_unit, r.id_value, n.customer_id, $import_id, r.node, r.cluster
+FROM rg_nodes AS r
+JOIN stg_node_customers AS n USING (node)
+WHERE r.old_customer IS NULL;

@@ -1,7 +1,7 @@
--- One round of label propagation: each id that is not fixed takes the smallest label of itself and its
--- neighbours. Run until no label changes (etl.identity counts them); labels starting with '0' (an
--- external id's) are smaller than any starting with '1', so an id reachable from an external id's
--- person joins it, the smallest one when it reaches two.
+-- One round of label propagation in the clusters that hold several external ids: each id that is not
+-- fixed takes the smallest label of itself and its neighbours. Run until no label changes (etl.identity
+-- counts them); labels starting with '0' (an external id's) are smaller than any starting with '1', so an id
+-- reachable from an external id's person joins it, the smallest one when it reaches two.
 -- Grain: id_nodes, one per id (node, fixed, label). Parameters: none.
 
 CREATE OR REPLACE TEMP TABLE id_nodes_next AS

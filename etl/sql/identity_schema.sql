@@ -1,17 +1,19 @@
 -- The identity graph: who is who, for every entity whose records name a person.
 -- Grain: customers, one row per person; identities, one per (id_type, business_unit, id_value), each
--- belonging to exactly one customer; identity_evidence, one row per id of each distinct set of ids
--- that some record carried together (what the graph is computed from, so that it does not depend on
+-- belonging to exactly one customer, with its node number and cluster; identity_links, one row per link
+-- that records made between two ids (what the people are computed from, so that they do not depend on
 -- the order of the imports); customer_merges, one row per customer merged into another by an import.
 -- Parameters: none.
 
 CREATE SEQUENCE IF NOT EXISTS customer_ids START 1;
+CREATE SEQUENCE IF NOT EXISTS identity_node_ids START 1;
 
 CREATE TABLE IF NOT EXISTS customers (
     customer_id      BIGINT NOT NULL,
     attributes       JSON NOT NULL,
     first_import_id  BIGINT,
-    last_import_id   BIGINT
+    last_import_id   BIGINT,
+    patch_hash       UBIGINT  -- the hash of the last record applied to it alone: the same again changes nothing
 );
 
 CREATE TABLE IF NOT EXISTS identities (
@@ -19,14 +21,15 @@ CREATE TABLE IF NOT EXISTS identities (
     business_unit    VARCHAR NOT NULL,
     id_value         VARCHAR NOT NULL,
     customer_id      BIGINT NOT NULL,
-    first_import_id  BIGINT
+    first_import_id  BIGINT,
+    node             BIGINT NOT NULL,
+    cluster          BIGINT NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS identity_evidence (
-    evidence         VARCHAR NOT NULL,
-    id_type          VARCHAR NOT NULL,
-    business_unit    VARCHAR NOT NULL,
-    id_value         VARCHAR NOT NULL,
+CREATE TABLE IF NOT EXISTS identity_links (
+    a                BIGINT NOT NULL,
+    b                BIGINT NOT NULL,
+    external         BOOLEAN NOT NULL,
     first_import_id  BIGINT
 );
 
@@ -48,6 +51,7 @@ COMMENT ON COLUMN customers.customer_id IS 'The person''s number: kept across re
 COMMENT ON COLUMN customers.attributes IS 'The attributes as a JSON object: text from a CSV (unless cast), JSON types from JSON lines. Query them as attributes->>''name''.';
 COMMENT ON COLUMN customers.first_import_id IS 'The import that first stored this person.';
 COMMENT ON COLUMN customers.last_import_id IS 'The last import that changed this person.';
+COMMENT ON COLUMN customers.patch_hash IS 'A hash of the last record applied to this person on its own (its attributes, the import''s strategy and null rule): a record with the same hash would change nothing, so a re-import skips it. Null after a merge.';
 
 COMMENT ON TABLE identities IS 'One row per id (id_type, business_unit, id_value); each belongs to exactly one customer.';
 COMMENT ON COLUMN identities.id_type IS 'email, email_sha256, phone, external_id (lowercased and trimmed), or another named type kept as given.';
@@ -56,12 +60,14 @@ COMMENT ON COLUMN identities.id_value IS 'The id.';
 COMMENT ON COLUMN identities.customer_id IS 'The customer (customers.customer_id) this id belongs to.';
 COMMENT ON COLUMN identities.first_import_id IS 'The import that first stored this id.';
 
-COMMENT ON TABLE identity_evidence IS 'The sets of ids that records carried together, one row per id of each distinct set: what the people are computed from.';
-COMMENT ON COLUMN identity_evidence.evidence IS 'The set''s key: the md5 of its sorted ids.';
-COMMENT ON COLUMN identity_evidence.id_type IS 'An id of the set: its type.';
-COMMENT ON COLUMN identity_evidence.business_unit IS 'Its business unit.';
-COMMENT ON COLUMN identity_evidence.id_value IS 'Its value.';
-COMMENT ON COLUMN identity_evidence.first_import_id IS 'The import that first saw the set.';
+COMMENT ON COLUMN identities.node IS 'The id''s number in the graph (identity_links.a and b).';
+COMMENT ON COLUMN identities.cluster IS 'The connected part of the graph the id is in (the smallest node that ever joined it): what an import recomputes when its records touch it.';
+
+COMMENT ON TABLE identity_links IS 'The links records made between ids, one row each: what the people are computed from. A record links its ids that are not external ids to the smallest of them (by type, business unit, value), and each of those to each of its external ids.';
+COMMENT ON COLUMN identity_links.a IS 'An id (identities.node) that is not an external id.';
+COMMENT ON COLUMN identity_links.b IS 'The id it was seen with: another id of the record that is not external, or an external id.';
+COMMENT ON COLUMN identity_links.external IS 'b is an external id: a is then that person''s unless it was seen with a smaller external id.';
+COMMENT ON COLUMN identity_links.first_import_id IS 'The import that first made the link.';
 
 COMMENT ON TABLE customer_attribute_times IS 'When each attribute of a customer was last set, from the format''s updated_at: an older value never overwrites it.';
 COMMENT ON COLUMN customer_attribute_times.customer_id IS 'The customer.';
