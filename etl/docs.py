@@ -20,11 +20,15 @@ END = "<!-- store-tables:end -->"
 
 def store_tables_markdown() -> str:
     con = duckdb.connect()
-    for statement in statements("schema") + statements("identity_schema"):
+    for statement in statements("schema") + statements("identity_schema") + statements("users_view"):
         con.execute(statement)
     parts = []
     for table in TABLES:
-        comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = ?", [table]).fetchone()[0]
+        comment = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = $t UNION ALL "
+            "SELECT comment FROM duckdb_views() WHERE view_name = $t",
+            {"t": table},
+        ).fetchone()[0]
         parts.append(f"### `{table}`\n\n{comment}\n\n| column | type | meaning |\n|---|---|---|")
         columns = con.execute(
             "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",

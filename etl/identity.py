@@ -26,7 +26,7 @@ from __future__ import annotations
 import duckdb
 
 from etl.errors import EtlError
-from etl.store import run_sql
+from etl.sqlfiles import run_sql
 
 MAX_ROUNDS = 200  # propagation rounds; jumps along chains and star-shaped links keep them few
 
@@ -51,6 +51,7 @@ def resolve(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, int]:
     run_sql(con, "identity_region")
     _settle(con, "identity_propagate", labels="id_nodes", changes="id_label_changes")
     run_sql(con, "identity_assign", import_id=import_id)
+    run_sql(con, "identity_follow")  # stored orders and events move with their buyers' ids
     run_sql(con, "identity_records")
     added, merges = con.execute(
         "SELECT (SELECT count(*) FROM stg_new_customers), (SELECT count(*) FROM stg_merges)"

@@ -28,7 +28,7 @@ from typing import Any
 
 import duckdb
 
-from etl import formats, interrupts, read, report, validate
+from etl import formats, identity, interrupts, read, report, validate
 from etl.encodings import LOW_CONFIDENCE, low_confidence_warning
 from etl.errors import EtlError, ImportCancelled, InputError, SpecError
 from etl.spec import ImportSpec
@@ -42,6 +42,11 @@ from etl.staging import (
 from etl.store import WAIT_S, connect, run_sql
 from etl.transforms.steps import fields_after
 from etl.validate import ValidationFailed
+
+
+# what computed orders.content_hash: DuckDB's hash() may change between versions, and a new expression is a
+# new version (the buyer's customer_id left out once the identity graph could move it)
+CONTENT_HASH_VERSION = f"duckdb {duckdb.__version__}, without customer_id"
 
 
 def run_import(
@@ -211,9 +216,16 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
             result.sha256 = source.sha256
         state.current = None  # from here on, errors concern the run, not one file
         if module.ENTITY == "customers":
-            return _store_customers(con, spec, options, import_id, started_at, dry_run, state, sources, headers, suites, plans)
+            return _store_customers(
+                con, spec, options, import_id, started_at, dry_run, state, sources, headers, suites, plans
+            )
         with state.timed("assemble"):
             run_sql(con, "assemble_orders")
+        with state.timed("resolve_buyers"):
+            run_sql(con, "orders_buyers")
+            people = identity.resolve(con, import_id)
+            identity.add_customers(con, import_id)
+            run_sql(con, "orders_keyed")
         with state.timed("reread_rejected_rows"):
             fill_raw_values(con, sources, headers, state.files)
         with state.timed("compare"):
@@ -229,7 +241,9 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
         for file in state.files:
             file.status = "checked (dry run)" if dry_run else "stored"
         with state.timed("report"):
-            result = report.build(con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files)
+            result = report.build(
+                con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files, people=people
+            )
         result["validation"] = validation
         result["timings_s"] = state.timings
         return result
@@ -335,7 +349,7 @@ def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec, reade
 def _ensure_current_hashes(con: duckdb.DuckDBPyConnection) -> None:
     """orders.content_hash comes from DuckDB's hash(), which may change between versions:
     recompute the stored hashes once when the version that wrote them is not this one."""
-    version = f"duckdb {duckdb.__version__}"
+    version = CONTENT_HASH_VERSION
     stored = con.execute("SELECT max(value) FROM store_meta WHERE key = 'content_hash_version'").fetchall()[0][0]
     if stored != version:
         run_sql(con, "rehash_orders", version=version)

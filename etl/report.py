@@ -62,8 +62,9 @@ def _sample(con: duckdb.DuckDBPyConnection, direction: str) -> list[dict[str, An
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def build(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files) -> dict[str, Any]:
-    """The report of an orders import: orders and line items, and the events they made."""
+def build(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files, people: dict[str, int]) -> dict[str, Any]:
+    """The report of an orders import: orders and line items, the events they made, and the people the buyers
+    added to the identity graph (`people`: etl.identity.resolve's counts)."""
     (kept,) = con.execute("SELECT count(*) FROM stg_line_items").fetchall()[0]  # a kept row is a line item
     orders = _counts(
         con, "SELECT change, count(*) FROM order_changes GROUP BY change", ["added", "updated", "unchanged"]
@@ -71,8 +72,9 @@ def build(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files) -> dic
     lines = _counts(con, "SELECT change, line_count FROM line_changes", ["added", "updated", "unchanged", "removed"])
     return build_generic(
         con, import_id=import_id, spec=spec, dry_run=dry_run, files=files, kept=kept,
-        entities={"orders": orders, "line_items": lines},
-        events={"orderPlace": orders["added"], "orderUpdate": orders["updated"]},
+        entities={"orders": orders, "line_items": lines, "customers": {"added": people["customers_added"]},
+                  "identities": {"added": people["identities_added"]}},
+        events={"orderPlace": orders["added"], "orderUpdate": orders["updated"]}, extra={"merges": people["merges"]},
         sample={"first": _sample(con, "ASC"), "last": _sample(con, "DESC")},
     )  # fmt: skip
 

@@ -13,48 +13,27 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 
 from etl.errors import EtlError, StoreLockedError
+from etl.sqlfiles import run_sql, statements  # noqa: F401  (run_sql: imported from etl.store too)
 
 DEFAULT_STORE = "data/cdp.duckdb"
 TABLES = [
-    "orders", "line_items", "users", "events", "imports", "rejects", "store_meta", "customer_keys", "order_facts",
-    "customers", "identities", "identity_links", "customer_merges", "customer_attribute_times",
+    "orders", "line_items", "events", "imports", "rejects", "store_meta", "customer_keys", "order_facts",
+    "customers", "identities", "identity_links", "customer_merges", "customer_attribute_times", "users",
 ]  # fmt: skip
 # DuckDB's share of the 1.5 GB a run may hold: the rest is Polars' buffers and Python with
 # Great Expectations loaded (about 0.3 GB). Measured on 10 million line items: 1GB took an
 # import to 1.67 GB, 750MB to 1.51 GB, 700MB to 1.42 GB, no slower (README, Performance).
 MEMORY_LIMIT = os.environ.get("ETL_MEMORY_LIMIT", "700MB")
-PROFILE = bool(os.environ.get("ETL_PROFILE_SQL"))  # print each statement's time to stderr
 
 
 def store_path(explicit: str | None = None, from_spec: str | None = None) -> Path:
     """--store, then $ETL_STORE, then the spec's store:, then data/cdp.duckdb."""
     return Path(explicit or os.environ.get("ETL_STORE") or from_spec or DEFAULT_STORE)
-
-
-def sql(name: str) -> str:
-    return resources.files("etl.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
-
-
-def statements(name: str) -> list[str]:
-    """The statements of an SQL file: each ends with a semicolon at the end of a line."""
-    body = "\n".join(line for line in sql(name).splitlines() if not line.lstrip().startswith("--"))
-    return [s.strip() for s in re.split(r";[ \t]*(?:\n|$)", body) if s.strip()]
-
-
-def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
-    """Run every statement of etl/sql/NAME.sql with bound $parameters."""
-    for statement in statements(name):
-        used = {k: v for k, v in params.items() if f"${k}" in statement}
-        start = time.monotonic()
-        con.execute(statement, used)
-        if PROFILE:
-            print(f"{time.monotonic() - start:7.3f}s {name}: {' '.join(statement.split())[:90]}", file=sys.stderr)
 
 
 def _holder(error: str) -> str:
@@ -95,6 +74,30 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     if reasons and "value" not in reasons[0][0].lower():
         for statement in statements("upgrade_rejects_value"):
             con.execute(statement)
+    buyers = con.execute(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'customer_id'"
+    ).fetchall()
+    if buyers and buyers[0][0] == "VARCHAR":
+        _resolve_stored_buyers(con)
+
+
+def _resolve_stored_buyers(con: duckdb.DuckDBPyConnection) -> None:
+    """orders.customer_id was 'user_id_type:user_id': the stored buyers are resolved through the identity graph
+    (under the last import's number), in one transaction with the tables that refer to them."""
+    from etl import identity
+
+    (last_import,) = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0]
+    con.begin()
+    try:
+        run_sql(con, "upgrade_orders_buyers")
+        identity.resolve(con, last_import)
+        identity.add_customers(con, last_import)
+        run_sql(con, "upgrade_orders_customers")
+        run_sql(con, "refresh_order_facts", import_id=None)
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
 
 
 def require_existing(path: Path) -> None:
@@ -165,6 +168,7 @@ def connect(path: Path, *, read_only: bool, wait: float = 0.0) -> Iterator[duckd
             for statement in statements("schema") + statements("identity_schema"):
                 con.execute(statement)
             _upgrade(con)
+            run_sql(con, "users_view")  # after the upgrade: a store written before the graph has a users table
             from etl.segment_catalog import install_macros  # the segments as table macros, for ad-hoc SQL
 
             install_macros(con)

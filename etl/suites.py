@@ -28,7 +28,6 @@ ENTITIES: dict[str, str] = {
     "orders": "last_import_id",
     "line_items": "last_import_id",
     "events": "import_id",
-    "users": "first_import_id",
     "customers": "last_import_id",
     "identities": "first_import_id",
 }

@@ -76,9 +76,12 @@ def test_every_column_is_typed_as_the_spec_says(tmp_path):
     report, store = import_rows(tmp_path, [row])
     assert report["rejected"] == 0
     order = select(store, "SELECT * EXCLUDE (first_import_id, last_import_id, content_hash) FROM orders")[0]
+    [buyer] = select(
+        store, "SELECT customer_id FROM identities WHERE id_type = 'email' AND id_value = 'john@email.com'"
+    )
     assert {**order, "custom_fields": json.loads(order["custom_fields"])} == {
         "order_id": "or123",
-        "customer_id": "email:john@email.com",
+        "customer_id": buyer["customer_id"],  # the buyer, resolved through the identity graph
         "user_id_type": "email",
         "user_id": "john@email.com",
         "currency": "EUR",
@@ -224,14 +227,17 @@ def test_hash_emails_hashes_the_lowercased_trimmed_email(tmp_path):
     rows = [kevel_row("o1", userId="  John@Email.COM "), kevel_row("o2", userIdType="phone", userId="+351912345678")]
     _, store = import_rows(tmp_path, rows, hash_emails=True)
     digest = hashlib.sha256(b"john@email.com").hexdigest()
-    assert select(store, "SELECT order_id, user_id_type, user_id, customer_id FROM orders ORDER BY 1") == [
-        {"order_id": "o1", "user_id_type": "email_sha256", "user_id": digest, "customer_id": f"email_sha256:{digest}"},
-        {"order_id": "o2", "user_id_type": "phone", "user_id": "+351912345678", "customer_id": "phone:+351912345678"},
+    assert select(store, "SELECT order_id, user_id_type, user_id FROM orders ORDER BY 1") == [
+        {"order_id": "o1", "user_id_type": "email_sha256", "user_id": digest},
+        {"order_id": "o2", "user_id_type": "phone", "user_id": "+351912345678"},
     ]
-    assert select(store, "SELECT customer_id FROM users ORDER BY 1") == [
-        {"customer_id": f"email_sha256:{digest}"},
-        {"customer_id": "phone:+351912345678"},
-    ]
+    assert select(
+        store,
+        "SELECT o.order_id, i.id_type, i.id_value FROM orders AS o JOIN identities AS i USING (customer_id) ORDER BY 1",
+    ) == [
+        {"order_id": "o1", "id_type": "email_sha256", "id_value": digest},
+        {"order_id": "o2", "id_type": "phone", "id_value": "+351912345678"},
+    ]  # each buyer is a customer of the graph, with the id the order named
 
 
 def test_only_the_first_row_supplies_the_order_and_every_row_a_line_item(tmp_path):

@@ -39,7 +39,12 @@ def export_parquet(
         with read_only_store(store, wait) as con:
             from etl.store import TABLES
 
-            present = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            present = {
+                name
+                for (name,) in con.execute(
+                    "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()"
+                ).fetchall()
+            }
             for table in [t for t in TABLES if t in present]:  # a store no import has opened since lacks the newest
                 target = directory / f"{table}.parquet"
                 # table names come from TABLES; the path is bound as a parameter

@@ -13,7 +13,7 @@ import duckdb
 
 from etl import identity
 from etl.errors import EtlError
-from etl.store import run_sql
+from etl.sqlfiles import run_sql
 
 STRATEGIES = ("merge", "replace")
 
@@ -78,7 +78,9 @@ def sample(con: duckdb.DuckDBPyConnection, id_types: tuple[str, ...], size: int 
     """
     out = {}
     for which, direction in (("first", "ASC"), ("last", "DESC")):
-        cursor = con.execute(query.format(direction=direction), {"size": size, "id_types": list(id_types)})  # direction: one of two literals
+        cursor = con.execute(
+            query.format(direction=direction), {"size": size, "id_types": list(id_types)}
+        )  # direction: one of two literals
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         out[which] = rows if which == "first" else rows[::-1]

@@ -163,7 +163,9 @@ def _typed(lf: pl.LazyFrame, reader: str, id_fields: dict[str, str], attributes:
         if options.hash_emails and id_type == "email":
             value = value.chash.sha2_256()
         ids.append(value)
-    checks.append(Check("(ids)", "no id: every id field is empty or missing", pl.all_horizontal(v.is_null() for v in ids)))
+    checks.append(
+        Check("(ids)", "no id: every id field is empty or missing", pl.all_horizontal(v.is_null() for v in ids))
+    )
 
     updated_at = pl.lit(None, pl.Datetime("us", "UTC"))
     if options.updated_at_field:

@@ -2,8 +2,8 @@
 -- Grain in: stg_rows, one per valid row (order fields are read from the row that starts a
 -- run of an order's rows); stg_row_rejects, one per row that broke a rule. A run is a stretch of consecutive rows with one order id; `_seq` numbers the runs
 -- across all files of the import, in file order.
--- Grain out: stg_orders (view), one per order; stg_line_items (view), one per line item (their
--- *_keyed twins carry the run number `_seq`, a cheaper key than order_id for joins);
+-- Grain out: stg_line_items (view), one per line item (its *_keyed twin carries the run number `_seq`, a
+-- cheaper key than order_id for joins; orders_keyed.sql makes stg_orders, once the buyers are resolved);
 -- stg_rejects, one per rejected row with every reason (raw is null for rows rejected here,
 -- and the engine fills it from the file).
 -- Rules (the spec's "Kevel Audience CSV" notes): an order's rows are sequential; when they are
@@ -69,34 +69,6 @@ order_rejects AS (
 SELECT * FROM row_rejects
 UNION ALL
 SELECT * FROM order_rejects;
-
-CREATE OR REPLACE TEMP VIEW stg_orders_keyed AS
-SELECT
-    stg_order_rows._seq,
-    order_id,
-    user_id_type || ':' || user_id AS customer_id,
-    user_id_type,
-    user_id,
-    currency,
-    total,
-    subtotal,
-    tax,
-    shipping,
-    discount,
-    refund,
-    payment_method,
-    shipping_method,
-    shipping_country,
-    source,
-    promotions,
-    created_at,
-    last_updated,
-    custom_fields::JSON AS custom_fields
-FROM stg_order_rows
-ANTI JOIN stg_dropped_runs ON stg_dropped_runs._seq = stg_order_rows._seq;
-
-CREATE OR REPLACE TEMP VIEW stg_orders AS
-SELECT * EXCLUDE (_seq) FROM stg_orders_keyed;
 
 CREATE OR REPLACE TEMP VIEW stg_line_items_keyed AS
 SELECT

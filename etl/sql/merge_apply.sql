@@ -33,11 +33,6 @@ FROM stg_orders_keyed AS staged
 JOIN changed_orders ON changed_orders._seq = staged._seq
 LEFT JOIN replaced_orders ON replaced_orders.order_id = staged.order_id;
 
-INSERT INTO users
-SELECT DISTINCT ON (changed.customer_id) changed.customer_id, changed.user_id_type, changed.user_id, $import_id
-FROM changed_orders AS changed
-ANTI JOIN users ON users.customer_id = changed.customer_id;
-
 INSERT INTO events
 SELECT
     (SELECT coalesce(max(event_id), 0) FROM events) + row_number() OVER (),

@@ -21,7 +21,7 @@ WITH staged_lines AS (
 staged_orders AS (
     SELECT
         _seq, order_id, customer_id, user_id_type, user_id, created_at, last_updated,
-        hash(*COLUMNS(* EXCLUDE (_seq))) AS order_hash
+        hash(*COLUMNS(* EXCLUDE (_seq, customer_id))) AS order_hash  -- the buyer is user_id; who that is may change
     FROM stg_orders_keyed
 )
 SELECT

@@ -10,7 +10,7 @@ WITH stored_lines AS (
     GROUP BY order_id
 ),
 stored_orders AS (
-    SELECT order_id, hash(*COLUMNS(* EXCLUDE (first_import_id, last_import_id, content_hash))) AS order_hash
+    SELECT order_id, hash(*COLUMNS(* EXCLUDE (first_import_id, last_import_id, content_hash, customer_id))) AS order_hash
     FROM orders
 )
 SELECT stored_orders.order_id, hash(stored_orders.order_hash, stored_lines.lines_hash) AS content_hash
