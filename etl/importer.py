@@ -43,7 +43,6 @@ from etl.store import WAIT_S, connect, run_sql
 from etl.transforms.steps import fields_after
 from etl.validate import ValidationFailed
 
-
 # what computed orders.content_hash: DuckDB's hash() may change between versions, and a new expression is a
 # new version (the buyer's customer_id left out once the identity graph could move it)
 CONTENT_HASH_VERSION = f"duckdb {duckdb.__version__}, without customer_id"

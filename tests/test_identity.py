@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import random
 import json
+import random
 
 import duckdb
 import pytest
@@ -157,6 +157,7 @@ def test_only_the_touched_clusters_are_recomputed_yet_every_order_gives_the_same
                 run(con, import_id, batches[batch])
             assert people(con) == expected, order
             (externals,) = con.execute(
-                "SELECT max(n) FROM (SELECT count(*) FILTER (id_type = 'external_id') AS n FROM identities GROUP BY customer_id)"
+                "SELECT max(n) FROM (SELECT count(*) FILTER (id_type = 'external_id') AS n FROM identities "
+                "GROUP BY customer_id)"
             ).fetchall()[0]
             assert externals <= 1  # at most one external id per person

@@ -137,8 +137,9 @@ def test_customer_summary_matches_lifetimes_definitions(data):
         assert g == pytest.approx(e)
 
     by_customer = {r["customer_id"]: r for r in rows(got)}
-    assert by_customer[CUSTOMER["single:one-purchase"]] == {
-        "customer_id": CUSTOMER["single:one-purchase"], "frequency": 0.0, "recency": 0.0, "T": 112.0, "monetary_value": 0.0
+    single = CUSTOMER["single:one-purchase"]
+    assert by_customer[single] == {
+        "customer_id": single, "frequency": 0.0, "recency": 0.0, "T": 112.0, "monetary_value": 0.0
     }  # fmt: skip
     # two orders on one day are one purchase day; the repeat day's value is the only one averaged
     assert by_customer[CUSTOMER["twice:same-day"]] == {

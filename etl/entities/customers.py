@@ -67,7 +67,8 @@ def store(
 def sample(con: duckdb.DuckDBPyConnection, id_types: tuple[str, ...], size: int = 5) -> dict[str, list[dict]]:
     """The first and last records of the import: their record number, ids, customer and its change."""
     query = """
-        SELECT r._row + 1 AS record, list_filter(list_transform(r.ids, lambda v, k: ($id_types::VARCHAR[])[k] || ':' || v),
+        SELECT r._row + 1 AS record,
+               list_filter(list_transform(r.ids, lambda v, k: ($id_types::VARCHAR[])[k] || ':' || v),
                            lambda i: i IS NOT NULL) AS ids,
                c.customer_id, ch.change
         FROM stg_rows AS r
