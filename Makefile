@@ -6,7 +6,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 STORE ?= data/cdp.duckdb
-SPEC ?= data/samples/kevel_orders.yaml
+SPEC ?= data/samples/kevel_orders.yaml data/samples/kevel_users.yaml
 
 .PHONY: help setup browser import test validate notebooks bench detectors lint format schema docs clean
 
@@ -31,8 +31,8 @@ browser: ## Install Debian's chromium when missing (for the Data Docs test)
 	@command -v chromium >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-import: setup ## Import the bundled sample files into data/cdp.duckdb and print the report
-	$(VENV)/bin/etl import $(SPEC) --store $(STORE)
+import: setup ## Import the bundled samples (orders, then their buyers as users) into data/cdp.duckdb
+	@for spec in $(SPEC); do $(VENV)/bin/etl import $$spec --store $(STORE) || exit $$?; done
 
 validate: setup ## Run the expectation suites against data/cdp.duckdb and build its Data Docs
 	$(VENV)/bin/etl validate --store $(STORE)

@@ -14,7 +14,8 @@ WITH ids AS (
     FROM identities
     GROUP BY customer_id
 )
-SELECT c.customer_id, ids.external_ids, ids.emails, ids.phones, ids.ids, c.attributes, c.first_import_id,
+SELECT c.customer_id, coalesce(ids.external_ids, []) AS external_ids, coalesce(ids.emails, []) AS emails,
+       coalesce(ids.phones, []) AS phones, coalesce(ids.ids, []) AS ids, c.attributes, c.first_import_id,
        c.last_import_id
 FROM customers AS c
 LEFT JOIN ids USING (customer_id);
