@@ -6,17 +6,16 @@ from __future__ import annotations
 import itertools
 import json
 
-import duckdb
 import pytest
 
 from etl import identity
 from etl.entities import customers
+from etl.store import connect
 
 
 @pytest.fixture
 def con(tmp_path):
-    with duckdb.connect(str(tmp_path / "store.duckdb")) as connection:
-        identity.ensure_tables(connection)
+    with connect(tmp_path / "store.duckdb", read_only=False) as connection:
         yield connection
 
 
@@ -86,8 +85,7 @@ def test_timed_and_untimed_imports_of_the_same_values_agree(tmp_path):
     """The attribute-by-attribute path (with updated_at) and the whole-object one give the same attributes."""
     found = []
     for updated_at in (None, "2024-01-01T00:00:00Z"):
-        with duckdb.connect(str(tmp_path / f"{bool(updated_at)}.duckdb")) as con:
-            identity.ensure_tables(con)
+        with connect(tmp_path / f"{bool(updated_at)}.duckdb", read_only=False) as con:
             load(con, 1, [{"id": "1", "patch": {"a": 1, "b": 2}, "updated_at": updated_at}])
             second = [
                 {"id": "1", "patch": {"b": None, "c": [3]}, "updated_at": updated_at},
@@ -108,8 +106,7 @@ FILES = [
 def test_with_updated_at_the_attributes_do_not_depend_on_the_order_of_the_imports(tmp_path):
     results = set()
     for order in itertools.permutations(range(len(FILES))):
-        with duckdb.connect(str(tmp_path / ("".join(map(str, order)) + ".duckdb"))) as con:
-            identity.ensure_tables(con)
+        with connect(tmp_path / ("".join(map(str, order)) + ".duckdb"), read_only=False) as con:
             for import_id, n in enumerate(order, 1):
                 load(con, import_id, FILES[n])
             results.add(json.dumps(attributes(con), sort_keys=True))

@@ -6,18 +6,17 @@ import itertools
 import json
 import random
 
-import duckdb
 import pytest
 
 from etl import identity
+from etl.store import connect
 
 Ids = list[tuple[str, str]]  # (id_type, id_value) of one record
 
 
 @pytest.fixture
 def con(tmp_path):
-    with duckdb.connect(str(tmp_path / "store.duckdb")) as connection:
-        identity.ensure_tables(connection)
+    with connect(tmp_path / "store.duckdb", read_only=False) as connection:  # a real store: orders follow buyers
         yield connection
 
 
@@ -97,8 +96,7 @@ BATCHES: list[list[Ids]] = [
 def test_the_people_do_not_depend_on_the_order_of_the_imports(tmp_path):
     partitions = set()
     for order in itertools.permutations(range(len(BATCHES))):
-        with duckdb.connect(str(tmp_path / f"{''.join(map(str, order))}.duckdb")) as con:
-            identity.ensure_tables(con)
+        with connect(tmp_path / f"{''.join(map(str, order))}.duckdb", read_only=False) as con:
             for import_id, batch in enumerate(order, 1):
                 run(con, import_id, BATCHES[batch])
             partitions.add(frozenset(people(con)))
@@ -146,13 +144,11 @@ def test_only_the_touched_clusters_are_recomputed_yet_every_order_gives_the_same
     batches = random_batches(seed)
     rng = random.Random(seed)
     orders = [list(range(len(batches)))] + [rng.sample(range(len(batches)), len(batches)) for _ in range(3)]
-    with duckdb.connect(str(tmp_path / "all.duckdb")) as con:
-        identity.ensure_tables(con)
+    with connect(tmp_path / "all.duckdb", read_only=False) as con:
         run(con, 1, [record for batch in batches for record in batch])
         expected = people(con)
     for n, order in enumerate(orders):
-        with duckdb.connect(str(tmp_path / f"{n}.duckdb")) as con:
-            identity.ensure_tables(con)
+        with connect(tmp_path / f"{n}.duckdb", read_only=False) as con:
             for import_id, batch in enumerate(order, 1):
                 run(con, import_id, batches[batch])
             assert people(con) == expected, order
