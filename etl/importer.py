@@ -6,8 +6,10 @@ The flow, and where each step lives:
   and checks;
 - validate (here): rows failing a check go to rejects with every reason; Polars streams the
   valid rows and the rejected ones into two Parquet files, which DuckDB reads as views;
-- assemble and merge (etl/sql/*.sql): orders and line items from the rows, compared with
-  the store, upserted, events generated.
+- store (etl.entities.*): the entity's steps, SQL files of etl/sql reading canonical columns only:
+  people resolved through the identity graph, records compared with the store and merged (orders: upserted
+  with their events; customers: attributes patched);
+- rejects, the quality gate (etl.validate) and the report (etl.report), the same for every entity.
 
 Everything between BEGIN and COMMIT: a failure, a crash or Ctrl-C leaves the store as it
 was. A failed or cancelled run is then recorded in a transaction of its own.
@@ -28,7 +30,7 @@ from typing import Any
 
 import duckdb
 
-from etl import formats, identity, interrupts, read, report, validate
+from etl import entities, formats, interrupts, read, report, validate
 from etl.encodings import LOW_CONFIDENCE, low_confidence_warning
 from etl.errors import EtlError, ImportCancelled, InputError, SpecError
 from etl.spec import ImportSpec
@@ -39,13 +41,9 @@ from etl.staging import (
     fill_raw_values,
     stage,
 )
-from etl.store import WAIT_S, connect, run_sql
+from etl.store import WAIT_S, connect
 from etl.transforms.steps import fields_after
 from etl.validate import ValidationFailed
-
-# what computed orders.content_hash: DuckDB's hash() may change between versions, and a new expression is a
-# new version (the buyer's customer_id left out once the identity graph could move it)
-CONTENT_HASH_VERSION = f"duckdb {duckdb.__version__}, without customer_id"
 
 
 def run_import(
@@ -214,35 +212,18 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
         for result, source in zip(state.files, sources, strict=True):
             result.sha256 = source.sha256
         state.current = None  # from here on, errors concern the run, not one file
-        if module.ENTITY == "customers":
-            return _store_customers(
-                con, spec, options, import_id, started_at, dry_run, state, sources, headers, suites, plans
-            )
-        with state.timed("assemble"):
-            run_sql(con, "assemble_orders")
-        with state.timed("resolve_buyers"):
-            run_sql(con, "orders_buyers")
-            people = identity.resolve(con, import_id)
-            identity.add_customers(con, import_id)
-            run_sql(con, "orders_keyed")
-        with state.timed("reread_rejected_rows"):
+        entity = entities.load(module.ENTITY)
+        run = entities.Run(import_id, started_at, dry_run, options, plans, state)
+        stored = entity.store(con, run)  # inside the transaction; a dry run stores too, and is rolled back
+        with state.timed("rejects"):
             fill_raw_values(con, sources, headers, state.files)
-        with state.timed("compare"):
-            _ensure_current_hashes(con)
-            run_sql(con, "merge_orders")
-        # a dry run applies too, so that the suites see what an import would store; it is rolled back
-        with state.timed("apply"):
-            run_sql(con, "merge_apply", import_id=import_id, started_at=started_at)
-            _check_applied(con, import_id)
-            run_sql(con, "refresh_order_facts", import_id=import_id)  # what the segments read
             _insert_rejects(con, import_id, state)
         validation = _gate(con, suites, import_id, started_at, state)
         for file in state.files:
             file.status = "checked (dry run)" if dry_run else "stored"
         with state.timed("report"):
-            result = report.build(
-                con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files, people=people
-            )
+            counts = entity.report(con, run, stored)
+            result = report.build(con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files, **counts)
         result["validation"] = validation
         result["timings_s"] = state.timings
         return result
@@ -265,27 +246,6 @@ def _reader(module, uri: str) -> str:
     if "jsonl" in module.READERS and name.endswith((".jsonl", ".ndjson")):
         return "jsonl"
     return module.READERS[0]
-
-
-def _store_customers(con, spec, options, import_id, started_at, dry_run, state, sources, headers, suites, plans):
-    """The customers entity's steps after staging: people resolved, attributes merged, rejects kept."""
-    from etl.entities import customers
-
-    with state.timed("merge"):
-        id_types = plans[0].id_types  # the same options for every file: the same types
-        counts = customers.store(con, import_id, options.strategy, id_types)
-        fill_raw_values(con, sources, headers, state.files)
-        _insert_rejects(con, import_id, state)
-    validation = _gate(con, suites, import_id, started_at, state)
-    for file in state.files:
-        file.status = "checked (dry run)" if dry_run else "stored"
-    result = report.build_generic(
-        con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files, kept=counts.pop("kept"),
-        entities=counts.pop("entities"), extra=counts, sample=customers.sample(con, id_types),
-    )  # fmt: skip
-    result["validation"] = validation
-    result["timings_s"] = state.timings
-    return result
 
 
 def _insert_rejects(con, import_id: int, state) -> None:
@@ -343,34 +303,6 @@ def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec, reade
             + read.delimiter_hint(source)
         )
     return header, plan
-
-
-def _ensure_current_hashes(con: duckdb.DuckDBPyConnection) -> None:
-    """orders.content_hash comes from DuckDB's hash(), which may change between versions:
-    recompute the stored hashes once when the version that wrote them is not this one."""
-    version = CONTENT_HASH_VERSION
-    stored = con.execute("SELECT max(value) FROM store_meta WHERE key = 'content_hash_version'").fetchall()[0][0]
-    if stored != version:
-        run_sql(con, "rehash_orders", version=version)
-
-
-def _check_applied(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
-    """Nothing lost: what the merge meant to write is what the store now holds for this run."""
-    staged_orders, staged_lines, stored_orders, stored_lines = con.execute(
-        """
-        SELECT
-            (SELECT count(*) FROM changed_orders),
-            (SELECT count(*) FROM stg_line_items_keyed SEMI JOIN changed_orders USING (_seq)),
-            (SELECT count(*) FROM orders WHERE last_import_id = $import_id),
-            (SELECT count(*) FROM line_items WHERE last_import_id = $import_id)
-        """,
-        {"import_id": import_id},
-    ).fetchall()[0]
-    if (staged_orders, staged_lines) != (stored_orders, stored_lines):
-        raise EtlError(
-            f"consistency check failed: meant to store {staged_orders} orders and {staged_lines} line items, "
-            f"the store holds {stored_orders} and {stored_lines}; nothing was stored"
-        )
 
 
 def _record(con: duckdb.DuckDBPyConnection, result: dict[str, Any], started_at: datetime) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from etl import formats
 
 
@@ -37,3 +39,21 @@ def test_a_misspelt_format_names_the_known_ones(tmp_path, etl):
     message = " ".join(run.stderr.split())
     assert "format: unknown format 'kevel_order' (did you mean kevel_orders?)" in message
     assert "etl formats" in message
+
+
+def test_every_format_feeds_a_registered_entity_whose_strategies_are_sql_files():
+    from importlib import resources
+
+    from etl import entities
+
+    fed = {formats.load(name).ENTITY for name in formats.REGISTRY}
+    assert fed <= set(entities.REGISTRY)
+    sql = {p.name.removesuffix(".sql") for p in resources.files("etl.sql").iterdir() if p.name.endswith(".sql")}
+    for name in entities.REGISTRY:
+        entity = entities.load(name)
+        assert entity.NAME == name and entity.TABLES and entity.STAGING
+        files = {f for steps in entity.STRATEGIES.values() for f in steps}
+        assert files <= sql, f"{name}: no such SQL file: {files - sql}"
+        assert callable(entity.store) and callable(entity.report)
+    with pytest.raises(KeyError, match="the entities are orders, customers"):
+        entities.load("product")

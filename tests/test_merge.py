@@ -7,9 +7,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import etl.importer
+import etl.entities.orders
+from etl.entities.orders import CONTENT_HASH_VERSION
 from etl.errors import EtlError, ImportCancelled
-from etl.importer import CONTENT_HASH_VERSION, run_import
+from etl.importer import run_import
 from etl.spec import validate_spec
 from tests.conftest import kevel_row, line_row, write_csv
 
@@ -147,7 +148,7 @@ def test_dry_run_computes_counts_against_the_store_and_stores_nothing(tmp_path):
 
 def _fail_during_apply(monkeypatch, error: BaseException) -> None:
     """Let the merge's first statements run for real, then fail in the middle of it."""
-    real = etl.importer.run_sql
+    real = etl.entities.orders.run_sql
 
     def failing(con, name, **params):
         if name == "merge_apply":
@@ -157,7 +158,7 @@ def _fail_during_apply(monkeypatch, error: BaseException) -> None:
             raise error
         return real(con, name, **params)
 
-    monkeypatch.setattr(etl.importer, "run_sql", failing)
+    monkeypatch.setattr(etl.entities.orders, "run_sql", failing)
 
 
 @pytest.mark.parametrize(

@@ -1,2 +1,43 @@
-"""Entities: the kinds of record the store keeps (orders, customers ...), each with its merge strategies as
-SQL files that read canonical staging columns only and know no vendor."""
+"""Entities: the kinds of record the store keeps, each one module, and the engine's view of them.
+
+An entity module declares:
+- NAME, the entity's name (a format's ENTITY names it);
+- STAGING: the canonical columns its formats stage in stg_rows (what its SQL reads; no vendor's names);
+- STRATEGIES: its merge strategies, {name: the SQL file(s) that carry it out};
+- TABLES: the tables it writes, DERIVED: the tables it keeps derived from them;
+- `store(con, run)`: everything after staging, inside the import's transaction: resolve people, compare,
+  merge, check that what it meant to write is what the store holds (raising EtlError otherwise); it leaves
+  stg_rejects (every rejected record with its reasons) and returns what `report` needs;
+- `report(con, run, stored)`: the report's counts ({kept, entities, events, extra, sample}).
+
+The engine (etl.importer) runs the same steps around them for every entity: read and stage, store, rejects,
+the quality gate, the report, dry run and the one transaction.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+REGISTRY = {"orders": "etl.entities.orders", "customers": "etl.entities.customers"}
+
+
+@dataclass
+class Run:
+    """What an entity's steps know of the import they run in."""
+
+    import_id: int
+    started_at: datetime
+    dry_run: bool
+    options: Any  # the format's options model
+    plans: list[Any]  # the format's plan of each file
+    state: Any  # etl.staging.Staging: per-file results and timings
+
+
+def load(name: str) -> ModuleType:
+    if name not in REGISTRY:
+        raise KeyError(f"unknown entity {name!r}; the entities are {', '.join(REGISTRY)}")
+    return importlib.import_module(REGISTRY[name])

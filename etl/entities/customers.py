@@ -1,8 +1,9 @@
 """The customers entity: people (etl.identity resolves records to them) and their attributes.
 
-A format of this entity stages `stg_customer_records` (see etl/sql/customers_attributes.sql for its
-columns); `apply_attributes` merges them into `customers.attributes` with the format's strategy and
-returns the counts for the report.
+Its formats stage one row per record (stg_rows: `ids`, the values of the plan's `id_types`; `patch`, the
+attributes as a JSON merge patch; `not_attributes`, `drop_nulls`, `updated_at`). customers_stage.sql gives the
+identity graph their ids; customers_records.sql pairs each record with its person; `apply_attributes` merges
+them into `customers.attributes` with the format's strategy and returns the counts for the report.
 """
 
 from __future__ import annotations
@@ -12,10 +13,18 @@ from typing import Literal
 import duckdb
 
 from etl import identity
+from etl.entities import Run
 from etl.errors import EtlError
 from etl.sqlfiles import run_sql
 
-STRATEGIES = ("merge", "replace")
+NAME = "customers"
+STAGING = ("ids", "patch", "not_attributes", "drop_nulls", "updated_at")
+# merge: attributes not in the record stay; replace: the record's are the whole set. Attribute by attribute
+# when the records carry updated_at (customers_attributes_timed), else whole objects (customers_attributes).
+STRATEGIES = {"merge": ("customers_attributes", "customers_attributes_timed"),
+              "replace": ("customers_attributes", "customers_attributes_timed")}  # fmt: skip
+TABLES = ("customers", "identities", "identity_links", "customer_merges", "customer_attribute_times")
+DERIVED = ()
 
 
 def apply_attributes(
@@ -37,7 +46,28 @@ def apply_attributes(
     return {change: int(counts.get(change, 0)) for change in ("added", "updated", "unchanged")}
 
 
-def store(
+def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
+    """The engine's step: the staged records merged with the format's strategy (see `merge`)."""
+    with run.state.timed("merge"):
+        return merge(con, run.import_id, run.options.strategy, _id_types(run))
+
+
+def report(con: duckdb.DuckDBPyConnection, run: Run, stored: dict) -> dict:
+    """customers {added, updated, unchanged} and identities {added}; merges and repeated_records; the sample."""
+    counts = dict(stored)
+    return {
+        "kept": counts.pop("kept"),
+        "entities": counts.pop("entities"),
+        "extra": counts,
+        "sample": sample(con, _id_types(run)),
+    }
+
+
+def _id_types(run: Run) -> tuple[str, ...]:
+    return run.plans[0].id_types  # the same options for every file: the same types
+
+
+def merge(
     con: duckdb.DuckDBPyConnection, import_id: int, strategy: Literal["merge", "replace"], id_types: tuple[str, ...]
 ) -> dict:
     """The staged records (the view stg_rows: ids, patch ...) into the store: their ids (of `id_types`) resolved
@@ -67,15 +97,17 @@ def store(
 def sample(con: duckdb.DuckDBPyConnection, id_types: tuple[str, ...], size: int = 5) -> dict[str, list[dict]]:
     """The first and last records of the import: their record number, ids, customer and its change."""
     query = """
+        WITH picked AS (  -- the few records first: the joins then touch five rows, not the import
+            SELECT _file, _row, _seq, ids FROM stg_rows ORDER BY _file {direction}, _row {direction} LIMIT $size
+        )
         SELECT r._row + 1 AS record,
                list_filter(list_transform(r.ids, lambda v, k: ($id_types::VARCHAR[])[k] || ':' || v),
                            lambda i: i IS NOT NULL) AS ids,
                c.customer_id, ch.change
-        FROM stg_rows AS r
+        FROM picked AS r
         JOIN stg_record_customers AS c ON c.record = r._seq
         JOIN customer_changes AS ch USING (customer_id)
         ORDER BY r._file {direction}, r._row {direction}
-        LIMIT $size
     """
     out = {}
     for which, direction in (("first", "ASC"), ("last", "DESC")):
