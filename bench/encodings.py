@@ -152,7 +152,7 @@ def gigabyte_file() -> list[str]:
     read from disk, then detected. Written once to bench/work/gigabyte-cp1251.csv."""
     import subprocess
 
-    from etl.read import _sample, filesystem
+    from etl.sources import _sample, filesystem
 
     path = BENCH_DIR / "work" / "gigabyte-cp1251.csv"
     if not path.exists() or path.stat().st_size < GIGABYTE:

@@ -1,7 +1,7 @@
 """One import run: read -> transform -> validate -> stage -> assemble -> merge, in one transaction.
 
 The flow, and where each step lives:
-- read (etl.read): list the sources, make each one scannable, parse CSV as text;
+- read (etl.sources): list the sources, make each one scannable, parse CSV as text;
 - transform (etl.formats.*): the format's Polars plan turns text into typed canonical rows
   and checks;
 - validate (here): rows failing a check go to rejects with every reason; Polars streams the
@@ -30,9 +30,10 @@ from typing import Any
 
 import duckdb
 
-from etl import entities, formats, interrupts, read, report, validate
+from etl import entities, formats, interrupts, report, sources, validate
 from etl.encodings import LOW_CONFIDENCE, low_confidence_warning
 from etl.errors import EtlError, ImportCancelled, InputError, SpecError
+from etl.readers import csv as csv_reader
 from etl.spec import ImportSpec
 from etl.staging import (
     FileResult,
@@ -96,7 +97,7 @@ def _import_into(spec, store, dry_run, progress, extra, expectations, wait) -> d
             cancelled = _is_cancellation(exc)
             message = "cancelled by the user (Ctrl-C)" if cancelled else _error_text(exc)
             if not state.files:  # failed before the sources were listed: name what the spec gave
-                state.files = [FileResult(uri=read.display_uri(uri)) for uri in spec.source]
+                state.files = [FileResult(uri=sources.display_uri(uri)) for uri in spec.source]
                 state.current = 0 if len(state.files) == 1 else None
             for index, file in enumerate(state.files):  # one file failed: none of them is stored
                 failed_here = index == state.current and not cancelled
@@ -173,19 +174,19 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
     with state.timed("load_suites"):  # checked before anything is read
         suites = validate.load_suites(con, expectations, now=started_at)
     connection = spec.storage_options()
-    uris = read.list_sources(spec.source, connection)
+    uris = sources.list_sources(spec.source, connection)
     module = formats.load(spec.format)
     options = spec.format_options()
     spool_dir = store.parent / ".etl-spool"
     with ExitStack() as stack:
         spool_dir.mkdir(parents=True, exist_ok=True)
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=spool_dir, prefix=f"import-{import_id}-")))
-        state.files = [FileResult(uri=read.display_uri(uri)) for uri in uris]
-        sources, headers, plans = [], [], []
+        state.files = [FileResult(uri=sources.display_uri(uri)) for uri in uris]
+        open_files, headers, plans = [], [], []
         for index, uri in enumerate(uris):  # open and plan every file before reading rows
             state.current = index
             source = stack.enter_context(
-                read.opened(
+                sources.opened(
                     uri,
                     compression=spec.compression,
                     encoding=spec.encoding,
@@ -196,7 +197,7 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
             )
             reader = _reader(module, source.uri)
             if reader == "csv":
-                read.choose_delimiter(source, spec.delimiter)
+                csv_reader.choose_delimiter(source, spec.delimiter)
             else:
                 source.delimiter = ""  # JSON lines have none
             header, plan = _plan_file(module, options, source, spec, reader)
@@ -204,19 +205,19 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
             file.encoding, file.encoding_detected, file.ignored_columns = source.encoding, source.detected, plan.ignored
             file.delimiter, file.delimiter_detected = source.delimiter, source.delimiter_detected
             _check_confidence(source, file, spec)
-            sources.append(source)
+            open_files.append(source)
             headers.append(header)
             plans.append(plan)
         with state.timed("read_validate_stage"):
-            stage(con, sources, headers, plans, spec, state, work, progress)
-        for result, source in zip(state.files, sources, strict=True):
+            stage(con, open_files, headers, plans, spec, state, work, progress)
+        for result, source in zip(state.files, open_files, strict=True):
             result.sha256 = source.sha256
         state.current = None  # from here on, errors concern the run, not one file
         entity = entities.load(module.ENTITY)
         run = entities.Run(import_id, started_at, dry_run, options, plans, state)
         stored = entity.store(con, run)  # inside the transaction; a dry run stores too, and is rolled back
         with state.timed("rejects"):
-            fill_raw_values(con, sources, headers, state.files)
+            fill_raw_values(con, open_files, headers, state.files)
             _insert_rejects(con, import_id, state)
         validation = _gate(con, suites, import_id, started_at, state)
         for file in state.files:
@@ -229,7 +230,7 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
         return result
 
 
-def _check_confidence(source: read.SourceFile, file: FileResult, spec: ImportSpec) -> None:
+def _check_confidence(source: sources.SourceFile, file: FileResult, spec: ImportSpec) -> None:
     """A detection with low confidence is said in the report, or fails the import (fail_on_low_confidence)."""
     file.encoding_confidence, file.encoding_runner_up = source.confidence, source.runner_up
     if source.confidence is None or source.confidence >= LOW_CONFIDENCE:
@@ -274,14 +275,14 @@ def _gate(con, suites, import_id: int, started_at, state) -> dict[str, Any]:
     return validation
 
 
-def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec, reader: str = "csv"):
+def _plan_file(module, options, source: sources.SourceFile, spec: ImportSpec, reader: str = "csv"):
     """The file's header (none for JSON lines), and the format's plan for its fields after the spec's
     transforms."""
     if reader == "jsonl":
         if spec.transforms:
             raise SpecError(f"{spec.origin}: transforms are not applied to JSON lines yet ({source.uri})")
         return [], module.plan([], options, "jsonl")
-    header = read.read_header(source)
+    header = csv_reader.read_header(source)
     fields, problems = fields_after(spec.transforms, header)
     if problems:
         raise SpecError(
@@ -300,7 +301,7 @@ def _plan_file(module, options, source: read.SourceFile, spec: ImportSpec, reade
         raise InputError(
             f"{source.uri}: line 1: missing required column{'s' if len(hints) > 1 else ''} "
             f"{', '.join(hints)}{after}; expected a header with every required column of the format"
-            + read.delimiter_hint(source)
+            + csv_reader.delimiter_hint(source)
         )
     return header, plan
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-from etl import read
+from etl import sources
 from etl.errors import EtlError, ImportCancelled
 from etl.spec import ImportSpec
 from etl.store import connect
@@ -52,8 +52,8 @@ def run_inbox(folder: str, spec: ImportSpec, store: Path, *, progress=None) -> l
     from etl.importer import run_import  # Polars and DuckDB load only when importing
 
     options = spec.storage_options()
-    with read.remote_errors(folder, options):
-        fs, root = read.filesystem(folder, options)
+    with sources.remote_errors(folder, options):
+        fs, root = sources.filesystem(folder, options)
         entries = fs.ls(root, detail=True)
     files = sorted(
         (e["name"] for e in entries if e.get("type") == "file" and not PurePosixPath(e["name"]).name.startswith(".")),
@@ -63,7 +63,7 @@ def run_inbox(folder: str, spec: ImportSpec, store: Path, *, progress=None) -> l
     for path in files:
         name = PurePosixPath(path).name
         uri = _uri_of(folder, fs, path)
-        label = read.display_uri(uri)
+        label = sources.display_uri(uri)
         try:
             outcome = _one_file(fs, path, name, uri, label, spec, store, options, run_import, progress)
         except ImportCancelled:
@@ -71,11 +71,11 @@ def run_inbox(folder: str, spec: ImportSpec, store: Path, *, progress=None) -> l
         except EtlError as exc:
             outcome = Outcome(label, "failed", (exc.report or {}).get("import_id"), detail=str(exc))
         if outcome.status in ("imported", "skipped"):
-            with read.remote_errors(uri, options):
+            with sources.remote_errors(uri, options):
                 target = f"{str(PurePosixPath(path).parent).rstrip('/')}/{PROCESSED}"
                 fs.makedirs(target, exist_ok=True)
                 fs.mv(path, f"{target}/{name}")
-            outcome.moved_to = read.display_uri(_uri_of(folder, fs, f"{target}/{name}"))
+            outcome.moved_to = sources.display_uri(_uri_of(folder, fs, f"{target}/{name}"))
         outcomes.append(outcome)
     return outcomes
 
@@ -90,8 +90,8 @@ def _one_file(fs, path, name, uri, label, spec: ImportSpec, store: Path, options
             file_timestamp = datetime.strptime(match.group(1), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
         except ValueError:
             return Outcome(label, "failed", detail=f"{match.group(1)} is not a valid date and time: left unread")
-    with read.remote_errors(uri, options):
-        digest = read.file_sha256(fs, path)
+    with sources.remote_errors(uri, options):
+        digest = sources.file_sha256(fs, path)
     earlier = _imported_before(store, digest)
     if earlier is not None:
         return Outcome(
@@ -109,9 +109,9 @@ def _one_file(fs, path, name, uri, label, spec: ImportSpec, store: Path, options
 
 def _uri_of(folder: str, fs, path: str) -> str:
     """A listed path as a URI like the folder's (host-based ones keep user, host and port)."""
-    if read.is_local(fs):
+    if sources.is_local(fs):
         return path
-    return read.full_uri(folder, fs, path)
+    return sources.full_uri(folder, fs, path)
 
 
 def _imported_before(store: Path, digest: str) -> int | None:
@@ -136,7 +136,7 @@ def _imported_before(store: Path, digest: str) -> int | None:
 
 def _zip_naming_problem(fs, path: str, name: str, uri: str, options: dict[str, Any]) -> str | None:
     """The event feed's rule: one file, named as the archive without .zip."""
-    with read.remote_errors(uri, options), fs.open(path, "rb") as handle:
+    with sources.remote_errors(uri, options), fs.open(path, "rb") as handle:
         try:
             members = [m.filename for m in zipfile.ZipFile(handle).infolist() if not m.is_dir()]
         except zipfile.BadZipFile:

@@ -18,8 +18,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from etl import read
+from etl import sources
 from etl.formats.rows import RAW, Check, FormatPlan
+from etl.readers import csv as csv_reader
 from etl.spec import ImportSpec
 from etl.transforms import compile as transforms
 
@@ -66,7 +67,7 @@ class Staging:
 
 def stage(
     con,
-    sources: list[read.SourceFile],
+    sources: list[sources.SourceFile],
     headers: list[list[str]],
     plans: list[FormatPlan],
     spec: ImportSpec,
@@ -95,7 +96,7 @@ def stage(
                 engine="streaming",
             )
         except pl.exceptions.PolarsError as exc:
-            raise read.translate_parse_error(source, exc, len(header)) from None
+            raise csv_reader.translate_parse_error(source, exc, len(header)) from None
         counts = con.execute(
             "SELECT (SELECT count(*) FROM read_parquet($rows)), (SELECT count(*) FROM read_parquet($rejects)), "
             "greatest((SELECT max(_row) FROM read_parquet($rows)), (SELECT max(_row) FROM read_parquet($rejects)))",
@@ -113,7 +114,7 @@ def stage(
 
 def validated(
     index: int,
-    source: read.SourceFile,
+    source: sources.SourceFile,
     header: list[str],
     plan: FormatPlan,
     spec: ImportSpec,
@@ -147,7 +148,7 @@ def validated(
     return _split(index, typed, checks, plan, raw=raw_json(header), line=pl.lit(None, pl.UInt64))
 
 
-def _validated_json_lines(index: int, source: read.SourceFile, plan) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+def _validated_json_lines(index: int, source: sources.SourceFile, plan) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """JSON lines: blank lines left out, a line the reader rejects (not JSON, not an object, a key given
     twice) rejected for that reason alone, the others checked by the format's plan."""
     from etl.readers import jsonl
@@ -212,9 +213,9 @@ def _reasons(checks: list[Check], failed: list[pl.Expr], fields: set[str]) -> pl
     )
 
 
-def raw_scan(source: read.SourceFile, header: list[str], progress: Progress | None = None) -> pl.LazyFrame:
+def raw_scan(source: sources.SourceFile, header: list[str], progress: Progress | None = None) -> pl.LazyFrame:
     """The file as text, its columns named file:<name>."""
-    raw = read.scan_csv_text(source)
+    raw = csv_reader.scan_csv_text(source)
     if progress:
         estimate = estimate_rows(source)
         seen = [0]
@@ -233,7 +234,7 @@ def raw_json(header: list[str]) -> pl.Expr:
     return pl.struct(pl.col(FILE + h).alias(h) for h in header).struct.json_encode()
 
 
-def estimate_rows(source: read.SourceFile) -> int:
+def estimate_rows(source: sources.SourceFile) -> int:
     with open(source.path, "rb") as handle:
         head = handle.read(1 << 20)
     lines = max(head.count(b"\n"), 1)
@@ -241,7 +242,7 @@ def estimate_rows(source: read.SourceFile) -> int:
 
 
 def fill_raw_values(
-    con: duckdb.DuckDBPyConnection, sources: list[read.SourceFile], headers: list[list[str]], files: list[FileResult]
+    con: duckdb.DuckDBPyConnection, sources: list[sources.SourceFile], headers: list[list[str]], files: list[FileResult]
 ) -> None:
     """Give every reject its line; and its raw text when it was rejected for its order's sake.
 
@@ -263,7 +264,7 @@ def fill_raw_values(
         header = headers[file_index]
         raw = raw_scan(source, header)
         if multiline:
-            raw = read.with_line_numbers(raw)
+            raw = csv_reader.with_line_numbers(raw)
         else:
             raw = raw.with_columns(_line=pl.col("_row").cast(pl.UInt64) + 2)
         found = raw.filter(pl.col("_row").is_in(rows)).select("_row", "_line", raw_json=raw_json(header)).collect()

@@ -1,7 +1,7 @@
 """csv-spectrum: each tricky CSV must read, through the project's CSV reader, to its JSON.
 
-The reader is what an import uses: `read.opened` (makes the source scannable),
-`read.read_header` (the header, with its checks) and `read.scan_csv_text` (every value as
+The reader is what an import uses: `sources.opened` (makes the source scannable),
+`csv_reader.read_header` (the header, with its checks) and `csv_reader.scan_csv_text` (every value as
 text). The corpus lives outside the project (SHARED_DATA/csv-spectrum, BSD-2-Clause) and is
 read from there.
 
@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from etl import read
+from etl import sources
+from etl.readers import csv as csv_reader
 from tests.conftest import SHARED_DATA
 
 SPECTRUM = SHARED_DATA / "csv-spectrum"
@@ -29,9 +30,9 @@ CSVS = sorted((SPECTRUM / "csvs").glob("*.csv"))
 
 def read_rows(path: Path, spool_dir: Path) -> tuple[list[str], list[dict[str, Any]]]:
     """The header and the records as dicts, as the import reads them (null shown as "")."""
-    with read.opened(str(path), compression="auto", encoding="utf-8", spool_dir=spool_dir) as source:
-        header = read.read_header(source)
-        frame = read.scan_csv_text(source).collect().drop("_row")
+    with sources.opened(str(path), compression="auto", encoding="utf-8", spool_dir=spool_dir) as source:
+        header = csv_reader.read_header(source)
+        frame = csv_reader.scan_csv_text(source).collect().drop("_row")
     rows = [{name: "" if value is None else value for name, value in row.items()} for row in frame.to_dicts()]
     return header, rows
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from etl import read
+from etl import sources
 from etl.errors import InputError
 from etl.readers import jsonl
 
@@ -19,7 +19,7 @@ SUITE = Path(__file__).resolve().parents[2] / "shared" / "data" / "jsontestsuite
 
 @contextmanager
 def opened(uri: str, tmp_path: Path, encoding: str = "utf-8", options: dict | None = None):
-    with read.opened(uri, compression="auto", encoding=encoding, spool_dir=tmp_path / "spool", options=options) as s:
+    with sources.opened(uri, compression="auto", encoding=encoding, spool_dir=tmp_path / "spool", options=options) as s:
         yield s
 
 

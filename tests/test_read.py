@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from etl import read
+from etl import sources
 from etl.errors import InputError
+from etl.readers import csv as csv_reader
 from tests.conftest import kevel_row, write_csv
 
 
 def read_rows(uri: str, tmp_path: Path, compression: str = "auto", encoding: str = "utf-8") -> list[dict]:
-    with read.opened(uri, compression=compression, encoding=encoding, spool_dir=tmp_path / "spool") as source:
-        read.read_header(source)
-        return read.scan_csv_text(source).drop("_row").collect().to_dicts()
+    with sources.opened(uri, compression=compression, encoding=encoding, spool_dir=tmp_path / "spool") as source:
+        csv_reader.read_header(source)
+        return csv_reader.scan_csv_text(source).drop("_row").collect().to_dicts()
 
 
 def test_zip_with_one_member_reads_like_the_plain_file(tmp_path):
@@ -53,7 +54,7 @@ def test_gzip_is_read_by_extension_and_its_sha256_is_of_the_stored_bytes(tmp_pat
     plain = write_csv(tmp_path / "orders.csv", [kevel_row("o1")])
     packed = tmp_path / "orders.csv.gz"
     packed.write_bytes(gzip.compress(plain.read_bytes()))
-    with read.opened(str(packed), compression="auto", encoding="utf-8", spool_dir=tmp_path / "spool") as source:
+    with sources.opened(str(packed), compression="auto", encoding="utf-8", spool_dir=tmp_path / "spool") as source:
         import hashlib
 
         assert source.sha256 == hashlib.sha256(packed.read_bytes()).hexdigest()
@@ -74,16 +75,16 @@ def test_other_encodings_are_transcoded_and_undecodable_bytes_name_line_and_colu
 
 
 def test_credentials_in_a_uri_never_reach_the_label():
-    assert read.display_uri("sftp://user:s3cret@host/path/file.csv") == "sftp://host/path/file.csv"
-    assert read.display_uri("/local/file.csv") == "/local/file.csv"
+    assert sources.display_uri("sftp://user:s3cret@host/path/file.csv") == "sftp://host/path/file.csv"
+    assert sources.display_uri("/local/file.csv") == "/local/file.csv"
 
 
 def test_sources_are_fsspec_urls_and_globs_in_name_order(tmp_path):
     for name in ("b.csv", "a.csv", "c.txt"):
         write_csv(tmp_path / name, [kevel_row(name)])
-    assert read.list_sources([f"file://{tmp_path}/*.csv"]) == [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
-    assert read.list_sources([f"file://{tmp_path}/a.csv"]) == [str(tmp_path / "a.csv")]
+    assert sources.list_sources([f"file://{tmp_path}/*.csv"]) == [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+    assert sources.list_sources([f"file://{tmp_path}/a.csv"]) == [str(tmp_path / "a.csv")]
     with pytest.raises(InputError, match="no file matches this pattern"):
-        read.list_sources([str(tmp_path / "*.json")])
+        sources.list_sources([str(tmp_path / "*.json")])
     with pytest.raises(InputError, match="is a folder"):
-        read.list_sources([str(tmp_path)])
+        sources.list_sources([str(tmp_path)])

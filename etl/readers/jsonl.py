@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl import read
+from etl import sources
 from etl.errors import InputError
 
 _KEY = r'"(?:[^"\\]|\\.)*"\s*:'  # a JSON string followed by a colon: a key (a value string is not)
@@ -61,7 +61,7 @@ def scan(path: Path | str) -> pl.LazyFrame:
     )
 
 
-def collect(source: read.SourceFile) -> pl.DataFrame:
+def collect(source: sources.SourceFile) -> pl.DataFrame:
     """`scan` of an opened source, collected, the rejected lines with the parser's messages. A file that is not
     valid UTF-8 raises the sources' error naming its line and column."""
     try:
@@ -69,7 +69,7 @@ def collect(source: read.SourceFile) -> pl.DataFrame:
     except pl.exceptions.ComputeError as exc:
         if "utf8" not in str(exc).lower() and "utf-8" not in str(exc).lower():
             raise
-        raise read.locate_invalid_utf8(source) or InputError(f"{source.uri}: not valid UTF-8") from None
+        raise sources.locate_invalid_utf8(source) or InputError(f"{source.uri}: not valid UTF-8") from None
     rejected = pl.col("reason").is_not_null()
     return pl.concat([lines.filter(~rejected), with_parser_messages(lines.filter(rejected))]).sort("_line")
 
