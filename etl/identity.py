@@ -14,7 +14,8 @@ links, so that which ids belong together does not depend on the order of the imp
   whose ids all went to another is merged into it (customer_merges), attributes with it.
 
 Only the clusters (connected parts of the graph) that the import's new ids and links touch are computed
-again, on integer node numbers; a cluster with at most one external id is one person without more ado.
+again, on integer node numbers; a cluster with at most one external id is one person without more ado, and a
+record whose ids are all new and its own is a new person without any propagation.
 A re-import that adds nothing is a lookup.
 
 It leaves `stg_record_customers` (record -> customer_id) for the entity's merge, and `stg_new_customers`
@@ -46,6 +47,7 @@ def resolve(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, int]:
         con.execute("CREATE OR REPLACE TEMP TABLE stg_new_customers (customer_id BIGINT)")
         run_sql(con, "identity_records")
         return {"customers_added": 0, "identities_added": 0, "merges": 0}
+    run_sql(con, "identity_isolated", import_id=import_id)  # people of their own: no propagation
     run_sql(con, "identity_clusters")
     _settle(con, "identity_clusters_propagate", labels="cl_labels", changes="cl_changes")
     run_sql(con, "identity_region")

@@ -15,7 +15,7 @@ from etl.spec import validate_spec
 from etl.store import connect
 from tests.conftest import kevel_row, write_csv
 
-USERS_OPTIONS = {"id": {"field": "customerNumber", "type": "external_id"}, "ids": {"email": "mail", "phone": "mobile"},
+USERS_OPTIONS = {"ids": {"external_id": "customerNumber", "email": "mail", "phone": "mobile"},
                  "updated_at_field": "updatedAt"}  # fmt: skip
 
 
@@ -170,3 +170,25 @@ def test_a_store_written_before_the_graph_gets_its_buyers_resolved_when_opened(t
     assert buyers == [("o1", "x@example.com", True, True), ("o2", "y@example.com", True, True)]
     assert kinds == [("VIEW",)]
     imported(store, orders_file(tmp_path, "again", [kevel_row("o1", userId="x@example.com")]))  # and it imports on
+
+
+def test_when_people_merge_each_attribute_is_the_one_set_latest_whichever_customer_is_kept(tmp_path):
+    gold = users_file(
+        tmp_path, "gold", [{"mail": "a@example.com", "tier": "gold", "updatedAt": "2024-02-01T00:00:00Z"}]
+    )
+    silver = users_file(
+        tmp_path,
+        "silver",
+        [{"mobile": "+15550000", "tier": "silver", "city": "Lviv", "updatedAt": "2024-01-01T00:00:00Z"}],
+    )
+    link = users_file(
+        tmp_path, "link", [{"mail": "a@example.com", "mobile": "+15550000", "updatedAt": "2023-01-01T00:00:00Z"}]
+    )
+    for n, first_two in enumerate([(gold, silver), (silver, gold)]):
+        store = tmp_path / f"{n}.duckdb"
+        imported(store, *first_two, link)
+        assert people(store) == {
+            frozenset({"email:a@example.com", "phone:+15550000"}): {
+                "attributes": {"tier": "gold", "city": "Lviv", "updatedAt": "2024-02-01T00:00:00Z"}, "orders": [],
+            },
+        }  # fmt: skip

@@ -42,7 +42,9 @@ SELECT component, CASE WHEN customer_id IS NULL THEN nextval('customer_ids') ELS
 FROM components;
 
 CREATE OR REPLACE TEMP TABLE stg_new_customers AS
-SELECT customer_id FROM component_customers WHERE is_new;
+SELECT customer_id FROM component_customers WHERE is_new
+UNION ALL
+SELECT customer_id FROM stg_isolated;
 
 -- a customer living on in a component that another keeps is merged into that one
 CREATE OR REPLACE TEMP TABLE stg_merges AS
@@ -70,20 +72,57 @@ FROM (
 ) AS merged
 WHERE customers.customer_id = merged.into_id;
 
+-- with times (customer_attribute_times, kept when a format gives updated_at), an attribute is the one set
+-- latest among the merged customers and the kept one, and its time goes with it: so that the result does not
+-- depend on which customer was kept, nor on the order of the imports
+CREATE OR REPLACE TEMP TABLE stg_merge_times AS
+WITH merging AS (
+    SELECT merged_id AS customer_id, into_id FROM stg_merges
+    UNION
+    SELECT into_id, into_id FROM stg_merges
+)
+SELECT m.into_id, t.name, arg_max(t.customer_id, (t.updated_at, t.customer_id = m.into_id)) AS source_id,
+       max(t.updated_at) AS updated_at
+FROM customer_attribute_times AS t
+JOIN merging AS m USING (customer_id)
+GROUP BY m.into_id, t.name;
+
+UPDATE customers SET attributes = json_merge_patch(customers.attributes, latest.patch)
+FROM (
+    SELECT
+        mt.into_id,
+        ('{' || string_agg(to_json(mt.name)::VARCHAR || ':' || coalesce(e.value::VARCHAR, 'null'), ',') || '}')::JSON
+            AS patch
+    FROM stg_merge_times AS mt
+    JOIN customers AS source ON source.customer_id = mt.source_id
+    LEFT JOIN LATERAL (SELECT value FROM json_each(source.attributes) WHERE key = mt.name) AS e ON true
+    WHERE mt.source_id <> mt.into_id
+    GROUP BY mt.into_id
+) AS latest
+WHERE customers.customer_id = latest.into_id;
+
+DELETE FROM customer_attribute_times
+WHERE customer_id IN (SELECT merged_id FROM stg_merges UNION SELECT into_id FROM stg_merges);
+
+INSERT INTO customer_attribute_times SELECT into_id, name, updated_at FROM stg_merge_times;
+
 DELETE FROM customers WHERE customer_id IN (SELECT merged_id FROM stg_merges);
 
 CREATE OR REPLACE TEMP TABLE stg_node_customers AS
 SELECT c.node, c.old_customer, c.cluster, cc.customer_id
 FROM id_components AS c
-JOIN component_customers AS cc USING (component);
+JOIN component_customers AS cc USING (component)
+UNION ALL
+SELECT node, NULL, cluster, customer_id FROM stg_isolated_nodes;
 
 UPDATE identities SET customer_id = n.customer_id, cluster = n.cluster
 FROM stg_node_customers AS n
 WHERE identities.node = n.node AND n.old_customer IS NOT NULL
   AND (identities.customer_id <> n.customer_id OR identities.cluster <> n.cluster);
 
-INSERT INTO identities
-SELECT r.id_type, r.business_unit, r.id_value, n.customer_id, $import_id, r.node, r.cluster
+INSERT INTO identities  -- the isolated records' ids are in already (identity_isolated.sql)
+SELECT r.id_type, r.business_unit, r.id_value, cc.customer_id, $import_id, r.node, r.cluster
 FROM rg_nodes AS r
-JOIN stg_node_customers AS n USING (node)
+JOIN id_components AS c USING (node)
+JOIN component_customers AS cc USING (component)
 WHERE r.old_customer IS NULL;

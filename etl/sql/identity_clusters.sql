@@ -10,7 +10,7 @@ WITH ends AS (
     FROM stg_new_links AS l
     JOIN stg_id_nodes AS na ON na.node = l.a
     JOIN stg_id_nodes AS nb ON nb.node = l.b
-    WHERE na.cluster <> nb.cluster
+    WHERE na.cluster <> nb.cluster AND NOT na.isolated
 )
 SELECT x, y FROM ends
 UNION

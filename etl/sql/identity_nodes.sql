@@ -22,7 +22,7 @@ numbered AS (
     FROM known
 )
 SELECT id_type, business_unit, id_value, new_node AS node, coalesce(cluster, new_node) AS cluster, customer_id,
-       node IS NULL AS is_new
+       node IS NULL AS is_new, false AS isolated  -- isolated: set by identity_isolated.sql
 FROM numbered;
 
 CREATE OR REPLACE TEMP TABLE stg_record_ids AS

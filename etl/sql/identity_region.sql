@@ -13,9 +13,9 @@
 
 CREATE OR REPLACE TEMP TABLE rg_clusters AS
 WITH touched AS (
-    SELECT cluster FROM stg_id_nodes WHERE is_new
+    SELECT cluster FROM stg_id_nodes WHERE is_new AND NOT isolated
     UNION
-    SELECT n.cluster FROM stg_new_links AS l JOIN stg_id_nodes AS n ON n.node = l.a
+    SELECT n.cluster FROM stg_new_links AS l JOIN stg_id_nodes AS n ON n.node = l.a WHERE NOT n.isolated
 )
 SELECT DISTINCT coalesce(m.label, t.cluster) AS cluster
 FROM touched AS t
@@ -33,7 +33,7 @@ added AS (
            NULL::BIGINT AS old_customer
     FROM stg_id_nodes AS n
     LEFT JOIN cl_labels AS m USING (cluster)
-    WHERE n.is_new
+    WHERE n.is_new AND NOT n.isolated
 )
 SELECT * FROM stored WHERE cluster IN (SELECT cluster FROM rg_clusters)
 UNION ALL
