@@ -36,9 +36,17 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     run_sql(con, "identity_schema")
 
 
-def resolve(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, int]:
-    """Resolve this import's records to customers; the counts for the report."""
-    run_sql(con, "identity_nodes", import_id=import_id)
+def resolve(con: duckdb.DuckDBPyConnection, import_id: int, *, one_id_per_record: bool = False) -> dict[str, int]:
+    """Resolve this import's records to customers; the counts for the report. `one_id_per_record`: the entity's
+    records carry one id each (an order's buyer), so they link nothing and the links are not looked for."""
+    run_sql(con, "identity_nodes")
+    if con.execute("SELECT count(*) FROM stg_new_ids").fetchall()[0][0]:
+        run_sql(con, "identity_nodes_numbered")
+    run_sql(con, "identity_id_nodes")
+    if one_id_per_record:
+        con.execute("CREATE OR REPLACE TEMP TABLE stg_new_links (a BIGINT, b BIGINT, external BOOLEAN)")
+    else:
+        run_sql(con, "identity_new_links", import_id=import_id)
     new_ids, new_links = con.execute(
         "SELECT (SELECT count(*) FROM stg_id_nodes WHERE is_new), (SELECT count(*) FROM stg_new_links)"
     ).fetchall()[0]

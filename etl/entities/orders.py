@@ -37,7 +37,7 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, int]:
         run_sql(con, "assemble_orders")
     with state.timed("resolve_buyers"):
         run_sql(con, "orders_buyers")
-        people = identity.resolve(con, run.import_id)
+        people = identity.resolve(con, run.import_id, one_id_per_record=True)
         identity.add_customers(con, run.import_id)
         run_sql(con, "orders_keyed")
     with state.timed("compare"):

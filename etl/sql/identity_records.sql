@@ -1,19 +1,18 @@
 -- Each record of this import and its customer: the customer of its first id in the order external_id,
 -- email, email_sha256, phone, other types, then value (a record's ids are one customer but when a link
 -- to a second external id's person was not followed).
--- Grain in: stg_record_ids (one row per id of a record), stg_id_nodes (the customers of the ids before this
--- import), stg_node_customers (after it, for the ids of the region; absent when the graph did not change).
+-- Grain in: stg_record_ids (one row per id of a record, with its customer before this import),
+-- stg_node_customers (after it, for the ids of the region; absent when the graph did not change).
 -- Grain out: stg_record_customers, one row per record. Parameters: none.
 
 CREATE OR REPLACE TEMP TABLE stg_record_customers AS
 SELECT
     r.record,
     arg_min(
-        coalesce(nc.customer_id, n.customer_id),
+        coalesce(nc.customer_id, r.customer_id),
         (CASE r.id_type WHEN 'external_id' THEN 0 WHEN 'email' THEN 1 WHEN 'email_sha256' THEN 2
                         WHEN 'phone' THEN 3 ELSE 4 END, r.id_type, r.business_unit, r.id_value)
     ) AS customer_id
 FROM stg_record_ids AS r
-JOIN stg_id_nodes AS n USING (node)
 LEFT JOIN stg_node_customers AS nc USING (node)
 GROUP BY r.record;
