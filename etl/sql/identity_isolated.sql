@@ -6,12 +6,12 @@
 -- for their ids; identities and stg_node_customers gain their ids. Parameters: $import_id.
 
 CREATE OR REPLACE TEMP TABLE stg_isolated AS
-WITH records_per_id AS (
-    SELECT node, count(DISTINCT record) AS records FROM stg_record_ids GROUP BY node
+WITH records_per_id AS (  -- count(*), not of distinct records: an id twice in one record only takes the long way
+    SELECT node, count(*) AS records FROM stg_record_ids GROUP BY node
 ),
 per_record AS (
     SELECT r.record, bool_and(n.is_new AND p.records = 1) AS alone,
-           count(DISTINCT r.node) FILTER (r.external) AS externals, min(r.node) AS cluster
+           count(*) FILTER (r.external) AS externals, min(r.node) AS cluster
     FROM stg_record_ids AS r
     JOIN stg_id_nodes AS n USING (node)
     JOIN records_per_id AS p USING (node)
