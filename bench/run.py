@@ -510,7 +510,7 @@ def main() -> None:
     if args.users:
         from users import measure as measure_users  # bench/users.py, beside this file
 
-        users_table = measure_users(args.users, workdir)
+        users_table = measure_users(args.users, workdir, args.rounds)
     parts = [heading, table, sample_line, transforms_line, s3_line, validation_line, segments_line, users_table]
     text = "\n\n".join(parts)
     print(f"\n{text}")
