@@ -32,10 +32,6 @@ from etl.sqlfiles import run_sql
 MAX_ROUNDS = 200  # propagation rounds; jumps along chains and star-shaped links keep them few
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    run_sql(con, "identity_schema")
-
-
 def resolve(con: duckdb.DuckDBPyConnection, import_id: int, *, one_id_per_record: bool = False) -> dict[str, int]:
     """Resolve this import's records to customers; the counts for the report. `one_id_per_record`: the entity's
     records carry one id each (an order's buyer), so they link nothing and the links are not looked for."""

@@ -21,6 +21,8 @@ from etl.errors import EtlError, StoreLockedError
 from etl.sqlfiles import run_sql, statements  # noqa: F401  (run_sql: imported from etl.store too)
 
 DEFAULT_STORE = "data/cdp.duckdb"
+SCHEMA_FILES = ("schema", "identity_schema")  # the store's tables, created when missing
+VIEW_FILES = ("users_view",)  # its views, made after the upgrades
 TABLES = [
     "orders", "line_items", "events", "imports", "rejects", "store_meta", "customer_keys", "order_facts",
     "customers", "identities", "identity_links", "customer_merges", "customer_attribute_times", "users",
@@ -165,10 +167,12 @@ def connect(path: Path, *, read_only: bool, wait: float = 0.0) -> Iterator[duckd
     con = _open(path, read_only, config, wait)
     try:
         if not read_only:
-            for statement in statements("schema") + statements("identity_schema"):
-                con.execute(statement)
+            for name in SCHEMA_FILES:
+                for statement in statements(name):
+                    con.execute(statement)
             _upgrade(con)
-            run_sql(con, "users_view")  # after the upgrade: a store written before the graph has a users table
+            for name in VIEW_FILES:  # after the upgrade: a store written before the graph has a users table
+                run_sql(con, name)
             from etl.segment_catalog import install_macros  # the segments as table macros, for ad-hoc SQL
 
             install_macros(con)

@@ -132,10 +132,13 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> UsersPlan:
         if not name.strip()
     )
     transform = lambda lf: _typed(lf, reader, id_fields, attributes, options)  # noqa: E731
-    id_types = tuple(
-        "email_sha256" if options.hash_emails and id_type == "email" else id_type for id_type in id_fields.values()
-    )
+    id_types = tuple("email_sha256" if _hashed(id_type, options) else id_type for id_type in id_fields.values())
     return UsersPlan(header, missing, [], transform, reader, problems, id_types=id_types)
+
+
+def _hashed(id_type: str, options: Options) -> bool:
+    """An email id stored as its sha256 (hash_emails), under the type email_sha256."""
+    return options.hash_emails and id_type == "email"
 
 
 def _value(field: str, reader: str) -> pl.Expr:
@@ -160,7 +163,7 @@ def _typed(lf: pl.LazyFrame, reader: str, id_fields: dict[str, str], attributes:
             checks.append(
                 Check(field, f"not a valid {id_type} id", value.is_not_null() & ~value.str.contains(VALID[id_type]))
             )
-        if options.hash_emails and id_type == "email":
+        if _hashed(id_type, options):
             value = value.chash.sha2_256()
         ids.append(value)
     checks.append(
