@@ -68,7 +68,9 @@ def _locked_message(path: Path, error: str, waited: float = 0.0) -> str:
 def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a store written by an earlier version to the current schema.
 
-    rejects.reasons gained `value` (the value that broke the rule); older rows get null.
+    rejects.reasons gained `value` (the value that broke the rule); older rows get null. orders.customer_id
+    became the identity graph's customer. customers.patch_hash became record_hash (its values are dropped: the
+    next import of each person applies its record once more, and sets it).
     """
     reasons = con.execute(
         "SELECT data_type FROM information_schema.columns WHERE table_name = 'rejects' AND column_name = 'reasons'"
@@ -81,6 +83,12 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     if buyers and buyers[0][0] == "VARCHAR":
         _resolve_stored_buyers(con)
+    hashes = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'patch_hash'"
+    ).fetchall()
+    if hashes:  # customers.patch_hash (64 bits, without the ids) became record_hash: re-imports skip by it
+        con.execute("ALTER TABLE customers DROP COLUMN patch_hash")
+        con.execute("ALTER TABLE customers ADD COLUMN record_hash UHUGEINT")
 
 
 def _resolve_stored_buyers(con: duckdb.DuckDBPyConnection) -> None:

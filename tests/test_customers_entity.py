@@ -28,16 +28,18 @@ def load(con, import_id: int, records: list[dict], strategy: str = "merge") -> d
     identity.resolve(con, import_id)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stg_customer_records (_seq BIGINT, customer_id BIGINT, patch VARCHAR, "
-        "not_attributes VARCHAR, drop_nulls BOOLEAN, updated_at TIMESTAMPTZ)"
+        "not_attributes VARCHAR, drop_nulls BOOLEAN, updated_at TIMESTAMPTZ, record_hash UHUGEINT)"
     )
+    con.execute("CREATE OR REPLACE TEMP TABLE stg_skipped (record BIGINT, customer_id BIGINT)")  # none known
     con.executemany(
-        "INSERT INTO stg_customer_records SELECT ?, customer_id, ?, ?, ?, ? FROM stg_record_customers WHERE record = ?",
+        "INSERT INTO stg_customer_records SELECT ?, customer_id, ?, ?, ?, ?, md5_number(? || ?) "
+        "FROM stg_record_customers WHERE record = ?",
         [
             (n, json.dumps(r["patch"]), json.dumps(r.get("not_attributes", {})), r.get("drop_nulls", False),
-             r.get("updated_at"), n)
+             r.get("updated_at"), strategy, json.dumps(r), n)
             for n, r in enumerate(records)
         ],
-    )  # fmt: skip
+    )  # fmt: skip  (the hash as a format makes it: of the record and the strategy)
     return customers.apply_attributes(con, import_id, strategy)
 
 
@@ -122,7 +124,7 @@ def test_an_unknown_strategy_is_refused(con):
 def test_the_record_applied_last_is_skipped_the_next_time_but_not_once_another_changed_the_customer(con):
     first = {"id": "1", "patch": {"city": "Kyiv", "tier": "gold"}}
     load(con, 1, [first])
-    (stored,) = con.execute("SELECT patch_hash FROM customers").fetchall()[0]
+    (stored,) = con.execute("SELECT record_hash FROM customers").fetchall()[0]
     assert stored is not None  # what the next import compares with
 
     assert load(con, 2, [first]) == {"added": 0, "updated": 0, "unchanged": 1}

@@ -1,9 +1,11 @@
 """The customers entity: people (etl.identity resolves records to them) and their attributes.
 
 Its formats stage one row per record (stg_rows: `ids`, the values of the plan's `id_types`; `patch`, the
-attributes as a JSON merge patch; `not_attributes`, `drop_nulls`, `updated_at`). customers_stage.sql gives the
-identity graph their ids; customers_records.sql pairs each record with its person; `apply_attributes` merges
-them into `customers.attributes` with the format's strategy and returns the counts for the report.
+attributes as a JSON merge patch; `not_attributes`, `drop_nulls`, `updated_at`; `hash_hi`, `hash_lo`, the
+record's hash). customers_known.sql finds the records applied before, which change nothing and skip the rest
+(a re-import costs a hash join); customers_stage.sql gives the identity graph the others' ids;
+customers_records.sql pairs each record with its person; `apply_attributes` merges them into
+`customers.attributes` with the format's strategy and returns the counts for the report.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from etl.errors import EtlError
 from etl.sqlfiles import run_sql
 
 NAME = "customers"
-STAGING = ("ids", "patch", "not_attributes", "drop_nulls", "updated_at")
+STAGING = ("ids", "patch", "not_attributes", "drop_nulls", "updated_at", "hash_hi", "hash_lo")
 # merge: attributes not in the record stay; replace: the record's are the whole set. Attribute by attribute
 # when the records carry updated_at (customers_attributes_timed), else whole objects (customers_attributes).
 STRATEGIES = {"merge": ("customers_attributes", "customers_attributes_timed"),
               "replace": ("customers_attributes", "customers_attributes_timed")}  # fmt: skip
 TABLES = ("customers", "identities", "identity_links", "customer_merges", "customer_attribute_times")
 DERIVED = ()
+SKIP_KNOWN = True  # records applied before skip the graph and the merge (customers_known.sql); tests turn it off
 
 
 def apply_attributes(
@@ -43,6 +46,8 @@ def apply_attributes(
         con, "customers_attributes_timed" if timed else "customers_attributes", import_id=import_id, strategy=strategy
     )
     counts = dict(con.execute("SELECT change, count(*) FROM customer_changes GROUP BY change").fetchall())
+    (skipped,) = con.execute("SELECT count(DISTINCT customer_id) FROM stg_skipped").fetchall()[0]  # not in those
+    counts["unchanged"] = counts.get("unchanged", 0) + skipped
     return {change: int(counts.get(change, 0)) for change in ("added", "updated", "unchanged")}
 
 
@@ -53,7 +58,8 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
 
 
 def report(con: duckdb.DuckDBPyConnection, run: Run, stored: dict) -> dict:
-    """customers {added, updated, unchanged} and identities {added}; merges and repeated_records; the sample."""
+    """customers {added, updated, unchanged} and identities {added}; merges, repeated_records and known_records;
+    the sample."""
     counts = dict(stored)
     return {
         "kept": counts.pop("kept"),
@@ -72,25 +78,28 @@ def merge(
 ) -> dict:
     """The staged records (the view stg_rows: ids, patch ...) into the store: their ids (of `id_types`) resolved
     to people, their attributes merged; stg_rejects made from the rejected rows. The counts for the report."""
+    run_sql(con, "customers_known", skip_known=SKIP_KNOWN)
     run_sql(con, "customers_stage", id_types=list(id_types))
     resolved = identity.resolve(con, import_id)
+    run_sql(con, "customers_known_settle", id_types=list(id_types))
     run_sql(con, "customers_records")
     changes = apply_attributes(con, import_id, strategy)
-    kept, resolved_records, staged, repeated = con.execute(
+    kept, resolved_records, staged, skipped, repeated = con.execute(
         "SELECT (SELECT count(*) FROM stg_rows), (SELECT count(*) FROM stg_record_customers), "
-        "(SELECT count(*) FROM stg_customer_records), "
-        "(SELECT count(*) - count(DISTINCT customer_id) FROM stg_customer_records)"
+        "(SELECT count(*) FROM stg_customer_records), (SELECT count(*) FROM stg_skipped), "
+        "(SELECT count(*) - count(DISTINCT customer_id) FROM stg_record_customers)"
     ).fetchall()[0]
-    if not kept == resolved_records == staged:  # nothing lost: every kept record reached a person
+    if not kept == resolved_records == staged + skipped:  # nothing lost: every kept record reached a person
         raise EtlError(
             f"consistency check failed: {kept} records kept, {resolved_records} resolved to customers, "
-            f"{staged} merged; nothing was stored"
+            f"{staged} merged and {skipped} known from before; nothing was stored"
         )
     return {
         "kept": kept,
         "entities": {"customers": changes, "identities": {"added": resolved["identities_added"]}},
         "merges": resolved["merges"],
         "repeated_records": repeated,  # records of a person who had an earlier record in this import
+        "known_records": skipped,  # records applied before, as they were: skipped
     }
 
 
@@ -103,10 +112,10 @@ def sample(con: duckdb.DuckDBPyConnection, id_types: tuple[str, ...], size: int 
         SELECT r._row + 1 AS record,
                list_filter(list_transform(r.ids, lambda v, k: ($id_types::VARCHAR[])[k] || ':' || v),
                            lambda i: i IS NOT NULL) AS ids,
-               c.customer_id, ch.change
+               c.customer_id, coalesce(ch.change, 'unchanged') AS change  -- none: skipped, known from before
         FROM picked AS r
         JOIN stg_record_customers AS c ON c.record = r._seq
-        JOIN customer_changes AS ch USING (customer_id)
+        LEFT JOIN customer_changes AS ch USING (customer_id)
         ORDER BY r._file {direction}, r._row {direction}
     """
     out = {}

@@ -15,6 +15,8 @@ applies to the person's attributes (RFC 7386: a null removes an attribute):
   (`ignore`).
 - `updated_at`: with `updated_at_field`, its ISO-8601 timestamp (a value older than the stored one never
   overwrites it); an invalid one rejects the record.
+- `hash_hi`, `hash_lo`: a 128-bit hash of all of the above and the options that decide its effect, by which
+  the customers entity knows a record it applied before without looking its ids up.
 
 Two records for one person in one file: the later one wins, attribute by attribute.
 """
@@ -29,7 +31,7 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from etl.formats.rows import RAW, Check, _datetime
+from etl.formats.rows import RAW, Check, _datetime, record_hash
 from etl.names import nearest
 from etl.transforms.steps import FormatFields
 
@@ -42,6 +44,7 @@ DEFAULT_TYPES = ("email", "email_sha256", "phone", "external_id")
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 SHA256_HEX = r"^[0-9a-f]{64}$"
 PHONE = r"^\+?[0-9][0-9 ().\-]{4,22}[0-9]$"
+HASH_VERSION = "users-1"  # of the record hash (hash_hi, hash_lo): changed when what it covers changes
 VALID = {"email": EMAIL, "email_sha256": SHA256_HEX, "phone": PHONE}
 
 
@@ -114,7 +117,7 @@ class UsersPlan:
     reader: str = "csv"
     problems: tuple[str, ...] = ()  # what makes the header unusable
     reject_keys: tuple[str, ...] = ()
-    kept_columns: tuple[str, ...] = ("ids", "patch", "not_attributes", "drop_nulls", "updated_at")
+    kept_columns: tuple[str, ...] = ("ids", "patch", "not_attributes", "drop_nulls", "updated_at", "hash_hi", "hash_lo")
     id_types: tuple[str, ...] = ()  # the type of each value of `ids`, in order
 
 
@@ -132,8 +135,12 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> UsersPlan:
         if not name.strip()
     )
     transform = lambda lf: _typed(lf, reader, id_fields, attributes, options)  # noqa: E731
-    id_types = tuple("email_sha256" if _hashed(id_type, options) else id_type for id_type in id_fields.values())
-    return UsersPlan(header, missing, [], transform, reader, problems, id_types=id_types)
+    return UsersPlan(header, missing, [], transform, reader, problems, id_types=_id_types(id_fields, options))
+
+
+def _id_types(id_fields: dict[str, str], options: Options) -> tuple[str, ...]:
+    """The type of each id value, in the order of id_fields."""
+    return tuple("email_sha256" if _hashed(id_type, options) else id_type for id_type in id_fields.values())
 
 
 def _hashed(id_type: str, options: Options) -> bool:
@@ -188,6 +195,8 @@ def _typed(lf: pl.LazyFrame, reader: str, id_fields: dict[str, str], attributes:
         patch = pl.col("value")
         drop_nulls = options.nulls == "ignore"
         not_attributes = "{" + ",".join(f"{_json_string(f)}:null" for f in id_fields) + "}"
+    # what decides a record's effect besides its columns: the strategy, the ids' types (HASH_VERSION: how)
+    salt = f"{HASH_VERSION}|{options.strategy}|" + "|".join(_id_types(id_fields, options))
     lf = lf.with_columns(
         ids=pl.concat_list(ids),
         patch=patch,
@@ -195,4 +204,7 @@ def _typed(lf: pl.LazyFrame, reader: str, id_fields: dict[str, str], attributes:
         drop_nulls=pl.lit(drop_nulls),
         updated_at=updated_at,
     )
-    return lf, checks
+    # from the columns just made, not their expressions (which would be computed again)
+    parts = [pl.col("ids").list.get(k) for k in range(len(ids))]
+    parts += [pl.col(name) for name in ("patch", "not_attributes", "drop_nulls", "updated_at")]
+    return lf.with_columns(**record_hash(parts, salt)), checks

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
+import polars_hash  # noqa: F401  (registers .nchash: xxh3-128 without per-row Python)
 
 
 class Kind(enum.Enum):
@@ -213,3 +214,16 @@ class FormatPlan:
             *self.order_columns,
             *(c for c in self.line_columns if c not in self.order_columns),
         ]
+
+
+HASH_SEPARATOR = "\x1e"  # between the parts of a record hash: a control character no field holds unescaped
+
+
+def record_hash(parts: list[pl.Expr], salt: str) -> dict[str, pl.Expr]:
+    """A 128-bit hash of a record's parts (texts; a null is not an empty text), as `hash_hi` and `hash_lo` (two
+    UInt64, which Parquet and DuckDB take as they are): what lets an entity tell a record it applied before
+    without looking it up. `salt`: what else decides the record's effect (options, the hash's version).
+    xxh3-128, so that a collision is not a concern at any number of records."""
+    text = pl.concat_str([*(p.cast(pl.String).fill_null("\x00") for p in parts), pl.lit(salt)], separator=HASH_SEPARATOR)
+    digest = text.nchash.xxh3_128()
+    return {"hash_hi": (digest // (1 << 64)).cast(pl.UInt64), "hash_lo": (digest % (1 << 64)).cast(pl.UInt64)}

@@ -71,7 +71,7 @@ SELECT a.customer_id, a.attributes,
 FROM after AS a
 JOIN customers AS c USING (customer_id);
 
-UPDATE customers SET attributes = ch.attributes, last_import_id = $import_id, patch_hash = NULL
+UPDATE customers SET attributes = ch.attributes, last_import_id = $import_id, record_hash = NULL
 FROM customer_changes AS ch
 WHERE customers.customer_id = ch.customer_id AND ch.change <> 'unchanged';
 

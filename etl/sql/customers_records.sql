@@ -1,7 +1,12 @@
--- A customers import's kept records with the person each resolved to, for the attribute merge.
--- Grain: stg_customer_records, one per kept record (see customers_attributes.sql). Parameters: none.
+-- A customers import's kept records with the person each resolved to, for the attribute merge: all but the
+-- skipped ones (customers_known_settle.sql), which change nothing.
+-- Grain: stg_customer_records, one per such record (see customers_attributes.sql). Parameters: none.
 
 CREATE OR REPLACE TEMP TABLE stg_customer_records AS
-SELECT r._seq, c.customer_id, r.patch, r.not_attributes, r.drop_nulls, r.updated_at
+WITH applied AS (
+    SELECT * FROM stg_record_customers ANTI JOIN stg_skipped USING (record)
+)
+SELECT r._seq, c.customer_id, r.patch, r.not_attributes, r.drop_nulls, r.updated_at,
+       (r.hash_hi::UHUGEINT << 64) | r.hash_lo::UHUGEINT AS record_hash
 FROM stg_rows AS r
-JOIN stg_record_customers AS c ON c.record = r._seq;
+JOIN applied AS c ON c.record = r._seq;

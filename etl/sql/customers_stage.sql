@@ -1,7 +1,7 @@
 -- A customers import's staged records as the identity graph takes them, and its rejects.
--- Grain in: stg_rows (view), one per kept record (_file, _row, _seq, ids: a list of values, null when
--- empty, patch, not_attributes, drop_nulls, updated_at); stg_row_rejects (view), one per rejected record.
--- Grain out: stg_identity_links, one per id of a kept record (record = _seq); stg_rejects, one per
+-- Grain in: stg_unknown_rows (view, customers_known.sql), one per kept record not applied before (_file, _row,
+-- _seq, ids: a list of values, null when empty, patch ...); stg_row_rejects (view), one per rejected record.
+-- Grain out: stg_identity_links, one per id of such a record (record = _seq); stg_rejects, one per
 -- rejected record with its reasons, raw values and line (JSON lines; a CSV's are counted later).
 -- Parameters: $id_types, the type of each value of ids (the format's plan).
 
@@ -9,7 +9,7 @@ CREATE OR REPLACE TEMP TABLE stg_identity_links AS
 SELECT record, id_type, '' AS business_unit, id_value
 FROM (
     SELECT r._seq AS record, unnest($id_types::VARCHAR[]) AS id_type, unnest(r.ids) AS id_value
-    FROM stg_rows AS r
+    FROM stg_unknown_rows AS r
 )
 WHERE id_value IS NOT NULL;
 

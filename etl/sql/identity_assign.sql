@@ -56,7 +56,7 @@ WHERE h.old_customer <> cc.customer_id;
 INSERT INTO customer_merges SELECT $import_id, merged_id, into_id FROM stg_merges;
 
 -- the merged customers' attributes go to the kept one where it has none of that name
-UPDATE customers SET attributes = merged.attributes, last_import_id = $import_id, patch_hash = NULL
+UPDATE customers SET attributes = merged.attributes, last_import_id = $import_id, record_hash = NULL
 FROM (
     SELECT
         m.into_id,
@@ -114,6 +114,12 @@ FROM id_components AS c
 JOIN component_customers AS cc USING (component)
 UNION ALL
 SELECT node, NULL, cluster, customer_id FROM stg_isolated_nodes;
+
+-- a customer that loses an id forgets its record hash: the record it last applied may now resolve elsewhere
+UPDATE customers SET record_hash = NULL
+WHERE record_hash IS NOT NULL AND customer_id IN (
+    SELECT old_customer FROM stg_node_customers WHERE old_customer IS NOT NULL AND old_customer <> customer_id
+);
 
 UPDATE identities SET customer_id = n.customer_id, cluster = n.cluster
 FROM stg_node_customers AS n

@@ -1,5 +1,5 @@
 -- Each record of this import and its customer: the customer of its first id in the order external_id,
--- email, email_sha256, phone, other types, then value (a record's ids are one customer but when a link
+-- email, email_sha256, phone, other types, then value (identity_rank; a record's ids are one customer but when a link
 -- to a second external id's person was not followed).
 -- Grain in: stg_record_ids (one row per id of a record, with its customer before this import),
 -- stg_node_customers (after it, for the ids of the region; absent when the graph did not change).
@@ -9,9 +9,7 @@ CREATE OR REPLACE TEMP TABLE stg_record_customers AS
 SELECT
     r.record,
     arg_min(
-        coalesce(nc.customer_id, r.customer_id),
-        (CASE r.id_type WHEN 'external_id' THEN 0 WHEN 'email' THEN 1 WHEN 'email_sha256' THEN 2
-                        WHEN 'phone' THEN 3 ELSE 4 END, r.id_type, r.business_unit, r.id_value)
+        coalesce(nc.customer_id, r.customer_id), identity_rank(r.id_type, r.business_unit, r.id_value)
     ) AS customer_id
 FROM stg_record_ids AS r
 LEFT JOIN stg_node_customers AS nc USING (node)

@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS customers (
     attributes       JSON NOT NULL,
     first_import_id  BIGINT,
     last_import_id   BIGINT,
-    patch_hash       UBIGINT  -- the hash of the last record applied to it alone: the same again changes nothing
+    record_hash      UHUGEINT  -- the hash of the last record applied to it alone: the same again changes nothing
 );
 
 CREATE TABLE IF NOT EXISTS identities (
@@ -46,12 +46,18 @@ CREATE TABLE IF NOT EXISTS customer_merges (
     into_id    BIGINT NOT NULL
 );
 
+-- which of a record's ids names its person: its first in the order external_id, email, email_sha256, phone,
+-- other types, then value (used as arg_min(customer_id, identity_rank(...)))
+CREATE OR REPLACE MACRO identity_rank(id_type, business_unit, id_value) AS
+    (CASE id_type WHEN 'external_id' THEN 0 WHEN 'email' THEN 1 WHEN 'email_sha256' THEN 2 WHEN 'phone' THEN 3
+                  ELSE 4 END, id_type, business_unit, id_value);
+
 COMMENT ON TABLE customers IS 'One row per person, from every import that names people (users imports now; orders and events follow): their attributes. Which ids are whose is in identities.';
 COMMENT ON COLUMN customers.customer_id IS 'The person''s number: kept across re-imports; when two people turn out to be one, the smaller number stays (customer_merges).';
 COMMENT ON COLUMN customers.attributes IS 'The attributes as a JSON object: text from a CSV (unless cast), JSON types from JSON lines. Query them as attributes->>''name''.';
 COMMENT ON COLUMN customers.first_import_id IS 'The import that first stored this person.';
 COMMENT ON COLUMN customers.last_import_id IS 'The last import that changed this person.';
-COMMENT ON COLUMN customers.patch_hash IS 'A hash of the last record applied to this person on its own (its attributes, the import''s strategy and null rule): a record with the same hash would change nothing, so a re-import skips it. Null after a merge.';
+COMMENT ON COLUMN customers.record_hash IS 'A 128-bit hash of the last record applied to this person on its own (its ids, its attributes, the import''s strategy and null rule): a record with the same hash would change nothing, so a re-import skips it without looking its ids up. Null after a merge, or when one of its ids went to another person.';
 
 COMMENT ON TABLE identities IS 'One row per id (id_type, business_unit, id_value); each belongs to exactly one customer.';
 COMMENT ON COLUMN identities.id_type IS 'email, email_sha256, phone, external_id (lowercased and trimmed), or another named type kept as given.';
