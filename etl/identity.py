@@ -49,6 +49,7 @@ def resolve(con: duckdb.DuckDBPyConnection, import_id: int, *, one_id_per_record
     if new_ids == 0 and new_links == 0:  # the graph is as it was: a lookup
         con.execute("CREATE OR REPLACE TEMP TABLE stg_node_customers (node BIGINT, customer_id BIGINT)")
         con.execute("CREATE OR REPLACE TEMP TABLE stg_new_customers (customer_id BIGINT)")
+        con.execute("CREATE OR REPLACE TEMP TABLE stg_isolated (record BIGINT, cluster BIGINT, customer_id BIGINT)")
         run_sql(con, "identity_records")
         return {"customers_added": 0, "identities_added": 0, "merges": 0}
     run_sql(con, "identity_isolated", import_id=import_id)  # people of their own: no propagation

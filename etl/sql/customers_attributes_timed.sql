@@ -3,18 +3,19 @@
 -- attribute. An attribute whose stored time (customer_attribute_times, kept when the format gives
 -- updated_at) is later than the incoming one's is not overwritten, so that the result does not depend on
 -- the order of the imports. With $strategy = 'replace', a customer's attributes are the import's alone.
--- Grain in: stg_customer_records, one row per valid record (_seq: its order in the import; customer_id;
--- patch, a JSON object; not_attributes, a JSON merge patch of nulls naming fields that are not
--- attributes; drop_nulls: a null in the patch is left out rather than removing; updated_at, or null).
+-- Grain in: stg_customer_records, one row per record to apply (_seq: its order in the import; customer_id;
+-- drop_nulls: a null in the patch is left out rather than removing; updated_at, or null); stg_rows, its
+-- patch (a JSON object) and not_attributes (a JSON merge patch of nulls naming fields that are not attributes).
 -- Grain out: customers.attributes and customer_attribute_times updated; customer_changes, one row per
 -- customer of the import: change = added | updated | unchanged.
 -- Parameters: $import_id, $strategy (merge | replace).
 
 CREATE OR REPLACE TEMP TABLE stg_attribute_values AS
 WITH records AS (
-    SELECT _seq, customer_id, updated_at, drop_nulls,
-           json_merge_patch(patch::JSON, not_attributes::JSON) AS attributes
-    FROM stg_customer_records
+    SELECT c._seq, c.customer_id, c.updated_at, c.drop_nulls,
+           json_merge_patch(r.patch::JSON, r.not_attributes::JSON) AS attributes
+    FROM stg_customer_records AS c
+    JOIN stg_rows AS r USING (_seq)
 ),
 values_ AS (
     SELECT r._seq, r.customer_id, r.updated_at, e.key AS name, e.value, e.type = 'NULL' AS is_null, r.drop_nulls

@@ -6,26 +6,36 @@
 -- Parameters: $import_id.
 
 CREATE OR REPLACE TEMP TABLE stg_new_links AS
-WITH others AS (  -- ids that are not external ids, of records with more than one id
-    SELECT record, node, id_type, business_unit, id_value
+WITH records AS (  -- of more than one id: how many are external ids and how many not
+    SELECT record, count(*) FILTER (NOT external) AS others, count(*) FILTER (external) AS externals,
+           any_value(node) FILTER (external) AS the_external  -- when it has one: most records
     FROM stg_record_ids
-    WHERE NOT external AND record IN (SELECT record FROM stg_record_ids GROUP BY record HAVING count(*) > 1)
-),
-hubs AS (
-    SELECT record, arg_min(node, (id_type, business_unit, id_value)) AS hub
-    FROM others
     GROUP BY record
-    HAVING count(DISTINCT node) > 1
+    HAVING count(*) > 1
+),
+hubs AS (  -- the smallest of a record's other ids, for the few with several
+    SELECT r.record, arg_min(r.node, (r.id_type, r.business_unit, r.id_value)) AS hub
+    FROM stg_record_ids AS r
+    SEMI JOIN records AS p ON p.record = r.record AND p.others > 1
+    WHERE NOT r.external
+    GROUP BY r.record
+),
+others AS (
+    SELECT r.record, r.node, h.hub, p.externals, p.the_external
+    FROM stg_record_ids AS r
+    JOIN records AS p USING (record)
+    LEFT JOIN hubs AS h USING (record)
+    WHERE NOT r.external
 ),
 links AS (
-    SELECT h.hub AS a, o.node AS b, false AS external
-    FROM others AS o
-    JOIN hubs AS h USING (record)
-    WHERE o.node <> h.hub
+    SELECT hub AS a, node AS b, false AS external FROM others WHERE node <> hub
     UNION
-    SELECT o.node AS a, x.node AS b, true AS external
+    SELECT node, the_external, true FROM others WHERE externals = 1
+    UNION
+    SELECT o.node, x.node, true
     FROM others AS o
     JOIN stg_record_ids AS x ON x.record = o.record AND x.external
+    WHERE o.externals > 1
 )
 SELECT links.*
 FROM links

@@ -3,7 +3,8 @@
 -- Grain in: stg_identity_links, one row per id of a record (record, id_type, business_unit, id_value;
 -- values already normalised by the format); identities, identity_links.
 -- Grain out: stg_record_ids, one per id of a record (node, cluster and customer_id as stored; null when
--- new); stg_new_ids, one per id the store does not know, numbered. Parameters: none.
+-- new); stg_new_ids, one per id the store does not know, numbered, with how many of the import's ids it is
+-- (records). Parameters: none.
 
 -- each id of a record with its node, when the store knows it: one join of the import's ids with the store's
 CREATE OR REPLACE TEMP TABLE stg_record_ids AS
@@ -14,5 +15,10 @@ LEFT JOIN identities AS i USING (id_type, business_unit, id_value);
 
 -- the ids the store does not know yet get their numbers (a re-import has none: this is then skipped)
 CREATE OR REPLACE TEMP TABLE stg_new_ids AS
-SELECT id_type, business_unit, id_value, nextval('identity_node_ids') AS node
-FROM (SELECT DISTINCT id_type, business_unit, id_value FROM stg_record_ids WHERE node IS NULL);
+SELECT id_type, business_unit, id_value, nextval('identity_node_ids') AS node, records
+FROM (
+    SELECT id_type, business_unit, id_value, count(*) AS records
+    FROM stg_record_ids
+    WHERE node IS NULL
+    GROUP BY ALL
+);

@@ -2,7 +2,8 @@
 -- email, email_sha256, phone, other types, then value (identity_rank; a record's ids are one customer but when a link
 -- to a second external id's person was not followed).
 -- Grain in: stg_record_ids (one row per id of a record, with its customer before this import),
--- stg_node_customers (after it, for the ids of the region; absent when the graph did not change).
+-- stg_node_customers (after it, for the ids of the region; empty when the graph did not change), stg_isolated
+-- (identity_isolated.sql: records that are people of their own; empty then too).
 -- Grain out: stg_record_customers, one row per record. Parameters: none.
 
 CREATE OR REPLACE TEMP TABLE stg_record_customers AS
@@ -12,5 +13,8 @@ SELECT
         coalesce(nc.customer_id, r.customer_id), identity_rank(r.id_type, r.business_unit, r.id_value)
     ) AS customer_id
 FROM stg_record_ids AS r
+ANTI JOIN stg_isolated AS i USING (record)
 LEFT JOIN stg_node_customers AS nc USING (node)
-GROUP BY r.record;
+GROUP BY r.record
+UNION ALL  -- a person of its own has its customer already
+SELECT record, customer_id FROM stg_isolated;

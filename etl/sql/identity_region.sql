@@ -13,9 +13,10 @@
 
 CREATE OR REPLACE TEMP TABLE rg_clusters AS
 WITH touched AS (
-    SELECT cluster FROM stg_id_nodes WHERE is_new AND NOT isolated
+    SELECT cluster FROM stg_id_nodes ANTI JOIN stg_isolated_nodes USING (node) WHERE is_new
     UNION
-    SELECT n.cluster FROM stg_new_links AS l JOIN stg_id_nodes AS n ON n.node = l.a WHERE NOT n.isolated
+    SELECT n.cluster FROM stg_new_links AS l JOIN stg_id_nodes AS n ON n.node = l.a
+    ANTI JOIN stg_isolated_nodes AS i ON i.node = l.a
 )
 SELECT DISTINCT coalesce(m.label, t.cluster) AS cluster
 FROM touched AS t
@@ -33,7 +34,8 @@ added AS (
            NULL::BIGINT AS old_customer
     FROM stg_id_nodes AS n
     LEFT JOIN cl_labels AS m USING (cluster)
-    WHERE n.is_new AND NOT n.isolated
+    ANTI JOIN stg_isolated_nodes AS i ON i.node = n.node
+    WHERE n.is_new
 )
 SELECT * FROM stored WHERE cluster IN (SELECT cluster FROM rg_clusters)
 UNION ALL
