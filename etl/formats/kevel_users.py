@@ -15,8 +15,8 @@ applies to the person's attributes (RFC 7386: a null removes an attribute):
   (`ignore`).
 - `updated_at`: with `updated_at_field`, its ISO-8601 timestamp (a value older than the stored one never
   overwrites it); an invalid one rejects the record.
-- `hash_hi`, `hash_lo`: a 128-bit hash of all of the above and the options that decide its effect, by which
-  the customers entity knows a record it applied before without looking its ids up.
+- `hash_hi`, `hash_lo`: a 128-bit hash of the record as read, its field names and the options, which decide
+  all of the above: by it the customers entity knows a record it applied before without looking its ids up.
 
 Two records for one person in one file: the later one wins, attribute by attribute.
 """
@@ -44,7 +44,7 @@ DEFAULT_TYPES = ("email", "email_sha256", "phone", "external_id")
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 SHA256_HEX = r"^[0-9a-f]{64}$"
 PHONE = r"^\+?[0-9][0-9 ().\-]{4,22}[0-9]$"
-HASH_VERSION = "users-1"  # of the record hash (hash_hi, hash_lo): changed when what it covers changes
+HASH_VERSION = "users-2"  # of the record hash (hash_hi, hash_lo): changed when what it covers changes
 VALID = {"email": EMAIL, "email_sha256": SHA256_HEX, "phone": PHONE}
 
 
@@ -195,8 +195,6 @@ def _typed(lf: pl.LazyFrame, reader: str, id_fields: dict[str, str], attributes:
         patch = pl.col("value")
         drop_nulls = options.nulls == "ignore"
         not_attributes = "{" + ",".join(f"{_json_string(f)}:null" for f in id_fields) + "}"
-    # what decides a record's effect besides its columns: the strategy, the ids' types (HASH_VERSION: how)
-    salt = f"{HASH_VERSION}|{options.strategy}|" + "|".join(_id_types(id_fields, options))
     lf = lf.with_columns(
         ids=pl.concat_list(ids),
         patch=patch,
@@ -204,7 +202,8 @@ def _typed(lf: pl.LazyFrame, reader: str, id_fields: dict[str, str], attributes:
         drop_nulls=pl.lit(drop_nulls),
         updated_at=updated_at,
     )
-    # from the columns just made, not their expressions (which would be computed again)
-    parts = [pl.col("ids").list.get(k) for k in range(len(ids))]
-    parts += [pl.col(name) for name in ("patch", "not_attributes", "drop_nulls", "updated_at")]
+    # the record as read (after the spec's transforms), its field names and the options decide all of the
+    # above: its hash is of those (the values as read cost nothing more to hash; the patch would be made twice)
+    parts = [pl.col(RAW + name) for name in [*id_fields, *attributes]] if reader == "csv" else [pl.col("value")]
+    salt = "|".join([HASH_VERSION, options.model_dump_json(), *id_fields, *attributes])
     return lf.with_columns(**record_hash(parts, salt)), checks
