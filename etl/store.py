@@ -84,11 +84,11 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     if buyers and buyers[0][0] == "VARCHAR":
         _resolve_stored_buyers(con)
     hashes = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'patch_hash'"
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'customers' AND column_name = 'patch_hash'"
     ).fetchall()
     if hashes:  # customers.patch_hash (64 bits, without the ids) became record_hash: re-imports skip by it
-        con.execute("ALTER TABLE customers DROP COLUMN patch_hash")
-        con.execute("ALTER TABLE customers ADD COLUMN record_hash UHUGEINT")
+        con.execute("ALTER TABLE customers DROP COLUMN patch_hash")  # record_hash: added by identity_schema.sql
 
 
 def _resolve_stored_buyers(con: duckdb.DuckDBPyConnection) -> None:

@@ -27,8 +27,8 @@ def load(con, import_id: int, records: list[dict], strategy: str = "merge") -> d
                     [(n, r["id"]) for n, r in enumerate(records)])  # fmt: skip
     identity.resolve(con, import_id)
     con.execute("CREATE OR REPLACE TEMP TABLE stg_rows (_seq BIGINT, patch VARCHAR, not_attributes VARCHAR)")
-    con.executemany("INSERT INTO stg_rows VALUES (?, ?, ?)",
-                    [(n, json.dumps(r["patch"]), json.dumps(r.get("not_attributes", {}))) for n, r in enumerate(records)])  # fmt: skip
+    staged = [(n, json.dumps(r["patch"]), json.dumps(r.get("not_attributes", {}))) for n, r in enumerate(records)]
+    con.executemany("INSERT INTO stg_rows VALUES (?, ?, ?)", staged)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stg_customer_records (_seq BIGINT, customer_id BIGINT, drop_nulls BOOLEAN, "
         "updated_at TIMESTAMPTZ, record_hash UHUGEINT)"
@@ -37,7 +37,10 @@ def load(con, import_id: int, records: list[dict], strategy: str = "merge") -> d
     con.executemany(
         "INSERT INTO stg_customer_records SELECT ?, customer_id, ?, ?, md5_number(? || ?) "
         "FROM stg_record_customers WHERE record = ?",
-        [(n, r.get("drop_nulls", False), r.get("updated_at"), strategy, json.dumps(r), n) for n, r in enumerate(records)],
+        [
+            (n, r.get("drop_nulls", False), r.get("updated_at"), strategy, json.dumps(r), n)
+            for n, r in enumerate(records)
+        ],
     )  # fmt: skip  (the hash as a format makes it: of the record and the strategy)
     return customers.apply_attributes(con, import_id, strategy)
 

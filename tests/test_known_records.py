@@ -100,7 +100,10 @@ def test_a_customer_that_loses_an_id_forgets_the_hash_of_its_record(tmp_path, mo
     # e goes to c5's person; A's record, read again, resolves by its first id, e: to c5's person now. (Here
     # the claims touch A too; the hash A forgets when it loses an id guards the cases where nothing else does.)
     p = "+380500000001"
-    earlier, record = user(mail="f@example.com", mobile=p, tier="bronze"), user(mail="e@example.com", mobile=p, city="Kyiv")
+    earlier, record = (
+        user(mail="f@example.com", mobile=p, tier="bronze"),
+        user(mail="e@example.com", mobile=p, city="Kyiv"),
+    )
     claims = [user("c5", mail="e@example.com", tier="gold"), user("c3", mobile=p, tier="silver")]
     specs = [users_spec(tmp_path, "earlier", [earlier]), users_spec(tmp_path, "a", [record]),
              users_spec(tmp_path, "claims", claims), users_spec(tmp_path, "again", [record])]  # fmt: skip
@@ -131,9 +134,7 @@ def random_rows(rng: random.Random, count: int) -> list[dict]:
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_random_imports_re_imports_and_mixtures_give_the_same_with_and_without_the_skip(
-    tmp_path, monkeypatch, seed
-):
+def test_random_imports_re_imports_and_mixtures_give_the_same_with_and_without_the_skip(tmp_path, monkeypatch, seed):
     rng = random.Random(seed)
     files = [random_rows(rng, rng.randint(1, 4)) for _ in range(3)]
     mixed = rng.sample(files[0] + files[1], k=len(files[0] + files[1])) + random_rows(rng, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 from conftest import kevel_row, write_csv
 
@@ -33,3 +35,28 @@ def test_rejects_from_before_reasons_had_a_value_are_kept_with_value_null(tmp_pa
             "reasons": [{"column": "total", "hint": "not a number (Double, e.g. 102.5)", "value": "abc"}],
         },
     ]
+
+
+def test_customers_patch_hash_becomes_record_hash_and_the_next_import_applies_the_record_once_more(
+    tmp_path, store, etl, query
+):
+    source = tmp_path / "users.csv"
+    source.write_text("customerNumber,city\nc1,Lviv\n", encoding="utf-8")
+    spec = tmp_path / "users.yaml"
+    options = {"id": {"field": "customerNumber", "type": "external_id"}}
+    spec.write_text(json.dumps({"format": "kevel_users", "source": str(source), "options": options}))
+    assert etl("import", str(spec)).code == 0
+    with duckdb.connect(str(store)) as con:  # as the store was before: a 64-bit hash of the patch alone
+        con.execute("ALTER TABLE customers DROP COLUMN record_hash")
+        con.execute("ALTER TABLE customers ADD COLUMN patch_hash UBIGINT")
+        con.execute("UPDATE customers SET patch_hash = 42")
+
+    upgraded, again = etl("import", str(spec), "--json"), etl("import", str(spec), "--json")
+
+    assert upgraded.code == 0, upgraded.stderr
+    columns = {c["column_name"] for c in query("SELECT column_name FROM information_schema.columns "
+                                                "WHERE table_name = 'customers'")}  # fmt: skip
+    assert "patch_hash" not in columns and "record_hash" in columns
+    assert upgraded.json["entities"]["customers"] == {"added": 0, "updated": 0, "unchanged": 1}
+    assert (upgraded.json["known_records"], again.json["known_records"]) == (0, 1)  # the hash is set, then used
+    assert query("SELECT attributes FROM customers") == [{"attributes": '{"city":"Lviv"}'}]

@@ -224,6 +224,8 @@ def record_hash(parts: list[pl.Expr], salt: str) -> dict[str, pl.Expr]:
     UInt64, which Parquet and DuckDB take as they are): what lets an entity tell a record it applied before
     without looking it up. `salt`: what else decides the record's effect (options, the hash's version).
     xxh3-128, so that a collision is not a concern at any number of records."""
-    text = pl.concat_str([*(p.cast(pl.String).fill_null("\x00") for p in parts), pl.lit(salt)], separator=HASH_SEPARATOR)
+    text = pl.concat_str(
+        [*(p.cast(pl.String).fill_null("\x00") for p in parts), pl.lit(salt)], separator=HASH_SEPARATOR
+    )
     digest = text.nchash.xxh3_128()
     return {"hash_hi": (digest // (1 << 64)).cast(pl.UInt64), "hash_lo": (digest % (1 << 64)).cast(pl.UInt64)}

@@ -16,6 +16,9 @@ CREATE TABLE IF NOT EXISTS customers (
     record_hash      UHUGEINT  -- the hash of the last record applied to it alone: the same again changes nothing
 );
 
+-- a store from before record_hash has patch_hash instead, which etl.store's upgrade then drops
+ALTER TABLE customers ADD COLUMN IF NOT EXISTS record_hash UHUGEINT;
+
 CREATE TABLE IF NOT EXISTS identities (
     id_type          VARCHAR NOT NULL,
     business_unit    VARCHAR NOT NULL,
