@@ -83,7 +83,14 @@ def _import_into(spec, store, dry_run, progress, extra, expectations, wait) -> d
         state = Staging()
         con.begin()
         try:
-            result = _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations)
+            try:
+                result = _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations)
+            except entities.KnownRecordsNeeded:  # rare: a record staged as known is needed whole
+                con.rollback()
+                con.begin()
+                state.__init__()
+                result = _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations,
+                              use_known=False)  # fmt: skip
             result["duration_s"] = round(time.monotonic() - started, 3)
             result.update(extra or {})
             if dry_run:  # everything ran; storing is what a dry run leaves out
@@ -170,7 +177,9 @@ def _error_text(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, EtlError) else f"{type(exc).__name__}: {exc}"
 
 
-def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations) -> dict[str, Any]:
+def _run(
+    con, spec, import_id, started_at, dry_run, state, progress, store, expectations, use_known=True
+) -> dict[str, Any]:
     with state.timed("load_suites"):  # checked before anything is read
         suites = validate.load_suites(con, expectations, now=started_at)
     connection = spec.storage_options()
@@ -208,12 +217,14 @@ def _run(con, spec, import_id, started_at, dry_run, state, progress, store, expe
             open_files.append(source)
             headers.append(header)
             plans.append(plan)
+        entity = entities.load(module.ENTITY)
         with state.timed("read_validate_stage"):
-            stage(con, open_files, headers, plans, spec, state, work, progress)
+            known_hashes = getattr(entity, "known_hashes", None)  # records the entity applied before
+            known = known_hashes(con) if use_known and known_hashes else None
+            stage(con, open_files, headers, plans, spec, state, work, progress, known)
         for result, source in zip(state.files, open_files, strict=True):
             result.sha256 = source.sha256
         state.current = None  # from here on, errors concern the run, not one file
-        entity = entities.load(module.ENTITY)
         run = entities.Run(import_id, started_at, dry_run, options, plans, state)
         stored = entity.store(con, run)  # inside the transaction; a dry run stores too, and is rolled back
         with state.timed("rejects"):

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from etl import sources
-from etl.formats.rows import RAW, Check, FormatPlan
+from etl.formats.rows import RAW, Check, FormatPlan, record_hash
 from etl.readers import csv as csv_reader
 from etl.spec import ImportSpec
 from etl.transforms import compile as transforms
@@ -74,6 +74,7 @@ def stage(
     state: Staging,
     work: Path,
     progress,
+    known: pl.DataFrame | None = None,
 ) -> None:
     """Parse and validate every file, streaming, into Parquet files that DuckDB reads as views.
 
@@ -82,34 +83,73 @@ def stage(
     and raw text (only rejected rows are turned into JSON). Polars writes both in one
     streaming pass per file, so memory stays flat whatever the file's size; DuckDB then
     scans them in parallel, and nothing is copied into its memory.
+
+    `known`: record hashes the entity applied before (entities' known_hashes): such records are staged as their
+    keys and hash alone, into known-<n>.parquet, which stg_rows holds too (their other columns null).
     """
+    staged: dict[str, list[Path]] = {name: [] for name in OUTPUTS}
     for index, (source, header, plan) in enumerate(zip(sources, headers, plans, strict=True)):
         state.current = index
-        rows_file, rejects_file = work / f"rows-{index}.parquet", work / f"rejects-{index}.parquet"
-        valid, rejected = validated(index, source, header, plan, spec, progress)
+        rows, outputs = _input(index, source, header, plan, spec, progress, known)
         try:
-            pl.collect_all(
-                [
-                    valid.sink_parquet(rows_file, compression="lz4", statistics=False, lazy=True),
-                    rejected.sink_parquet(rejects_file, compression="lz4", statistics=False, lazy=True),
-                ],
-                engine="streaming",
-            )
+            if getattr(plan, "row_wise", False):
+                written = _stage_in_batches(rows, outputs, work, index)
+            else:
+                written = _stage_streaming(rows, outputs, work, index)
         except pl.exceptions.PolarsError as exc:
             raise csv_reader.translate_parse_error(source, exc, len(header)) from None
+        for name, paths in written.items():
+            staged[name] += paths
         counts = con.execute(
-            "SELECT (SELECT count(*) FROM read_parquet($rows)), (SELECT count(*) FROM read_parquet($rejects)), "
-            "greatest((SELECT max(_row) FROM read_parquet($rows)), (SELECT max(_row) FROM read_parquet($rejects)))",
-            {"rows": str(rows_file), "rejects": str(rejects_file)},
+            "SELECT count(*), max(_row) FROM read_parquet($files, union_by_name = true)",
+            {"files": [str(p) for paths in written.values() for p in paths]},
         ).fetchall()[0]
         result = state.files[index]
-        result.rows = counts[0] + counts[1]
-        result.blank_rows = (counts[2] + 1 - result.rows) if counts[2] is not None else 0
-    rows = [str(work / f"rows-{i}.parquet") for i in range(len(sources))]
-    rejects = [str(work / f"rejects-{i}.parquet") for i in range(len(sources))]
+        result.rows = counts[0]
+        result.blank_rows = (counts[1] + 1 - result.rows) if counts[1] is not None else 0
     # The relational API takes the paths as values: no SQL text is built from them.
-    con.read_parquet(rows).create_view("stg_rows", replace=True)
-    con.read_parquet(rejects).create_view("stg_row_rejects", replace=True)
+    rows = [str(p) for p in staged["rows"] + staged["known"]]
+    con.read_parquet(rows, union_by_name=True).create_view("stg_rows", replace=True)
+    con.read_parquet([str(p) for p in staged["rejects"]]).create_view("stg_row_rejects", replace=True)
+
+
+OUTPUTS = ("rows", "rejects", "known")
+BATCH_ROWS = 250_000  # a batch of a row-wise plan in memory: tens of MB, whatever the file's size
+
+
+def _stage_streaming(rows: pl.LazyFrame, outputs, work: Path, index: int) -> dict[str, list[Path]]:
+    """The three outputs, each streamed by Polars into its Parquet file (each reads the file)."""
+    valid, rejected, known_rows = outputs(rows)
+    if known_rows is None:  # an empty file all the same: every file has its three
+        known_rows = pl.LazyFrame(schema={k: pl.UInt64 if k == "_seq" else pl.UInt32 for k in ROW_KEYS})
+    files = {name: work / f"{name}-{index}.parquet" for name in OUTPUTS}
+    frames = dict(zip(OUTPUTS, (valid, rejected, known_rows), strict=True))
+    pl.collect_all(
+        [frames[n].sink_parquet(files[n], compression="lz4", statistics=False, lazy=True) for n in OUTPUTS],
+        engine="streaming",
+    )
+    return {name: [path] for name, path in files.items()}
+
+
+def _stage_in_batches(rows: pl.LazyFrame, outputs, work: Path, index: int) -> dict[str, list[Path]]:
+    """A plan whose rows do not depend on each other (FormatPlan.row_wise): the file read once, in batches,
+    each batch's three outputs made in memory and written to Parquet files of their own. Streaming sinks would
+    read the file once per output; known records make the outputs cheap and the reading the cost."""
+    written: dict[str, list[Path]] = {name: [] for name in OUTPUTS}
+    for number, batch in enumerate(rows.collect_batches(chunk_size=BATCH_ROWS, engine="streaming")):
+        frames = pl.collect_all([f for f in outputs(batch.lazy()) if f is not None])
+        for name, frame in zip(OUTPUTS, frames, strict=False):
+            if frame.height or number == 0:  # the first batch's, empty or not, gives every output its columns
+                path = work / f"{name}-{index}-{number}.parquet"
+                frame.write_parquet(path, compression="lz4", statistics=False)
+                written[name].append(path)
+    if not written["rows"]:  # an empty file: no batch at all
+        valid, rejected, _ = outputs(rows.clear())
+        for name, frame in (("rows", valid), ("rejects", rejected)):
+            path = work / f"{name}-{index}-0.parquet"
+            frame.collect().write_parquet(path)
+            written[name].append(path)
+    return written
 
 
 def validated(
@@ -119,18 +159,37 @@ def validated(
     plan: FormatPlan,
     spec: ImportSpec,
     progress: Progress | None,
+    known: pl.DataFrame | None = None,
 ):
-    """The file's valid rows and its rejected rows, as two lazy frames over one scan.
+    """The file's valid rows, its rejected rows and its known ones (None without `known`: see `stage`), as lazy
+    frames over the file's scan.
 
     The file's columns are read as text under file:<name>; the format reads raw:<name>,
-    which are the same columns after the spec's transforms. JSON lines: see _validated_json_lines.
+    which are the same columns after the spec's transforms. JSON lines: see _json_lines_outputs.
     """
+    rows, outputs = _input(index, source, header, plan, spec, progress, known)
+    return outputs(rows)
+
+
+def _input(index, source, header, plan, spec, progress, known):
+    """The file's records as read (after the spec's transforms; hashed and marked `_known`, see `_hashed`), and
+    the function that makes the valid, rejected and known rows of any frame of them: of the whole scan, or of
+    one batch of it."""
     if plan.reader == "jsonl":
-        return _validated_json_lines(index, source, plan)
+        from etl.readers import jsonl
+
+        lines = jsonl.lines(source.path).with_columns(_row=(pl.col("_line") - 1).cast(pl.UInt32))
+        return _hashed(lines, [pl.col("raw")], plan, known), lambda lf: _json_lines_outputs(index, lf, plan)
     raw = raw_scan(source, header, progress)
     raw = raw.filter(~pl.all_horizontal(pl.col(FILE + h).is_null() for h in header))  # blank lines
     raw = raw.with_columns(pl.col(FILE + h).alias(RAW + h) for h in header)
     raw, failures = transforms.apply(raw, spec.transforms, RAW)
+    raw = _hashed(raw, [pl.col(RAW + h) for h in plan.header], plan, known)
+    return raw, lambda lf: _csv_outputs(index, lf, header, plan, failures)
+
+
+def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failures):
+    raw, known_rows = _known_apart(index, raw)
     typed, checks = plan.transform(raw)
     # A value a transform could not handle is rejected for that reason alone, not again
     # by the format's rule for the field it was meant to fill.
@@ -145,15 +204,43 @@ def validated(
     ] + [Check(f.column, f.hint, f.failed, f.value) for f in failures]
     # The format hands over cheap checks (its parsing is done in the transform), so they are
     # used as they are, not materialised again.
-    return _split(index, typed, checks, plan, raw=raw_json(header), line=pl.lit(None, pl.UInt64))
+    return (*_split(index, typed, checks, plan, raw=raw_json(header), line=pl.lit(None, pl.UInt64)), known_rows)
 
 
-def _validated_json_lines(index: int, source: sources.SourceFile, plan) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+def _hashed(rows: pl.LazyFrame, record: list[pl.Expr], plan, known: pl.DataFrame | None) -> pl.LazyFrame:
+    """The record hash (hash_hi, hash_lo) of each row, of the record as read, when the plan has one
+    (FormatPlan.hash_salt); and given `known`, `_known`: whether the store has applied it before. By the hash's
+    high half alone: a membership test (no join) costs nearly nothing; a record that only shares that half is
+    not found among the entity's hashes later, and is then needed whole (entities.KnownRecordsNeeded)."""
+    salt = getattr(plan, "hash_salt", None)
+    if salt is None:
+        return rows
+    rows = rows.with_columns(**record_hash(record, salt))
+    if known is None:
+        return rows
+    return rows.with_columns(_known=pl.col("hash_hi").is_in(pl.lit(known["hash_hi"].unique().implode())))
+
+
+def _known_apart(index: int, rows: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
+    """The rows not known, and the known ones' keys and hash (None when nothing was marked). A known record is
+    not parsed nor checked again: it passed when it was applied, and the same record under the same fields
+    and options passes the same checks."""
+    if "_known" not in rows.collect_schema().names():
+        return rows, None
+    known_rows = rows.filter(pl.col("_known")).select(
+        _file=pl.lit(index, pl.UInt32), _row=pl.col("_row"), _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_row"),
+        hash_hi=pl.col("hash_hi"), hash_lo=pl.col("hash_lo"),
+    )  # fmt: skip
+    return rows.filter(~pl.col("_known")).drop("_known"), known_rows
+
+
+def _json_lines_outputs(index: int, lines: pl.LazyFrame, plan):
     """JSON lines: blank lines left out, a line the reader rejects (not JSON, not an object, a key given
     twice) rejected for that reason alone, the others checked by the format's plan."""
     from etl.readers import jsonl
 
-    lines = jsonl.scan(source.path).with_columns(_row=(pl.col("_line") - 1).cast(pl.UInt32))
+    lines, known_rows = _known_apart(index, lines)
+    lines = jsonl.parse(lines)
     lines = lines.filter(pl.col("value").is_not_null() | pl.col("reason").is_not_null())
     typed, checks = plan.transform(lines)
     unreadable = pl.col("reason").is_not_null()
@@ -168,7 +255,7 @@ def _validated_json_lines(index: int, source: sources.SourceFile, plan) -> tuple
         Check(c.column, c.hint, c.failed & ~unreadable, c.value) for c in checks
     ]
     raw = pl.struct(line=pl.col("raw")).struct.json_encode()
-    return _split(index, typed, checks, plan, raw=raw, line=pl.col("_line").cast(pl.UInt64))
+    return (*_split(index, typed, checks, plan, raw=raw, line=pl.col("_line").cast(pl.UInt64)), known_rows)
 
 
 def _split(index: int, typed: pl.LazyFrame, checks: list[Check], plan, *, raw: pl.Expr, line: pl.Expr):

@@ -144,3 +144,29 @@ def test_random_imports_re_imports_and_mixtures_give_the_same_with_and_without_t
     reports = both_ways(tmp_path, specs, monkeypatch)
 
     assert reports[1]["known_records"] + reports[1]["repeated_records"] >= 1  # the same file again: known
+
+
+def test_a_file_read_in_batches_gives_what_it_gives_read_at_once(tmp_path, monkeypatch):
+    # the users' formats are read in batches (staging.BATCH_ROWS): rejects, known records and changed ones
+    # spread over many batches of two
+    rows = [user(f"c{n}", f"u{n}@example.com", city="Kyiv") for n in range(7)] + [user(mail="not-an-email")]
+    changed = [rows[0], {**rows[3], "city": "Lviv"}, *rows[4:], user("c9", tier="gold")]
+    specs = [users_spec(tmp_path, "first", rows), users_spec(tmp_path, "changed", changed)]
+    whole = imported(tmp_path / "whole.duckdb", specs, skip=True, monkeypatch=monkeypatch)
+    monkeypatch.setattr("etl.staging.BATCH_ROWS", 2)
+
+    batched = imported(tmp_path / "batched.duckdb", specs, skip=True, monkeypatch=monkeypatch)
+
+    assert [(counts(r), r["known_records"], r["items"]) for r in batched] == [
+        (counts(r), r["known_records"], r["items"]) for r in whole
+    ]
+    assert batched[1]["known_records"] == 4 and batched[1]["rejected"] == 1
+    assert people(tmp_path / "batched.duckdb") == people(tmp_path / "whole.duckdb")
+
+
+def test_a_file_of_a_header_alone_stores_nothing(tmp_path, monkeypatch):
+    (report,) = imported(tmp_path / "store.duckdb", [users_spec(tmp_path, "empty", [])], skip=True,
+                         monkeypatch=monkeypatch)  # fmt: skip
+
+    assert (report["items"], report["valid"], report["rejected"]) == (0, 0, 0)
+    assert report["entities"]["customers"] == {"added": 0, "updated": 0, "unchanged": 0}

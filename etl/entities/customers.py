@@ -15,7 +15,7 @@ from typing import Literal
 import duckdb
 
 from etl import identity
-from etl.entities import Run
+from etl.entities import KnownRecordsNeeded, Run
 from etl.errors import EtlError
 from etl.sqlfiles import run_sql
 
@@ -28,6 +28,17 @@ STRATEGIES = {"merge": ("customers_attributes", "customers_attributes_timed"),
 TABLES = ("customers", "identities", "identity_links", "customer_merges", "customer_attribute_times")
 DERIVED = ()
 SKIP_KNOWN = True  # records applied before skip the graph and the merge (customers_known.sql); tests turn it off
+
+
+def known_hashes(con: duckdb.DuckDBPyConnection):
+    """The hashes of the records last applied to a customer alone (customers.record_hash), as a Polars frame of
+    hash_hi, hash_lo: the engine stages the records with one of them as known (see customers_known.sql)."""
+    if not SKIP_KNOWN:
+        return None
+    return con.sql(
+        "SELECT (record_hash >> 64)::UBIGINT AS hash_hi, (record_hash & 18446744073709551615)::UBIGINT AS hash_lo "
+        "FROM customers WHERE record_hash IS NOT NULL GROUP BY record_hash HAVING count(*) = 1"
+    ).pl()
 
 
 def apply_attributes(
@@ -82,6 +93,11 @@ def merge(
     run_sql(con, "customers_stage", id_types=list(id_types))
     resolved = identity.resolve(con, import_id)
     run_sql(con, "customers_known_settle", id_types=list(id_types))
+    (needed,) = con.execute(  # a known record staged without its fields: the engine stages them all again
+        "SELECT count(*) FROM stg_rows AS r ANTI JOIN stg_skipped AS s ON s.record = r._seq WHERE r.patch IS NULL"
+    ).fetchall()[0]
+    if needed:
+        raise KnownRecordsNeeded(f"{needed} known records are needed whole")
     run_sql(con, "customers_records")
     changes = apply_attributes(con, import_id, strategy)
     kept, resolved_records, staged, skipped, repeated = con.execute(

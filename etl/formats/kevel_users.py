@@ -15,8 +15,9 @@ applies to the person's attributes (RFC 7386: a null removes an attribute):
   (`ignore`).
 - `updated_at`: with `updated_at_field`, its ISO-8601 timestamp (a value older than the stored one never
   overwrites it); an invalid one rejects the record.
-- `hash_hi`, `hash_lo`: a 128-bit hash of the record as read, its field names and the options, which decide
-  all of the above: by it the customers entity knows a record it applied before without looking its ids up.
+- `hash_hi`, `hash_lo` (made by the engine with the plan's `hash_salt`): a 128-bit hash of the record as read,
+  its field names and the options, which decide all of the above: by it the customers entity knows a record
+  it applied before without reading it again.
 
 Two records for one person in one file: the later one wins, attribute by attribute.
 """
@@ -31,7 +32,7 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from etl.formats.rows import RAW, Check, _datetime, record_hash
+from etl.formats.rows import RAW, Check, _datetime
 from etl.names import nearest
 from etl.transforms.steps import FormatFields
 
@@ -44,7 +45,7 @@ DEFAULT_TYPES = ("email", "email_sha256", "phone", "external_id")
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 SHA256_HEX = r"^[0-9a-f]{64}$"
 PHONE = r"^\+?[0-9][0-9 ().\-]{4,22}[0-9]$"
-HASH_VERSION = "users-2"  # of the record hash (hash_hi, hash_lo): changed when what it covers changes
+HASH_VERSION = "users-3"  # of the record hash (hash_hi, hash_lo): changed when what it covers changes
 VALID = {"email": EMAIL, "email_sha256": SHA256_HEX, "phone": PHONE}
 
 
@@ -119,6 +120,10 @@ class UsersPlan:
     reject_keys: tuple[str, ...] = ()
     kept_columns: tuple[str, ...] = ("ids", "patch", "not_attributes", "drop_nulls", "updated_at", "hash_hi", "hash_lo")
     id_types: tuple[str, ...] = ()  # the type of each value of `ids`, in order
+    # the record as read, its field names and the options decide all the plan makes of it: the engine hashes
+    # the record with this (hash_hi, hash_lo), and knows by it a record the store applied before
+    hash_salt: str | None = None
+    row_wise: bool = True  # each record on its own (no runs of rows): the engine may read the file in batches
 
 
 def plan(header: list[str], options: Options, reader: str = "csv") -> UsersPlan:
@@ -135,7 +140,10 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> UsersPlan:
         if not name.strip()
     )
     transform = lambda lf: _typed(lf, reader, id_fields, attributes, options)  # noqa: E731
-    return UsersPlan(header, missing, [], transform, reader, problems, id_types=_id_types(id_fields, options))
+    salt = "|".join([HASH_VERSION, NAME, options.model_dump_json(), reader, *header])
+    return UsersPlan(
+        header, missing, [], transform, reader, problems, id_types=_id_types(id_fields, options), hash_salt=salt
+    )
 
 
 def _id_types(id_fields: dict[str, str], options: Options) -> tuple[str, ...]:
@@ -202,8 +210,4 @@ def _typed(lf: pl.LazyFrame, reader: str, id_fields: dict[str, str], attributes:
         drop_nulls=pl.lit(drop_nulls),
         updated_at=updated_at,
     )
-    # the record as read (after the spec's transforms), its field names and the options decide all of the
-    # above: its hash is of those (the values as read cost nothing more to hash; the patch would be made twice)
-    parts = [pl.col(RAW + name) for name in [*id_fields, *attributes]] if reader == "csv" else [pl.col("value")]
-    salt = "|".join([HASH_VERSION, options.model_dump_json(), *id_fields, *attributes])
-    return lf.with_columns(**record_hash(parts, salt)), checks
+    return lf, checks

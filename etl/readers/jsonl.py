@@ -35,9 +35,21 @@ _KINDS = {"[": "an array", '"': "a string", "t": "a boolean", "f": "a boolean", 
 
 def scan(path: Path | str) -> pl.LazyFrame:
     """The file's lines as records, blanks and rejects (see the module's docstring)."""
-    lines = pl.scan_lines(path, name="raw", row_index_name="_line", row_index_offset=1)
+    return parse(lines(path))
+
+
+def lines(path: Path | str) -> pl.LazyFrame:
+    """The file's lines as read: `_line` (1-based) and `raw` (without its line break, nor a leading byte-order
+    mark), not parsed yet (`parse` does that): what a record's hash is made of."""
+    scanned = pl.scan_lines(path, name="raw", row_index_name="_line", row_index_offset=1)
     text = pl.col("raw").str.strip_chars_end("\r")
     text = pl.when(pl.col("_line") == 1).then(text.str.strip_chars_start("\ufeff")).otherwise(text)
+    return scanned.with_columns(raw=text)
+
+
+def parse(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """`lines`' rows with `value` and `reason` (see the module's docstring); other columns are kept."""
+    text = pl.col("raw")
     stripped = text.str.strip_chars()
     parsed = text.str.json_path_match("$")
     is_object = stripped.str.starts_with("{")
@@ -53,11 +65,11 @@ def scan(path: Path | str) -> pl.LazyFrame:
         .when(duplicated)
         .then(pl.lit("a key is given twice in one object (which value was meant is ambiguous)"))
     )
+    names = [n for n in lines.collect_schema().names() if n not in ("value", "reason")]
     return (
-        lines.with_columns(raw=text)
-        .with_columns(reason=reason, _parsed=parsed)
+        lines.with_columns(reason=reason, _parsed=parsed)
         .with_columns(value=pl.when(pl.col("reason").is_null() & ~blank).then(pl.col("_parsed")))
-        .select("_line", "raw", "value", "reason")
+        .select(*names, "value", "reason")
     )
 
 
