@@ -93,10 +93,12 @@ def merge(
     run_sql(con, "customers_stage", id_types=list(id_types))
     resolved = identity.resolve(con, import_id)
     run_sql(con, "customers_known_settle", id_types=list(id_types))
-    (needed,) = con.execute(  # a known record staged without its fields: the engine stages them all again
-        "SELECT count(*) FROM stg_rows AS r ANTI JOIN stg_skipped AS s ON s.record = r._seq WHERE r.patch IS NULL"
+    # records staged as known (keys and hash alone: no drop_nulls) are all among the skipped ones, or one is
+    # needed whole: the engine stages them all again
+    placeholders, skipped = con.execute(
+        "SELECT (SELECT count(*) FROM stg_rows WHERE drop_nulls IS NULL), (SELECT count(*) FROM stg_skipped)"
     ).fetchall()[0]
-    if needed:
+    if placeholders and (needed := placeholders - skipped):
         raise KnownRecordsNeeded(f"{needed} known records are needed whole")
     run_sql(con, "customers_records")
     changes = apply_attributes(con, import_id, strategy)
