@@ -19,5 +19,5 @@ WHERE $skip_known;
 DELETE FROM stg_known  -- a hash two customers hold says nothing (none should: see the header)
 WHERE record IN (SELECT record FROM stg_known GROUP BY record HAVING count(*) > 1);
 
-CREATE OR REPLACE TEMP VIEW stg_unknown_rows AS
-SELECT * FROM stg_rows ANTI JOIN stg_known ON stg_known.record = stg_rows._seq;
+CREATE OR REPLACE TEMP VIEW stg_unknown_rows AS  -- (records staged apart have no drop_nulls: never read here)
+SELECT * FROM stg_rows ANTI JOIN stg_known ON stg_known.record = stg_rows._seq WHERE stg_rows.drop_nulls IS NOT NULL;
