@@ -88,7 +88,7 @@ def _import_into(spec, store, dry_run, progress, extra, expectations, wait) -> d
             except entities.KnownRecordsNeeded:  # rare: a record staged as known is needed whole
                 con.rollback()
                 con.begin()
-                state.__init__()
+                state = Staging()  # what the first run found is gone with it
                 result = _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations,
                               use_known=False)  # fmt: skip
             result["duration_s"] = round(time.monotonic() - started, 3)

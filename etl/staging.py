@@ -84,15 +84,16 @@ def stage(
     streaming pass per file, so memory stays flat whatever the file's size; DuckDB then
     scans them in parallel, and nothing is copied into its memory.
 
-    `known`: record hashes the entity applied before (entities' known_hashes): such records are staged as their
-    keys and hash alone, into known-<n>.parquet, which stg_rows holds too (their other columns null).
+    `known`: the hashes' high halves of records the entity applied before (entities' known_hashes): such records
+    are staged as their keys and hash alone, into known-<n>*.parquet, which stg_rows holds too (their other
+    columns null).
     """
     staged: dict[str, list[Path]] = {name: [] for name in OUTPUTS}
     for index, (source, header, plan) in enumerate(zip(sources, headers, plans, strict=True)):
         state.current = index
         rows, outputs = _input(index, source, header, plan, spec, progress, known)
         try:
-            if getattr(plan, "row_wise", False):
+            if plan.row_wise:
                 written = _stage_in_batches(rows, outputs, work, index)
             else:
                 written = _stage_streaming(rows, outputs, work, index)
@@ -118,17 +119,15 @@ BATCH_ROWS = 250_000  # a batch of a row-wise plan in memory: tens of MB, whatev
 
 
 def _stage_streaming(rows: pl.LazyFrame, outputs, work: Path, index: int) -> dict[str, list[Path]]:
-    """The three outputs, each streamed by Polars into its Parquet file (each reads the file)."""
-    valid, rejected, known_rows = outputs(rows)
-    if known_rows is None:  # an empty file all the same: every file has its three
-        known_rows = pl.LazyFrame(schema={k: pl.UInt64 if k == "_seq" else pl.UInt32 for k in ROW_KEYS})
-    files = {name: work / f"{name}-{index}.parquet" for name in OUTPUTS}
-    frames = dict(zip(OUTPUTS, (valid, rejected, known_rows), strict=True))
+    """The outputs (valid, rejected, and known when the plan hashes), each streamed by Polars into its Parquet
+    file (each reads the file)."""
+    frames = {n: f for n, f in zip(OUTPUTS, outputs(rows), strict=True) if f is not None}  # known: with a hash
+    files = {name: work / f"{name}-{index}.parquet" for name in frames}
     pl.collect_all(
-        [frames[n].sink_parquet(files[n], compression="lz4", statistics=False, lazy=True) for n in OUTPUTS],
+        [frame.sink_parquet(files[n], compression="lz4", statistics=False, lazy=True) for n, frame in frames.items()],
         engine="streaming",
     )
-    return {name: [path] for name, path in files.items()}
+    return {name: [files[name]] if name in files else [] for name in OUTPUTS}
 
 
 def _stage_in_batches(rows: pl.LazyFrame, outputs, work: Path, index: int) -> dict[str, list[Path]]:
@@ -212,13 +211,13 @@ def _hashed(rows: pl.LazyFrame, record: list[pl.Expr], plan, known: pl.DataFrame
     (FormatPlan.hash_salt); and given `known`, `_known`: whether the store has applied it before. By the hash's
     high half alone: a membership test (no join) costs nearly nothing; a record that only shares that half is
     not found among the entity's hashes later, and is then needed whole (entities.KnownRecordsNeeded)."""
-    salt = getattr(plan, "hash_salt", None)
+    salt = plan.hash_salt
     if salt is None:
         return rows
     rows = rows.with_columns(**record_hash(record, salt))
     if known is None:
         return rows
-    return rows.with_columns(_known=pl.col("hash_hi").is_in(pl.lit(known["hash_hi"].unique().implode())))
+    return rows.with_columns(_known=pl.col("hash_hi").is_in(pl.lit(known["hash_hi"].implode())))
 
 
 def _known_apart(index: int, rows: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
@@ -228,8 +227,8 @@ def _known_apart(index: int, rows: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyF
     if "_known" not in rows.collect_schema().names():
         return rows, None
     known_rows = rows.filter(pl.col("_known")).select(
-        _file=pl.lit(index, pl.UInt32), _row=pl.col("_row"), _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_row"),
-        hash_hi=pl.col("hash_hi"), hash_lo=pl.col("hash_lo"),
+        _file=pl.lit(index, pl.UInt32), _row=pl.col("_row"), _seq=_seq(index, "_row"), hash_hi="hash_hi",
+        hash_lo="hash_lo",
     )  # fmt: skip
     return rows.filter(~pl.col("_known")).drop("_known"), known_rows
 
@@ -258,6 +257,11 @@ def _json_lines_outputs(index: int, lines: pl.LazyFrame, plan):
     return (*_split(index, typed, checks, plan, raw=raw, line=pl.col("_line").cast(pl.UInt64)), known_rows)
 
 
+def _seq(index: int, record: str) -> pl.Expr:
+    """A record's number in the import: its file's index, then its record number in the file."""
+    return pl.lit(index << 32, pl.UInt64) + pl.col(record).cast(pl.UInt64)
+
+
 def _split(index: int, typed: pl.LazyFrame, checks: list[Check], plan, *, raw: pl.Expr, line: pl.Expr):
     """The kept rows and the rejected ones (with every failed check's reason, the raw values and the line: a
     CSV's is counted later by fill_raw_values, for the rejected rows only)."""
@@ -267,7 +271,7 @@ def _split(index: int, typed: pl.LazyFrame, checks: list[Check], plan, *, raw: p
         _reject=pl.any_horizontal(failed) if checks else pl.lit(False),
         _file=pl.lit(index, pl.UInt32),
         # runs of an order's rows are its records; else every row is one
-        _seq=pl.lit(index << 32, pl.UInt64) + pl.col("_run" if "_run" in fields else "_row").cast(pl.UInt64),
+        _seq=_seq(index, "_run" if "_run" in fields else "_row"),
     )
     valid = typed.filter(~pl.col("_reject")).select([*ROW_KEYS, *plan.kept_columns])
     rejected = typed.filter(pl.col("_reject")).select(

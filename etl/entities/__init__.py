@@ -9,8 +9,8 @@ An entity module declares:
   merge, check that what it meant to write is what the store holds (raising EtlError otherwise); it leaves
   stg_rejects (every rejected record with its reasons) and returns what `report` needs;
 - `report(con, run, stored)`: the report's counts ({kept, entities, events, extra, sample}).
-- optionally `known_hashes(con)`: the record hashes (hash_hi, hash_lo) of records the store applied before and
-  that would change nothing again, as a Polars frame, or None. Records of the files with one of these hashes
+- optionally `known_hashes(con)`: the record hashes' high halves (hash_hi) of records the store applied before
+  and that would change nothing again, as a Polars frame, or None. Records of the files with one of these hashes
   (a hash of the record as read, its fields and the format's options: FormatPlan.hash_salt) are staged as
   keys and hash alone, without being parsed or checked (they were, when they were applied); if `store` then
   finds it needs one of them whole, it raises KnownRecordsNeeded, and the engine runs the import again

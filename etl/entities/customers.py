@@ -31,13 +31,13 @@ SKIP_KNOWN = True  # records applied before skip the graph and the merge (custom
 
 
 def known_hashes(con: duckdb.DuckDBPyConnection):
-    """The hashes of the records last applied to a customer alone (customers.record_hash), as a Polars frame of
-    hash_hi, hash_lo: the engine stages the records with one of them as known (see customers_known.sql)."""
+    """The high halves of the hashes of the records last applied to a customer alone (customers.record_hash), as
+    a Polars frame of hash_hi: the engine stages the records with one of them apart (see customers_known.sql,
+    which matches the whole hash and leaves out a hash two customers hold)."""
     if not SKIP_KNOWN:
         return None
     return con.sql(
-        "SELECT (record_hash >> 64)::UBIGINT AS hash_hi, (record_hash & 18446744073709551615)::UBIGINT AS hash_lo "
-        "FROM customers WHERE record_hash IS NOT NULL GROUP BY record_hash HAVING count(*) = 1"
+        "SELECT DISTINCT (record_hash >> 64)::UBIGINT AS hash_hi FROM customers WHERE record_hash IS NOT NULL"
     ).pl()
 
 

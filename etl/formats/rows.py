@@ -204,6 +204,10 @@ class FormatPlan:
     reader: str = "csv"
     problems: tuple[str, ...] = ()  # what makes the header unusable
     reject_keys: tuple[str, ...] = ("order_id",)  # canonical columns a reject keeps (the merge needs them)
+    # with a salt, the engine hashes each record as read (hash_hi, hash_lo) and stages those the entity knows
+    # apart (see etl.staging); an order's rows make one record, so orders have none
+    hash_salt: str | None = None
+    row_wise: bool = False  # each row a record of its own: the engine may read the file in batches
 
     @property
     def kept_columns(self) -> list[str]:
