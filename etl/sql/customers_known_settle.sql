@@ -1,10 +1,11 @@
 -- The known records (customers_known.sql) after the graph took this import's other records: a known record
 -- whose customer they touched (an other record resolved to it, it was merged, or it lost an id: it then no
 -- longer holds the record's hash) is looked up through its ids and applied like the others; the rest stay
--- skipped, and are added to stg_record_customers.
+-- skipped, and stay out of stg_record_customers (most of a re-import: copying them there, to take them out
+-- again for the merge, cost more than the rest of it).
 -- Grain in: stg_known, stg_rows, stg_record_customers (etl.identity), customers, identities.
--- Grain out: stg_skipped, one per known record still skipped (record, customer_id); stg_record_customers
--- gains every known record. Parameters: $id_types, the type of each value of ids (the format's plan).
+-- Grain out: stg_skipped, one per known record still skipped (record, customer_id), none of whose customers
+-- is in stg_record_customers; stg_record_customers gains the touched known records. Parameters: $id_types, the type of each value of ids (the format's plan).
 
 CREATE OR REPLACE TEMP TABLE stg_skipped AS
 SELECT k.record, k.customer_id
@@ -24,6 +25,4 @@ ids AS (
 SELECT ids.record, arg_min(i.customer_id, identity_rank(i.id_type, i.business_unit, i.id_value)) AS customer_id
 FROM ids
 JOIN identities AS i ON i.id_type = ids.id_type AND i.business_unit = '' AND i.id_value = ids.id_value
-GROUP BY ids.record
-UNION ALL
-SELECT record, customer_id FROM stg_skipped;
+GROUP BY ids.record;

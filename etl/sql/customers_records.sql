@@ -1,15 +1,12 @@
 -- A customers import's kept records with the person each resolved to, for the attribute merge: all but the
--- skipped ones (customers_known_settle.sql), which change nothing. Their patches stay in stg_rows, read
--- once by the statement that applies them.
+-- skipped ones (customers_known_settle.sql: not in stg_record_customers), which change nothing. Their patches
+-- stay in stg_rows, read once by the statement that applies them.
 -- Grain: stg_customer_records, one per such record (_seq, customer_id, drop_nulls, updated_at, record_hash;
 -- see customers_attributes.sql). Parameters: none.
 
 CREATE OR REPLACE TEMP TABLE stg_customer_records AS
-WITH applied AS (
-    SELECT * FROM stg_record_customers ANTI JOIN stg_skipped USING (record)
-)
 SELECT r._seq, c.customer_id, r.drop_nulls, r.updated_at,
        (r.hash_hi::UHUGEINT << 64) | r.hash_lo::UHUGEINT AS record_hash
 FROM stg_rows AS r
-JOIN applied AS c ON c.record = r._seq
+JOIN stg_record_customers AS c ON c.record = r._seq
 WHERE r.drop_nulls IS NOT NULL;  -- not the records staged apart (all skipped, but when the import runs again)
