@@ -37,9 +37,7 @@ def known_hashes(con: duckdb.DuckDBPyConnection):
     needs none, and DISTINCT cost more than the rest of the lookup."""
     if not SKIP_KNOWN:
         return None
-    return con.sql(
-        "SELECT (record_hash >> 64)::UBIGINT AS hash_hi FROM customers WHERE record_hash IS NOT NULL"
-    ).pl()
+    return con.sql("SELECT (record_hash >> 64)::UBIGINT AS hash_hi FROM customers WHERE record_hash IS NOT NULL").pl()
 
 
 def apply_attributes(
