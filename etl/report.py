@@ -168,6 +168,11 @@ def render(result: dict[str, Any], console: Console) -> None:
     tables.show(console, entities)
     if result["events"]:
         console.print("Events: " + ", ".join(f"{k} {v:,}" for k, v in result["events"].items()))
+    if result.get("orders_without_buyer"):
+        console.print(
+            f"Orders without a buyer (no email nor phone; stored, in no customer's segments): "
+            f"{result['orders_without_buyer']:,}"
+        )
     if result["issues"]:
         issues = tables.new(
             "Issues (rows rejected)", ("column", "key"), ("hint", "prose"), ("items", "number"), ("%", "number"),

@@ -26,15 +26,15 @@ TABLES = ("orders", "line_items", "events", "customers", "identities")
 DERIVED = ("order_facts", "customer_keys")
 
 # what computed orders.content_hash: DuckDB's hash() may change between versions, and a new expression is a
-# new version (the buyer's customer_id left out once the identity graph could move it)
-CONTENT_HASH_VERSION = f"duckdb {duckdb.__version__}, without customer_id"
+# new version (the buyer's customer_id left out once the identity graph could move it; line_items.custom_fields)
+CONTENT_HASH_VERSION = f"duckdb {duckdb.__version__}, without customer_id, with line custom_fields"
 
 
 def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, int]:
     """Assemble, resolve the buyers, compare and apply; the identity graph's counts."""
     state = run.state
     with state.timed("assemble"):
-        run_sql(con, "assemble_orders")
+        run_sql(con, "assemble_orders", key_field=run.plans[0].key_field)
     with state.timed("resolve_buyers"):
         run_sql(con, "orders_buyers")
         people = identity.resolve(con, run.import_id, one_id_per_record=True)
@@ -58,6 +58,8 @@ def report(con: duckdb.DuckDBPyConnection, run: Run, people: dict[str, int]) -> 
         con, "SELECT change, count(*) FROM order_changes GROUP BY change", ["added", "updated", "unchanged"]
     )
     lines = _counts(con, "SELECT change, line_count FROM line_changes", ["added", "updated", "unchanged", "removed"])
+    # orders stored without a customer: a Shopify point-of-sale or draft order without an email, say
+    (without_buyer,) = con.execute("SELECT count(*) FROM stg_orders_keyed WHERE user_id IS NULL").fetchall()[0]
     return {
         "kept": kept,
         "entities": {
@@ -65,7 +67,7 @@ def report(con: duckdb.DuckDBPyConnection, run: Run, people: dict[str, int]) -> 
             "identities": {"added": people["identities_added"]},
         },
         "events": {"orderPlace": orders["added"], "orderUpdate": orders["updated"]},
-        "extra": {"merges": people["merges"]},
+        "extra": {"merges": people["merges"], "orders_without_buyer": without_buyer},
         "sample": {"first": _sample(con, "ASC"), "last": _sample(con, "DESC")},
     }  # fmt: skip
 

@@ -21,6 +21,7 @@ from etl.names import nearest
 REGISTRY: dict[str, str] = {
     "kevel_orders": "etl.formats.kevel_orders",
     "kevel_users": "etl.formats.kevel_users",
+    "shopify_orders": "etl.formats.shopify_orders",
 }
 
 

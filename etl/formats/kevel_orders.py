@@ -107,7 +107,7 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> FormatPlan
         ignored=ignored,
         transform=lambda lf: _typed(lf, present, custom, options),
         order_columns=[c.target for c in COLUMNS if c.level == ORDER] + ["custom_fields"],
-        line_columns=["order_id"] + [c.target for c in COLUMNS if c.level == LINE],
+        line_columns=["order_id"] + [c.target for c in COLUMNS if c.level == LINE] + ["line_custom_fields"],
     )
 
 
@@ -130,6 +130,7 @@ def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: 
         values.append(value.alias(column.target))
         checks += [(check, column.level == ORDER) for check in column_checks]
     values.append(_custom_fields(custom).alias("custom_fields"))
+    values.append(pl.lit(None, pl.String).alias("line_custom_fields"))  # the spec has no custom line columns
     lf = lf.with_columns(values)  # checks read these columns: each value is parsed once
 
     # userId by userIdType: lowercase the default id types (as Kevel does), then validate.

@@ -204,6 +204,7 @@ class FormatPlan:
     reader: str = "csv"
     problems: tuple[str, ...] = ()  # what makes the header unusable
     reject_keys: tuple[str, ...] = ("order_id",)  # canonical columns a reject keeps (the merge needs them)
+    key_field: str = "orderId"  # the input field that names a record's key (an order's id), for reject reasons
     # with a salt, the engine hashes each record as read (hash_hi, hash_lo) and stages those the entity knows
     # apart (see etl.staging); an order's rows make one record, so orders have none
     hash_salt: str | None = None

@@ -10,7 +10,7 @@
 -- not, only the last contiguous run is kept; the run's first row supplies the order fields;
 -- every row of the run is a line item; a run with a rejected row is rejected whole, so that an
 -- order is never stored without one of its line items.
--- Parameters: none.
+-- Parameters: $key_field, the input field that holds the order id (orderId, Name ...), named in the reasons.
 
 CREATE OR REPLACE TEMP VIEW stg_order_rows AS
 SELECT * FROM stg_rows WHERE _first;
@@ -49,7 +49,7 @@ WITH row_rejects AS (
     SELECT
         r._file, r._row, r.raw,
         CASE WHEN dropped.superseded_hint IS NOT NULL
-            THEN list_append(r.reasons, {'column': 'orderId', 'hint': dropped.superseded_hint, 'value': r.order_id})
+            THEN list_append(r.reasons, {'column': $key_field, 'hint': dropped.superseded_hint, 'value': r.order_id})
             ELSE r.reasons
         END AS reasons
     FROM stg_row_rejects AS r
@@ -59,7 +59,7 @@ order_rejects AS (
     SELECT
         l._file, l._row, NULL::JSON AS raw,
         [{
-            'column': 'orderId',
+            'column': $key_field,
             'hint': coalesce(dropped.superseded_hint, 'another row of the same order was rejected, so the whole order is'),
             'value': l.order_id
         }] AS reasons
@@ -96,7 +96,8 @@ SELECT
     subscription_duration_ms,
     size,
     size_system,
-    status
+    status,
+    line_custom_fields::JSON AS custom_fields  -- last: line_items.custom_fields came after last_import_id
 FROM stg_line_rows
 ANTI JOIN stg_dropped_runs ON stg_dropped_runs._seq = stg_line_rows._seq;
 

@@ -18,7 +18,7 @@ WHERE order_id IN (SELECT order_id FROM replaced_orders);
 DELETE FROM orders
 WHERE order_id IN (SELECT order_id FROM replaced_orders);
 
-INSERT INTO line_items
+INSERT INTO line_items BY NAME
 SELECT staged.* EXCLUDE (_seq), $import_id AS last_import_id
 FROM stg_line_items_keyed AS staged
 SEMI JOIN changed_orders ON changed_orders._seq = staged._seq;

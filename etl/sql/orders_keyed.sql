@@ -1,6 +1,6 @@
 -- The import's orders with their buyers resolved: one per kept order, with its run number `_seq`.
 -- Grain in: stg_order_rows, stg_dropped_runs (assemble_orders.sql); stg_record_customers (etl.identity: the
--- customer of each order's buyer, record = _seq).
+-- customer of each order's buyer, record = _seq; none for an order without a buyer: customer_id null).
 -- Grain out: stg_orders_keyed (view), stg_orders (view, without _seq). Parameters: none.
 
 CREATE OR REPLACE TEMP VIEW stg_orders_keyed AS
@@ -26,7 +26,7 @@ SELECT
     last_updated,
     custom_fields::JSON AS custom_fields
 FROM stg_order_rows
-JOIN stg_record_customers AS buyers ON buyers.record = stg_order_rows._seq
+LEFT JOIN stg_record_customers AS buyers ON buyers.record = stg_order_rows._seq
 ANTI JOIN stg_dropped_runs ON stg_dropped_runs._seq = stg_order_rows._seq;
 
 CREATE OR REPLACE TEMP VIEW stg_orders AS

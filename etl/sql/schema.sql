@@ -140,6 +140,9 @@ COMMENT ON COLUMN line_items.size IS 'Product size.';
 COMMENT ON COLUMN line_items.size_system IS 'Country of the size system.';
 COMMENT ON COLUMN line_items.status IS 'placed, paid, fulfilled, refunded or cancelled.';
 COMMENT ON COLUMN line_items.last_import_id IS 'The import that last stored the line.';
+-- added after the first stores were written: last, in new stores too, so that every store has one column order
+ALTER TABLE line_items ADD COLUMN IF NOT EXISTS custom_fields JSON;
+COMMENT ON COLUMN line_items.custom_fields IS 'What the format keeps of the line beyond the columns above, as a JSON object (shopify_orders: price, compare_at_price, requires_shipping, taxable, fulfillment_status); null when none.';
 
 CREATE TABLE IF NOT EXISTS events (
     event_id     BIGINT,

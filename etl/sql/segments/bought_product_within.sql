@@ -25,6 +25,7 @@ WITH parameters AS (
 
 orders AS (
     SELECT order_id, customer_id, user_id_type, user_id, created_at FROM main.orders
+    WHERE customer_id IS NOT NULL  -- not the orders without a buyer
 ),
 
 line_items AS (

@@ -20,7 +20,8 @@ orders AS (
         nullif(trim(custom_fields->>'city'), '') AS city,
         created_at
     FROM main.orders
-    WHERE utc_day(created_at) <= (SELECT parameters.observation_end FROM parameters)
+    WHERE customer_id IS NOT NULL  -- not the orders without a buyer
+        AND utc_day(created_at) <= (SELECT parameters.observation_end FROM parameters)
 ),
 
 country_counts AS (

@@ -17,6 +17,7 @@ WITH bought AS (
 
 order_facts AS (
     SELECT customer_key, day, refunded_value FROM main.order_facts
+    WHERE customer_key IS NOT NULL  -- not the orders without a buyer
 ),
 
 customer_keys AS (

@@ -9,7 +9,7 @@
 -- Columns: order_id, customer_key (customer_keys.customer_key), day (UTC), created_at, value
 --   (the total of the order's line items whose status is in statuses; null when all their
 --   totals are null). An order without such a line item is no purchase.
--- Reads order_facts, which imports keep current. When orders or line items were changed
+-- Orders without a buyer are left out. Reads order_facts, which imports keep current. When orders or line items were changed
 -- outside an import, it stops with an error until `etl refresh` (or an import) rebuilds them;
 -- statuses outside placed, paid, fulfilled, refunded and cancelled are an error too.
 -- Example: etl segment run purchase_facts --param observation_end=2024-12-31 --out facts.parquet
@@ -44,6 +44,7 @@ checked AS (
 
 order_facts AS (
     SELECT * FROM main.order_facts
+    WHERE customer_key IS NOT NULL  -- an order without a buyer (customer_id null) is nobody's purchase
 ),
 
 chosen AS (

@@ -1,0 +1,396 @@
+"""Shopify's "Export orders" CSV: one row per line item, grouped by Name; the order's fields on its first row.
+
+Turns the raw text columns into the canonical order rows (see etl.formats.rows), as kevel_orders does. Columns
+are found by name, whatever the layout (73, 75, 78 or 79 columns, in any order). The mapping, and what each
+choice is, is in the README ("The `shopify_orders` format"); in short:
+
+- the order's id is Name (or Id, option `order_id`); rows are grouped by Name either way;
+- the buyer is the Email (validated, lowercased; sha256 with `hash_emails`), else the Phone when it is a phone
+  number, else none: a point-of-sale or draft order without an email is stored without a buyer;
+- money is Shopify's: total = Total, tax = Taxes, shipping = Shipping, discount = Discount Amount, refund =
+  Refunded Amount, and subtotal = Total - Taxes - Shipping + Discount Amount (the value before discounts,
+  without tax and shipping, whether the shop's prices include tax or not);
+- a line's subtotal is price x quantity, its total that minus Lineitem discount; its status comes from the
+  order's Financial Status and Cancelled at and the line's fulfillment status;
+- every other column is kept: the order's in custom_fields (snake_case names), the line's in the line's
+  custom_fields.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import polars as pl
+import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 without per-row Python)
+from pydantic import BaseModel, ConfigDict, Field
+
+from etl.formats.rows import Check, FormatPlan, raw, with_runs
+from etl.transforms.steps import FormatFields
+
+NAME = "shopify_orders"
+ENTITY = "orders"
+READERS = ("csv",)
+SUMMARY = "Shopify's Export orders CSV: one row per line item, grouped by Name"
+
+
+class Options(BaseModel):
+    """Options of the `shopify_orders` format."""
+
+    model_config = ConfigDict(extra="forbid", title="ShopifyOrdersOptions")
+
+    order_id: Literal["name", "id"] = Field(
+        "name",
+        description="Which column is the order identifier: Name (#1001) or Id. Rows are grouped by Name either way; "
+        "Id comes from the order's first row.",
+    )
+    hash_emails: bool = Field(
+        False, description="Hash the buyers' emails to email_sha256, after lowercasing and trimming them."
+    )
+
+
+# The spec's table: the columns an export must have (their values may still be empty where the README says).
+REQUIRED = [
+    "Name", "Email", "Id", "Currency", "Total", "Subtotal", "Taxes", "Financial Status", "Refunded Amount",
+    "Discount Amount", "Shipping", "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price",
+    "Lineitem discount", "Lineitem fulfillment status", "Lineitem sku",
+]  # fmt: skip
+FINANCIAL_STATUSES = ["authorized", "paid", "partially_paid", "pending", "refunded", "partially_refunded", "voided"]
+FULFILLMENT_STATUSES = ["pending", "partial", "restocked", "fulfilled"]
+# the columns of a line, not of its order: kept on the line (the Vendor is the line's brand)
+LINE_EXTRAS = {
+    "Lineitem price": "price",
+    "Lineitem compare at price": "compare_at_price",
+    "Lineitem requires shipping": "requires_shipping",
+    "Lineitem taxable": "taxable",
+    "Lineitem fulfillment status": "fulfillment_status",
+}
+LINE_COLUMNS = {"Lineitem quantity", "Lineitem name", "Lineitem discount", "Lineitem sku", "Vendor", *LINE_EXTRAS}
+# order columns mapped to canonical columns (the others go to custom_fields, some of these too)
+CANONICAL = {
+    "Name", "Email", "Currency", "Total", "Taxes", "Shipping", "Discount Amount", "Refunded Amount",
+    "Payment Method", "Shipping Method", "Shipping Country", "Source", "Discount Code", "Created at",
+}  # fmt: skip
+DATETIMES = {"Paid at", "Fulfilled at", "Cancelled at", "Next Payment Due At"}  # kept as ISO-8601 UTC
+ZIPS = {"Billing Zip", "Shipping Zip"}  # written '4001 by exports opened in a spreadsheet: the apostrophe goes
+BOOLEANS = {"Accepts Marketing": ("yes", "no")}  # and the lines' true/false columns below
+NUMBERS = {"Outstanding Balance", "Duties"}
+TAX_LINE = re.compile(r"^Tax (\d+) (Name|Value)$")  # Tax 1 Name, Tax 1 Value ... : one list, tax_lines
+
+FIELDS = FormatFields(
+    name=NAME,
+    knows=lambda field: True,  # every column of an export is kept somewhere: a transform may write any
+    required=REQUIRED,
+    known=REQUIRED,
+    text_input=True,
+)
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PHONE = r"^\+?[0-9][0-9 ().\-]{4,22}[0-9]$"
+SHOPIFY_DATETIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:?\d{2}$"
+DATETIME_HINT = "not a Shopify date and time (yyyy-MM-dd HH:mm:ss Z, e.g. 2025-05-11 09:55:16 -0400)"
+NUMBER_HINT = "not a number (e.g. 102.50)"
+
+
+def snake(name: str) -> str:
+    """A column's name in custom_fields: `Billing Province Name` -> billing_province_name."""
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_") or "column"
+
+
+def plan(header: list[str], options: Options, reader: str = "csv") -> FormatPlan:
+    """The parse plan for an export with this header."""
+    missing = [name for name in REQUIRED if name not in header]
+    problems = []
+    seen: dict[str, str] = {}
+    for name in header:  # two columns would write one custom field
+        key = snake(name)
+        if key in seen and seen[key] != name:
+            problems.append(f"columns {seen[key]!r} and {name!r} both make the custom field {key!r}")
+        seen[key] = name
+    return FormatPlan(
+        header=header,
+        missing=missing,
+        ignored=[],
+        transform=lambda lf: _typed(lf, header, options),
+        order_columns=[
+            "order_id",
+            "user_id_type",
+            "user_id",
+            "currency",
+            "total",
+            "subtotal",
+            "tax",
+            "shipping",
+            "discount",
+            "refund",
+            "payment_method",
+            "shipping_method",
+            "shipping_country",
+            "source",
+            "promotions",
+            "created_at",
+            "last_updated",
+            "custom_fields",
+        ],  # fmt: skip
+        line_columns=[
+            "order_id",
+            "line_item_id",
+            "product_id",
+            "item_group_id",
+            "name",
+            "sku",
+            "brand",
+            "category",
+            "categories",
+            "line_currency",
+            "line_total",
+            "line_subtotal",
+            "line_tax",
+            "line_shipping",
+            "line_discount",
+            "line_refund",
+            "quantity",
+            "line_promotions",
+            "adult",
+            "subscription_duration_ms",
+            "size",
+            "size_system",
+            "status",
+            "line_custom_fields",
+        ],  # fmt: skip
+        problems=tuple(problems),
+        key_field="Name",
+    )
+
+
+def _text(header: list[str], name: str) -> pl.Expr:
+    """A column's raw text, trimmed, null when empty or absent (older layouts lack some columns)."""
+    if name not in header:
+        return pl.lit(None, pl.String)
+    value = raw(name).str.strip_chars()
+    return pl.when(value.str.len_bytes() > 0).then(value)
+
+
+def _number(text: pl.Expr) -> pl.Expr:
+    return text.cast(pl.Float64, strict=False)
+
+
+def _datetime(text: pl.Expr) -> pl.Expr:
+    fits = text.str.contains(SHOPIFY_DATETIME)
+    return (
+        pl.when(fits).then(text).str.to_datetime("%Y-%m-%d %H:%M:%S %#z", time_unit="us", time_zone="UTC", strict=False)
+    )
+
+
+def _bad_number(name: str, text: pl.Expr, *, first: bool) -> Check:
+    value = _number(text)
+    failed = text.is_not_null() & (value.is_null() | ~value.is_finite())
+    return Check(name, NUMBER_HINT, failed & pl.col("_first") if first else failed, text)
+
+
+def _typed(lf: pl.LazyFrame, header: list[str], options: Options):
+    """Typed columns and checks. Order-level values and checks are the first row's; the line's status and currency
+    need the order's Financial Status, Cancelled at and Currency on every row of its run (carried down)."""
+    t = {name: _text(header, name) for name in header}
+    text = lambda name: t.get(name, pl.lit(None, pl.String))  # noqa: E731
+    lf = with_runs(lf, raw("Name"))
+    first = pl.col("_first")
+
+    money = {
+        "total": "Total", "tax": "Taxes", "shipping": "Shipping", "discount": "Discount Amount",
+        "refund": "Refunded Amount",
+    }  # fmt: skip
+    # an empty amount is 0 (exports leave Taxes or Refunded Amount empty where there were none); Total is required
+    values: dict[str, pl.Expr] = {
+        target: _number(text(name)) if target == "total" else _number(text(name)).fill_null(0.0)
+        for target, name in money.items()
+    }
+    values["_shopify_subtotal"] = _number(text("Subtotal"))
+    values["_created"] = _datetime(text("Created at"))
+    values |= {f"_time:{name}": _datetime(text(name)) for name in DATETIMES if name in header}
+    values["quantity"] = _number(text("Lineitem quantity"))
+    values["_price"] = _number(text("Lineitem price"))
+    values["_line_discount"] = _number(text("Lineitem discount"))
+    values["_financial"] = text("Financial Status").str.to_lowercase()
+    values["_fulfillment"] = text("Lineitem fulfillment status").str.to_lowercase()
+    values["currency"] = text("Currency").str.to_uppercase()
+    email = text("Email").str.to_lowercase()
+    values["_email"] = email
+    lf = lf.with_columns(**values)
+
+    checks: list[Check] = [Check("Name", "required value is missing", raw("Name").is_null())]
+    order_required = ["Currency", "Total", "Financial Status", "Created at"]
+    if options.order_id == "id":
+        order_required.append("Id")
+    checks += [Check(name, "required value is missing", first & text(name).is_null()) for name in order_required]
+    line_required = ["Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem fulfillment status"]
+    checks += [Check(name, "required value is missing", text(name).is_null()) for name in line_required]
+    checks += [_bad_number(name, text(name), first=True) for name in money.values()]
+    checks += [
+        _bad_number("Subtotal", text("Subtotal"), first=True),
+        _bad_number("Lineitem quantity", text("Lineitem quantity"), first=False),
+        _bad_number("Lineitem price", text("Lineitem price"), first=False),
+        _bad_number("Lineitem discount", text("Lineitem discount"), first=False),
+        Check("Currency", "not a three-letter currency code (e.g. EUR)",
+              first & pl.col("currency").is_not_null() & ~pl.col("currency").str.contains(r"^[A-Z]{3}$")),
+        Check("Created at", DATETIME_HINT, first & text("Created at").is_not_null() & pl.col("_created").is_null()),
+        Check("Email", "not a valid email", first & email.is_not_null() & ~email.str.contains(EMAIL)),
+        Check("Financial Status", f"not a Shopify financial status ({', '.join(FINANCIAL_STATUSES)})",
+              first & pl.col("_financial").is_not_null() & ~pl.col("_financial").is_in(FINANCIAL_STATUSES)),
+        Check("Lineitem fulfillment status",
+              f"not a Shopify line item fulfillment status ({', '.join(FULFILLMENT_STATUSES)})",
+              pl.col("_fulfillment").is_not_null() & ~pl.col("_fulfillment").is_in(FULFILLMENT_STATUSES)),
+    ]  # fmt: skip
+    checks += [
+        Check(name, DATETIME_HINT, first & text(name).is_not_null() & pl.col(f"_time:{name}").is_null())
+        for name in DATETIMES
+        if name in header
+    ]
+    # materialised before the carrying down: the checks read the row's own values
+    lf = lf.with_columns(check.failed.fill_null(False).alias(f"_failed{i}") for i, check in enumerate(checks))
+    checks = [Check(c.column, c.hint, pl.col(f"_failed{i}"), c.value) for i, c in enumerate(checks)]
+
+    # the order's values on every row of its run: the first row's, carried down (an empty one as empty, not
+    # as the previous order's)
+    def carried(expr: pl.Expr) -> pl.Expr:
+        down = pl.when(first).then(expr.fill_null("")).forward_fill()
+        return pl.when(down != "").then(down)
+
+    order_id = text("Name") if options.order_id == "name" else text("Id")
+    lf = lf.with_columns(
+        order_id=carried(order_id) if options.order_id == "id" else raw("Name"),
+        _order_currency=carried(pl.col("currency")),
+        _order_financial=carried(pl.col("_financial")),
+        _order_cancelled=carried(text("Cancelled at")),
+    )
+    lf = lf.with_columns(**_order_values(header, text, options), **_line_values(header, text))
+    return lf, checks
+
+
+def _order_values(header: list[str], text, options: Options) -> dict[str, pl.Expr]:
+    email = pl.col("_email")
+    phone = text("Phone")
+    has_email = email.is_not_null()
+    has_phone = phone.is_not_null() & phone.str.contains(PHONE)
+    user_id = pl.when(has_email).then(email).when(has_phone).then(phone)
+    user_id_type = pl.when(has_email).then(pl.lit("email")).when(has_phone).then(pl.lit("phone"))
+    if options.hash_emails:
+        user_id = pl.when(has_email).then(email.chash.sha2_256()).otherwise(user_id)
+        user_id_type = pl.when(has_email).then(pl.lit("email_sha256")).otherwise(user_id_type)
+    times = [pl.col("_created")] + [pl.col(f"_time:{name}") for name in ("Paid at", "Fulfilled at", "Cancelled at")
+                                    if name in header]  # fmt: skip
+    return {
+        "user_id_type": user_id_type,
+        "user_id": user_id,
+        "subtotal": pl.col("total") - pl.col("tax") - pl.col("shipping") + pl.col("discount"),
+        "payment_method": text("Payment Method"),
+        "shipping_method": text("Shipping Method"),
+        "shipping_country": text("Shipping Country"),
+        "source": text("Source"),
+        "promotions": _codes(text("Discount Code")),
+        "created_at": pl.col("_created"),
+        "last_updated": pl.max_horizontal(times),
+        "custom_fields": _order_custom_fields(header, text, options),
+    }
+
+
+def _codes(text: pl.Expr) -> pl.Expr:
+    """Discount codes: Shopify separates several with commas."""
+    return text.str.split(",").list.eval(pl.element().str.strip_chars().filter(pl.element().str.len_bytes() > 0))
+
+
+def _order_custom_fields(header: list[str], text, options: Options) -> pl.Expr:
+    """Every column not mapped to a canonical one (and a few that are, kept as Shopify wrote them), under its
+    snake_case name: a struct, which the store turns into a JSON object for the orders alone."""
+    fields: list[pl.Expr] = []
+    if "city" not in {snake(name) for name in header}:  # what the geo segment reads
+        fields.append(pl.coalesce(text("Shipping City"), text("Billing City")).alias("city"))
+    taxes = sorted({int(m.group(1)) for name in header if (m := TAX_LINE.match(name))})
+    if taxes:
+        lines = [
+            pl.when(text(f"Tax {n} Name").is_not_null() | text(f"Tax {n} Value").is_not_null()).then(
+                pl.struct(name=text(f"Tax {n} Name"), value=_number(text(f"Tax {n} Value")))
+            )
+            for n in taxes
+        ]
+        fields.append(pl.concat_list(lines).list.drop_nulls().alias("tax_lines"))
+    for name in header:
+        if name in LINE_COLUMNS or name in CANONICAL or TAX_LINE.match(name):
+            continue
+        key = snake(name)
+        if name in DATETIMES:
+            value = pl.col(f"_time:{name}").dt.to_string("%Y-%m-%dT%H:%M:%SZ")
+        elif name in ZIPS:
+            value = text(name).str.strip_prefix("'")
+        elif name == "Tags":
+            value = _codes(text(name))
+        elif name in BOOLEANS:
+            yes, no = BOOLEANS[name]
+            value = (
+                pl.when(text(name).str.to_lowercase() == yes)
+                .then(True)
+                .when(text(name).str.to_lowercase() == no)
+                .then(False)
+            )
+        elif name == "Subtotal":
+            value = pl.col("_shopify_subtotal")
+        elif name in NUMBERS:
+            value = _number(text(name))
+        elif name == "Id" and options.order_id == "id":
+            continue  # it is the order_id
+        else:
+            value = text(name)
+        fields.append(value.alias(key))
+    if options.order_id == "id":
+        fields.append(raw("Name").alias("name"))
+    return pl.struct(fields)
+
+
+def _line_values(header: list[str], text) -> dict[str, pl.Expr]:
+    financial = pl.col("_order_financial")
+    fulfillment = pl.col("_fulfillment")
+    status = (
+        pl.when(pl.col("_order_cancelled").is_not_null() | (financial == "voided")).then(pl.lit("cancelled"))
+        .when((financial == "refunded") | (fulfillment == "restocked")).then(pl.lit("refunded"))
+        .when(fulfillment == "fulfilled").then(pl.lit("fulfilled"))
+        .when(financial.is_in(["paid", "partially_paid", "partially_refunded"])).then(pl.lit("paid"))
+        .otherwise(pl.lit("placed"))
+    )  # fmt: skip
+    subtotal = (pl.col("_price") * pl.col("quantity")).round(2)
+    sku = text("Lineitem sku")
+
+    def extra(name: str) -> pl.Expr:
+        if name == "Lineitem price":
+            return pl.col("_price")
+        if name == "Lineitem compare at price":
+            return _number(text(name))
+        if name in ("Lineitem requires shipping", "Lineitem taxable"):
+            lowered = text(name).str.to_lowercase()
+            return pl.when(lowered == "true").then(True).when(lowered == "false").then(False)
+        return text(name)
+
+    extras = [extra(name).alias(key) for name, key in LINE_EXTRAS.items() if name in header]
+    return {
+        "line_item_id": pl.lit(None, pl.String),
+        "product_id": pl.coalesce(sku, text("Lineitem name")),
+        "item_group_id": pl.lit(None, pl.String),
+        "name": text("Lineitem name"),
+        "sku": sku,
+        "brand": text("Vendor"),
+        "category": pl.lit(None, pl.String),
+        "categories": pl.lit(None, pl.List(pl.String)),
+        "line_currency": pl.col("_order_currency"),
+        "line_subtotal": subtotal,
+        "line_discount": pl.col("_line_discount").fill_null(0.0),
+        "line_total": (subtotal - pl.col("_line_discount").fill_null(0.0)).round(2),
+        "line_tax": pl.lit(None, pl.Float64),
+        "line_shipping": pl.lit(None, pl.Float64),
+        "line_refund": pl.lit(None, pl.Float64),
+        "line_promotions": pl.lit(None, pl.List(pl.String)),
+        "adult": pl.lit(False),
+        "subscription_duration_ms": pl.lit(None, pl.Int64),
+        "size": pl.lit(None, pl.String),
+        "size_system": pl.lit(None, pl.String),
+        "status": status,
+        "line_custom_fields": pl.struct(extras) if extras else pl.lit(None, pl.String),
+    }
