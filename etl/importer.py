@@ -312,9 +312,28 @@ def _plan_file(module, options, source: sources.SourceFile, spec: ImportSpec, re
         raise InputError(
             f"{source.uri}: line 1: missing required column{'s' if len(hints) > 1 else ''} "
             f"{', '.join(hints)}{after}; expected a header with every required column of the format"
+            + _fitting_formats(module, fields)
             + csv_reader.delimiter_hint(source)
         )
     return header, plan
+
+
+def _fitting_formats(module, fields: list[str]) -> str:
+    """' (the header fits kevel_orders: ...)' when other CSV formats find every column they need in it: the
+    spec's `format:` is then the likelier mistake."""
+    fitting = []
+    for name in formats.REGISTRY:
+        other = formats.load(name)
+        if other is module or "csv" not in other.READERS:
+            continue
+        try:
+            options = other.Options()
+        except ValueError:  # a format that needs options to read a header (kevel_users: its id field)
+            continue
+        plan = other.plan(fields, options, "csv")
+        if not plan.missing and not plan.problems:
+            fitting.append(name)
+    return f" (the header fits {' and '.join(fitting)}: is the spec's format right?)" if fitting else ""
 
 
 def _record(con: duckdb.DuckDBPyConnection, result: dict[str, Any], started_at: datetime) -> None:
