@@ -119,6 +119,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--users", type=int, default=1_000_000, help="users for the users benchmark (bench/users.py); 0 skips it"
     )
+    parser.add_argument(
+        "--shopify-orders", type=int, default=1_000_000,
+        help="orders of the Shopify export benchmark (bench/shopify.py); 0 skips it",
+    )  # fmt: skip
     return parser.parse_args()
 
 
@@ -511,7 +515,13 @@ def main() -> None:
         from users import measure as measure_users  # bench/users.py, beside this file
 
         users_table = measure_users(args.users, workdir, args.rounds)
-    parts = [heading, table, sample_line, transforms_line, s3_line, validation_line, segments_line, users_table]
+    shopify_table = ""
+    if args.shopify_orders:
+        from shopify import measure as measure_shopify  # bench/shopify.py, beside this file
+
+        shopify_table = measure_shopify(args.shopify_orders, workdir, args.rounds)
+    parts = [heading, table, sample_line, transforms_line, s3_line, validation_line, segments_line, users_table,
+             shopify_table]  # fmt: skip
     text = "\n\n".join(parts)
     print(f"\n{text}")
     (workdir / "results.md").write_text(text + "\n")

@@ -64,10 +64,10 @@ CREATE TABLE IF NOT EXISTS orders (
     content_hash      UBIGINT
 );
 COMMENT ON TABLE orders IS 'One row per order (order_id unique), as last imported.';
-COMMENT ON COLUMN orders.order_id IS 'Order identifier (orderId).';
-COMMENT ON COLUMN orders.customer_id IS 'The buyer: customers.customer_id, resolved from user_id_type and user_id through the identity graph (and moved with them when people are merged).';
+COMMENT ON COLUMN orders.order_id IS 'Order identifier (Kevel: orderId; Shopify: Name or Id).';
+COMMENT ON COLUMN orders.customer_id IS 'The buyer: customers.customer_id, resolved from user_id_type and user_id through the identity graph (and moved with them when people are merged); null for an order without a buyer (a Shopify order without email or phone), which no segment counts.';
 COMMENT ON COLUMN orders.user_id_type IS 'Type of user_id (userIdType).';
-COMMENT ON COLUMN orders.user_id IS 'The buyer''s identifier (userId).';
+COMMENT ON COLUMN orders.user_id IS 'The buyer''s identifier (userId; Shopify: Email, else Phone); null when the order has no buyer.';
 COMMENT ON COLUMN orders.currency IS 'ISO 4217 code of the monetary values.';
 COMMENT ON COLUMN orders.total IS 'Order total, discounts applied, tax and shipping included.';
 COMMENT ON COLUMN orders.subtotal IS 'Order value without tax and shipping.';
@@ -82,7 +82,7 @@ COMMENT ON COLUMN orders.source IS 'Where the order was placed: web, phone, POS 
 COMMENT ON COLUMN orders.promotions IS 'Vouchers applied (promotions split on semicolons).';
 COMMENT ON COLUMN orders.created_at IS 'When the order was created, UTC.';
 COMMENT ON COLUMN orders.last_updated IS 'When the order was last updated, UTC.';
-COMMENT ON COLUMN orders.custom_fields IS 'custom_<name> columns as a JSON object {name: value}: custom_fields->>''color''.';
+COMMENT ON COLUMN orders.custom_fields IS 'What the format keeps beyond the columns above, as a JSON object: kevel_orders'' custom_<name> columns {name: value} (custom_fields->>''color''); every other column of a Shopify export (custom_fields->>''shipping_city'').';
 COMMENT ON COLUMN orders.first_import_id IS 'The import that added the order.';
 COMMENT ON COLUMN orders.last_import_id IS 'The import that last added or changed it.';
 COMMENT ON COLUMN orders.content_hash IS 'Hash of the order''s fields and line items, for the merge to find changed orders (DuckDB''s hash(); recomputed when DuckDB''s version changes).';

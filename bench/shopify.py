@@ -1,0 +1,203 @@
+"""Benchmark `etl import` of a Shopify orders export (issue 16, item 7): a generated 79-column export of
+1,000,000 orders (1 to 3 line items each: about 2,000,000 rows) against DuckDB's own read_csv of it into a table.
+
+Steps, each in its own subprocess (wall time and its own peak RSS): the floor, the first import into a fresh
+store, and the re-import of the same file. Targets: first import <= 2.0x the floor, re-import <= 1.5x, peak RSS
+<= 1.5 GB. Three rounds by default, each step's median against the floor's median.
+
+    .venv/bin/python bench/shopify.py [--orders 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import polars as pl
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+from run import ETL, remove_duckdb_file, run_measured  # noqa: E402  (bench/, put on the path above)
+
+FLOOR = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("SET enable_progress_bar = false")
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [sys.argv[2]])
+print(con.execute("SELECT count(*) FROM t").fetchone()[0])
+"""
+MAX_RSS = 1.5e9
+# Shopify's 79 columns, in the order of today's export
+HEADER = [
+    "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at", "Accepts Marketing",
+    "Currency", "Subtotal", "Shipping", "Taxes", "Total", "Discount Code", "Discount Amount", "Shipping Method",
+    "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem compare at price", "Lineitem sku",
+    "Lineitem requires shipping", "Lineitem taxable", "Lineitem fulfillment status", "Billing Name", "Billing Street",
+    "Billing Address1", "Billing Address2", "Billing Company", "Billing City", "Billing Zip", "Billing Province",
+    "Billing Country", "Billing Phone", "Shipping Name", "Shipping Street", "Shipping Address1", "Shipping Address2",
+    "Shipping Company", "Shipping City", "Shipping Zip", "Shipping Province", "Shipping Country", "Shipping Phone",
+    "Notes", "Note Attributes", "Cancelled at", "Payment Method", "Payment Reference", "Refunded Amount", "Vendor",
+    "Outstanding Balance", "Employee", "Location", "Device ID", "Id", "Tags", "Risk Level", "Source",
+    "Lineitem discount", "Tax 1 Name", "Tax 1 Value", "Tax 2 Name", "Tax 2 Value", "Tax 3 Name", "Tax 3 Value",
+    "Tax 4 Name", "Tax 4 Value", "Tax 5 Name", "Tax 5 Value", "Phone", "Receipt Number", "Duties",
+    "Billing Province Name", "Shipping Province Name", "Payment ID", "Payment Terms Name", "Next Payment Due At",
+    "Payment References",
+]  # fmt: skip
+LINE_LEVEL = {"Name", "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price",
+              "Lineitem compare at price", "Lineitem sku", "Lineitem requires shipping", "Lineitem taxable",
+              "Lineitem fulfillment status", "Vendor", "Lineitem discount"}  # fmt: skip
+
+
+def export(n: int) -> pl.DataFrame:
+    """n orders of 1-3 lines; the order columns on each order's first row only, as Shopify writes them."""
+    order = pl.int_range(0, n, eager=True).alias("order")
+    orders = pl.DataFrame(order).with_columns(lines=(pl.col("order") % 3 + 1))
+    rows = orders.select(pl.col("order").repeat_by("lines").explode())
+    rows = rows.with_columns(line=pl.int_range(0, pl.len()).over("order"))
+    i, line = pl.col("order"), pl.col("line")
+    first = line == 0
+    s = lambda e: e.cast(pl.String)  # noqa: E731
+    # winter and summer offsets in one file, as daylight saving makes them
+    offset = pl.when(i % 2 == 0).then(pl.lit(" -0800")).otherwise(pl.lit(" -0700"))
+    created = pl.lit("2024-") + s(i % 12 + 1).str.zfill(2) + "-" + s(i % 28 + 1).str.zfill(2) + " 10:00:00" + offset
+    price = (i % 50 + 1).cast(pl.Float64) + 0.95
+    quantity = i % 3 + 1
+    lines_value = (price * quantity) * (i % 3 + 1)
+    values = {
+        "Name": pl.lit("#") + s(i + 1001),
+        "Email": pl.when(i % 10 == 0).then(pl.lit("")).otherwise(pl.lit("buyer") + s(i % 300_000) + "@example.com"),
+        "Financial Status": pl.lit("paid"),
+        "Paid at": created,
+        "Fulfillment Status": pl.lit("fulfilled"),
+        "Fulfilled at": created,
+        "Accepts Marketing": pl.when(i % 2 == 0).then(pl.lit("yes")).otherwise(pl.lit("no")),
+        "Currency": pl.lit("USD"),
+        "Subtotal": (lines_value - 1).round(2).cast(pl.String),
+        "Shipping": pl.lit("5.00"),
+        "Taxes": pl.lit("2.00"),
+        "Total": (lines_value - 1 + 7).round(2).cast(pl.String),
+        "Discount Code": pl.when(i % 5 == 0).then(pl.lit("SPRING")).otherwise(pl.lit("")),
+        "Discount Amount": pl.lit("1.00"),
+        "Shipping Method": pl.lit("Standard"),
+        "Created at": created,
+        "Lineitem quantity": s(quantity),
+        "Lineitem name": pl.lit("Product ") + s(i % 997),
+        "Lineitem price": s(price),
+        "Lineitem sku": pl.when(i % 4 == 0).then(pl.lit("")).otherwise(pl.lit("SKU-") + s(i % 997)),
+        "Lineitem requires shipping": pl.lit("true"),
+        "Lineitem taxable": pl.lit("true"),
+        "Lineitem fulfillment status": pl.lit("fulfilled"),
+        "Billing Name": pl.lit("Ann Buyer"),
+        "Billing Street": s(i % 900 + 1) + " Main St",
+        "Billing City": pl.lit("Portland"),
+        "Billing Zip": pl.lit("'97201"),
+        "Billing Province": pl.lit("OR"),
+        "Billing Country": pl.lit("US"),
+        "Shipping Name": pl.lit("Ann Buyer"),
+        "Shipping Street": s(i % 900 + 1) + " Main St",
+        "Shipping City": pl.when(i % 2 == 0).then(pl.lit("Portland")).otherwise(pl.lit("Salem")),
+        "Shipping Zip": pl.lit("'97201"),
+        "Shipping Province": pl.lit("OR"),
+        "Shipping Country": pl.lit("US"),
+        "Notes": pl.when(i % 100 == 0).then(pl.lit("Leave at the door,\nplease")).otherwise(pl.lit("")),
+        "Payment Method": pl.lit("Shopify Payments"),
+        "Payment Reference": pl.lit("c") + s(i),
+        "Refunded Amount": pl.lit("0.00"),
+        "Vendor": pl.lit("Acme"),
+        "Outstanding Balance": pl.lit("0.00"),
+        "Id": s(i + 5_000_000_000),
+        "Tags": pl.when(i % 3 == 0).then(pl.lit("vip, wholesale")).otherwise(pl.lit("")),
+        "Risk Level": pl.lit("Low"),
+        "Source": pl.lit("web"),
+        "Lineitem discount": pl.lit("0.00"),
+        "Tax 1 Name": pl.lit("State Tax"),
+        "Tax 1 Value": pl.lit("2.00"),
+        "Phone": pl.when(i % 10 == 0).then(pl.lit("+1 503 555 0100")).otherwise(pl.lit("")),
+        "Billing Province Name": pl.lit("Oregon"),
+        "Shipping Province Name": pl.lit("Oregon"),
+        "Payment ID": pl.lit("c") + s(i),
+        "Payment References": pl.lit("c") + s(i),
+    }
+    columns = []
+    for name in HEADER:
+        value = values.get(name, pl.lit(""))
+        if name not in LINE_LEVEL:
+            value = pl.when(first).then(value).otherwise(pl.lit(""))
+        columns.append(value.alias(name))
+    return rows.select(columns)
+
+
+def ensure(path: Path, n: int) -> Path:
+    stamp = path.with_suffix(".stamp")
+    if not (path.exists() and stamp.exists() and stamp.read_text() == str(n)):
+        export(n).write_csv(path)
+        stamp.write_text(str(n))
+    return path
+
+
+STEPS = (("first import", 2.0), ("re-import", 1.5))
+
+
+def measure(n: int, workdir: Path, rounds: int = 3) -> str:
+    """Rounds of floor, first import and re-import; each step's median against the floor's median."""
+    source = ensure(workdir / "shopify-orders.csv", n)
+    spec = workdir / "shopify.yaml"
+    spec.write_text(json.dumps({"format": "shopify_orders", "source": str(source)}))
+    times: dict[str, list[float]] = {}
+    rss: dict[str, float] = {}
+    counts: dict[str, dict] = {}
+    for _ in range(rounds):
+        floor_db = workdir / "shopify-floor.duckdb"
+        remove_duckdb_file(floor_db)
+        floor = run_measured([sys.executable, "-c", FLOOR, floor_db, source])
+        remove_duckdb_file(floor_db)
+        times.setdefault("floor", []).append(floor.wall_s)
+        rss["floor"] = max(rss.get("floor", 0.0), floor.peak_rss_bytes)
+        store = workdir / "shopify-bench.duckdb"
+        remove_duckdb_file(store)
+        for step, _target in STEPS:
+            run = run_measured([ETL, "import", spec, "--store", store, "--json"])
+            if run.returncode != 0:
+                return f"shopify_orders: {step} failed: {run.stderr.strip()[-300:]}"
+            times.setdefault(step, []).append(run.wall_s)
+            rss[step] = max(rss.get(step, 0.0), run.peak_rss_bytes)
+            report = json.loads(run.stdout)
+            counts[step] = {"orders": report["entities"]["orders"], "items": report["items"]}
+        remove_duckdb_file(store)
+    floor_s = statistics.median(times["floor"])
+    lines = [f"shopify_orders: {n:,} orders in a 79-column export, median of {rounds} rounds", "",
+             "| step | s (median) | min-max | x floor | peak RSS GB | target | verdict |",
+             "|---|---:|---:|---:|---:|---|---|",
+             f"| floor (read_csv into a table) | {floor_s:.2f} | {min(times['floor']):.2f}-{max(times['floor']):.2f} "
+             f"| 1.00 | {rss['floor'] / 1e9:.2f} | | |"]  # fmt: skip
+    for step, target in STEPS:
+        wall = statistics.median(times[step])
+        ratio = wall / floor_s
+        ok = ratio <= target and rss[step] <= MAX_RSS
+        o = counts[step]["orders"]
+        lines.append(
+            f"| {step} ({counts[step]['items']:,} rows; {o['added']:,} added, {o['unchanged']:,} unchanged) "
+            f"| {wall:.2f} | {min(times[step]):.2f}-{max(times[step]):.2f} | {ratio:.2f} | {rss[step] / 1e9:.2f} "
+            f"| <= {target}x, <= 1.5 GB | {'pass' if ok else 'FAIL'} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the three steps; the median counts")
+    parser.add_argument("--workdir", type=Path, default=BENCH_DIR / "work")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    text = measure(args.orders, args.workdir.resolve(), args.rounds)
+    print(text)
+    (args.workdir / "shopify-results.md").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
