@@ -60,3 +60,21 @@ def test_customers_patch_hash_becomes_record_hash_and_the_next_import_applies_th
     assert upgraded.json["entities"]["customers"] == {"added": 0, "updated": 0, "unchanged": 1}
     assert (upgraded.json["known_records"], again.json["known_records"]) == (0, 1)  # the hash is set, then used
     assert query("SELECT attributes FROM customers") == [{"attributes": '{"city":"Lviv"}'}]
+
+
+def test_line_items_gain_custom_fields_and_a_kevel_file_imported_before_stays_unchanged(tmp_path, store, etl, query):
+    source = write_csv(tmp_path / "orders.csv", [kevel_row("o1"), kevel_row("o2")])
+    assert etl("import", "--format", "kevel_orders", "--source", str(source)).code == 0
+    with duckdb.connect(str(store)) as con:  # the store as the version before line_items.custom_fields left it
+        con.execute("ALTER TABLE line_items DROP COLUMN custom_fields")
+        # hashes another version computed (without the column): recomputed, so the same file is unchanged
+        con.execute("UPDATE orders SET content_hash = 0")
+        con.execute("UPDATE store_meta SET value = 'an earlier version' WHERE key = 'content_hash_version'")
+
+    again = etl("import", "--format", "kevel_orders", "--source", str(source), "--json")
+
+    assert again.code == 0, again.stderr
+    assert again.json["entities"]["orders"] == {"added": 0, "updated": 0, "unchanged": 2}
+    assert query("SELECT order_id, custom_fields FROM line_items ORDER BY order_id") == [
+        {"order_id": "o1", "custom_fields": None}, {"order_id": "o2", "custom_fields": None},
+    ]  # fmt: skip
