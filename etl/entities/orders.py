@@ -17,6 +17,7 @@ import duckdb
 from etl import identity
 from etl.entities import Run
 from etl.errors import EtlError
+from etl.formats.rows import CUSTOM_FIELD
 from etl.sqlfiles import run_sql
 
 NAME = "orders"
@@ -35,6 +36,7 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, int]:
     state = run.state
     with state.timed("assemble"):
         run_sql(con, "assemble_orders", key_field=run.plans[0].key_field)
+        _pack_custom_fields(con)
     with state.timed("resolve_buyers"):
         run_sql(con, "orders_buyers")
         people = identity.resolve(con, run.import_id, one_id_per_record=True)
@@ -106,6 +108,16 @@ def _sample(con: duckdb.DuckDBPyConnection, direction: str, size: int = 5) -> li
     )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _pack_custom_fields(con: duckdb.DuckDBPyConnection) -> None:
+    """stg_order_custom: the custom:<key> columns of the staged rows as each order's JSON object, when a format
+    staged some (else empty: the SQL cannot name columns that are not there)."""
+    names = [row[0] for row in con.execute("SELECT column_name FROM (DESCRIBE stg_rows)").fetchall()]
+    if any(name.startswith(CUSTOM_FIELD) for name in names):
+        run_sql(con, "orders_custom_fields")
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE stg_order_custom (_seq UBIGINT, custom_fields JSON)")
 
 
 def _ensure_current_hashes(con: duckdb.DuckDBPyConnection) -> None:

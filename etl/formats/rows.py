@@ -53,6 +53,9 @@ DTYPES: dict[Kind, pl.DataType] = {
 }
 
 RAW = "raw:"  # raw text columns are named raw:<header name>, beside the canonical ones
+# a staged order column custom:<key> is the order's custom field <key>: the store packs them into
+# orders.custom_fields, a JSON object without the null ones (see orders_custom_fields.sql)
+CUSTOM_FIELD = "custom:"
 
 
 def raw(name: str) -> pl.Expr:
