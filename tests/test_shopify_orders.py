@@ -207,6 +207,9 @@ def test_the_mapping_of_an_order_and_its_lines(tmp_path):
     assert (first["total"], first["subtotal"], first["tax"], first["shipping"], first["discount"]) == (
         24.5, 20.0, 1.5, 5.0, 2.0)  # fmt: skip
     assert first["city"] == "Portland" and json.loads(first["tags"]) == ["vip", "wholesale"]
+    taxes = rows(store, "SELECT custom_fields->>'tax_1_name' AS name, custom_fields->'tax_1_value' AS value, "
+                        "custom_fields->'tax_2_name' AS empty FROM orders WHERE order_id = '#1001'")  # fmt: skip
+    assert taxes == [{"name": "State Tax 8.3%", "value": "1.5", "empty": None}]  # a number; an empty one no key
     assert data["lines"][:2] == [
         {"order_id": "#1001", "line_no": 1, "product_id": "WAX-1", "sku": "WAX-1", "name": "Wax", "brand": "Acme",
          "currency": "USD", "quantity": 2.0, "subtotal": 20.0, "discount": 2.0, "total": 18.0, "status": "fulfilled"},
