@@ -219,7 +219,8 @@ def test_the_mapping_of_an_order_and_its_lines(tmp_path):
     ]  # fmt: skip
 
 
-def test_quirks_of_real_exports(tmp_path):
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_quirks_of_real_exports(tmp_path, layout):
     notes = 'Leave at the door.\nRing twice,\n"please"'
     data = [
         # daylight saving changes inside one file: -0800 in winter, -0700 in summer
@@ -229,7 +230,7 @@ def test_quirks_of_real_exports(tmp_path):
         order_row("#2003", Currency="BDT", Email="", Phone="", **{"Created at": "2024-11-03 01:30:00 -0700"}),
     ]
     store = tmp_path / "cdp.duckdb"
-    report = imported(store, export(tmp_path / "quirks.csv", data))
+    report = imported(store, export(tmp_path / "quirks.csv", data, layout))
     assert report["rejected"] == 0 and report["orders_without_buyer"] == 1
     got = rows(
         store,

@@ -54,7 +54,8 @@ def describe() -> list[dict[str, object]]:
             {
                 "name": key,
                 "type": getattr(field.annotation, "__name__", str(field.annotation)),
-                "default": field.default,
+                # a default_factory's value (ids: {}), not pydantic's placeholder; None when the option is required
+                "default": None if field.is_required() else field.get_default(call_default_factory=True),
                 "description": field.description or "",
             }
             for key, field in module.Options.model_fields.items()
