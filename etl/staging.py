@@ -93,6 +93,7 @@ def stage(
         state.current = index
         rows, outputs = _input(index, source, header, plan, spec, progress, known)
         try:
+            flagged = not plan.row_wise  # the rows file holds the rejected rows too, flagged
             if plan.row_wise:
                 written = _stage_in_batches(rows, outputs, work, index)
             else:
@@ -101,16 +102,20 @@ def stage(
             raise csv_reader.translate_parse_error(source, exc, len(header)) from None
         for name, paths in written.items():
             staged[name] += paths
+        counted = written["rows"] + written["known"] + ([] if flagged else written["rejects"])  # each row once
         counts = con.execute(
             "SELECT count(*), max(_row) FROM read_parquet($files, union_by_name = true)",
-            {"files": [str(p) for paths in written.values() for p in paths]},
+            {"files": [str(p) for p in counted]},
         ).fetchall()[0]
         result = state.files[index]
         result.rows = counts[0]
         result.blank_rows = (counts[1] + 1 - result.rows) if counts[1] is not None else 0
     # The relational API takes the paths as values: no SQL text is built from them.
     rows = [str(p) for p in staged["rows"] + staged["known"]]
-    con.read_parquet(rows, union_by_name=True).create_view("stg_rows", replace=True)
+    kept = con.read_parquet(rows, union_by_name=True)
+    if "_reject" in kept.columns:  # rows staged with the rejected ones, flagged (see _stage_streaming)
+        kept = kept.filter("_reject IS NOT TRUE").project("* EXCLUDE (_reject)")
+    kept.create_view("stg_rows", replace=True)
     con.read_parquet([str(p) for p in staged["rejects"]]).create_view("stg_row_rejects", replace=True)
 
 
@@ -119,14 +124,23 @@ BATCH_ROWS = 250_000  # a batch of a row-wise plan in memory: tens of MB, whatev
 
 
 def _stage_streaming(rows: pl.LazyFrame, outputs, work: Path, index: int) -> dict[str, list[Path]]:
-    """The outputs (valid, rejected, and known when the plan hashes), each streamed by Polars into its Parquet
-    file (each reads the file)."""
-    frames = {n: f for n, f in zip(OUTPUTS, outputs(rows), strict=True) if f is not None}  # known: with a hash
-    files = {name: work / f"{name}-{index}.parquet" for name in frames}
+    """Every row, flagged `_reject` when a check failed, streamed by Polars into one Parquet file; then, only when
+    some row was rejected, the rejected rows with their reasons and raw values into another. Each sink reads the
+    file again (Polars does not share a scan between sinks), and most files have no rejects: they are read once.
+    Known records, when the plan hashes, are a third output of the first pass."""
+    valid, rejected, known = outputs(rows, flagged=True)
+    frames = {"rows": valid, "known": known}
+    files = {name: work / f"{name}-{index}.parquet" for name, frame in frames.items() if frame is not None}
     pl.collect_all(
-        [frame.sink_parquet(files[n], compression="lz4", statistics=False, lazy=True) for n, frame in frames.items()],
+        [frames[n].sink_parquet(path, compression="lz4", statistics=False, lazy=True) for n, path in files.items()],
         engine="streaming",
     )
+    any_rejected = pl.scan_parquet(files["rows"]).filter(pl.col("_reject")).head(1).collect().height > 0
+    files["rejects"] = work / f"rejects-{index}.parquet"
+    if any_rejected:
+        rejected.sink_parquet(files["rejects"], compression="lz4", statistics=False, engine="streaming")
+    else:  # none: an empty file with the rejects' columns, for the view
+        rejected.clear().collect().write_parquet(files["rejects"])
     return {name: [files[name]] if name in files else [] for name in OUTPUTS}
 
 
@@ -178,16 +192,16 @@ def _input(index, source, header, plan, spec, progress, known):
         from etl.readers import jsonl
 
         lines = jsonl.lines(source.path).with_columns(_row=(pl.col("_line") - 1).cast(pl.UInt32))
-        return _hashed(lines, [pl.col("raw")], plan, known), lambda lf: _json_lines_outputs(index, lf, plan)
+        return _hashed(lines, [pl.col("raw")], plan, known), lambda lf, **kw: _json_lines_outputs(index, lf, plan, **kw)
     raw = raw_scan(source, header, progress)
     raw = raw.filter(~pl.all_horizontal(pl.col(FILE + h).is_null() for h in header))  # blank lines
     raw = raw.with_columns(pl.col(FILE + h).alias(RAW + h) for h in header)
     raw, failures = transforms.apply(raw, spec.transforms, RAW)
     raw = _hashed(raw, [pl.col(RAW + h) for h in plan.header], plan, known)
-    return raw, lambda lf: _csv_outputs(index, lf, header, plan, failures)
+    return raw, lambda lf, **kw: _csv_outputs(index, lf, header, plan, failures, **kw)
 
 
-def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failures):
+def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failures, *, flagged: bool = False):
     raw, known_rows = _known_apart(index, raw)
     typed, checks = plan.transform(raw)
     # A value a transform could not handle is rejected for that reason alone, not again
@@ -203,7 +217,8 @@ def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failure
     ] + [Check(f.column, f.hint, f.failed, f.value) for f in failures]
     # The format hands over cheap checks (its parsing is done in the transform), so they are
     # used as they are, not materialised again.
-    return (*_split(index, typed, checks, plan, raw=raw_json(header), line=pl.lit(None, pl.UInt64)), known_rows)
+    split = _split(index, typed, checks, plan, raw=raw_json(header), line=pl.lit(None, pl.UInt64), flagged=flagged)
+    return (*split, known_rows)
 
 
 def _hashed(rows: pl.LazyFrame, record: list[pl.Expr], plan, known: pl.DataFrame | None) -> pl.LazyFrame:
@@ -233,7 +248,7 @@ def _known_apart(index: int, rows: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyF
     return rows.filter(~pl.col("_known")).drop("_known"), known_rows
 
 
-def _json_lines_outputs(index: int, lines: pl.LazyFrame, plan):
+def _json_lines_outputs(index: int, lines: pl.LazyFrame, plan, *, flagged: bool = False):
     """JSON lines: blank lines left out, a line the reader rejects (not JSON, not an object, a key given
     twice) rejected for that reason alone, the others checked by the format's plan."""
     from etl.readers import jsonl
@@ -254,7 +269,8 @@ def _json_lines_outputs(index: int, lines: pl.LazyFrame, plan):
         Check(c.column, c.hint, c.failed & ~unreadable, c.value) for c in checks
     ]
     raw = pl.struct(line=pl.col("raw")).struct.json_encode()
-    return (*_split(index, typed, checks, plan, raw=raw, line=pl.col("_line").cast(pl.UInt64)), known_rows)
+    split = _split(index, typed, checks, plan, raw=raw, line=pl.col("_line").cast(pl.UInt64), flagged=flagged)
+    return (*split, known_rows)
 
 
 def _seq(index: int, record: str) -> pl.Expr:
@@ -262,9 +278,12 @@ def _seq(index: int, record: str) -> pl.Expr:
     return pl.lit(index << 32, pl.UInt64) + pl.col(record).cast(pl.UInt64)
 
 
-def _split(index: int, typed: pl.LazyFrame, checks: list[Check], plan, *, raw: pl.Expr, line: pl.Expr):
+def _split(
+    index: int, typed: pl.LazyFrame, checks: list[Check], plan, *, raw: pl.Expr, line: pl.Expr, flagged: bool = False
+):
     """The kept rows and the rejected ones (with every failed check's reason, the raw values and the line: a
-    CSV's is counted later by fill_raw_values, for the rejected rows only)."""
+    CSV's is counted later by fill_raw_values, for the rejected rows only). `flagged`: the kept rows are every
+    row, with `_reject` (see _stage_streaming)."""
     failed = [c.failed.fill_null(False) for c in checks]
     fields = set(typed.collect_schema().names())
     typed = typed.with_columns(
@@ -273,7 +292,10 @@ def _split(index: int, typed: pl.LazyFrame, checks: list[Check], plan, *, raw: p
         # runs of an order's rows are its records; else every row is one
         _seq=_seq(index, "_run" if "_run" in fields else "_row"),
     )
-    valid = typed.filter(~pl.col("_reject")).select([*ROW_KEYS, *plan.kept_columns])
+    if flagged:
+        valid = typed.select([*ROW_KEYS, *plan.kept_columns, "_reject"])
+    else:
+        valid = typed.filter(~pl.col("_reject")).select([*ROW_KEYS, *plan.kept_columns])
     rejected = typed.filter(pl.col("_reject")).select(
         [*ROW_KEYS, *plan.reject_keys], reasons=_reasons(checks, failed, fields), raw=raw, _line=line
     )
