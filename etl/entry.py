@@ -33,6 +33,15 @@ def main() -> None:
             sys.exit(130)
         if os.environ.get("ETL_DEBUG"):
             raise
+        if type(exc).__name__ == "OutOfMemoryException":  # DuckDB's: not a bug, a limit (duckdb not imported here)
+            limit = os.environ.get("ETL_MEMORY_LIMIT", "700MB")
+            print(
+                f"error: DuckDB needed more than the memory it may use (ETL_MEMORY_LIMIT={limit}): {exc}\n"
+                "An import cut short by it is rolled back: the store is as it was. Set ETL_MEMORY_LIMIT higher "
+                "(e.g. 2GB) and run it again.",
+                file=sys.stderr,
+            )
+            sys.exit(1)
         print(
             f"internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in etl; run again with ETL_DEBUG=1 to see where, and report it.",

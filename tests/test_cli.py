@@ -351,3 +351,17 @@ def test_import_into_a_locked_store_names_the_holder(etl, store: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_duckdb_out_of_its_memory_limit_is_a_message_naming_the_limit_not_a_bug(tmp_path, etl, store):
+    source = write_csv(tmp_path / "orders.csv", [kevel_row("o1")])
+
+    run = etl("import", "--format", "kevel_orders", "--source", str(source), env={"ETL_MEMORY_LIMIT": "2MB"})
+
+    assert run.code == 1, run.stderr
+    assert "ETL_MEMORY_LIMIT=2MB" in run.stderr and "Set ETL_MEMORY_LIMIT higher" in run.stderr
+    assert "bug" not in run.stderr and "Traceback" not in run.stderr
+    if store.exists():  # the store is as it was: no order
+        with duckdb.connect(str(store), read_only=True) as con:
+            tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            assert "orders" not in tables or con.execute("SELECT count(*) FROM orders").fetchone() == (0,)
