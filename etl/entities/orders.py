@@ -111,13 +111,16 @@ def _sample(con: duckdb.DuckDBPyConnection, direction: str, size: int = 5) -> li
 
 
 def _pack_custom_fields(con: duckdb.DuckDBPyConnection) -> None:
-    """stg_order_custom: the custom:<key> columns of the staged rows as each order's JSON object, when a format
-    staged some (else empty: the SQL cannot name columns that are not there)."""
+    """stg_order_rows_packed: the order rows with the custom:<key> columns a format staged packed into
+    packed_custom_fields, when it staged some (else null: the SQL cannot name columns that are not there)."""
     names = [row[0] for row in con.execute("SELECT column_name FROM (DESCRIBE stg_rows)").fetchall()]
     if any(name.startswith(CUSTOM_FIELD) for name in names):
         run_sql(con, "orders_custom_fields")
     else:
-        con.execute("CREATE OR REPLACE TEMP TABLE stg_order_custom (_seq UBIGINT, custom_fields JSON)")
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW stg_order_rows_packed AS "
+            "SELECT *, NULL::JSON AS packed_custom_fields FROM stg_order_rows"
+        )
 
 
 def _ensure_current_hashes(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,6 +1,6 @@
 -- The import's orders with their buyers resolved: one per kept order, with its run number `_seq`.
--- Grain in: stg_order_rows, stg_dropped_runs (assemble_orders.sql); stg_order_custom (orders_custom_fields.sql:
--- the custom fields a format staged flat, packed); stg_record_customers (etl.identity: the
+-- Grain in: stg_order_rows_packed (stg_order_rows of assemble_orders.sql, with the custom fields a format staged
+-- flat packed: orders_custom_fields.sql), stg_dropped_runs (assemble_orders.sql); stg_record_customers (etl.identity: the
 -- customer of each order's buyer, record = _seq; none for an order without a buyer: customer_id null).
 -- Grain out: stg_orders_keyed (view), stg_orders (view, without _seq). Parameters: none.
 
@@ -25,9 +25,8 @@ SELECT
     promotions,
     created_at,
     last_updated,
-    coalesce(stg_order_rows.custom_fields::JSON, packed.custom_fields) AS custom_fields
-FROM stg_order_rows
-LEFT JOIN stg_order_custom AS packed ON packed._seq = stg_order_rows._seq
+    coalesce(custom_fields::JSON, packed_custom_fields) AS custom_fields
+FROM stg_order_rows_packed AS stg_order_rows
 LEFT JOIN stg_record_customers AS buyers ON buyers.record = stg_order_rows._seq
 ANTI JOIN stg_dropped_runs ON stg_dropped_runs._seq = stg_order_rows._seq;
 
