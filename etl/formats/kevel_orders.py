@@ -11,6 +11,7 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 without per-row Python)
 from pydantic import BaseModel, ConfigDict, Field
 
+from etl.formats.ids import EMAIL, PHONE, SHA256_HEX
 from etl.formats.rows import Check, Column, FormatPlan, Kind, raw, with_runs
 from etl.transforms.steps import FormatFields
 
@@ -88,11 +89,6 @@ FIELDS = FormatFields(
     known=list(BY_NAME),
     text_input=True,
 )
-
-
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-SHA256_HEX = r"^[0-9a-f]{64}$"
-PHONE = r"^\+?[0-9][0-9 ().\-]{4,22}[0-9]$"
 
 
 def plan(header: list[str], options: Options, reader: str = "csv") -> FormatPlan:

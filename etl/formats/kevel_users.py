@@ -32,6 +32,7 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from etl.formats.ids import EMAIL, PHONE, SHA256_HEX
 from etl.formats.rows import RAW, Check, _datetime
 from etl.names import nearest
 from etl.transforms.steps import FormatFields
@@ -42,9 +43,6 @@ READERS = ("csv", "jsonl")  # by the file's name: .jsonl, .ndjson (and .gz of th
 SUMMARY = "Kevel Audience's user import (CSV or JSON lines): ids and attributes of people"
 
 DEFAULT_TYPES = ("email", "email_sha256", "phone", "external_id")
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-SHA256_HEX = r"^[0-9a-f]{64}$"
-PHONE = r"^\+?[0-9][0-9 ().\-]{4,22}[0-9]$"
 HASH_VERSION = "users-3"  # of the record hash (hash_hi, hash_lo): changed when what it covers changes
 VALID = {"email": EMAIL, "email_sha256": SHA256_HEX, "phone": PHONE}
 

@@ -25,6 +25,7 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 without per-row Python)
 from pydantic import BaseModel, ConfigDict, Field
 
+from etl.formats.ids import EMAIL, PHONE
 from etl.formats.rows import CUSTOM_FIELD, Check, FormatPlan, raw, with_runs
 from etl.transforms.steps import FormatFields
 
@@ -87,8 +88,6 @@ FIELDS = FormatFields(
     text_input=True,
 )
 
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-PHONE = r"^\+?[0-9][0-9 ().\-]{4,22}[0-9]$"
 SHOPIFY_DATETIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:?\d{2}$"
 DATETIME_HINT = "not a Shopify date and time (yyyy-MM-dd HH:mm:ss Z, e.g. 2025-05-11 09:55:16 -0400)"
 NUMBER_HINT = "not a number (e.g. 102.50)"
