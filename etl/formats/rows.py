@@ -158,9 +158,13 @@ def _datetime(raw: pl.Expr):
     return pl.coalesce(with_offset, naive.dt.replace_time_zone("UTC")), lambda v: v.is_null()
 
 
+def split_list(text: pl.Expr, separator: str = ";") -> pl.Expr:
+    """A list written as text: split on `separator`, items trimmed, empty items dropped."""
+    return text.str.split(separator).list.eval(pl.element().str.strip_chars().filter(pl.element().str.len_bytes() > 0))
+
+
 def _list(raw: pl.Expr):
-    items = raw.str.split(";").list.eval(pl.element().str.strip_chars().filter(pl.element().str.len_bytes() > 0))
-    return items, None
+    return split_list(raw), None
 
 
 def _currency(raw: pl.Expr):

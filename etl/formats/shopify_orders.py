@@ -26,7 +26,7 @@ import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 withou
 from pydantic import BaseModel, ConfigDict, Field
 
 from etl.formats.ids import EMAIL, PHONE
-from etl.formats.rows import CUSTOM_FIELD, Check, FormatPlan, raw, with_runs
+from etl.formats.rows import CUSTOM_FIELD, Check, FormatPlan, raw, split_list, with_runs
 from etl.transforms.steps import FormatFields
 
 NAME = "shopify_orders"
@@ -294,17 +294,12 @@ def _order_values(header: list[str], text, options: Options) -> dict[str, pl.Exp
         "shipping_method": text("Shipping Method"),
         "shipping_country": text("Shipping Country"),
         "source": text("Source"),
-        "promotions": _codes(text("Discount Code")),
+        "promotions": split_list(text("Discount Code"), ","),  # Shopify separates codes with commas
         "created_at": pl.col("_created"),
         "last_updated": pl.max_horizontal(times),
         "custom_fields": pl.lit(None, pl.String),  # the store packs the custom:<key> columns (rows.CUSTOM_FIELD)
         **{CUSTOM_FIELD + key: value for key, value in _order_custom_fields(header, text, options).items()},
     }
-
-
-def _codes(text: pl.Expr) -> pl.Expr:
-    """Discount codes: Shopify separates several with commas."""
-    return text.str.split(",").list.eval(pl.element().str.strip_chars().filter(pl.element().str.len_bytes() > 0))
 
 
 def _order_custom_fields(header: list[str], text, options: Options) -> dict[str, pl.Expr]:
@@ -323,7 +318,7 @@ def _order_custom_fields(header: list[str], text, options: Options) -> dict[str,
         elif name in ZIPS:
             value = text(name).str.strip_prefix("'")
         elif name == "Tags":
-            value = _codes(text(name))
+            value = split_list(text(name), ",")
         elif name in BOOLEANS:
             yes, no = BOOLEANS[name]
             value = (
