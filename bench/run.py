@@ -264,6 +264,13 @@ def run_measured(command: list[str | Path]) -> Run:
         return Run(wall_s, usage.ru_maxrss * 1024, process.returncode, out.read(), err.read())
 
 
+def generate_in_child(code: str) -> None:
+    """Run Python `code` (with bench/ on the path) in a child process: a benchmark's input is generated there, as
+    Linux hands a parent's peak RSS down to the processes it starts (ru_maxrss), so generating it in the bench's
+    own process would show in every step's figure."""
+    subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(BENCH_DIR)!r}); {code}"], check=True)
+
+
 def remove_duckdb_file(path: Path) -> None:
     path.unlink(missing_ok=True)
     path.with_name(path.name + ".wal").unlink(missing_ok=True)

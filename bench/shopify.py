@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,16 +21,8 @@ import polars as pl
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from run import ETL, remove_duckdb_file, run_measured  # noqa: E402  (bench/, put on the path above)
+from run import ETL, FLOOR_SCRIPT, MAX_RSS_BYTES, generate_in_child, remove_duckdb_file, run_measured  # noqa: E402
 
-FLOOR = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1])
-con.execute("SET enable_progress_bar = false")
-con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [sys.argv[2]])
-print(con.execute("SELECT count(*) FROM t").fetchone()[0])
-"""
-MAX_RSS = 1.5e9
 # Shopify's 79 columns, in the order of today's export
 HEADER = [
     "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at", "Accepts Marketing",
@@ -133,13 +124,9 @@ def export(n: int) -> pl.DataFrame:
 
 
 def ensure(path: Path, n: int) -> Path:
-    """The export, written by a child process: Linux hands a parent's peak RSS down to the processes it starts
-    (ru_maxrss), so generating it here would show in every step's figure."""
     stamp = path.with_suffix(".stamp")
     if not (path.exists() and stamp.exists() and stamp.read_text() == str(n)):
-        code = (f"import sys; sys.path.insert(0, {str(BENCH_DIR)!r}); import shopify; "
-                f"shopify.export({n}).write_csv({str(path)!r})")  # fmt: skip
-        subprocess.run([sys.executable, "-c", code], check=True)
+        generate_in_child(f"import shopify; shopify.export({n}).write_csv({str(path)!r})")
         stamp.write_text(str(n))
     return path
 
@@ -158,7 +145,7 @@ def measure(n: int, workdir: Path, rounds: int = 3) -> str:
     for _ in range(rounds):
         floor_db = workdir / "shopify-floor.duckdb"
         remove_duckdb_file(floor_db)
-        floor = run_measured([sys.executable, "-c", FLOOR, floor_db, source])
+        floor = run_measured([sys.executable, "-c", FLOOR_SCRIPT, floor_db, source])
         remove_duckdb_file(floor_db)
         times.setdefault("floor", []).append(floor.wall_s)
         rss["floor"] = max(rss.get("floor", 0.0), floor.peak_rss_bytes)
@@ -182,7 +169,7 @@ def measure(n: int, workdir: Path, rounds: int = 3) -> str:
     for step, target in STEPS:
         wall = statistics.median(times[step])
         ratio = wall / floor_s
-        ok = ratio <= target and rss[step] <= MAX_RSS
+        ok = ratio <= target and rss[step] <= MAX_RSS_BYTES
         o = counts[step]["orders"]
         lines.append(
             f"| {step} ({counts[step]['items']:,} rows; {o['added']:,} added, {o['unchanged']:,} unchanged) "

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import polars as pl
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from run import ETL, remove_duckdb_file, run_measured  # noqa: E402  (bench/, put on the path above)
+from run import ETL, generate_in_child, remove_duckdb_file, run_measured  # noqa: E402  (bench/, put on the path above)
 
 FLOOR = """
 import sys, duckdb
@@ -54,14 +53,10 @@ def write(path: Path, n: int, changed: float) -> None:
 
 
 def ensure(path: Path, n: int, changed: float) -> Path:
-    """The file, written by a child process: Linux hands a parent's peak RSS down to the processes it starts
-    (ru_maxrss), so generating it here would show in every step's figure."""
     stamp = path.with_suffix(path.suffix + ".stamp")
     key = f"{n} {changed}"
     if not (path.exists() and stamp.exists() and stamp.read_text() == key):
-        code = (f"import sys; sys.path.insert(0, {str(BENCH_DIR)!r}); import users; "
-                f"users.write(__import__('pathlib').Path({str(path)!r}), {n}, {changed})")  # fmt: skip
-        subprocess.run([sys.executable, "-c", code], check=True)
+        generate_in_child(f"import users; from pathlib import Path; users.write(Path({str(path)!r}), {n}, {changed})")
         stamp.write_text(key)
     return path
 
