@@ -93,7 +93,6 @@ def stage(
         state.current = index
         rows, outputs = _input(index, source, header, plan, spec, progress, known)
         try:
-            flagged = not plan.row_wise  # the rows file holds the rejected rows too, flagged
             if plan.row_wise:
                 written = _stage_in_batches(rows, outputs, work, index)
             else:
@@ -102,7 +101,7 @@ def stage(
             raise csv_reader.translate_parse_error(source, exc, len(header)) from None
         for name, paths in written.items():
             staged[name] += paths
-        counted = written["rows"] + written["known"] + ([] if flagged else written["rejects"])  # each row once
+        counted = written["rows"] + written["known"]  # every row once: the rejected ones are in rows too, flagged
         counts = con.execute(
             "SELECT count(*), max(_row) FROM read_parquet($files, union_by_name = true)",
             {"files": [str(p) for p in counted]},
@@ -112,10 +111,8 @@ def stage(
         result.blank_rows = (counts[1] + 1 - result.rows) if counts[1] is not None else 0
     # The relational API takes the paths as values: no SQL text is built from them.
     rows = [str(p) for p in staged["rows"] + staged["known"]]
-    kept = con.read_parquet(rows, union_by_name=True)
-    if "_reject" in kept.columns:  # rows staged with the rejected ones, flagged (see _stage_streaming)
-        kept = kept.filter("_reject IS NOT TRUE").project("* EXCLUDE (_reject)")
-    kept.create_view("stg_rows", replace=True)
+    kept = con.read_parquet(rows, union_by_name=True)  # the rejected rows are there too, flagged (see _split)
+    kept.filter("_reject IS NOT TRUE").project("* EXCLUDE (_reject)").create_view("stg_rows", replace=True)
     con.read_parquet([str(p) for p in staged["rejects"]]).create_view("stg_row_rejects", replace=True)
 
 
@@ -128,8 +125,8 @@ def _stage_streaming(rows: pl.LazyFrame, outputs, work: Path, index: int) -> dic
     some row was rejected, the rejected rows with their reasons and raw values into another. Each sink reads the
     file again (Polars does not share a scan between sinks), and most files have no rejects: they are read once.
     Known records, when the plan hashes, are a third output of the first pass."""
-    valid, rejected, known = outputs(rows, flagged=True)
-    frames = {"rows": valid, "known": known}
+    rows_flagged, rejected, known = outputs(rows)
+    frames = {"rows": rows_flagged, "known": known}
     files = {name: work / f"{name}-{index}.parquet" for name, frame in frames.items() if frame is not None}
     pl.collect_all(
         [frames[n].sink_parquet(path, compression="lz4", statistics=False, lazy=True) for n, path in files.items()],
@@ -157,8 +154,8 @@ def _stage_in_batches(rows: pl.LazyFrame, outputs, work: Path, index: int) -> di
                 frame.write_parquet(path, compression="lz4", statistics=False)
                 written[name].append(path)
     if not written["rows"]:  # an empty file: no batch at all
-        valid, rejected, _ = outputs(rows.clear())
-        for name, frame in (("rows", valid), ("rejects", rejected)):
+        rows_flagged, rejected, _ = outputs(rows.clear())
+        for name, frame in (("rows", rows_flagged), ("rejects", rejected)):
             path = work / f"{name}-{index}-0.parquet"
             frame.collect().write_parquet(path)
             written[name].append(path)
@@ -192,16 +189,16 @@ def _input(index, source, header, plan, spec, progress, known):
         from etl.readers import jsonl
 
         lines = jsonl.lines(source.path).with_columns(_row=(pl.col("_line") - 1).cast(pl.UInt32))
-        return _hashed(lines, [pl.col("raw")], plan, known), lambda lf, **kw: _json_lines_outputs(index, lf, plan, **kw)
+        return _hashed(lines, [pl.col("raw")], plan, known), lambda lf: _json_lines_outputs(index, lf, plan)
     raw = raw_scan(source, header, progress)
     raw = raw.filter(~pl.all_horizontal(pl.col(FILE + h).is_null() for h in header))  # blank lines
     raw = raw.with_columns(pl.col(FILE + h).alias(RAW + h) for h in header)
     raw, failures = transforms.apply(raw, spec.transforms, RAW)
     raw = _hashed(raw, [pl.col(RAW + h) for h in plan.header], plan, known)
-    return raw, lambda lf, **kw: _csv_outputs(index, lf, header, plan, failures, **kw)
+    return raw, lambda lf: _csv_outputs(index, lf, header, plan, failures)
 
 
-def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failures, *, flagged: bool = False):
+def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failures):
     raw, known_rows = _known_apart(index, raw)
     typed, checks = plan.transform(raw)
     # A value a transform could not handle is rejected for that reason alone, not again
@@ -217,8 +214,7 @@ def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failure
     ] + [Check(f.column, f.hint, f.failed, f.value) for f in failures]
     # The format hands over cheap checks (its parsing is done in the transform), so they are
     # used as they are, not materialised again.
-    split = _split(index, typed, checks, plan, raw=raw_json(header), line=pl.lit(None, pl.UInt64), flagged=flagged)
-    return (*split, known_rows)
+    return (*_split(index, typed, checks, plan, raw=raw_json(header), line=pl.lit(None, pl.UInt64)), known_rows)
 
 
 def _hashed(rows: pl.LazyFrame, record: list[pl.Expr], plan, known: pl.DataFrame | None) -> pl.LazyFrame:
@@ -248,7 +244,7 @@ def _known_apart(index: int, rows: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyF
     return rows.filter(~pl.col("_known")).drop("_known"), known_rows
 
 
-def _json_lines_outputs(index: int, lines: pl.LazyFrame, plan, *, flagged: bool = False):
+def _json_lines_outputs(index: int, lines: pl.LazyFrame, plan):
     """JSON lines: blank lines left out, a line the reader rejects (not JSON, not an object, a key given
     twice) rejected for that reason alone, the others checked by the format's plan."""
     from etl.readers import jsonl
@@ -269,8 +265,7 @@ def _json_lines_outputs(index: int, lines: pl.LazyFrame, plan, *, flagged: bool 
         Check(c.column, c.hint, c.failed & ~unreadable, c.value) for c in checks
     ]
     raw = pl.struct(line=pl.col("raw")).struct.json_encode()
-    split = _split(index, typed, checks, plan, raw=raw, line=pl.col("_line").cast(pl.UInt64), flagged=flagged)
-    return (*split, known_rows)
+    return (*_split(index, typed, checks, plan, raw=raw, line=pl.col("_line").cast(pl.UInt64)), known_rows)
 
 
 def _seq(index: int, record: str) -> pl.Expr:
@@ -278,12 +273,11 @@ def _seq(index: int, record: str) -> pl.Expr:
     return pl.lit(index << 32, pl.UInt64) + pl.col(record).cast(pl.UInt64)
 
 
-def _split(
-    index: int, typed: pl.LazyFrame, checks: list[Check], plan, *, raw: pl.Expr, line: pl.Expr, flagged: bool = False
-):
-    """The kept rows and the rejected ones (with every failed check's reason, the raw values and the line: a
-    CSV's is counted later by fill_raw_values, for the rejected rows only). `flagged`: the kept rows are every
-    row, with `_reject` (see _stage_streaming)."""
+def _split(index: int, typed: pl.LazyFrame, checks: list[Check], plan, *, raw: pl.Expr, line: pl.Expr):
+    """Every row, flagged `_reject` when a check failed (stg_rows leaves those out), and the rejected ones (with
+    every failed check's reason, the raw values and the line: a CSV's is counted later by fill_raw_values, for
+    the rejected rows only). All rows in one output: a streamed file is then read once when none is rejected
+    (see _stage_streaming)."""
     failed = [c.failed.fill_null(False) for c in checks]
     fields = set(typed.collect_schema().names())
     typed = typed.with_columns(
@@ -292,14 +286,11 @@ def _split(
         # runs of an order's rows are its records; else every row is one
         _seq=_seq(index, "_run" if "_run" in fields else "_row"),
     )
-    if flagged:
-        valid = typed.select([*ROW_KEYS, *plan.kept_columns, "_reject"])
-    else:
-        valid = typed.filter(~pl.col("_reject")).select([*ROW_KEYS, *plan.kept_columns])
+    flagged = typed.select([*ROW_KEYS, *plan.kept_columns, "_reject"])
     rejected = typed.filter(pl.col("_reject")).select(
         [*ROW_KEYS, *plan.reject_keys], reasons=_reasons(checks, failed, fields), raw=raw, _line=line
     )
-    return valid, rejected
+    return flagged, rejected
 
 
 def _reasons(checks: list[Check], failed: list[pl.Expr], fields: set[str]) -> pl.Expr:
