@@ -12,7 +12,7 @@ import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 withou
 from pydantic import BaseModel, ConfigDict, Field
 
 from etl.formats.ids import EMAIL, PHONE, SHA256_HEX
-from etl.formats.rows import Check, Column, FormatPlan, Kind, raw, with_runs
+from etl.formats.rows import LINE_COLUMNS, ORDER_COLUMNS, Check, Column, FormatPlan, Kind, raw, with_runs
 from etl.transforms.steps import FormatFields
 
 NAME = "kevel_orders"
@@ -102,8 +102,8 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> FormatPlan
         missing=missing,
         ignored=ignored,
         transform=lambda lf: _typed(lf, present, custom, options),
-        order_columns=[c.target for c in COLUMNS if c.level == ORDER] + ["custom_fields"],
-        line_columns=["order_id"] + [c.target for c in COLUMNS if c.level == LINE] + ["line_custom_fields"],
+        order_columns=ORDER_COLUMNS,  # the table's order columns and custom_fields
+        line_columns=LINE_COLUMNS,  # its line columns and line_custom_fields (none in the spec)
     )
 
 

@@ -26,7 +26,16 @@ import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 withou
 from pydantic import BaseModel, ConfigDict, Field
 
 from etl.formats.ids import EMAIL, PHONE
-from etl.formats.rows import CUSTOM_FIELD, Check, FormatPlan, raw, split_list, with_runs
+from etl.formats.rows import (
+    CUSTOM_FIELD,
+    LINE_COLUMNS,
+    ORDER_COLUMNS,
+    Check,
+    FormatPlan,
+    raw,
+    split_list,
+    with_runs,
+)
 from etl.transforms.steps import FormatFields
 
 NAME = "shopify_orders"
@@ -66,7 +75,7 @@ LINE_EXTRAS = {
     "Lineitem taxable": "taxable",
     "Lineitem fulfillment status": "fulfillment_status",
 }
-LINE_COLUMNS = {"Lineitem quantity", "Lineitem name", "Lineitem discount", "Lineitem sku", "Vendor", *LINE_EXTRAS}
+LINE_LEVEL = {"Lineitem quantity", "Lineitem name", "Lineitem discount", "Lineitem sku", "Vendor", *LINE_EXTRAS}
 # order columns mapped to canonical columns (the others go to custom_fields, some of these too)
 CANONICAL = {
     "Name", "Email", "Currency", "Total", "Taxes", "Shipping", "Discount Amount", "Refunded Amount",
@@ -114,52 +123,10 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> FormatPlan
         ignored=[],
         transform=lambda lf: _typed(lf, header, options),
         order_columns=[
-            "order_id",
-            "user_id_type",
-            "user_id",
-            "currency",
-            "total",
-            "subtotal",
-            "tax",
-            "shipping",
-            "discount",
-            "refund",
-            "payment_method",
-            "shipping_method",
-            "shipping_country",
-            "source",
-            "promotions",
-            "created_at",
-            "last_updated",
-            "custom_fields",
+            *ORDER_COLUMNS,
             *(CUSTOM_FIELD + key for key in _order_custom_fields(header, _texts(header), options)),
-        ],  # fmt: skip
-        line_columns=[
-            "order_id",
-            "line_item_id",
-            "product_id",
-            "item_group_id",
-            "name",
-            "sku",
-            "brand",
-            "category",
-            "categories",
-            "line_currency",
-            "line_total",
-            "line_subtotal",
-            "line_tax",
-            "line_shipping",
-            "line_discount",
-            "line_refund",
-            "quantity",
-            "line_promotions",
-            "adult",
-            "subscription_duration_ms",
-            "size",
-            "size_system",
-            "status",
-            "line_custom_fields",
-        ],  # fmt: skip
+        ],
+        line_columns=LINE_COLUMNS,
         problems=tuple(problems),
         key_field="Name",
     )
@@ -310,7 +277,7 @@ def _order_custom_fields(header: list[str], text, options: Options) -> dict[str,
     if "city" not in {snake(name) for name in header}:  # what the geo segment reads
         fields.append(pl.coalesce(text("Shipping City"), text("Billing City")).alias("city"))
     for name in header:
-        if name in LINE_COLUMNS or name in CANONICAL:
+        if name in LINE_LEVEL or name in CANONICAL:
             continue
         key = snake(name)
         if name in DATETIMES:
