@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from etl import sources
-from etl.formats.rows import RAW, Check, FormatPlan, record_hash
+from etl.formats.rows import RAW, Check, FormatPlan, record_hash, with_run_hashes
 from etl.readers import csv as csv_reader
 from etl.spec import ImportSpec
 from etl.transforms import compile as transforms
@@ -225,8 +225,11 @@ def _hashed(rows: pl.LazyFrame, record: list[pl.Expr], plan, known: pl.DataFrame
     salt = plan.hash_salt
     if salt is None:
         return rows
-    rows = rows.with_columns(**record_hash(record, salt))
-    if known is None:
+    if plan.run_key is not None:  # runs numbered before the known rows go apart: a run's rows are known together
+        rows = with_run_hashes(rows, record, salt, pl.col(RAW + plan.run_key))
+    else:
+        rows = rows.with_columns(**record_hash(record, salt))
+    if known is None or known.height == 0:  # nothing known: no known rows to stage apart (one output less)
         return rows
     return rows.with_columns(_known=pl.col("hash_hi").is_in(pl.lit(known["hash_hi"].implode())))
 
@@ -237,9 +240,10 @@ def _known_apart(index: int, rows: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyF
     and options passes the same checks."""
     if "_known" not in rows.collect_schema().names():
         return rows, None
+    runs = "_run" in rows.collect_schema().names()  # a run of rows is one record (its rows are known together)
     known_rows = rows.filter(pl.col("_known")).select(
-        _file=pl.lit(index, pl.UInt32), _row=pl.col("_row"), _seq=_seq(index, "_row"), hash_hi="hash_hi",
-        hash_lo="hash_lo",
+        _file=pl.lit(index, pl.UInt32), _row=pl.col("_row"), _seq=_seq(index, "_run" if runs else "_row"),
+        hash_hi="hash_hi", hash_lo="hash_lo",
     )  # fmt: skip
     return rows.filter(~pl.col("_known")).drop("_known"), known_rows
 

@@ -24,8 +24,8 @@ DEFAULT_STORE = "data/cdp.duckdb"
 SCHEMA_FILES = ("schema", "identity_schema")  # the store's tables, created when missing
 VIEW_FILES = ("users_view",)  # its views, made after the upgrades
 TABLES = [
-    "orders", "line_items", "events", "imports", "rejects", "store_meta", "customer_keys", "order_facts",
-    "customers", "identities", "identity_links", "customer_merges", "customer_attribute_times", "users",
+    "orders", "line_items", "order_row_hashes", "events", "imports", "rejects", "store_meta", "customer_keys",
+    "order_facts", "customers", "identities", "identity_links", "customer_merges", "customer_attribute_times", "users",
 ]  # fmt: skip
 # DuckDB's share of the 1.5 GB a run may hold: the rest is Polars' buffers and Python with
 # Great Expectations loaded (about 0.3 GB). Measured on 10 million line items: 1GB took an
@@ -70,7 +70,8 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
 
     rejects.reasons gained `value` (the value that broke the rule); older rows get null. orders.customer_id
     became the identity graph's customer. customers.patch_hash became record_hash (its values are dropped: the
-    next import of each person applies its record once more, and sets it).
+    next import of each person applies its record once more, and sets it). orders.content_hash is gone (the
+    merge hashes what it compares).
     """
     reasons = con.execute(
         "SELECT data_type FROM information_schema.columns WHERE table_name = 'rejects' AND column_name = 'reasons'"
@@ -89,6 +90,12 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     if hashes:  # customers.patch_hash (64 bits, without the ids) became record_hash: re-imports skip by it
         con.execute("ALTER TABLE customers DROP COLUMN patch_hash")  # record_hash: added by identity_schema.sql
+    content_hash = con.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'content_hash'"
+    ).fetchall()
+    if content_hash:  # the merge hashes both sides of the orders it compares (merge_orders.sql) instead
+        con.execute("ALTER TABLE orders DROP COLUMN content_hash")
+        con.execute("DELETE FROM store_meta WHERE key = 'content_hash_version'")
 
 
 def _resolve_stored_buyers(con: duckdb.DuckDBPyConnection) -> None:

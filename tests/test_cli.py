@@ -17,8 +17,8 @@ from conftest import ETL, REPO, SAMPLE_CSV, kevel_row, write_csv
 
 SAMPLE_SPEC = REPO / "data" / "samples" / "kevel_orders.yaml"
 TABLES = [
-    "orders", "line_items", "events", "imports", "rejects", "store_meta", "customer_keys", "order_facts",
-    "customers", "identities", "identity_links", "customer_merges", "customer_attribute_times", "users",
+    "orders", "line_items", "order_row_hashes", "events", "imports", "rejects", "store_meta", "customer_keys",
+    "order_facts", "customers", "identities", "identity_links", "customer_merges", "customer_attribute_times", "users",
 ]  # fmt: skip
 
 

@@ -8,7 +8,6 @@ import duckdb
 import pytest
 
 import etl.entities.orders
-from etl.entities.orders import CONTENT_HASH_VERSION
 from etl.errors import EtlError, ImportCancelled
 from etl.importer import run_import
 from etl.spec import validate_spec
@@ -202,19 +201,6 @@ def test_several_files_are_one_import(tmp_path):
     assert (report["items"], report["valid"], report["rejected"]) == (3, 2, 1)
     with duckdb.connect(str(tmp_path / "cdp.duckdb"), read_only=True) as con:
         assert con.execute("SELECT source, line FROM rejects").fetchall() == [(str(second), 3)]
-
-
-def test_stored_hashes_from_another_duckdb_version_are_recomputed_not_trusted(tmp_path):
-    run(tmp_path, BASE)
-    with duckdb.connect(str(tmp_path / "cdp.duckdb")) as con:  # as if written by another version
-        con.execute("UPDATE orders SET content_hash = 12345")
-        con.execute("UPDATE store_meta SET value = 'duckdb 0.0.1' WHERE key = 'content_hash_version'")
-    report = run(tmp_path, BASE)
-    assert report["entities"]["orders"] == {"added": 0, "updated": 0, "unchanged": 2}
-    with duckdb.connect(str(tmp_path / "cdp.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM orders WHERE content_hash = 12345").fetchall() == [(0,)]
-        version = con.execute("SELECT value FROM store_meta WHERE key = 'content_hash_version'").fetchall()
-        assert version == [(CONTENT_HASH_VERSION,)]
 
 
 def test_an_order_in_a_later_file_of_the_same_import_supersedes_the_earlier_one(tmp_path):

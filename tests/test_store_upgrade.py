@@ -67,9 +67,10 @@ def test_line_items_gain_custom_fields_and_a_kevel_file_imported_before_stays_un
     assert etl("import", "--format", "kevel_orders", "--source", str(source)).code == 0
     with duckdb.connect(str(store)) as con:  # the store as the version before line_items.custom_fields left it
         con.execute("ALTER TABLE line_items DROP COLUMN custom_fields")
-        # hashes another version computed (without the column): recomputed, so the same file is unchanged
-        con.execute("UPDATE orders SET content_hash = 0")
-        con.execute("UPDATE store_meta SET value = 'an earlier version' WHERE key = 'content_hash_version'")
+        # and the stored orders' content hashes, which the merge no longer keeps (nor trusts)
+        con.execute("DELETE FROM order_row_hashes")  # a store of that version had none: the orders are compared
+        con.execute("ALTER TABLE orders ADD COLUMN content_hash UBIGINT DEFAULT 0")
+        con.execute("INSERT INTO store_meta VALUES ('content_hash_version', 'an earlier version')")
 
     again = etl("import", "--format", "kevel_orders", "--source", str(source), "--json")
 
@@ -78,3 +79,6 @@ def test_line_items_gain_custom_fields_and_a_kevel_file_imported_before_stays_un
     assert query("SELECT order_id, custom_fields FROM line_items ORDER BY order_id") == [
         {"order_id": "o1", "custom_fields": None}, {"order_id": "o2", "custom_fields": None},
     ]  # fmt: skip
+    assert query("SELECT column_name FROM information_schema.columns WHERE column_name = 'content_hash'") == []
+    assert query("SELECT count(*) AS n FROM store_meta WHERE key = 'content_hash_version'") == [{"n": 0}]
+    assert again.json["known_orders"] == 0  # compared, not known: the store had no row hashes

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from etl import identity
-from etl.entities import Run
+from etl.entities import KnownRecordsNeeded, Run
 from etl.errors import EtlError
 from etl.formats.rows import CUSTOM_FIELD
 from etl.sqlfiles import run_sql
@@ -23,17 +23,28 @@ from etl.sqlfiles import run_sql
 NAME = "orders"
 STAGING = ("order_id", "user_id_type", "user_id", "created_at", "last_updated", "line_no", "product_id", "status")
 STRATEGIES = {"upsert": ("merge_orders", "merge_apply")}  # an order is replaced whole when its content changed
-TABLES = ("orders", "line_items", "events", "customers", "identities")
+TABLES = ("orders", "line_items", "order_row_hashes", "events", "customers", "identities")
 DERIVED = ("order_facts", "customer_keys")
 
-# what computed orders.content_hash: DuckDB's hash() may change between versions, and a new expression is a
-# new version (the buyer's customer_id left out once the identity graph could move it; line_items.custom_fields)
-CONTENT_HASH_VERSION = f"duckdb {duckdb.__version__}, without customer_id, with line custom_fields"
+SKIP_KNOWN = True  # orders whose rows were stored as they are skip the rest (orders_known.sql); tests turn it off
+
+
+def known_hashes(con: duckdb.DuckDBPyConnection):
+    """The high halves of the stored rows' hashes (order_row_hashes), as a Polars frame of hash_hi: the engine
+    stages the rows with one of them as their keys and hash alone (see orders_known.sql)."""
+    if not SKIP_KNOWN:
+        return None
+    return con.sql("SELECT (row_hash >> 64)::UBIGINT AS hash_hi FROM order_row_hashes").pl()
 
 
 def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, int]:
     """Assemble, resolve the buyers, compare and apply; the identity graph's counts."""
     state = run.state
+    with state.timed("known"):
+        run_sql(con, "orders_known")
+        (needed,) = con.execute("SELECT runs FROM stg_known_needed").fetchall()[0]
+        if needed:
+            raise KnownRecordsNeeded(f"{needed} orders staged as known are needed whole")
     with state.timed("assemble"):
         run_sql(con, "assemble_orders", key_field=run.plans[0].key_field)
         _pack_custom_fields(con)
@@ -43,7 +54,6 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, int]:
         identity.add_customers(con, run.import_id)
         run_sql(con, "orders_keyed")
     with state.timed("compare"):
-        _ensure_current_hashes(con)
         run_sql(con, "merge_orders")
     # a dry run applies too, so that the suites see what an import would store; it is rolled back
     with state.timed("apply"):
@@ -55,13 +65,22 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, int]:
 
 def report(con: duckdb.DuckDBPyConnection, run: Run, people: dict[str, int]) -> dict[str, Any]:
     """Orders and line items, the events they made, and the people the buyers added to the graph."""
+    known_orders, known_lines = con.execute(
+        "SELECT count(*), coalesce(sum(line_count), 0) FROM stg_known_orders"
+    ).fetchall()[0]  # unchanged, and not read beyond their hashes
     (kept,) = con.execute("SELECT count(*) FROM stg_line_items").fetchall()[0]  # a kept row is a line item
+    kept += known_lines
     orders = _counts(
         con, "SELECT change, count(*) FROM order_changes GROUP BY change", ["added", "updated", "unchanged"]
     )
+    orders["unchanged"] += known_orders
     lines = _counts(con, "SELECT change, line_count FROM line_changes", ["added", "updated", "unchanged", "removed"])
+    lines["unchanged"] += known_lines
     # orders stored without a customer: a Shopify point-of-sale or draft order without an email, say
-    (without_buyer,) = con.execute("SELECT count(*) FROM stg_orders_keyed WHERE user_id IS NULL").fetchall()[0]
+    (without_buyer,) = con.execute(
+        "SELECT (SELECT count(*) FROM stg_orders_keyed WHERE user_id IS NULL) + "
+        "(SELECT count(*) FROM orders SEMI JOIN stg_known_orders USING (order_id) WHERE orders.user_id IS NULL)"
+    ).fetchall()[0]
     return {
         "kept": kept,
         "entities": {
@@ -69,7 +88,7 @@ def report(con: duckdb.DuckDBPyConnection, run: Run, people: dict[str, int]) -> 
             "identities": {"added": people["identities_added"]},
         },
         "events": {"orderPlace": orders["added"], "orderUpdate": orders["updated"]},
-        "extra": {"merges": people["merges"], "orders_without_buyer": without_buyer},
+        "extra": {"merges": people["merges"], "orders_without_buyer": without_buyer, "known_orders": known_orders},
         "sample": {"first": _sample(con, "ASC"), "last": _sample(con, "DESC")},
     }  # fmt: skip
 
@@ -84,24 +103,37 @@ def _counts(con: duckdb.DuckDBPyConnection, query: str, kinds: list[str]) -> dic
 
 def _sample(con: duckdb.DuckDBPyConnection, direction: str, size: int = 5) -> list[dict[str, Any]]:
     """The first or last orders of the import, by file and row: record, order_id, currency, total, created_at,
-    line_items, change. `direction` is one of two literals, never input."""
+    line_items, change (a known order's from the store). `direction` is one of two literals, never input."""
     cursor = con.execute(
         f"""
         WITH first_rows AS (
-            SELECT order_id, _file, _row FROM stg_order_rows
-            ANTI JOIN stg_dropped_runs ON stg_dropped_runs._seq = stg_order_rows._seq
+            SELECT * FROM (
+                SELECT order_id, _file, _row FROM stg_order_rows
+                ANTI JOIN stg_dropped_runs ON stg_dropped_runs._seq = stg_order_rows._seq
+                UNION ALL
+                SELECT order_id, first_file, first_row FROM stg_known_orders
+            )
             ORDER BY _file {direction}, _row {direction} LIMIT $size
         ),
         line_counts AS (
             SELECT order_id, count(*) AS line_items FROM stg_line_items
             WHERE order_id IN (SELECT order_id FROM first_rows) GROUP BY order_id
+            UNION ALL
+            SELECT order_id, line_count FROM stg_known_orders WHERE order_id IN (SELECT order_id FROM first_rows)
+        ),
+        details AS (
+            SELECT o.order_id, o.currency, o.total, o.created_at, c.change
+            FROM stg_orders AS o JOIN order_changes AS c USING (order_id)
+            WHERE o.order_id IN (SELECT order_id FROM first_rows)
+            UNION ALL
+            SELECT order_id, currency, total, created_at, 'unchanged' FROM orders
+            WHERE order_id IN (SELECT order_id FROM stg_known_orders SEMI JOIN first_rows USING (order_id))
         )
-        SELECT first_rows._row + 1 AS record, o.order_id, o.currency, o.total,
-               o.created_at, line_counts.line_items, c.change
+        SELECT first_rows._row + 1 AS record, d.order_id, d.currency, d.total,
+               d.created_at, line_counts.line_items, d.change
         FROM first_rows
-        JOIN stg_orders AS o USING (order_id)
+        JOIN details AS d USING (order_id)
         JOIN line_counts USING (order_id)
-        JOIN order_changes AS c USING (order_id)
         ORDER BY first_rows._file, first_rows._row
         """,  # noqa: S608
         {"size": size},
@@ -121,14 +153,6 @@ def _pack_custom_fields(con: duckdb.DuckDBPyConnection) -> None:
             "CREATE OR REPLACE TEMP VIEW stg_order_rows_packed AS "
             "SELECT *, NULL::JSON AS packed_custom_fields FROM stg_order_rows"
         )
-
-
-def _ensure_current_hashes(con: duckdb.DuckDBPyConnection) -> None:
-    """orders.content_hash comes from DuckDB's hash(), which may change between versions: recompute the stored
-    hashes once when what wrote them (CONTENT_HASH_VERSION) is not this."""
-    stored = con.execute("SELECT max(value) FROM store_meta WHERE key = 'content_hash_version'").fetchall()[0][0]
-    if stored != CONTENT_HASH_VERSION:
-        run_sql(con, "rehash_orders", version=CONTENT_HASH_VERSION)
 
 
 def _check_applied(con: duckdb.DuckDBPyConnection, import_id: int) -> None:

@@ -12,7 +12,7 @@ import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 withou
 from pydantic import BaseModel, ConfigDict, Field
 
 from etl.formats.ids import EMAIL, PHONE, SHA256_HEX
-from etl.formats.rows import LINE_COLUMNS, ORDER_COLUMNS, Check, Column, FormatPlan, Kind, raw, with_runs
+from etl.formats.rows import LINE_COLUMNS, ORDER_COLUMNS, Check, Column, FormatPlan, Kind, order_rows_salt, raw
 from etl.transforms.steps import FormatFields
 
 NAME = "kevel_orders"
@@ -104,15 +104,16 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> FormatPlan
         transform=lambda lf: _typed(lf, present, custom, options),
         order_columns=ORDER_COLUMNS,  # the table's order columns and custom_fields
         line_columns=LINE_COLUMNS,  # its line columns and line_custom_fields (none in the spec)
+        hash_salt=order_rows_salt(NAME, options, header),
+        run_key="orderId",
     )
 
 
 def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: Options):
-    """Typed columns and checks, then the runs of each order's rows.
+    """Typed columns and checks, over rows whose runs the engine numbered (FormatPlan.run_key).
 
-    The element-wise work (parsing, checking) comes first and runs in parallel; the run
-    numbering is sequential by nature, so it comes last, over a few columns, and the
-    order-level checks are then limited to the first row of each run.
+    Each check is materialised as a column, and the order-level ones are then limited to the first row of
+    each run (the other rows' order fields are ignored).
     """
     values: list[pl.Expr] = []
     checks: list[tuple[Check, bool]] = []  # (check, order level?)
@@ -143,8 +144,6 @@ def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: 
         (Check("userId", "not a phone number (userIdType=phone)",
                present_id & (id_type == "phone") & ~user_id.str.contains(PHONE)), True),
     ]  # fmt: skip
-    # Materialise each check as a column before the sequential step, then gate the
-    # order-level ones on the run's first row (the other rows' order fields are ignored).
     lf = lf.with_columns(check.failed.fill_null(False).alias(f"_failed{i}") for i, (check, _) in enumerate(checks))
     if options.hash_emails:  # after the checks: an invalid email is rejected, not hashed
         is_email = pl.col("user_id_type") == "email"
@@ -152,7 +151,6 @@ def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: 
             user_id=pl.when(is_email).then(pl.col("user_id").chash.sha2_256()).otherwise(pl.col("user_id")),
             user_id_type=pl.when(is_email).then(pl.lit("email_sha256")).otherwise(pl.col("user_id_type")),
         )
-    lf = with_runs(lf, raw("orderId"))
     gated = [
         Check(
             check.column, check.hint, pl.col(f"_failed{i}") & pl.col("_first") if order_level else pl.col(f"_failed{i}")

@@ -121,6 +121,7 @@ class UsersPlan:
     # the record as read, its field names and the options decide all the plan makes of it: the engine hashes
     # the record with this (hash_hi, hash_lo), and knows by it a record the store applied before
     hash_salt: str | None = None
+    run_key: None = None  # a record is one row
     row_wise: bool = True  # each record on its own (no runs of rows): the engine may read the file in batches
 
 

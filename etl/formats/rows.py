@@ -228,17 +228,32 @@ class FormatPlan:
     # with a salt, the engine hashes each record as read (hash_hi, hash_lo) and stages those the entity knows
     # apart (see etl.staging); an order's rows make one record, so orders have none
     hash_salt: str | None = None
+    # the input field whose value names a run of one record's rows (an order's id): the engine numbers the runs
+    # (with_runs) before anything else, so that a run's rows are known, or not, together (with_run_hashes)
+    run_key: str | None = None
     row_wise: bool = False  # each row a record of its own: the engine may read the file in batches
 
     @property
     def kept_columns(self) -> list[str]:
-        """The canonical columns staged for each kept row."""
+        """The canonical columns staged for each kept row (and its hash, when the plan hashes)."""
         return [
             "_first",
             "_line_no",
             *self.order_columns,
             *(c for c in self.line_columns if c not in self.order_columns),
+            *(("hash_hi", "hash_lo") if self.hash_salt is not None else ()),
         ]
+
+
+# of the order rows' hash (with_run_hashes): changed when what a format makes of the same rows changes
+ORDER_ROWS_HASH_VERSION = "order-rows-1"
+
+
+def order_rows_salt(format_name: str, options, header: list[str]) -> str:
+    """What, beside an order's rows, decides what they store: the format, its options, the fields (after the
+    spec's transforms, whose values are what is hashed), and the hash's own version and Polars'."""
+    return "|".join([ORDER_ROWS_HASH_VERSION, f"polars {pl.__version__}", format_name, options.model_dump_json(),
+                     *header])  # fmt: skip
 
 
 HASH_SEPARATOR = "\x1e"  # between the parts of a record hash: a control character no field holds unescaped
@@ -254,3 +269,19 @@ def record_hash(parts: list[pl.Expr], salt: str) -> dict[str, pl.Expr]:
     )
     digest = text.nchash.xxh3_128()
     return {"hash_hi": (digest // (1 << 64)).cast(pl.UInt64), "hash_lo": (digest % (1 << 64)).cast(pl.UInt64)}
+
+
+def with_run_hashes(lf: pl.LazyFrame, parts: list[pl.Expr], salt: str, run_key: pl.Expr) -> pl.LazyFrame:
+    """The runs of `run_key` numbered (with_runs), and a 128-bit hash of each row, as `hash_hi` and `hash_lo`: of
+    the row as read, its position in the run and the run's first row as read. So a row's hash is known only
+    while the row, its place and its record's first row (where an order's fields are) are what was applied,
+    and a run whose first row changed has no known row. Polars' own row hash, seeded twice (a quarter of the
+    cost of xxh3 over the joined texts): it may change between Polars versions, which the salt names, and then
+    no row is known, once; a null is not an empty text. The rows are hashed before the runs are numbered:
+    after that sequential step the hashing ran half as fast."""
+    row = pl.struct([*(p.alias(f"_{i}") for i, p in enumerate(parts)), pl.lit(salt).alias("_salt")])
+    lf = with_runs(lf.with_columns(_row_h1=row.hash(1), _row_h2=row.hash(2)), run_key)
+    of_run = [pl.when(pl.col("_first")).then(pl.col(half)).forward_fill() for half in ("_row_h1", "_row_h2")]
+    whole = pl.struct(*(e.alias(f"_{i}") for i, e in
+                        enumerate([pl.col("_row_h1"), pl.col("_row_h2"), *of_run, pl.col("_line_no")])))  # fmt: skip
+    return lf.with_columns(hash_hi=whole.hash(3), hash_lo=whole.hash(4)).drop("_row_h1", "_row_h2")

@@ -32,9 +32,9 @@ from etl.formats.rows import (
     ORDER_COLUMNS,
     Check,
     FormatPlan,
+    order_rows_salt,
     raw,
     split_list,
-    with_runs,
 )
 from etl.transforms.steps import FormatFields
 
@@ -129,6 +129,8 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> FormatPlan
         line_columns=LINE_COLUMNS,
         problems=tuple(problems),
         key_field="Name",
+        hash_salt=order_rows_salt(NAME, options, header),
+        run_key="Name",
     )
 
 
@@ -166,8 +168,7 @@ def _texts(header: list[str]):
 def _typed(lf: pl.LazyFrame, header: list[str], options: Options):
     """Typed columns and checks. Order-level values and checks are the first row's; the line's status and currency
     need the order's Financial Status, Cancelled at and Currency on every row of its run (carried down)."""
-    text = _texts(header)
-    lf = with_runs(lf, raw("Name"))
+    text = _texts(header)  # the runs of Name are numbered by the engine (FormatPlan.run_key)
     first = pl.col("_first")
 
     money = {

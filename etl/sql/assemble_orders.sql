@@ -15,8 +15,8 @@
 CREATE OR REPLACE TEMP VIEW stg_order_rows AS
 SELECT * FROM stg_rows WHERE _first;
 
-CREATE OR REPLACE TEMP VIEW stg_line_rows AS
-SELECT * FROM stg_rows;
+CREATE OR REPLACE TEMP VIEW stg_line_rows AS  -- the rows read (known ones, staged as their hash: orders_known.sql)
+SELECT * FROM stg_rows WHERE _first IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE stg_dropped_runs AS
 WITH runs AS (

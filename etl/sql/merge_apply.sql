@@ -1,6 +1,8 @@
 -- Apply order_changes to the store and generate the events.
 -- Grain: one statement per table; runs inside the import's transaction. Staged rows are found
 -- by their run number `_seq` (an integer join), stored ones by order_id.
+-- order_row_hashes: the hashes of every order read in full by this import (changed or not) replace its stored
+-- ones, so that the next import of the same rows finds it known (orders_known.sql).
 -- Parameters: $import_id (this run), $started_at (the run's start, for orderUpdate events
 -- of orders that carry no last_updated).
 
@@ -27,8 +29,7 @@ INSERT INTO orders
 SELECT
     staged.* EXCLUDE (_seq),
     coalesce(replaced_orders.first_import_id, $import_id) AS first_import_id,
-    $import_id AS last_import_id,
-    changed_orders.content_hash
+    $import_id AS last_import_id
 FROM stg_orders_keyed AS staged
 JOIN changed_orders ON changed_orders._seq = staged._seq
 LEFT JOIN replaced_orders ON replaced_orders.order_id = staged.order_id;
@@ -45,3 +46,12 @@ SELECT
     END,
     $import_id
 FROM changed_orders AS changed;
+
+DELETE FROM order_row_hashes
+WHERE order_id IN (SELECT order_id FROM stg_orders_keyed);
+
+INSERT INTO order_row_hashes
+SELECT (hash_hi::UHUGEINT << 64) | hash_lo::UHUGEINT, order_id
+FROM stg_line_rows
+ANTI JOIN stg_dropped_runs ON stg_dropped_runs._seq = stg_line_rows._seq
+WHERE hash_hi IS NOT NULL;

@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS store_meta (
     value  VARCHAR
 );
 COMMENT ON TABLE store_meta IS 'Facts about the store itself, one row per key.';
-COMMENT ON COLUMN store_meta.key IS 'content_hash_version: the DuckDB version whose hash() computed orders.content_hash; order_facts_of: the row counts of orders and line_items (orders:line_items) that order_facts was computed from.';
+COMMENT ON COLUMN store_meta.key IS 'order_facts_of: the row counts of orders and line_items (orders:line_items) that order_facts was computed from.';
 COMMENT ON COLUMN store_meta.value IS 'The value.';
 
 CREATE TABLE IF NOT EXISTS orders (
@@ -60,8 +60,7 @@ CREATE TABLE IF NOT EXISTS orders (
     last_updated      TIMESTAMPTZ,
     custom_fields     JSON,
     first_import_id   BIGINT,
-    last_import_id    BIGINT,
-    content_hash      UBIGINT
+    last_import_id    BIGINT
 );
 COMMENT ON TABLE orders IS 'One row per order (order_id unique), as last imported.';
 COMMENT ON COLUMN orders.order_id IS 'Order identifier (Kevel: orderId; Shopify: Name or Id).';
@@ -85,7 +84,6 @@ COMMENT ON COLUMN orders.last_updated IS 'When the order was last updated, UTC.'
 COMMENT ON COLUMN orders.custom_fields IS 'What the format keeps beyond the columns above, as a JSON object: kevel_orders'' custom_<name> columns {name: value} (custom_fields->>''color''); every other column of a Shopify export (custom_fields->>''shipping_city'').';
 COMMENT ON COLUMN orders.first_import_id IS 'The import that added the order.';
 COMMENT ON COLUMN orders.last_import_id IS 'The import that last added or changed it.';
-COMMENT ON COLUMN orders.content_hash IS 'Hash of the order''s fields and line items, for the merge to find changed orders (DuckDB''s hash(); recomputed when DuckDB''s version changes).';
 
 CREATE TABLE IF NOT EXISTS line_items (
     order_id                  VARCHAR,
@@ -143,6 +141,14 @@ COMMENT ON COLUMN line_items.last_import_id IS 'The import that last stored the 
 -- added after the first stores were written: last, in new stores too, so that every store has one column order
 ALTER TABLE line_items ADD COLUMN IF NOT EXISTS custom_fields JSON;
 COMMENT ON COLUMN line_items.custom_fields IS 'What the format keeps of the line beyond the columns above, as a JSON object (shopify_orders: price, compare_at_price, requires_shipping, taxable, fulfillment_status); null when none.';
+
+CREATE TABLE IF NOT EXISTS order_row_hashes (
+    row_hash  UHUGEINT,
+    order_id  VARCHAR
+);
+COMMENT ON TABLE order_row_hashes IS 'One row per line item stored from a file: the hash of the row it was read from, so that the next import of the same rows finds its orders unchanged without parsing or comparing them (rows.with_run_hashes). Rewritten whenever an import reads the order; not for analysis.';
+COMMENT ON COLUMN order_row_hashes.row_hash IS 'A 128-bit hash of the row as read (after the spec''s transforms), its position in the order and the order''s first row, salted with the format, its options and the file''s fields.';
+COMMENT ON COLUMN order_row_hashes.order_id IS 'The order (orders.order_id).';
 
 CREATE TABLE IF NOT EXISTS events (
     event_id     BIGINT,
