@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from etl import sources
-from etl.formats.rows import RAW, Check, FormatPlan, record_hash, with_run_hashes
+from etl.formats.rows import RAW, Check, FormatPlan, record_hash, row_hashes, run_hashes, with_runs
 from etl.readers import csv as csv_reader
 from etl.spec import ImportSpec
 from etl.transforms import compile as transforms
@@ -201,6 +201,8 @@ def _input(index, source, header, plan, spec, progress, known):
 def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failures):
     raw, known_rows = _known_apart(index, raw)
     typed, checks = plan.transform(raw)
+    if "_row_h1" in typed.collect_schema().names():  # hashed rows of runs the format numbered (see _hashed)
+        typed = run_hashes(typed)
     # A value a transform could not handle is rejected for that reason alone, not again
     # by the format's rule for the field it was meant to fill.
     failed_into: dict[str, list[pl.Expr]] = {}
@@ -225,11 +227,16 @@ def _hashed(rows: pl.LazyFrame, record: list[pl.Expr], plan, known: pl.DataFrame
     salt = plan.hash_salt
     if salt is None:
         return rows
-    if plan.run_key is not None:  # runs numbered before the known rows go apart: a run's rows are known together
-        rows = with_run_hashes(rows, record, salt, pl.col(RAW + plan.run_key))
+    nothing_known = known is None or known.height == 0  # no known rows to stage apart (one output less)
+    if plan.run_key is not None:
+        rows = rows.with_columns(**row_hashes(record, salt))
+        if nothing_known:  # the runs' hashes once the format has numbered them where it likes (_csv_outputs)
+            return rows
+        # numbered before the known rows go apart, so that a run's rows are known together
+        rows = run_hashes(with_runs(rows, pl.col(RAW + plan.run_key)))
     else:
         rows = rows.with_columns(**record_hash(record, salt))
-    if known is None or known.height == 0:  # nothing known: no known rows to stage apart (one output less)
+    if nothing_known:
         return rows
     return rows.with_columns(_known=pl.col("hash_hi").is_in(pl.lit(known["hash_hi"].implode())))
 

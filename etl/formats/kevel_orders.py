@@ -12,7 +12,17 @@ import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 withou
 from pydantic import BaseModel, ConfigDict, Field
 
 from etl.formats.ids import EMAIL, PHONE, SHA256_HEX
-from etl.formats.rows import LINE_COLUMNS, ORDER_COLUMNS, Check, Column, FormatPlan, Kind, order_rows_salt, raw
+from etl.formats.rows import (
+    LINE_COLUMNS,
+    ORDER_COLUMNS,
+    Check,
+    Column,
+    FormatPlan,
+    Kind,
+    order_rows_salt,
+    raw,
+    with_runs,
+)
 from etl.transforms.steps import FormatFields
 
 NAME = "kevel_orders"
@@ -110,7 +120,7 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> FormatPlan
 
 
 def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: Options):
-    """Typed columns and checks, over rows whose runs the engine numbered (FormatPlan.run_key).
+    """Typed columns and checks, then the runs of each order's rows (unless the engine numbered them first).
 
     Each check is materialised as a column, and the order-level ones are then limited to the first row of
     each run (the other rows' order fields are ignored).
@@ -151,6 +161,7 @@ def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: 
             user_id=pl.when(is_email).then(pl.col("user_id").chash.sha2_256()).otherwise(pl.col("user_id")),
             user_id_type=pl.when(is_email).then(pl.lit("email_sha256")).otherwise(pl.col("user_id_type")),
         )
+    lf = with_runs(lf, raw("orderId"))  # last: after it, the element-wise work ran slower (numbered once)
     gated = [
         Check(
             check.column, check.hint, pl.col(f"_failed{i}") & pl.col("_first") if order_level else pl.col(f"_failed{i}")

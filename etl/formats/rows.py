@@ -88,8 +88,11 @@ def with_runs(lf: pl.LazyFrame, order_id: pl.Expr) -> pl.LazyFrame:
     an id starts one of its own); _run: the run's number, from 1; _line_no: the row's
     position in its run, from 1, counted in records (a blank line inside a run, skipped,
     leaves a gap). Sequential scans that Polars streams; kept to the cheapest ones
-    (a second row index would cost a tenth of the import).
+    (a second row index would cost a tenth of the import). Numbered once: rows the engine
+    numbered already (FormatPlan.run_key, on a re-import) are left as they are.
     """
+    if "_run" in lf.collect_schema().names():
+        return lf
     first = order_id.ne_missing(order_id.shift(1)).fill_null(True) | order_id.is_null()
     lf = lf.with_columns(_first=first)
     run_start = pl.when(pl.col("_first")).then(pl.col("_row")).forward_fill()
@@ -226,10 +229,11 @@ class FormatPlan:
     reject_keys: tuple[str, ...] = ("order_id",)  # canonical columns a reject keeps (the merge needs them)
     key_field: str = "orderId"  # the input field that names a record's key (an order's id), for reject reasons
     # with a salt, the engine hashes each record as read (hash_hi, hash_lo) and stages those the entity knows
-    # apart (see etl.staging); an order's rows make one record, so orders have none
+    # apart (see etl.staging); a record of several rows (an order's run) hashes each row (run_hashes)
     hash_salt: str | None = None
-    # the input field whose value names a run of one record's rows (an order's id): the engine numbers the runs
-    # (with_runs) before anything else, so that a run's rows are known, or not, together (with_run_hashes)
+    # the input field whose value names a run of one record's rows (an order's id): when the store knows some
+    # rows, the engine numbers the runs (with_runs) before the known rows go apart, so that a run's rows are
+    # known, or not, together; else the format numbers them where it likes
     run_key: str | None = None
     row_wise: bool = False  # each row a record of its own: the engine may read the file in batches
 
@@ -245,7 +249,7 @@ class FormatPlan:
         ]
 
 
-# of the order rows' hash (with_run_hashes): changed when what a format makes of the same rows changes
+# of the order rows' hash (run_hashes): changed when what a format makes of the same rows changes
 ORDER_ROWS_HASH_VERSION = "order-rows-1"
 
 
@@ -271,16 +275,20 @@ def record_hash(parts: list[pl.Expr], salt: str) -> dict[str, pl.Expr]:
     return {"hash_hi": (digest // (1 << 64)).cast(pl.UInt64), "hash_lo": (digest % (1 << 64)).cast(pl.UInt64)}
 
 
-def with_run_hashes(lf: pl.LazyFrame, parts: list[pl.Expr], salt: str, run_key: pl.Expr) -> pl.LazyFrame:
-    """The runs of `run_key` numbered (with_runs), and a 128-bit hash of each row, as `hash_hi` and `hash_lo`: of
-    the row as read, its position in the run and the run's first row as read. So a row's hash is known only
-    while the row, its place and its record's first row (where an order's fields are) are what was applied,
-    and a run whose first row changed has no known row. Polars' own row hash, seeded twice (a quarter of the
-    cost of xxh3 over the joined texts): it may change between Polars versions, which the salt names, and then
-    no row is known, once; a null is not an empty text. The rows are hashed before the runs are numbered:
-    after that sequential step the hashing ran half as fast."""
+def row_hashes(parts: list[pl.Expr], salt: str) -> dict[str, pl.Expr]:
+    """Two 64-bit hashes of a row as read (`_row_h1`, `_row_h2`; see run_hashes). Element-wise: made before the
+    runs are numbered, as after that sequential step the hashing ran half as fast."""
     row = pl.struct([*(p.alias(f"_{i}") for i, p in enumerate(parts)), pl.lit(salt).alias("_salt")])
-    lf = with_runs(lf.with_columns(_row_h1=row.hash(1), _row_h2=row.hash(2)), run_key)
+    return {"_row_h1": row.hash(1), "_row_h2": row.hash(2)}
+
+
+def run_hashes(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """A 128-bit hash of each row of numbered runs (with_runs) whose rows were hashed (row_hashes), as `hash_hi`
+    and `hash_lo`: of the row as read, its position in the run and the run's first row as read. So a row's hash
+    is known only while the row, its place and its record's first row (where an order's fields are) are what
+    was applied, and a run whose first row changed has no known row. Polars' own row hash, seeded (a quarter of
+    the cost of xxh3 over the joined texts): it may change between Polars versions, which the salt names, and
+    then no row is known, once; a null is not an empty text."""
     of_run = [pl.when(pl.col("_first")).then(pl.col(half)).forward_fill() for half in ("_row_h1", "_row_h2")]
     whole = pl.struct(*(e.alias(f"_{i}") for i, e in
                         enumerate([pl.col("_row_h1"), pl.col("_row_h2"), *of_run, pl.col("_line_no")])))  # fmt: skip

@@ -35,6 +35,7 @@ from etl.formats.rows import (
     order_rows_salt,
     raw,
     split_list,
+    with_runs,
 )
 from etl.transforms.steps import FormatFields
 
@@ -168,7 +169,8 @@ def _texts(header: list[str]):
 def _typed(lf: pl.LazyFrame, header: list[str], options: Options):
     """Typed columns and checks. Order-level values and checks are the first row's; the line's status and currency
     need the order's Financial Status, Cancelled at and Currency on every row of its run (carried down)."""
-    text = _texts(header)  # the runs of Name are numbered by the engine (FormatPlan.run_key)
+    text = _texts(header)
+    lf = with_runs(lf, raw("Name"))  # first: the checks and the carrying down read them (numbered once)
     first = pl.col("_first")
 
     money = {

@@ -1,7 +1,7 @@
 -- The import's orders whose rows are the ones last stored for them: unchanged, without being parsed, checked or
 -- compared (a re-import of the same export costs a hash join). The engine staged such rows as their keys and
 -- hash alone (_first null: etl.staging, FormatPlan.run_key); a row's hash covers the row as read, its place in
--- its order and its order's first row (rows.with_run_hashes), so a run whose first row changed has no known row.
+-- its order and its order's first row (rows.run_hashes), so a run whose first row changed has no known row.
 -- A known run is an unchanged order when every row of it is one of that order's stored rows, and the order has
 -- no other stored row. Anything else a known run may be in this import (some of its rows read and others
 -- known, a row the store does not hold, its order in another run of the import) needs the run whole:

@@ -146,7 +146,7 @@ CREATE TABLE IF NOT EXISTS order_row_hashes (
     row_hash  UHUGEINT,
     order_id  VARCHAR
 );
-COMMENT ON TABLE order_row_hashes IS 'One row per line item stored from a file: the hash of the row it was read from, so that the next import of the same rows finds its orders unchanged without parsing or comparing them (rows.with_run_hashes). Rewritten whenever an import reads the order; not for analysis.';
+COMMENT ON TABLE order_row_hashes IS 'One row per line item stored from a file: the hash of the row it was read from, so that the next import of the same rows finds its orders unchanged without parsing or comparing them (rows.run_hashes). Rewritten whenever an import reads the order; not for analysis.';
 COMMENT ON COLUMN order_row_hashes.row_hash IS 'A 128-bit hash of the row as read (after the spec''s transforms), its position in the order and the order''s first row, salted with the format, its options and the file''s fields.';
 COMMENT ON COLUMN order_row_hashes.order_id IS 'The order (orders.order_id).';
 
