@@ -208,7 +208,7 @@ def _run(
             if reader == "csv":
                 csv_reader.choose_delimiter(source, spec.delimiter)
             else:
-                source.delimiter = ""  # JSON lines have none
+                source.delimiter = ""  # JSON lines and XML have none
             header, plan = _plan_file(module, options, source, spec, reader)
             file = state.files[index]
             file.encoding, file.encoding_detected, file.ignored_columns = source.encoding, source.detected, plan.ignored
@@ -252,11 +252,13 @@ def _check_confidence(source: sources.SourceFile, file: FileResult, spec: Import
 
 
 def _reader(module, uri: str) -> str:
-    """The reader of a file: JSON lines by its name (.jsonl, .ndjson, compressed or not) when the format
-    reads them, else the format's first reader."""
+    """The reader of a file: JSON lines (.jsonl, .ndjson) or XML (.xml, .rss, .atom) by its name, compressed or
+    not, when the format reads them, else the format's first reader."""
     name = uri.lower().removesuffix(".gz").removesuffix(".zip")
     if "jsonl" in module.READERS and name.endswith((".jsonl", ".ndjson")):
         return "jsonl"
+    if "xml" in module.READERS and name.endswith((".xml", ".rss", ".atom")):
+        return "xml"
     return module.READERS[0]
 
 
@@ -289,10 +291,11 @@ def _gate(con, suites, import_id: int, started_at, state) -> dict[str, Any]:
 def _plan_file(module, options, source: sources.SourceFile, spec: ImportSpec, reader: str = "csv"):
     """The file's header (none for JSON lines), and the format's plan for its fields after the spec's
     transforms."""
-    if reader == "jsonl":
+    if reader in ("jsonl", "xml"):
         if spec.transforms:
-            raise SpecError(f"{spec.origin}: transforms are not applied to JSON lines yet ({source.uri})")
-        return [], module.plan([], options, "jsonl")
+            kind = "JSON lines" if reader == "jsonl" else "XML feeds"
+            raise SpecError(f"{spec.origin}: transforms are not applied to {kind} yet ({source.uri})")
+        return [], module.plan([], options, reader)
     header = csv_reader.read_header(source)
     fields, problems = fields_after(spec.transforms, header)
     if problems:

@@ -91,7 +91,7 @@ def stage(
     staged: dict[str, list[Path]] = {name: [] for name in OUTPUTS}
     for index, (source, header, plan) in enumerate(zip(sources, headers, plans, strict=True)):
         state.current = index
-        rows, outputs = _input(index, source, header, plan, spec, progress, known)
+        rows, outputs = _input(index, source, header, plan, spec, progress, known, work)
         try:
             if plan.row_wise:
                 written = _stage_in_batches(rows, outputs, work, index)
@@ -181,14 +181,19 @@ def validated(
     return outputs(rows)
 
 
-def _input(index, source, header, plan, spec, progress, known):
+def _input(index, source, header, plan, spec, progress, known, work: Path | None = None):
     """The file's records as read (after the spec's transforms; hashed and marked `_known`, see `_hashed`), and
     the function that makes the valid, rejected and known rows of any frame of them: of the whole scan, or of
-    one batch of it."""
-    if plan.reader == "jsonl":
-        from etl.readers import jsonl
+    one batch of it. An XML feed is first read into JSON objects, one per item (etl.readers.xml), in `work`."""
+    if plan.reader in ("jsonl", "xml"):
+        if plan.reader == "xml":
+            from etl.readers import xml
 
-        lines = jsonl.lines(source.path).with_columns(_row=(pl.col("_line") - 1).cast(pl.UInt32))
+            lines = pl.scan_parquet(xml.to_records(source, (work or source.path.parent) / f"xml-{index}.parquet"))
+        else:
+            from etl.readers import jsonl
+
+            lines = jsonl.lines(source.path).with_columns(_row=(pl.col("_line") - 1).cast(pl.UInt32))
         return _hashed(lines, [pl.col("raw")], plan, known), lambda lf: _json_lines_outputs(index, lf, plan)
     raw = raw_scan(source, header, progress)
     raw = raw.filter(~pl.all_horizontal(pl.col(FILE + h).is_null() for h in header))  # blank lines

@@ -30,6 +30,7 @@ ENTITIES: dict[str, str] = {
     "events": "import_id",
     "customers": "last_import_id",
     "identities": "first_import_id",
+    "products": "last_import_id",
 }
 
 # kwargs that name columns of the checked table

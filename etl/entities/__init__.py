@@ -28,7 +28,7 @@ from datetime import datetime
 from types import ModuleType
 from typing import Any
 
-REGISTRY = {"orders": "etl.entities.orders", "customers": "etl.entities.customers"}
+REGISTRY = {"orders": "etl.entities.orders", "customers": "etl.entities.customers", "products": "etl.entities.products"}
 
 
 class KnownRecordsNeeded(Exception):  # noqa: N818  (a signal to the engine, not an error anyone sees)

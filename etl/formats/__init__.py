@@ -22,6 +22,8 @@ REGISTRY: dict[str, str] = {
     "kevel_orders": "etl.formats.kevel_orders",
     "kevel_users": "etl.formats.kevel_users",
     "shopify_orders": "etl.formats.shopify_orders",
+    "kevel_products": "etl.formats.kevel_products",
+    "google_merchant": "etl.formats.google_merchant",
 }
 
 

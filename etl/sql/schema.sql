@@ -224,3 +224,55 @@ COMMENT ON COLUMN order_facts.refunded_lines IS 'How many of its line items are 
 COMMENT ON COLUMN order_facts.refunded_value IS 'Sum of their totals, as placed_value.';
 COMMENT ON COLUMN order_facts.cancelled_lines IS 'How many of its line items are cancelled.';
 COMMENT ON COLUMN order_facts.cancelled_value IS 'Sum of their totals, as placed_value.';
+
+CREATE TABLE IF NOT EXISTS products (
+    product_id               VARCHAR,
+    item_group_id            VARCHAR,
+    name                     VARCHAR,
+    description              VARCHAR,
+    brand                    VARCHAR,
+    category                 VARCHAR,
+    categories               VARCHAR[],
+    google_product_category  VARCHAR,
+    price                    DOUBLE,
+    sale_price               DOUBLE,
+    currency                 VARCHAR,
+    availability             VARCHAR,
+    condition                VARCHAR,
+    link                     VARCHAR,
+    image_link               VARCHAR,
+    gtin                     VARCHAR,
+    mpn                      VARCHAR,
+    color                    VARCHAR,
+    size                     VARCHAR,
+    attributes               JSON,
+    missing_since            TIMESTAMPTZ,
+    first_import_id          BIGINT,
+    last_import_id           BIGINT,
+    record_hash              UHUGEINT
+);
+COMMENT ON TABLE products IS 'The catalogue: one row per product (product_id unique), as its last product feed gave it. Order lines and events show its name, brand, category and price where their import left them empty (order_lines_enriched).';
+COMMENT ON COLUMN products.product_id IS 'Product identifier (Google''s id): what line_items.product_id refers to.';
+COMMENT ON COLUMN products.item_group_id IS 'The group of variants the product belongs to.';
+COMMENT ON COLUMN products.name IS 'Product name (Google''s title).';
+COMMENT ON COLUMN products.description IS 'Product description.';
+COMMENT ON COLUMN products.brand IS 'Brand.';
+COMMENT ON COLUMN products.category IS 'The shop''s category as one text (Google''s product_type), e.g. Home > Kitchen > Knives.';
+COMMENT ON COLUMN products.categories IS 'That category split on >, most general first.';
+COMMENT ON COLUMN products.google_product_category IS 'Google''s product category, its id or path as given.';
+COMMENT ON COLUMN products.price IS 'Price, in currency.';
+COMMENT ON COLUMN products.sale_price IS 'Sale price, in currency.';
+COMMENT ON COLUMN products.currency IS 'ISO 4217 code of price and sale_price.';
+COMMENT ON COLUMN products.availability IS 'in_stock, out_of_stock, preorder or backorder; out_of_stock too when a full feed (missing: unavailable) no longer lists it.';
+COMMENT ON COLUMN products.condition IS 'new, refurbished or used.';
+COMMENT ON COLUMN products.link IS 'The product''s page.';
+COMMENT ON COLUMN products.image_link IS 'Its main image.';
+COMMENT ON COLUMN products.gtin IS 'Global Trade Item Number.';
+COMMENT ON COLUMN products.mpn IS 'Manufacturer part number.';
+COMMENT ON COLUMN products.color IS 'Colour.';
+COMMENT ON COLUMN products.size IS 'Size.';
+COMMENT ON COLUMN products.attributes IS 'Every other field of the feed, as a JSON object (attributes->>''custom_label_0''); JSON lines keep their types.';
+COMMENT ON COLUMN products.missing_since IS 'When a full feed (missing: unavailable) first no longer listed it; null while the feeds list it.';
+COMMENT ON COLUMN products.first_import_id IS 'The import that added the product.';
+COMMENT ON COLUMN products.last_import_id IS 'The import that last added or changed it (or marked it unavailable).';
+COMMENT ON COLUMN products.record_hash IS 'A 128-bit hash of the feed record it was last stored from, so that the next import of the same record finds it unchanged without parsing it; null once the store changed the product otherwise. Not for analysis.';

@@ -1,0 +1,118 @@
+"""The products entity: the catalogue, one row per product id, from product feeds.
+
+Its formats (kevel_products, google_merchant) stage one row per record in the canonical product columns
+(etl.formats.products.STAGED). products_stage.sql gives each record its product and picks the last record of
+each product (a product listed twice in one import: the later record wins, and the report counts the earlier
+ones as repeated_products); products_merge.sql compares them with the store (added, updated, unchanged) and
+finds the products the import does not list (the format's `missing`: keep, or mark unavailable);
+products_apply.sql writes them. A record the store applied before (its hash is the product's record_hash) is
+staged as its keys and hash alone, and is not parsed again.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from etl.entities import KnownRecordsNeeded, Run
+from etl.errors import EtlError
+from etl.formats.products import STAGED
+from etl.sqlfiles import run_sql
+
+NAME = "products"
+STAGING = STAGED
+STRATEGIES = {"merge": ("products_stage", "products_merge", "products_apply")}  # by product id
+TABLES = ("products",)
+DERIVED = ()
+SKIP_KNOWN = True  # records applied before are not parsed again; tests turn it off
+SAMPLE_COLUMNS = ("product_id", "name", "price", "currency", "availability")
+
+
+def known_hashes(con: duckdb.DuckDBPyConnection):
+    """The high halves of the hashes of the records the products were last stored from (see customers')."""
+    if not SKIP_KNOWN:
+        return None
+    return con.sql("SELECT (record_hash >> 64)::UBIGINT AS hash_hi FROM products WHERE record_hash IS NOT NULL").pl()
+
+
+def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
+    """The staged records merged into the catalogue by product id; stg_rejects from the rejected rows."""
+    with run.state.timed("merge"):
+        return merge(con, run.import_id, run.started_at, run.options.missing)
+
+
+def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: str) -> dict:
+    run_sql(con, "products_stage")
+    placeholders, known = con.execute(
+        "SELECT (SELECT count(*) FROM stg_rows WHERE not_attributes IS NULL), "
+        "(SELECT count(*) FROM stg_product_records WHERE known)"
+    ).fetchall()[0]
+    if placeholders != known:  # a record that only shared its hash's high half with a stored one
+        raise KnownRecordsNeeded(f"{placeholders - known} records staged as known are not")
+    run_sql(con, "products_merge", missing=missing)
+    run_sql(con, "products_apply", import_id=import_id, started_at=started_at)
+    run_sql(con, "products_rejects")
+    changes = dict(con.execute("SELECT change, count(*) FROM product_changes GROUP BY change").fetchall())
+    kept, records, products, stored_products = con.execute(
+        "SELECT (SELECT count(*) FROM stg_rows), (SELECT count(*) FROM stg_product_records), "
+        "(SELECT count(*) FROM stg_products), "
+        "(SELECT count(*) FROM main.products WHERE product_id IN (SELECT product_id FROM stg_products))"
+    ).fetchall()[0]
+    if not kept == records or products != stored_products:  # nothing lost: every record reached a product
+        raise EtlError(
+            f"consistency check failed: {kept} records kept, {records} given a product, {products} products "
+            f"staged and {stored_products} of them stored; nothing was stored"
+        )
+    counts = {
+        "added": changes.get("added", 0),
+        "updated": changes.get("updated", 0),
+        "unchanged": changes.get("unchanged", 0) + changes.get("rehashed", 0),
+    }
+    return {
+        "kept": kept,
+        "entities": {"products": counts},
+        "repeated_products": records - products,  # records of a product listed again later in the import
+        "known_products": known,  # records applied before, as they were: not parsed again
+        "missing_products": {
+            "option": missing,  # what was done with the products the import does not list
+            "kept": changes.get("missing", 0),
+            "marked_unavailable": changes.get("marked_unavailable", 0),
+        },
+    }
+
+
+def report(con: duckdb.DuckDBPyConnection, run: Run, stored: dict) -> dict:
+    counts = dict(stored)
+    return {"kept": counts.pop("kept"), "entities": counts.pop("entities"), "extra": counts, "sample": sample(con)}
+
+
+def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict]]:
+    """The first and last records of the import (Kevel's "first and last five elements read from the file"):
+    their record number, product, a few columns and its change; `detail`, the product as stored, whole."""
+    query = """
+        WITH picked AS (
+            SELECT _file, _row, _seq FROM stg_rows ORDER BY _file {direction}, _row {direction} LIMIT $size
+        )
+        SELECT picked._row + 1 AS record, records.product_id, coalesce(changes.change, 'unchanged') AS change,
+               to_json(p)::VARCHAR AS detail
+        FROM picked
+        JOIN stg_product_records AS records USING (_seq)
+        LEFT JOIN product_changes AS changes USING (product_id)
+        LEFT JOIN main.products AS p USING (product_id)
+        ORDER BY picked._file {direction}, picked._row {direction}
+    """
+    import json
+
+    out = {}
+    for which, direction in (("first", "ASC"), ("last", "DESC")):
+        rows = con.execute(query.format(direction=direction), {"size": size}).fetchall()  # direction: a literal
+        items = []
+        for record, product_id, change, detail in rows:
+            product = json.loads(detail) if detail else {}
+            product.pop("record_hash", None)
+            if isinstance(product.get("attributes"), str):
+                product["attributes"] = json.loads(product["attributes"])
+            change = {"rehashed": "unchanged"}.get(change, change)
+            items.append({"record": record, "product_id": product_id,
+                          **{k: product.get(k) for k in SAMPLE_COLUMNS[1:]}, "change": change, "detail": product})  # fmt: skip
+        out[which] = items if which == "first" else items[::-1]
+    return out
