@@ -186,16 +186,64 @@ def render(result: dict[str, Any], console: Console) -> None:
         console.print(Text(f"The rejected rows, with their lines and reasons: etl rejects {result['import_id']}"))
     if result.get("validation"):
         render_validation(result["validation"], console)
+    if result.get("repeated_products"):
+        console.print(f"Products listed more than once (the later record wins): {result['repeated_products']:,}")
+    missing = result.get("missing_products") or {}
+    if missing.get("kept") or missing.get("marked_unavailable"):
+        console.print(
+            f"Products in the store that the feed does not list: {missing['kept']:,} kept as they were, "
+            f"{missing['marked_unavailable']:,} marked unavailable (missing: {missing['option']})"
+        )
+    numbered = sample_items(result)
     for which in ("first", "last"):
-        rows = result["sample"][which]
-        if rows and not (which == "last" and rows == result["sample"]["first"]):
+        rows = [row for n, w, row in numbered if w == which]
+        if rows:
+            kind = "orders" if "order_id" in rows[0] else "products" if "product_id" in rows[0] else "records"
+            shown = [k for k in rows[0] if k != "detail"]
             table = tables.new(
-                f"Sample: {which} {len(rows)} {'orders' if 'order_id' in rows[0] else 'records'}",
-                *((k, "key" if k in ("order_id", "customer_id") else "prose") for k in rows[0]),
-            )
-            for row in rows:
-                tables.add_row(table, *(_default(v) if isinstance(v, datetime) else v for v in row.values()))
+                f"Sample: {which} {len(rows)} {kind}", ("item", "number"),
+                *((k, "key" if k in ("order_id", "customer_id", "product_id") else "prose") for k in shown),
+            )  # fmt: skip
+            for n, w, row in numbered:
+                if w == which:
+                    values = (_default(row[k]) if isinstance(row[k], datetime) else row[k] for k in shown)
+                    tables.add_row(table, n, *values)
             tables.show(console, table)
+    if numbered:
+        console.print(Text(f"One of them in full: etl report {result['import_id']} --item N"))
+
+
+def sample_items(result: dict[str, Any]) -> list[tuple[int, str, dict[str, Any]]]:
+    """The sample's items numbered as `etl report --item N` opens them: the first ones 1.., then the last ones
+    that are not among the first (a small import's last five are its first)."""
+    first = result["sample"]["first"]
+    last = [row for row in result["sample"]["last"] if row not in first]
+    return [(n, "first" if n <= len(first) else "last", row) for n, row in enumerate(first + last, 1)]
+
+
+def sample_item(result: dict[str, Any], number: int) -> dict[str, Any]:
+    """Item `number` of the sample (see sample_items) in full: the record as stored (`detail`, when the entity
+    gives it), else the sample's row."""
+    items = sample_items(result)
+    if not 1 <= number <= len(items):
+        raise EtlError(
+            f"import {result['import_id']} has no sample item {number}: its sample has "
+            + (f"items 1 to {len(items)}" if items else "no items")
+        )
+    row = items[number - 1][2]
+    return row.get("detail") or {k: v for k, v in row.items() if k != "detail"}
+
+
+def render_item(result: dict[str, Any], number: int, console: Console) -> None:
+    """One item of the sample in full, a field a line."""
+    detail = sample_item(result, number)
+    record = sample_items(result)[number - 1][2].get("record")
+    table = tables.new(f"Import {result['import_id']}, sample item {number} (record {record})",
+                       ("field", "key"), ("value", "prose"))  # fmt: skip
+    for key, value in detail.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=_default)
+        tables.add_row(table, key, text)
+    tables.show(console, table)
 
 
 def render_validation(validation: dict[str, Any], console: Console) -> None:

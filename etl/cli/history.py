@@ -101,11 +101,14 @@ def show_report(
     import_id: Annotated[int, typer.Argument(help="The import's id (see etl runs).")],
     store: StoreOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+    item: Annotated[
+        int | None, typer.Option("--item", help="Open item N of the report's sample (its number there) in full.")
+    ] = None,
     wait: WaitOption = WAIT_DEFAULT,
 ) -> None:
-    """Show the report of a past import again.
+    """Show the report of a past import again, or one item of its sample in full.
 
-    Example: `etl report 3 --json`
+    Example: `etl report 3 --json`, or `etl report 3 --item 2`
     """
     try:
         with read_only_store(store, wait) as con:
@@ -115,6 +118,16 @@ def show_report(
     if row is None:
         fail(f"no import {import_id} in the store (see etl runs)", 1)
     result = json.loads(row[0])
+    if item is not None:
+        try:
+            detail = report.sample_item(result, item)
+        except EtlError as exc:
+            fail(str(exc), 1)
+        if as_json:
+            sys.stdout.write(report.to_json(detail) + "\n")
+        else:
+            report.render_item(result, item, out)
+        return
     if as_json:
         sys.stdout.write(row[0] + "\n")
     else:

@@ -17,6 +17,7 @@ from etl.entities import KnownRecordsNeeded, Run
 from etl.errors import EtlError
 from etl.formats.products import STAGED
 from etl.sqlfiles import run_sql
+from etl.store import MEMORY_LIMIT
 
 NAME = "products"
 STAGING = STAGED
@@ -24,6 +25,8 @@ STRATEGIES = {"merge": ("products_stage", "products_merge", "products_apply")}  
 TABLES = ("products",)
 DERIVED = ()
 SKIP_KNOWN = True  # records applied before are not parsed again; tests turn it off
+JSON_MEMORY_LIMIT = "1200MB"  # see merge
+LONGEST = 2000  # characters of a text the sample shows
 SAMPLE_COLUMNS = ("product_id", "name", "price", "currency", "availability")
 
 
@@ -41,7 +44,13 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
 
 
 def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: str) -> dict:
-    run_sql(con, "products_stage")
+    # DuckDB's JSON functions take a huge value (a 50 MB description) in 256 MB blocks: under the store's limit
+    # they fail though the process holds far less (0.4 GB). The limit is raised for this step alone.
+    con.execute(f"SET memory_limit = '{JSON_MEMORY_LIMIT}'")
+    try:
+        run_sql(con, "products_stage")
+    finally:
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     placeholders, known = con.execute(
         "SELECT (SELECT count(*) FROM stg_rows WHERE not_attributes IS NULL), "
         "(SELECT count(*) FROM stg_product_records WHERE known)"
@@ -97,14 +106,23 @@ def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict
         FROM picked
         JOIN stg_product_records AS records USING (_seq)
         LEFT JOIN product_changes AS changes USING (product_id)
-        LEFT JOIN main.products AS p USING (product_id)
+        LEFT JOIN (  -- a long text cut (a report is no place for a 50 MB description): etl report --item shows it
+            SELECT * REPLACE (
+                CASE WHEN length(description) > $longest
+                     THEN left(description, $longest) || '... (' || length(description) || ' characters)'
+                     ELSE description END AS description,
+                CASE WHEN length(attributes::VARCHAR) > $longest
+                     THEN to_json('(' || length(attributes::VARCHAR) || ' characters of JSON)')
+                     ELSE attributes END AS attributes)
+            FROM main.products
+        ) AS p USING (product_id)
         ORDER BY picked._file {direction}, picked._row {direction}
     """
     import json
 
     out = {}
     for which, direction in (("first", "ASC"), ("last", "DESC")):
-        rows = con.execute(query.format(direction=direction), {"size": size}).fetchall()  # direction: a literal
+        rows = con.execute(query.format(direction=direction), {"size": size, "longest": LONGEST}).fetchall()
         items = []
         for record, product_id, change, detail in rows:
             product = json.loads(detail) if detail else {}

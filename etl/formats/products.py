@@ -102,7 +102,7 @@ def _price(field: str, text: pl.Expr, default_currency: str | None) -> tuple[pl.
     parts = text.str.extract_groups(_PRICE)
     amount = parts.struct[1].cast(pl.Float64, strict=False)
     code = pl.coalesce(parts.struct[2], parts.struct[0]).str.to_uppercase()
-    currency = pl.coalesce(code, pl.lit(default_currency, pl.String))
+    currency = pl.when(text.is_not_null()).then(pl.coalesce(code, pl.lit(default_currency, pl.String)))
     unreadable = text.is_not_null() & (amount.is_null() | ~amount.is_finite())
     readable = text.is_not_null() & ~unreadable
     hint = pl.when(text.str.contains(",", literal=True)).then(pl.lit(COMMA_HINT)).otherwise(

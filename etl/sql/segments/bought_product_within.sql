@@ -6,7 +6,8 @@
 --   start             DATE       required  The first day of the window (UTC).
 --   days              INTEGER    7     The window's length: days start .. start + days - 1.
 --   product           VARCHAR    NULL  The product (line_items.product_id); give it or product_category.
---   product_category  VARCHAR    NULL  A category: line_items.category, or one level of categories.
+--   product_category  VARCHAR    NULL  A category: the line's category, or one level of its categories (the
+--                                      catalogue's, where the order import gave neither: order_lines_enriched).
 --   statuses          VARCHAR[]  ['placed', 'paid', 'fulfilled']  Line item statuses that make a purchase.
 -- One of: product, product_category
 -- (Parameters are not named like columns: in the DuckDB macro a parameter would shadow the column.)
@@ -29,7 +30,7 @@ orders AS (
 ),
 
 line_items AS (
-    SELECT order_id, product_id, category, categories, status, quantity, total FROM main.line_items
+    SELECT order_id, product_id, category, categories, status, quantity, total FROM main.order_lines_enriched  -- with the catalogue's
 ),
 
 matching_lines AS (

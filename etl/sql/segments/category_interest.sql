@@ -5,6 +5,7 @@
 --   since            DATE       required  The first day counted (UTC).
 --   observation_end  DATE       required  The last day counted (UTC).
 --   statuses         VARCHAR[]  ['placed', 'paid', 'fulfilled']  Line item statuses that make a purchase.
+-- The lines' categories are the catalogue's where the order import gave none (order_lines_enriched).
 -- Columns: customer_id, category (the first level of categories, else category, else
 --   'unknown'), orders, quantity, value, share (of the customer's value in the period, 0-1).
 -- Example: etl segment run category_interest --param since=2024-01-01 --param observation_end=2024-12-31
@@ -21,7 +22,7 @@ orders AS (
 ),
 
 line_items AS (
-    SELECT order_id, status, quantity, total, category, categories FROM main.line_items
+    SELECT order_id, status, quantity, total, category, categories FROM main.order_lines_enriched  -- with the catalogue's
 ),
 
 purchased_lines AS (
