@@ -49,7 +49,7 @@ def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, sto
     validation = run.json["validation"]
     assert validation["success"] is True
     assert validation["scope"] == "import"
-    assert validation["suites"] == ["customers", "events", "identities", "line_items", "orders"]
+    assert validation["suites"] == ["customers", "events", "identities", "line_items", "orders", "products"]
     assert validation["checked"] == count_expectations(real_suites)
     failed = [r for r in validation["expectations"] if not r["success"]]
     assert [(r["suite"], r["severity"], r["unexpected_count"]) for r in failed] == [("orders", "warning", 1)]

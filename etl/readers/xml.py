@@ -10,7 +10,8 @@ An item's children become fields (see etl.formats.google_merchant for which name
 when the element is repeated, an object when it has children of its own.
 
 Safety: a document type that declares entities (<!ENTITY ...>) is refused before anything is parsed, and the
-parser expands no entity, loads no DTD and opens no network address (no billion laughs, no XXE). Malformed XML
+parser loads no DTD, resolves no external entity and opens no network address (no billion laughs, no XXE): an
+entity other than XML's own five (&amp; ...) is undefined, and fails the import as malformed XML. Malformed XML
 fails the import with the parser's message, line and column.
 
 Speed: this is the one reader with a Python step per record (an XML tree is not something Polars or DuckDB
@@ -42,11 +43,15 @@ SCHEMA = pa.schema([("_line", pa.uint32()), ("_row", pa.uint32()), ("raw", pa.st
 
 def _refuse_entities(source: sources.SourceFile) -> None:
     """A DOCTYPE declaring entities is refused, naming its line: no feed needs one, and expanding them is how
-    billion laughs and XXE attacks work."""
+    billion laughs and XXE attacks work. The prolog (all before the root element) is read whole for it."""
+    prolog = b""
     with open(source.path, "rb") as handle:
-        head = handle.read(PROLOG_BYTES)
-    root = re.search(rb"<(?![?!])", head)  # the first element's start: the prolog ends there
-    prolog = head[: root.start()] if root else head
+        while chunk := handle.read(PROLOG_BYTES):
+            prolog += chunk
+            root = re.search(rb"<(?![?!])", prolog)  # the first element's start: the prolog ends there
+            if root:
+                prolog = prolog[: root.start()]
+                break
     found = re.search(rb"<!ENTITY", prolog)
     if found:
         line = prolog[: found.start()].count(b"\n") + 1
@@ -114,7 +119,7 @@ def to_records(source: sources.SourceFile, path: Path) -> Path:
     """The feed's items as JSON objects in a Parquet file at `path` (see the module's docstring)."""
     _refuse_entities(source)
     parser = etree.iterparse(
-        str(source.path), events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False,
+        str(source.path), events=("start", "end"), resolve_entities="internal", no_network=True, load_dtd=False,
         huge_tree=True, remove_comments=True, encoding="utf-8",  # the sources hand over UTF-8 whatever it was
     )  # fmt: skip
     lines: list[int] = []
