@@ -26,6 +26,7 @@ TABLES = ("products",)
 DERIVED = ()
 SKIP_KNOWN = True  # records applied before are not parsed again; tests turn it off
 JSON_MEMORY_LIMIT = "1200MB"  # see merge
+HUGE_RECORD_BYTES = 8 << 20
 LONGEST = 2000  # characters of a text the sample shows
 SAMPLE_COLUMNS = ("product_id", "name", "price", "currency", "availability")
 
@@ -44,13 +45,19 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
 
 
 def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: str) -> dict:
+    (read_whole, longest) = con.execute(
+        "SELECT count(*), coalesce(max(strlen(attributes)), 0) FROM stg_rows WHERE not_attributes IS NOT NULL"
+    ).fetchall()[0]
     # DuckDB's JSON functions take a huge value (a 50 MB description) in 256 MB blocks: under the store's limit
-    # they fail though the process holds far less (0.4 GB). The limit is raised for this step alone.
-    con.execute(f"SET memory_limit = '{JSON_MEMORY_LIMIT}'")
+    # they fail though the process holds far less (0.4 GB). The limit is raised for such an import alone.
+    huge = longest > HUGE_RECORD_BYTES
+    if huge:
+        con.execute(f"SET memory_limit = '{JSON_MEMORY_LIMIT}'")
     try:
-        run_sql(con, "products_stage")
+        run_sql(con, "products_stage", any_read_whole=read_whole > 0)
     finally:
-        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        if huge:
+            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     placeholders, known = con.execute(
         "SELECT (SELECT count(*) FROM stg_rows WHERE not_attributes IS NULL), "
         "(SELECT count(*) FROM stg_product_records WHERE known)"
@@ -63,8 +70,8 @@ def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: s
     changes = dict(con.execute("SELECT change, count(*) FROM product_changes GROUP BY change").fetchall())
     kept, records, products, stored_products = con.execute(
         "SELECT (SELECT count(*) FROM stg_rows), (SELECT count(*) FROM stg_product_records), "
-        "(SELECT count(*) FROM stg_products), "
-        "(SELECT count(*) FROM main.products WHERE product_id IN (SELECT product_id FROM stg_products))"
+        "(SELECT count(*) FROM stg_product_winners), "
+        "(SELECT count(*) FROM main.products WHERE product_id IN (SELECT product_id FROM stg_product_winners))"
     ).fetchall()[0]
     if not kept == records or products != stored_products:  # nothing lost: every record reached a product
         raise EtlError(

@@ -73,7 +73,6 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> ProductsPl
         texts = {f: pl.col(RAW + by_name[f]) if f in by_name else pl.lit(None, pl.String) for f in GOOGLE_FIELDS}
         cells = [pl.col(RAW + field).alias(field) for field in others]
         attributes = pl.struct(cells).struct.json_encode() if cells else pl.lit("{}")
-        columns, checks = typed(texts, attributes, "{}", options)
-        return lf.with_columns(**columns), checks
+        return typed(lf, texts, attributes, "{}", options)
 
     return ProductsPlan(header, missing, [], transform, "csv", problems, hash_salt=salt(NAME, options, "csv", header))

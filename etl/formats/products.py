@@ -97,40 +97,51 @@ def _given(text: pl.Expr) -> pl.Expr:
     return pl.when(text.str.strip_chars().str.len_bytes() > 0).then(text)
 
 
-def _price(field: str, text: pl.Expr, default_currency: str | None) -> tuple[pl.Expr, pl.Expr, list[Check]]:
-    """(amount, currency, checks) of a price written as text."""
-    parts = text.str.extract_groups(_PRICE)
+def _price(field: str, default_currency: str | None) -> tuple[dict[str, pl.Expr], list[Check]]:
+    """The columns _<field>_amount and _<field>_currency of a price written as text (column _g:<field>, made
+    by `typed`, and _<field>_parts), and its checks."""
+    text = pl.col(GIVEN + field)
+    parts = pl.col(f"_{field}_parts")
     amount = parts.struct[1].cast(pl.Float64, strict=False)
     code = pl.coalesce(parts.struct[2], parts.struct[0]).str.to_uppercase()
     currency = pl.when(text.is_not_null()).then(pl.coalesce(code, pl.lit(default_currency, pl.String)))
-    unreadable = text.is_not_null() & (amount.is_null() | ~amount.is_finite())
+    amount_col, currency_col = pl.col(f"_{field}_amount"), pl.col(f"_{field}_currency")
+    unreadable = text.is_not_null() & (amount_col.is_null() | ~amount_col.is_finite())
     readable = text.is_not_null() & ~unreadable
     hint = pl.when(text.str.contains(",", literal=True)).then(pl.lit(COMMA_HINT)).otherwise(
         pl.lit("not a price (an amount and its currency, e.g. 15.00 USD)")
     )
     checks = [
         Check(field, hint, unreadable, text),
-        Check(field, "a negative price", readable & (amount < 0), text),
+        Check(field, "a negative price", readable & (amount_col < 0), text),
         Check(
             field,
             "a price without a currency: write it as 15.00 USD, or set options.currency",
-            readable & currency.is_null(),
+            readable & currency_col.is_null(),
             text,
         ),
     ]
-    return amount, currency, checks
+    return {f"_{field}_amount": amount, f"_{field}_currency": currency}, checks
 
 
-def typed(texts: dict[str, pl.Expr], attributes: pl.Expr, not_attributes: str, options: ProductOptions):
-    """The canonical product columns from the Google fields' texts (`texts`: field -> String expression, null
-    when absent), and the checks. `attributes`: the record's other fields as a JSON object (text);
-    `not_attributes`: a JSON object of nulls naming keys of `attributes` the store leaves out (the canonical
-    fields, when `attributes` is the whole record)."""
-    given = {field: _given(texts[field]) for field in GOOGLE_FIELDS}
+GIVEN = "_g:"  # the Google fields' texts, once each (Polars does not share a costly expression between columns)
+
+
+def typed(lf: pl.LazyFrame, texts: dict[str, pl.Expr], attributes: pl.Expr, not_attributes: str,
+          options: ProductOptions) -> tuple[pl.LazyFrame, list[Check]]:  # fmt: skip
+    """`lf` with the canonical product columns made from the Google fields' texts (`texts`: field -> String
+    expression over lf, null when absent), and the checks. `attributes`: the record's other fields as a JSON
+    object (text); `not_attributes`: a JSON object of nulls naming keys of `attributes` the store leaves out
+    (the canonical fields, when `attributes` is the whole record). In steps, each value made once."""
+    lf = lf.with_columns(**{GIVEN + field: _given(texts[field]) for field in GOOGLE_FIELDS})
+    given = {field: pl.col(GIVEN + field) for field in GOOGLE_FIELDS}
+    lf = lf.with_columns(**{f"_{f}_parts": given[f].str.extract_groups(_PRICE) for f in ("price", "sale_price")})
+    price_columns, price_checks = _price("price", options.currency)
+    sale_columns, sale_checks = _price("sale_price", options.currency)
+    lf = lf.with_columns(**price_columns, **sale_columns)
+    price, price_currency = pl.col("_price_amount"), pl.col("_price_currency")
+    sale, sale_currency = pl.col("_sale_price_amount"), pl.col("_sale_price_currency")
     checks: list[Check] = [Check("id", "required value is missing", given["id"].is_null(), texts["id"])]
-    product_id = given["id"].str.strip_chars()
-    price, price_currency, price_checks = _price("price", given["price"], options.currency)
-    sale, sale_currency, sale_checks = _price("sale_price", given["sale_price"], options.currency)
     checks += price_checks + sale_checks
     checks.append(
         Check(
@@ -144,15 +155,16 @@ def typed(texts: dict[str, pl.Expr], attributes: pl.Expr, not_attributes: str, o
     condition = given["condition"].str.strip_chars().str.to_lowercase()
     checks.append(
         Check("availability", f"not an availability ({', '.join(AVAILABILITY)})",
-              availability.is_not_null() & ~availability.is_in(AVAILABILITY), given["availability"])
+              pl.col("availability").is_not_null() & ~pl.col("availability").is_in(AVAILABILITY),
+              given["availability"])
     )  # fmt: skip
     checks.append(
         Check("condition", f"not a condition ({', '.join(CONDITIONS)})",
-              condition.is_not_null() & ~condition.is_in(CONDITIONS), given["condition"])
+              pl.col("condition").is_not_null() & ~pl.col("condition").is_in(CONDITIONS), given["condition"])
     )  # fmt: skip
     category = given["product_type"]
     columns = {
-        "product_id": product_id,
+        "product_id": given["id"].str.strip_chars(),
         "item_group_id": given["item_group_id"],
         "name": given["title"],
         "description": given["description"],
@@ -174,7 +186,7 @@ def typed(texts: dict[str, pl.Expr], attributes: pl.Expr, not_attributes: str, o
         "attributes": attributes,
         "not_attributes": pl.lit(not_attributes),
     }
-    return columns, checks
+    return lf.with_columns(**columns), checks
 
 
 def json_string(text: str) -> str:
@@ -187,21 +199,24 @@ _NESTED = r'"(?:' + "|".join(GOOGLE_FIELDS) + r')":[\[{]'
 _DECODED = pl.Struct({field: pl.String for field in GOOGLE_FIELDS})
 
 
-def json_texts(value: pl.Expr) -> dict[str, pl.Expr]:
-    """The Google fields' texts of JSON objects (minified, as the JSON lines reader gives them): numbers and
-    booleans as their JSON text, a list as its first item. One decoding of the object for all of them, but for
-    the rare object where one of them is a list or an object (decoding those as text fails)."""
-    nested = value.str.contains(_NESTED)
-    decoded = pl.when(~nested).then(value).str.json_decode(_DECODED)
-    one_by_one = pl.when(nested).then(value)
+def json_texts(lf: pl.LazyFrame) -> tuple[pl.LazyFrame, dict[str, pl.Expr]]:
+    """The Google fields' texts of JSON objects (column `value`, minified, as the JSON lines reader gives them):
+    numbers and booleans as their JSON text, a list as its first item. One decoding of the object for all of
+    them (a column of its own), but for the rare object where one of them is a list or an object (decoding
+    those as text fails), whose fields are read one by one."""
+    value = pl.col("value")
+    lf = lf.with_columns(_nested=value.str.contains(_NESTED))
+    lf = lf.with_columns(_decoded=pl.when(~pl.col("_nested")).then(value).str.json_decode(_DECODED))
+    one_by_one = pl.when(pl.col("_nested")).then(value)
     texts = {}
     for field in GOOGLE_FIELDS:
         key = json_string(field)
         first = one_by_one.str.json_path_match(f"$[{key}]")
         item = one_by_one.str.json_path_match(f"$[{key}][0]")
-        listed = first.str.starts_with("[")
-        texts[field] = pl.coalesce(decoded.struct.field(field), pl.when(listed).then(item).otherwise(first))
-    return texts
+        texts[field] = pl.coalesce(
+            pl.col("_decoded").struct.field(field), pl.when(first.str.starts_with("[")).then(item).otherwise(first)
+        )
+    return lf, texts
 
 
 def json_checks(value: pl.Expr) -> list[Check]:
@@ -216,8 +231,8 @@ def json_plan(format_name: str, options: ProductOptions, reader: str) -> Product
     """The plan for JSON objects (a `value` column, minified): JSON lines, or an XML feed read into them."""
 
     def transform(lf: pl.LazyFrame):
-        value = pl.col("value")
-        columns, checks = typed(json_texts(value), value, NOT_ATTRIBUTES, options)
-        return lf.with_columns(**columns), json_checks(value) + checks
+        lf, texts = json_texts(lf)
+        lf, checks = typed(lf, texts, pl.col("value"), NOT_ATTRIBUTES, options)
+        return lf, json_checks(pl.col("value")) + checks
 
     return ProductsPlan([], [], [], transform, reader, hash_salt=salt(format_name, options, reader, []))

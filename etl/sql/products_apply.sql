@@ -5,7 +5,7 @@
 -- Parameters: $import_id, $started_at (when the import started: a missing product's missing_since).
 
 CREATE OR REPLACE TEMP TABLE stg_products_written AS
-SELECT staged.* EXCLUDE (known), stored.first_import_id AS stored_first_import_id,
+SELECT staged.*, stored.first_import_id AS stored_first_import_id,
        stored.last_import_id AS stored_last_import_id, changes.change
 FROM stg_products AS staged
 JOIN product_changes AS changes USING (product_id)

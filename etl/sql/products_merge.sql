@@ -2,24 +2,23 @@
 -- changes nothing; a record with the stored columns and attributes changes nothing either (its hash is
 -- renewed, so that the next import skips it). A product the store holds and the import does not list is
 -- missing: kept as it is, or with $missing = 'unavailable' marked out of stock (once).
--- Grain in: stg_products, products. Grain out: product_changes, one row per product the import touches
+-- Grain in: stg_product_winners, stg_products, products. Grain out: product_changes, one row per product the import touches
 -- (product_id, change: added, updated, unchanged, rehashed, marked_unavailable, missing).
 -- Parameters: $missing ('keep' or 'unavailable').
 
 CREATE OR REPLACE TEMP TABLE product_changes AS
-WITH staged AS (
+WITH staged AS (  -- the records read whole (a known one changes nothing: it is not compared)
     SELECT * FROM stg_products
 ),
 
-stored AS (
-    SELECT * FROM main.products
+stored AS (  -- only the products those records name: a re-import reads no stored text
+    SELECT * FROM main.products WHERE product_id IN (SELECT product_id FROM staged)
 ),
 
 compared AS (
     SELECT
         staged.product_id,
         CASE
-            WHEN staged.known THEN 'unchanged'
             WHEN stored.product_id IS NULL THEN 'added'
             WHEN stored.missing_since IS NULL
                 AND (staged.item_group_id, staged.name, staged.description, staged.brand, staged.category,
@@ -39,15 +38,21 @@ compared AS (
     LEFT JOIN stored USING (product_id)
 ),
 
+listed AS (
+    SELECT product_id FROM stg_product_winners
+),
+
 missing AS (
     SELECT
         stored.product_id,
         CASE WHEN $missing = 'unavailable' AND stored.missing_since IS NULL THEN 'marked_unavailable'
              ELSE 'missing' END AS change
-    FROM stored
-    ANTI JOIN staged USING (product_id)
+    FROM (SELECT product_id, missing_since FROM main.products) AS stored
+    ANTI JOIN listed USING (product_id)
 )
 
 SELECT product_id, change FROM compared
+UNION ALL
+SELECT product_id, 'unchanged' AS change FROM stg_product_winners WHERE known
 UNION ALL
 SELECT product_id, change FROM missing;

@@ -3,8 +3,9 @@
 -- alone: its hash is the one its product keeps, products.record_hash) stands for that product as stored.
 -- Grain in: stg_rows (view: _seq, product_id ... hash_hi, hash_lo; a known record has no not_attributes),
 -- products. Grain out: stg_product_records, one row per kept record (_seq, product_id, known, record_hash);
--- stg_products, one per product of the import, its winning record's columns (attributes without the keys
--- not_attributes names, and without nulls). Parameters: none.
+-- stg_product_winners, one per product of the import, its winning record (the same columns); stg_products,
+-- one per winning record read whole (not known), its columns (attributes without the keys not_attributes
+-- names, and without nulls). Parameters: $any_read_whole (false: every record is known).
 
 CREATE OR REPLACE TEMP TABLE stg_product_records AS
 WITH staged AS (
@@ -28,22 +29,26 @@ SELECT _seq, product_id, known, record_hash FROM staged WHERE NOT known
 UNION ALL
 SELECT _seq, product_id, known, record_hash FROM known_records;
 
+CREATE OR REPLACE TEMP TABLE stg_product_winners AS
+WITH last_records AS (  -- (max, then the records by it: a quarter of the cost of arg_max over the columns)
+    SELECT max(_seq) AS _seq FROM stg_product_records GROUP BY product_id
+)
+
+SELECT * FROM stg_product_records SEMI JOIN last_records USING (_seq);
+
 CREATE OR REPLACE TEMP TABLE stg_products AS
 WITH winners AS (
-    SELECT product_id, arg_max(_seq, _seq) AS _seq, arg_max(known, _seq) AS known,
-           arg_max(record_hash, _seq) AS record_hash
-    FROM stg_product_records
-    GROUP BY product_id
+    SELECT * FROM stg_product_winners WHERE NOT known
 ),
 
-records AS (
-    SELECT * FROM stg_rows WHERE not_attributes IS NOT NULL
+records AS (  -- (none when every record is known: then the staged rows are not scanned again)
+    SELECT * FROM stg_rows WHERE not_attributes IS NOT NULL AND $any_read_whole
 )
 
 SELECT
-    winners.product_id, winners.known, winners.record_hash,
+    winners.product_id, winners.record_hash,
     records.* EXCLUDE (_file, _row, _seq, product_id, hash_hi, hash_lo, attributes, not_attributes),
     -- the keys the format names taken out, then every null (a field without a value is no attribute)
     json_merge_patch('{}', json_merge_patch(records.attributes, records.not_attributes)) AS attributes
 FROM winners
-LEFT JOIN records ON records._seq = winners._seq AND NOT winners.known;
+JOIN records USING (_seq);

@@ -1,0 +1,241 @@
+"""Benchmark product imports (issue 17, item 7).
+
+1. 1,000,000 products as JSON lines (kevel_products, Google's fields and three attributes) against DuckDB's own
+   read_json of the same file into a table: the floor, the first import into a fresh store and the re-import of
+   the same file, each in its own subprocess (wall time, peak RSS), in rounds; each step's median against the
+   floor's. Targets: first import <= 2.0x, re-import <= 1.5x, peak RSS <= 1.5 GB.
+2. A 1 GB Google Merchant RSS feed (google_merchant): its import's wall time, throughput and peak RSS (<= 1.5 GB).
+3. The enrichment's cost: category_interest on the kevel_orders bench's store (orders imported from the same
+   generator), reading order_lines_enriched with no catalogue and with a catalogue of every product, against the
+   same query over line_items alone.
+
+    .venv/bin/python bench/products.py [--products 1000000] [--xml-gb 1] [--orders 1000000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+from run import ETL, generate_in_child, remove_duckdb_file, run_measured  # noqa: E402  (bench/, on the path above)
+
+FLOOR = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("SET enable_progress_bar = false")
+con.execute("CREATE TABLE t AS SELECT * FROM read_json(?)", [sys.argv[2]])
+print(con.execute("SELECT count(*) FROM t").fetchone()[0])
+"""
+MAX_RSS = 1.5e9
+STEPS = (("first import", 2.0), ("re-import", 1.5))
+CATEGORIES = ["Home > Kitchen > Knives", "Men > Shirts > Short Sleeve", "Women > Dresses", "Kids > Shoes", "Garden"]
+
+
+def product_frame(n: int):
+    import polars as pl
+
+    i = pl.int_range(0, n, eager=True)
+    return pl.DataFrame({
+        "id": "p" + i.cast(pl.String), "title": "Product " + i.cast(pl.String),
+        "description": pl.Series(["A fine product, well made and well priced. " * 3] * n),
+        "link": "https://shop.example/p/" + i.cast(pl.String), "image_link": "https://cdn.example/" + i.cast(pl.String),
+        "price": ((i % 9000 + 100) / 100).round(2).cast(pl.String) + " EUR",
+        "availability": pl.Series(["in_stock", "out_of_stock"] * (n // 2) + ["in_stock"] * (n % 2)),
+        "brand": pl.Series(["Acme", "Globex", "Initech", "Umbrella"] * (n // 4) + ["Acme"] * (n % 4)),
+        "product_type": pl.Series(CATEGORIES * (n // 5) + CATEGORIES[: n % 5]),
+        "item_group_id": "g" + (i // 3).cast(pl.String), "gtin": (4_000_000_000_000 + i).cast(pl.String),
+        "condition": pl.Series(["new"] * n), "color": pl.Series(["red", "blue"] * (n // 2) + ["red"] * (n % 2)),
+        "size": pl.Series(["M"] * n), "custom_label_0": pl.Series(["summer"] * n), "stock": i % 50, "rating": i % 5,
+    })  # fmt: skip
+
+
+def write_jsonl(path: Path, n: int) -> None:
+    product_frame(n).write_ndjson(path)
+
+
+def write_rss(path: Path, gigabytes: float) -> None:
+    """An RSS feed of about `gigabytes`, written a block of items at a time."""
+    import polars as pl
+
+    block = product_frame(100_000)
+    items = block.select(
+        pl.format(
+            "<item><g:id>{}</g:id><title>{}</title><description>{}</description><link>{}</link>"
+            "<g:image_link>{}</g:image_link><g:price>{}</g:price><g:availability>{}</g:availability>"
+            "<g:brand>{}</g:brand><g:product_type>{}</g:product_type><g:item_group_id>{}</g:item_group_id>"
+            "<g:gtin>{}</g:gtin><g:condition>{}</g:condition><g:color>{}</g:color><g:size>{}</g:size>"
+            "<g:custom_label_0>{}</g:custom_label_0></item>",
+            *[pl.col(c).cast(pl.String).str.replace_all(">", "&gt;") for c in
+              ("id", "title", "description", "link", "image_link", "price", "availability", "brand", "product_type",
+               "item_group_id", "gtin", "condition", "color", "size", "custom_label_0")],
+        ).alias("item")  # fmt: skip
+    )["item"]
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0">'
+                  "<channel><title>Bench</title>\n")  # fmt: skip
+        written, round_no = 0, 0
+        while written < gigabytes * 1e9:
+            text = "\n".join(items.str.replace("<g:id>p", f"<g:id>r{round_no}-p", literal=True))  # unique ids
+            out.write(text + "\n")
+            written += len(text)
+            round_no += 1
+        out.write("</channel></rss>\n")
+
+
+def ensure(path: Path, key: str, code: str) -> Path:
+    stamp = path.with_suffix(path.suffix + ".stamp")
+    if not (path.exists() and stamp.exists() and stamp.read_text() == key):
+        generate_in_child(code)
+        stamp.write_text(key)
+    return path
+
+
+def spec(workdir: Path, source: Path, fmt: str) -> Path:
+    path = workdir / f"products-{fmt}.yaml"
+    path.write_text(json.dumps({"format": fmt, "source": str(source)}))
+    return path
+
+
+def measure_jsonl(n: int, workdir: Path, rounds: int) -> list[str]:
+    source = ensure(workdir / "products.jsonl", str(n),
+                    f"import products; from pathlib import Path; products.write_jsonl(Path({str(workdir / 'products.jsonl')!r}), {n})")  # fmt: skip
+    times: dict[str, list[float]] = {}
+    rss: dict[str, float] = {}
+    counts: dict[str, dict] = {}
+    for _ in range(rounds):
+        floor_db = workdir / "products-floor.duckdb"
+        remove_duckdb_file(floor_db)
+        floor = run_measured([sys.executable, "-c", FLOOR, floor_db, source])
+        remove_duckdb_file(floor_db)
+        times.setdefault("floor", []).append(floor.wall_s)
+        rss["floor"] = max(rss.get("floor", 0.0), floor.peak_rss_bytes)
+        store = workdir / "products-bench.duckdb"
+        remove_duckdb_file(store)
+        for step, _target in STEPS:
+            run = run_measured([ETL, "import", spec(workdir, source, "kevel_products"), "--store", store, "--json"])
+            if run.returncode != 0:
+                return [f"| {source.name} | {step} failed: {run.stderr.strip()[-200:]} | | | | | | |"]
+            times.setdefault(step, []).append(run.wall_s)
+            rss[step] = max(rss.get(step, 0.0), run.peak_rss_bytes)
+            counts[step] = json.loads(run.stdout)["entities"]["products"]
+        remove_duckdb_file(store)
+    floor_s = statistics.median(times["floor"])
+    lines = [f"| {source.name} | floor (read_json) | {floor_s:.2f} | {min(times['floor']):.2f}-{max(times['floor']):.2f}"
+             f" | 1.00 | {rss['floor'] / 1e9:.2f} | | |"]  # fmt: skip
+    for step, target in STEPS:
+        wall = statistics.median(times[step])
+        ratio = wall / floor_s
+        ok = ratio <= target and rss[step] <= MAX_RSS
+        c = counts[step]
+        lines.append(
+            f"| {source.name} | {step} ({c['added']:,} added, {c['unchanged']:,} unchanged) | {wall:.2f} | "
+            f"{min(times[step]):.2f}-{max(times[step]):.2f} | {ratio:.2f} | {rss[step] / 1e9:.2f} | "
+            f"<= {target}x, <= 1.5 GB | {'met' if ok else 'NOT met'} |"
+        )
+    return lines
+
+
+def measure_xml(gigabytes: float, workdir: Path) -> str:
+    source = ensure(workdir / "products.xml", str(gigabytes),
+                    f"import products; from pathlib import Path; products.write_rss(Path({str(workdir / 'products.xml')!r}), {gigabytes})")  # fmt: skip
+    store = workdir / "products-xml.duckdb"
+    remove_duckdb_file(store)
+    run = run_measured([ETL, "import", spec(workdir, source, "google_merchant"), "--store", store, "--json"])
+    remove_duckdb_file(store)
+    if run.returncode != 0:
+        return f"XML feed: failed: {run.stderr.strip()[-300:]}"
+    report = json.loads(run.stdout)
+    size = source.stat().st_size
+    verdict = "met" if run.peak_rss_bytes <= MAX_RSS else "NOT met"
+    return (
+        f"XML feed ({size / 1e9:.2f} GB, {report['items']:,} items, google_merchant): {run.wall_s:.1f} s, "
+        f"{size / 1e6 / run.wall_s:.0f} MB/s, {report['items'] / run.wall_s:,.0f} items/s; peak RSS "
+        f"{run.peak_rss_bytes / 1e9:.2f} GB (<= 1.5 GB: {verdict}); reading the XML into JSON objects "
+        f"{report['timings_s'].get('read_validate_stage', 0):.1f} s of it (staging)"
+    )
+
+
+ENRICHMENT = """
+import statistics, sys, time
+from pathlib import Path
+from etl.segment_catalog import get
+store = Path(sys.argv[1])
+values = {"since": "2000-01-01", "observation_end": "2100-01-01"}
+import duckdb
+def timed(sql):
+    out = []
+    for _ in range(3):
+        with duckdb.connect(str(store), read_only=True) as con:
+            start = time.perf_counter()
+            con.execute(sql, {"since": values["since"], "observation_end": values["observation_end"],
+                              "statuses": ["placed", "paid", "fulfilled"]}).fetchall()
+            out.append(time.perf_counter() - start)
+    return statistics.median(out)
+body = get("category_interest").body
+print(timed(body), timed(body.replace("main.order_lines_enriched", "main.line_items")))
+"""
+
+
+def measure_enrichment(orders: int, workdir: Path) -> str:
+    import duckdb
+
+    csv = ensure(workdir / "products-orders.csv", str(orders),
+                 f"import generate_kevel_orders as g; from pathlib import Path; "
+                 f"g.generate({orders}, 42, 0.0).write_csv(Path({str(workdir / 'products-orders.csv')!r}))")  # fmt: skip
+    store = workdir / "products-enrich.duckdb"
+    remove_duckdb_file(store)
+    orders_spec = workdir / "products-orders.yaml"
+    orders_spec.write_text(json.dumps({"format": "kevel_orders", "source": str(csv)}))
+    subprocess.run([ETL, "import", orders_spec, "--store", store, "--json"], check=True, capture_output=True)
+    probe = [sys.executable, "-c", "import sys; sys.path.insert(0, '.'); " + ENRICHMENT, str(store)]
+    without = subprocess.run(probe, check=True, capture_output=True, text=True).stdout.split()
+    with duckdb.connect(str(store), read_only=True) as con:
+        ids = [r[0] for r in con.execute("SELECT DISTINCT product_id FROM line_items").fetchall()]
+    feed = workdir / "products-catalogue.jsonl"
+    with feed.open("w") as out:
+        for n, product_id in enumerate(ids):
+            out.write(json.dumps({"id": product_id, "brand": "Acme", "product_type": CATEGORIES[n % 5]}) + "\n")
+    subprocess.run([ETL, "import", spec(workdir, feed, "kevel_products"), "--store", store], check=True,
+                   capture_output=True)  # fmt: skip
+    with_catalogue = subprocess.run(probe, check=True, capture_output=True, text=True).stdout.split()
+    with duckdb.connect(str(store), read_only=True) as con:
+        lines = con.execute("SELECT count(*) FROM line_items").fetchall()[0][0]
+    remove_duckdb_file(store)
+    return (
+        f"Enrichment ({lines:,} line items of {orders:,} kevel_orders bench orders; category_interest, median of 3): "
+        f"over line_items alone {float(without[1]):.2f} s; over order_lines_enriched with no catalogue "
+        f"{float(without[0]):.2f} s, with a catalogue of its {len(ids):,} products {float(with_catalogue[0]):.2f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=1_000_000)
+    parser.add_argument("--xml-gb", type=float, default=1.0)
+    parser.add_argument("--orders", type=int, default=1_000_000, help="kevel_orders orders for the enrichment")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=BENCH_DIR.parent / "data" / "bench")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    print(measure(args.products, args.xml_gb, args.orders, args.workdir, args.rounds))
+
+
+def measure(products: int, xml_gb: float, orders: int, workdir: Path, rounds: int = 3) -> str:
+    lines = [f"Products: {products:,} as JSON lines, median of {rounds} rounds", "",
+             "| file | step | s (median) | min-max | x floor | peak RSS GB | target | verdict |",
+             "|---|---|---:|---:|---:|---:|---|---|"]  # fmt: skip
+    lines += measure_jsonl(products, workdir, rounds)
+    lines += ["", measure_xml(xml_gb, workdir) if xml_gb else "", "",
+              measure_enrichment(orders, workdir) if orders else ""]  # fmt: skip
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
