@@ -72,9 +72,26 @@ def write_rss(path: Path, gigabytes: float) -> None:
             "<g:brand>{}</g:brand><g:product_type>{}</g:product_type><g:item_group_id>{}</g:item_group_id>"
             "<g:gtin>{}</g:gtin><g:condition>{}</g:condition><g:color>{}</g:color><g:size>{}</g:size>"
             "<g:custom_label_0>{}</g:custom_label_0></item>",
-            *[pl.col(c).cast(pl.String).str.replace_all(">", "&gt;") for c in
-              ("id", "title", "description", "link", "image_link", "price", "availability", "brand", "product_type",
-               "item_group_id", "gtin", "condition", "color", "size", "custom_label_0")],
+            *[
+                pl.col(c).cast(pl.String).str.replace_all(">", "&gt;")
+                for c in (
+                    "id",
+                    "title",
+                    "description",
+                    "link",
+                    "image_link",
+                    "price",
+                    "availability",
+                    "brand",
+                    "product_type",
+                    "item_group_id",
+                    "gtin",
+                    "condition",
+                    "color",
+                    "size",
+                    "custom_label_0",
+                )
+            ],
         ).alias("item")  # fmt: skip
     )["item"]
     with path.open("w", encoding="utf-8") as out:
@@ -104,8 +121,10 @@ def spec(workdir: Path, source: Path, fmt: str) -> Path:
 
 
 def measure_jsonl(n: int, workdir: Path, rounds: int) -> list[str]:
-    source = ensure(workdir / "products.jsonl", str(n),
-                    f"import products; from pathlib import Path; products.write_jsonl(Path({str(workdir / 'products.jsonl')!r}), {n})")  # fmt: skip
+    path = workdir / "products.jsonl"
+    source = ensure(
+        path, str(n), f"import products; from pathlib import Path; products.write_jsonl(Path({str(path)!r}), {n})"
+    )
     times: dict[str, list[float]] = {}
     rss: dict[str, float] = {}
     counts: dict[str, dict] = {}
@@ -127,8 +146,8 @@ def measure_jsonl(n: int, workdir: Path, rounds: int) -> list[str]:
             counts[step] = json.loads(run.stdout)["entities"]["products"]
         remove_duckdb_file(store)
     floor_s = statistics.median(times["floor"])
-    lines = [f"| {source.name} | floor (read_json) | {floor_s:.2f} | {min(times['floor']):.2f}-{max(times['floor']):.2f}"
-             f" | 1.00 | {rss['floor'] / 1e9:.2f} | | |"]  # fmt: skip
+    spread = f"{min(times['floor']):.2f}-{max(times['floor']):.2f}"
+    lines = [f"| {source.name} | floor (read_json) | {floor_s:.2f} | {spread} | 1.00 | {rss['floor'] / 1e9:.2f} | | |"]
     for step, target in STEPS:
         wall = statistics.median(times[step])
         ratio = wall / floor_s
@@ -143,8 +162,9 @@ def measure_jsonl(n: int, workdir: Path, rounds: int) -> list[str]:
 
 
 def measure_xml(gigabytes: float, workdir: Path) -> str:
-    source = ensure(workdir / "products.xml", str(gigabytes),
-                    f"import products; from pathlib import Path; products.write_rss(Path({str(workdir / 'products.xml')!r}), {gigabytes})")  # fmt: skip
+    path = workdir / "products.xml"
+    code = f"import products; from pathlib import Path; products.write_rss(Path({str(path)!r}), {gigabytes})"
+    source = ensure(path, str(gigabytes), code)
     store = workdir / "products-xml.duckdb"
     remove_duckdb_file(store)
     run = run_measured([ETL, "import", spec(workdir, source, "google_merchant"), "--store", store, "--json"])
@@ -183,12 +203,16 @@ print(timed(body), timed(body.replace("main.order_lines_enriched", "main.line_it
 """
 
 
-def measure_enrichment(orders: int, workdir: Path) -> str:
+def measure_enrichment(orders: int, workdir: Path, orders_csv: Path | None = None) -> str:
+    """`orders_csv`: the kevel_orders bench's file (make bench's), else one of `orders` orders made here."""
     import duckdb
 
-    csv = ensure(workdir / "products-orders.csv", str(orders),
-                 f"import generate_kevel_orders as g; from pathlib import Path; "
-                 f"g.generate({orders}, 42, 0.0).write_csv(Path({str(workdir / 'products-orders.csv')!r}))")  # fmt: skip
+    path = workdir / "products-orders.csv"
+    code = (
+        "import generate_kevel_orders as g; from pathlib import Path; "
+        f"g.generate({orders}, 42, 0.0).write_csv(Path({str(path)!r}))"
+    )
+    csv = orders_csv or ensure(path, str(orders), code)
     store = workdir / "products-enrich.duckdb"
     remove_duckdb_file(store)
     orders_spec = workdir / "products-orders.yaml"
@@ -227,13 +251,14 @@ def main() -> None:
     print(measure(args.products, args.xml_gb, args.orders, args.workdir, args.rounds))
 
 
-def measure(products: int, xml_gb: float, orders: int, workdir: Path, rounds: int = 3) -> str:
+def measure(products: int, xml_gb: float, orders: int, workdir: Path, rounds: int = 3,
+            orders_csv: Path | None = None) -> str:  # fmt: skip
     lines = [f"Products: {products:,} as JSON lines, median of {rounds} rounds", "",
              "| file | step | s (median) | min-max | x floor | peak RSS GB | target | verdict |",
              "|---|---|---:|---:|---:|---:|---|---|"]  # fmt: skip
     lines += measure_jsonl(products, workdir, rounds)
     lines += ["", measure_xml(xml_gb, workdir) if xml_gb else "", "",
-              measure_enrichment(orders, workdir) if orders else ""]  # fmt: skip
+              measure_enrichment(orders, workdir, orders_csv) if orders else ""]  # fmt: skip
     return "\n".join(lines)
 
 

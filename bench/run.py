@@ -123,6 +123,11 @@ def parse_args() -> argparse.Namespace:
         "--shopify-orders", type=int, default=1_000_000,
         help="orders of the Shopify export benchmark (bench/shopify.py); 0 skips it",
     )  # fmt: skip
+    parser.add_argument(
+        "--products", type=int, default=1_000_000,
+        help="products of the product feed benchmark (bench/products.py: JSON lines, XML, the enrichment); 0 skips it",
+    )  # fmt: skip
+    parser.add_argument("--products-xml-gb", type=float, default=1.0, help="size of its XML feed; 0 skips it")
     return parser.parse_args()
 
 
@@ -527,8 +532,14 @@ def main() -> None:
         from shopify import measure as measure_shopify  # bench/shopify.py, beside this file
 
         shopify_table = measure_shopify(args.shopify_orders, workdir, args.rounds)
+    products_table = ""
+    if args.products:
+        from products import measure as measure_products  # bench/products.py, beside this file
+
+        products_table = measure_products(args.products, args.products_xml_gb, args.orders, workdir, args.rounds,
+                                          orders_csv)  # fmt: skip
     parts = [heading, table, sample_line, transforms_line, s3_line, validation_line, segments_line, users_table,
-             shopify_table]  # fmt: skip
+             shopify_table, products_table]  # fmt: skip
     text = "\n\n".join(parts)
     print(f"\n{text}")
     (workdir / "results.md").write_text(text + "\n")

@@ -111,11 +111,17 @@ def test_an_external_entity_or_dtd_is_never_read(tmp_path):
     dtd = tmp_path / "evil.dtd"
     dtd.write_text(f'<!ENTITY leak SYSTEM "file://{secret}">')
     with pytest.raises(EtlError, match="Entity 'leak' not defined"):  # the DTD is not loaded: leak is unknown
-        xml_import(tmp_path, f'<?xml version="1.0"?>\n<!DOCTYPE rss SYSTEM "file://{dtd}">\n'
-                             f'<rss {G}><channel><item><g:id>1</g:id><title>&leak;</title></item></channel></rss>')
+        xml_import(
+            tmp_path,
+            f'<?xml version="1.0"?>\n<!DOCTYPE rss SYSTEM "file://{dtd}">\n'
+            f"<rss {G}><channel><item><g:id>1</g:id><title>&leak;</title></item></channel></rss>",
+        )
     with pytest.raises(EtlError, match="declares entities"):
-        xml_import(tmp_path, f'<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY leak SYSTEM "file://{secret}">]>\n'
-                             f'<rss {G}><channel><item><g:id>1</g:id><title>&leak;</title></item></channel></rss>')
+        xml_import(
+            tmp_path,
+            f'<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY leak SYSTEM "file://{secret}">]>\n'
+            f"<rss {G}><channel><item><g:id>1</g:id><title>&leak;</title></item></channel></rss>",
+        )
     with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
         assert "TOP SECRET" not in json.dumps(con.execute("SELECT report FROM imports").fetchall())
 

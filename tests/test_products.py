@@ -48,7 +48,9 @@ def catalogue(store: Path, columns: str = "product_id, name, price, currency, av
 
 def rejects(store: Path, import_id: int) -> list[tuple[int, list[tuple[str, str]]]]:
     with duckdb.connect(str(store), read_only=True) as con:
-        rows = con.execute("SELECT line, reasons FROM rejects WHERE import_id = ? ORDER BY line", [import_id]).fetchall()
+        rows = con.execute(
+            "SELECT line, reasons FROM rejects WHERE import_id = ? ORDER BY line", [import_id]
+        ).fetchall()
     return [(line, [(r["column"], r["hint"]) for r in reasons]) for line, reasons in rows]
 
 
@@ -98,7 +100,13 @@ def test_what_google_would_refuse_is_rejected_with_its_reason():
         {"id": "f", "title": {"text": "an object"}},
     ])  # fmt: skip
     assert [r["failed"] for r in rows] == [
-        ["id"], ["price"], ["price"], ["sale_price"], ["availability", "condition"], ["price"], ["(record)"]
+        ["id"],
+        ["price"],
+        ["price"],
+        ["sale_price"],
+        ["availability", "condition"],
+        ["price"],
+        ["(record)"],
     ]
 
 

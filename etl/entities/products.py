@@ -137,7 +137,7 @@ def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict
             if isinstance(product.get("attributes"), str):
                 product["attributes"] = json.loads(product["attributes"])
             change = {"rehashed": "unchanged"}.get(change, change)
-            items.append({"record": record, "product_id": product_id,
-                          **{k: product.get(k) for k in SAMPLE_COLUMNS[1:]}, "change": change, "detail": product})  # fmt: skip
+            shown = {k: product.get(k) for k in SAMPLE_COLUMNS[1:]}
+            items.append({"record": record, "product_id": product_id, **shown, "change": change, "detail": product})
         out[which] = items if which == "first" else items[::-1]
     return out

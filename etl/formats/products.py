@@ -108,8 +108,10 @@ def _price(field: str, default_currency: str | None) -> tuple[dict[str, pl.Expr]
     amount_col, currency_col = pl.col(f"_{field}_amount"), pl.col(f"_{field}_currency")
     unreadable = text.is_not_null() & (amount_col.is_null() | ~amount_col.is_finite())
     readable = text.is_not_null() & ~unreadable
-    hint = pl.when(text.str.contains(",", literal=True)).then(pl.lit(COMMA_HINT)).otherwise(
-        pl.lit("not a price (an amount and its currency, e.g. 15.00 USD)")
+    hint = (
+        pl.when(text.str.contains(",", literal=True))
+        .then(pl.lit(COMMA_HINT))
+        .otherwise(pl.lit("not a price (an amount and its currency, e.g. 15.00 USD)"))
     )
     checks = [
         Check(field, hint, unreadable, text),

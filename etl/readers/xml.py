@@ -107,7 +107,7 @@ def _item(element, uri: str) -> dict:
         elif child.prefix == "g":  # g: bound to another namespace: Google's fields would all be lost
             raise InputError(
                 f"{uri}: line {child.sourceline}: the prefix g: is bound to {namespace!r}, not Google's "
-                f"namespace {GOOGLE!r}: declare xmlns:g=\"{GOOGLE}\" on the feed's root"
+                f'namespace {GOOGLE!r}: declare xmlns:g="{GOOGLE}" on the feed\'s root'
             )
         else:
             name = f"{child.prefix}:{local}" if child.prefix else local
@@ -156,7 +156,7 @@ def _check_root(element, uri: str) -> None:
     if (namespace, local) not in ((None, "rss"), (ATOM, "feed")):
         raise InputError(
             f"{uri}: line {element.sourceline}: the root element is <{element.tag}>, expected an RSS 2.0 "
-            f"feed (<rss>) or an Atom feed (<feed xmlns=\"{ATOM}\">)"
+            f'feed (<rss>) or an Atom feed (<feed xmlns="{ATOM}">)'
         )
 
 
