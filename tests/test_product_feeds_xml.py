@@ -75,13 +75,14 @@ def test_an_atom_feed_is_read_with_its_links_and_summaries(tmp_path):
 <feed xmlns="http://www.w3.org/2005/Atom" {G}>
   <title>Shop</title>
   <entry>
+    <id>tag:shop.example,2024:a1</id>
     <g:id>a1</g:id><title>Lamp</title><link href="https://shop.example/a1"/><summary>Bright</summary>
     <g:price>20 GBP</g:price>
   </entry>
 </feed>""")  # fmt: skip
-    assert stored(tmp_path)["a1"] | {"attributes": None} == {
+    assert stored(tmp_path)["a1"] == {
         "name": "Lamp", "description": "Bright", "link": "https://shop.example/a1", "category": None, "price": 20.0,
-        "currency": "GBP", "availability": None, "attributes": None,
+        "currency": "GBP", "availability": None, "attributes": {"atom:id": "tag:shop.example,2024:a1"},
     }  # fmt: skip
 
 
@@ -95,6 +96,8 @@ def test_an_atom_feed_is_read_with_its_links_and_summaries(tmp_path):
      r"feed.xml: line 3: the feed declares entities \(<!ENTITY \.\.\.>\), which are refused"),
     ('<rss xmlns:g="http://example.com/not-google"><channel><item><g:id>1</g:id></item></channel></rss>',
      r"line 1: the prefix g: is bound to 'http://example.com/not-google', not Google's namespace"),
+    ('<rss xmlns:x="http://example.com/other"><channel><item>\n<x:id>1</x:id><x:price>1 EUR</x:price></item>'
+     "</channel></rss>", r"line 2: the item's id is <x:id> in namespace 'http://example.com/other', not Google's"),
     ("<products><product><id>1</id></product></products>",
      r"line 1: the root element is <products>, expected an RSS 2.0 feed"),
 ])  # fmt: skip

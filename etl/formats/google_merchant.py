@@ -9,8 +9,8 @@ is an attribute, as text.
   unless its name ends in .xml, .rss or .atom (compressed or not).
 - XML feed: each <item> (RSS) or <entry> (Atom) is one product, read streaming by etl.readers.xml: its
   elements in Google's namespace, and RSS's and Atom's own title, link (Atom: its href) and description
-  (Atom: summary, else content), become fields; an element in any other namespace is an attribute under its
-  prefix (`c:stock`). A repeated element is a list (its first value fills a column); a nested one
+  (Atom: summary, else content), become fields (Atom's entry <id> is the attribute atom:id, not the product's
+  id); an element in any other namespace is an attribute under its prefix (`c:stock`). A repeated element is a list (its first value fills a column); a nested one
   (g:shipping) an object.
 """
 

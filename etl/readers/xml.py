@@ -94,6 +94,7 @@ def _add(fields: dict, name: str, value) -> None:
 
 def _item(element, uri: str) -> dict:
     fields: dict = {}
+    foreign: dict = {}  # local name -> the first element of that name in another namespace
     for child in element:
         if not isinstance(child.tag, str):
             continue
@@ -102,6 +103,8 @@ def _item(element, uri: str) -> dict:
             name = local
         elif namespace in (None, ATOM):
             name = _OWN.get(local, local)
+            if name == "id":  # Atom's entry id (a URI) is not the product's id (g:id)
+                name = "atom:id" if namespace == ATOM else "rss:id"
             if name == "description" and "description" in fields and local == "content":
                 continue  # Atom: summary, else content
         elif child.prefix == "g":  # g: bound to another namespace: Google's fields would all be lost
@@ -111,7 +114,14 @@ def _item(element, uri: str) -> dict:
             )
         else:
             name = f"{child.prefix}:{local}" if child.prefix else local
+            foreign.setdefault(local, child)
         _add(fields, name, _value(child))
+    if "id" not in fields and "id" in foreign:  # Google's fields under another namespace: all would be lost
+        child = foreign["id"]
+        raise InputError(
+            f"{uri}: line {child.sourceline}: the item's id is <{child.prefix}:id> in namespace "
+            f"{_split(child.tag)[0]!r}, not Google's {GOOGLE!r}: declare xmlns:g=\"{GOOGLE}\" and write <g:id>"
+        )
     return fields
 
 
