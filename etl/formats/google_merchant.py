@@ -10,8 +10,8 @@ is an attribute, as text.
 - XML feed: each <item> (RSS) or <entry> (Atom) is one product, read streaming by etl.readers.xml: its
   elements in Google's namespace, and RSS's and Atom's own title, link (Atom: its href) and description
   (Atom: summary, else content), become fields (Atom's entry <id> is the attribute atom:id, not the product's
-  id); an element in any other namespace is an attribute under its prefix (`c:stock`). A repeated element is a list (its first value fills a column); a nested one
-  (g:shipping) an object.
+  id); an element in any other namespace is an attribute under its prefix (`c:stock`). A repeated element
+  is a list (its first value fills a column); a nested one (g:shipping) an object.
 """
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ def _item(element, uri: str) -> dict:
         child = foreign["id"]
         raise InputError(
             f"{uri}: line {child.sourceline}: the item's id is <{child.prefix}:id> in namespace "
-            f"{_split(child.tag)[0]!r}, not Google's {GOOGLE!r}: declare xmlns:g=\"{GOOGLE}\" and write <g:id>"
+            f'{_split(child.tag)[0]!r}, not Google\'s {GOOGLE!r}: declare xmlns:g="{GOOGLE}" and write <g:id>'
         )
     return fields
 
