@@ -118,3 +118,14 @@ def test_through_the_sources_http_and_s3(tmp_path, http_server, s3_server):
             found = jsonl.collect(source).to_dicts()
         assert [r["value"] for r in found] == ['{"id":1}', None], source_uri
         assert found[1]["reason"].startswith("not valid JSON: Expecting ',' delimiter")
+
+
+def test_a_key_given_twice_is_found_however_the_line_is_spaced_or_escaped(tmp_path):
+    data = (
+        b'{"a" :1,"a":2,"b":3}\n'  # a space before a colon: the line's literal `":` count matches the parsed one
+        b'{"a":1,"\\u0061":2}\n'  # the same key, escaped
+        b'{"a":1,"s":"\\u0022:","a":2}\n'  # an escape that minifies into `\":` inside a string
+        b'{"a":1,"b":{"c":1,"c":2}}\n'  # nested, no spaces
+        b'{"a":1,"s":"x\\":y","t" : 2}\n'  # no key twice, with a space and a `\":` in a string
+    )
+    assert [r["reason"] is not None for r in rows(tmp_path, data)] == [True, True, True, True, False]

@@ -45,8 +45,8 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
 
 
 def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: str) -> dict:
-    (read_whole, longest) = con.execute(
-        "SELECT count(*), coalesce(max(strlen(attributes)), 0) FROM stg_rows WHERE not_attributes IS NOT NULL"
+    (longest,) = con.execute(
+        "SELECT coalesce(max(strlen(attributes)), 0) FROM stg_rows WHERE not_attributes IS NOT NULL"
     ).fetchall()[0]
     # DuckDB's JSON functions take a huge value (a 50 MB description) in 256 MB blocks: under the store's limit
     # they fail though the process holds far less (0.4 GB). The limit is raised for such an import alone.
@@ -54,18 +54,18 @@ def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: s
     if huge:
         con.execute(f"SET memory_limit = '{JSON_MEMORY_LIMIT}'")
     try:
-        run_sql(con, "products_stage", any_read_whole=read_whole > 0)
+        run_sql(con, "products_stage")
+        placeholders, known = con.execute(
+            "SELECT (SELECT count(*) FROM stg_rows WHERE not_attributes IS NULL), "
+            "(SELECT count(*) FROM stg_product_records WHERE known)"
+        ).fetchall()[0]
+        if placeholders != known:  # a record that only shared its hash's high half with a stored one
+            raise KnownRecordsNeeded(f"{placeholders - known} records staged as known are not")
+        run_sql(con, "products_merge", missing=missing)
+        run_sql(con, "products_apply", import_id=import_id, started_at=started_at)
     finally:
         if huge:
             con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    placeholders, known = con.execute(
-        "SELECT (SELECT count(*) FROM stg_rows WHERE not_attributes IS NULL), "
-        "(SELECT count(*) FROM stg_product_records WHERE known)"
-    ).fetchall()[0]
-    if placeholders != known:  # a record that only shared its hash's high half with a stored one
-        raise KnownRecordsNeeded(f"{placeholders - known} records staged as known are not")
-    run_sql(con, "products_merge", missing=missing)
-    run_sql(con, "products_apply", import_id=import_id, started_at=started_at)
     run_sql(con, "products_rejects")
     changes = dict(con.execute("SELECT change, count(*) FROM product_changes GROUP BY change").fetchall())
     kept, records, products, stored_products = con.execute(

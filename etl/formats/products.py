@@ -84,7 +84,7 @@ class ProductsPlan:
     kept_columns: tuple[str, ...] = STAGED
     hash_salt: str | None = None  # the record as read, its fields and the options decide what it stores
     run_key: None = None  # a record is one row
-    row_wise: bool = False  # streamed: the rows are independent, but the outputs are cheap to make twice
+    row_wise: bool = True  # each record on its own: the engine reads the file in batches (memory flat)
 
 
 def salt(format_name: str, options: BaseModel, reader: str, header: list[str]) -> str:

@@ -12,7 +12,7 @@ WITH staged AS (  -- the records read whole (a known one changes nothing: it is 
 ),
 
 stored AS (  -- only the products those records name: a re-import reads no stored text
-    SELECT * FROM main.products WHERE product_id IN (SELECT product_id FROM staged)
+    SELECT * FROM main.products WHERE product_id IN (SELECT product_id FROM stg_products)
 ),
 
 compared AS (

@@ -5,7 +5,8 @@
 -- products. Grain out: stg_product_records, one row per kept record (_seq, product_id, known, record_hash);
 -- stg_product_winners, one per product of the import, its winning record (the same columns); stg_products,
 -- one per winning record read whole (not known), its columns (attributes without the keys not_attributes
--- names, and without nulls). Parameters: $any_read_whole (false: every record is known).
+-- names, and without nulls), a view that the merge and the insert read (as a table, 1M products spilled to
+-- disk). Parameters: none.
 
 CREATE OR REPLACE TEMP TABLE stg_product_records AS
 WITH staged AS (
@@ -36,19 +37,20 @@ WITH last_records AS (  -- (max, then the records by it: a quarter of the cost o
 
 SELECT * FROM stg_product_records SEMI JOIN last_records USING (_seq);
 
-CREATE OR REPLACE TEMP TABLE stg_products AS
+CREATE OR REPLACE TEMP VIEW stg_products AS
 WITH winners AS (
     SELECT * FROM stg_product_winners WHERE NOT known
 ),
 
-records AS (  -- (none when every record is known: then the staged rows are not scanned again)
-    SELECT * FROM stg_rows WHERE not_attributes IS NOT NULL AND $any_read_whole
+records AS (
+    SELECT * FROM stg_rows WHERE not_attributes IS NOT NULL
 )
 
 SELECT
     winners.product_id, winners.record_hash,
     records.* EXCLUDE (_file, _row, _seq, product_id, hash_hi, hash_lo, attributes, not_attributes),
-    -- the keys the format names taken out, then every null (a field without a value is no attribute)
-    json_merge_patch('{}', json_merge_patch(records.attributes, records.not_attributes)) AS attributes
+    -- patched onto an empty object: every null goes (a field without a value is no attribute), then the keys the
+    -- format names
+    json_merge_patch('{}', records.attributes, records.not_attributes) AS attributes
 FROM winners
 JOIN records USING (_seq);
