@@ -7,35 +7,42 @@
 -- Parameters: $missing ('keep' or 'unavailable').
 
 CREATE OR REPLACE TEMP TABLE product_changes AS
-WITH staged AS (  -- the records read whole (a known one changes nothing: it is not compared)
-    SELECT * FROM stg_products
+WITH read_whole AS (  -- the products of records read whole (a known one changes nothing: it is not compared)
+    SELECT product_id FROM stg_product_winners WHERE NOT known
 ),
 
-stored AS (  -- only the products those records name: a re-import reads no stored text
-    SELECT * FROM main.products WHERE product_id IN (SELECT product_id FROM stg_products)
+stored AS (  -- only the stored products those records name: a re-import reads no stored text
+    SELECT * FROM main.products WHERE product_id IN (SELECT product_id FROM read_whole)
+),
+
+held AS (  -- their staged records, made whole (the view's attributes) only for these: a first import has none
+    SELECT * FROM stg_products WHERE product_id IN (SELECT product_id FROM stored)
 ),
 
 compared AS (
     SELECT
-        staged.product_id,
+        held.product_id,
         CASE
-            WHEN stored.product_id IS NULL THEN 'added'
             WHEN stored.missing_since IS NULL
-                AND (staged.item_group_id, staged.name, staged.description, staged.brand, staged.category,
-                     staged.categories, staged.google_product_category, staged.price, staged.sale_price,
-                     staged.currency, staged.availability, staged.condition, staged.link, staged.image_link,
-                     staged.gtin, staged.mpn, staged.color, staged.size, staged.attributes::VARCHAR)
+                AND (held.item_group_id, held.name, held.description, held.brand, held.category,
+                     held.categories, held.google_product_category, held.price, held.sale_price,
+                     held.currency, held.availability, held.condition, held.link, held.image_link,
+                     held.gtin, held.mpn, held.color, held.size, held.attributes::VARCHAR)
                 IS NOT DISTINCT FROM
                     (stored.item_group_id, stored.name, stored.description, stored.brand, stored.category,
                      stored.categories, stored.google_product_category, stored.price, stored.sale_price,
                      stored.currency, stored.availability, stored.condition, stored.link, stored.image_link,
                      stored.gtin, stored.mpn, stored.color, stored.size, stored.attributes::VARCHAR)
-                THEN CASE WHEN staged.record_hash IS NOT DISTINCT FROM stored.record_hash THEN 'unchanged'
+                THEN CASE WHEN held.record_hash IS NOT DISTINCT FROM stored.record_hash THEN 'unchanged'
                           ELSE 'rehashed' END
             ELSE 'updated'
         END AS change
-    FROM staged
-    LEFT JOIN stored USING (product_id)
+    FROM held
+    JOIN stored USING (product_id)
+),
+
+added AS (
+    SELECT product_id FROM read_whole WHERE product_id NOT IN (SELECT product_id FROM stored)
 ),
 
 listed AS (
@@ -52,6 +59,8 @@ missing AS (
 )
 
 SELECT product_id, change FROM compared
+UNION ALL
+SELECT product_id, 'added' AS change FROM added
 UNION ALL
 SELECT product_id, 'unchanged' AS change FROM stg_product_winners WHERE known
 UNION ALL
