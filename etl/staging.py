@@ -118,9 +118,10 @@ def stage(
 
 OUTPUTS = ("rows", "rejects", "known")
 BATCH_ROWS = 250_000  # at most, in a batch of a row-wise plan
-# the input text of a batch: a record's parsing holds about ten times its text at once (JSON lines of products:
-# batches of 250,000 took an import to 2.5 GB, of 50,000 to 1.2 GB, no slower)
-BATCH_BYTES = 24 << 20
+# the input text of a batch: a record's parsing holds about ten times its text at once (1M JSON lines of
+# products, 600 bytes each: batches of 250,000 took an import to 2.5 GB, of 50,000 to 1.2 GB, no slower; each
+# batch costs a few ms more, which a re-import of known records feels: 32 MB, 56,000 of them, 1.36 GB)
+BATCH_BYTES = 32 << 20
 
 
 XML_BATCH_ROWS = 25_000  # an XML feed's lines are not its records: its items, read into JSON, are batched so
