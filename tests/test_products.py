@@ -177,6 +177,20 @@ def test_a_product_listed_twice_takes_its_later_record_and_is_counted(tmp_path):
                                                       "availability": None}  # fmt: skip
 
 
+@pytest.mark.parametrize("skip", [True, False])
+def test_a_known_record_and_a_changed_one_of_a_product_take_the_later(tmp_path, monkeypatch, skip):
+    monkeypatch.setattr(products_entity, "SKIP_KNOWN", skip)
+    store = tmp_path / "s.duckdb"
+    same, changed = {"id": "p1", "title": "old"}, {"id": "p1", "title": "new"}
+    import_feed(store, jsonl_file(tmp_path / "a.jsonl", [same, {"id": "p2"}]))
+    later_changed = import_feed(store, jsonl_file(tmp_path / "b.jsonl", [same, changed]))
+    assert (later_changed["entities"]["products"]["updated"], catalogue(store)["p1"]["name"]) == (1, "new")
+    import_feed(store, jsonl_file(tmp_path / "c.jsonl", [same]))  # back to the first record
+    later_known = import_feed(store, jsonl_file(tmp_path / "d.jsonl", [changed, same]))
+    assert later_known["entities"]["products"] == {"added": 0, "updated": 0, "unchanged": 1}
+    assert catalogue(store)["p1"]["name"] == "old" and later_known["repeated_products"] == 1
+
+
 def test_products_a_full_feed_no_longer_lists_are_kept_or_marked_unavailable(tmp_path):
     full = [{"id": "p1", "availability": "in_stock"}, {"id": "p2", "availability": "in_stock"}]
     for missing in ("keep", "unavailable"):
