@@ -139,3 +139,21 @@ def test_a_big_description_and_many_items_stream_through(tmp_path):
         assert con.execute("SELECT length(description) FROM products WHERE product_id = 'big'").fetchall() == [
             (len(description),)
         ]
+
+
+def test_naughty_strings_come_through_an_xml_feed_exactly(tmp_path):
+    from xml.sax.saxutils import escape
+
+    strings = json.loads((Path(__file__).resolve().parents[2] / "shared" / "data" / "blns" / "blns.json").read_text())
+
+    # XML 1.0 cannot hold most control characters nor U+FFFE/U+FFFF at all, reads a carriage return as a line
+    # feed, and an item's text is trimmed (as Google trims it)
+    def xml_char(c: str) -> bool:
+        return c in "\t\n" or 0x20 <= ord(c) <= 0xD7FF or 0xE000 <= ord(c) <= 0xFFFD or ord(c) >= 0x10000
+
+    legal = [s for s in strings if s and s.strip() == s and all(xml_char(c) for c in s)]
+    items = "".join(f"<item><g:id>n{n}</g:id><title>{escape(s)}</title></item>" for n, s in enumerate(legal))
+    report = xml_import(tmp_path, f"<rss {G}><channel>{items}</channel></rss>")
+    assert report["rejected"] == 0
+    names = {k: v["name"] for k, v in stored(tmp_path).items()}
+    assert [names[f"n{n}"] for n in range(len(legal))] == legal
