@@ -128,22 +128,19 @@ def _item(element, uri: str) -> dict:
 def to_records(source: sources.SourceFile, path: Path) -> Path:
     """The feed's items as JSON objects in a Parquet file at `path` (see the module's docstring)."""
     _refuse_entities(source)
-    parser = etree.iterparse(
-        str(source.path), events=("start", "end"), resolve_entities="internal", no_network=True, load_dtd=False,
-        huge_tree=True, remove_comments=True, encoding="utf-8",  # the sources hand over UTF-8 whatever it was
-    )  # fmt: skip
+    options = {
+        "resolve_entities": "internal", "no_network": True, "load_dtd": False, "huge_tree": True,
+        "remove_comments": True, "encoding": "utf-8",  # the sources hand over UTF-8 whatever it was
+    }  # fmt: skip
     lines: list[int] = []
     raws: list[str] = []
     count = 0
-    root_seen = False
     with pq.ParquetWriter(path, SCHEMA, compression="lz4") as writer:
         try:
-            for event, element in parser:
-                if not root_seen:
-                    root_seen = True
-                    _check_root(element, source.uri)
-                if event != "end" or element.tag not in ITEMS:
-                    continue
+            _, root = next(etree.iterparse(str(source.path), events=("start",), **options))  # its first element
+            _check_root(root, source.uri)
+            # the items' ends alone reach Python (lxml filters the tags): its one step per record
+            for _, element in etree.iterparse(str(source.path), events=("end",), tag=ITEMS, **options):
                 lines.append(element.sourceline or 0)
                 raws.append(json.dumps(_item(element, source.uri), ensure_ascii=False, separators=(",", ":")))
                 element.clear(keep_tail=False)
@@ -157,6 +154,8 @@ def to_records(source: sources.SourceFile, path: Path) -> Path:
             raise InputError(
                 f"{source.uri}: line {line}, column {column}: malformed XML: {exc.msg.split(' (', 1)[0]}"
             ) from None
+        except StopIteration:  # no element at all
+            raise InputError(f"{source.uri}: line 1: no XML element: expected an RSS 2.0 or Atom feed") from None
         _write(writer, lines, raws, count)
     return path
 
