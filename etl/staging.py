@@ -131,10 +131,7 @@ def batch_rows(source: sources.SourceFile, reader: str) -> int:
     """The records of a batch of this file: BATCH_BYTES of its text, by the mean length of its first lines."""
     if reader == "xml":
         return XML_BATCH_ROWS
-    with open(source.path, "rb") as handle:
-        head = handle.read(1 << 20)
-    mean = max(1, len(head) // max(head.count(b"\n"), 1))
-    return max(10_000, min(BATCH_ROWS, BATCH_BYTES // mean))
+    return max(10_000, min(BATCH_ROWS, int(BATCH_BYTES // max(1.0, mean_line_bytes(source)))))
 
 
 def _stage_streaming(rows: pl.LazyFrame, outputs, work: Path, index: int) -> dict[str, list[Path]]:
@@ -179,38 +176,12 @@ def _stage_in_batches(rows: pl.LazyFrame, outputs, work: Path, index: int, size:
     return written
 
 
-def validated(
-    index: int,
-    source: sources.SourceFile,
-    header: list[str],
-    plan: FormatPlan,
-    spec: ImportSpec,
-    progress: Progress | None,
-    known: pl.DataFrame | None = None,
-):
-    """The file's valid rows, its rejected rows and its known ones (None without `known`: see `stage`), as lazy
-    frames over the file's scan.
-
-    The file's columns are read as text under file:<name>; the format reads raw:<name>,
-    which are the same columns after the spec's transforms. JSON lines: see _json_lines_outputs.
-    """
-    rows, outputs = _input(index, source, header, plan, spec, progress, known)
-    return outputs(rows)
-
-
-def _input(index, source, header, plan, spec, progress, known, work: Path | None = None):
+def _input(index, source, header, plan, spec, progress, known, work: Path):
     """The file's records as read (after the spec's transforms; hashed and marked `_known`, see `_hashed`), and
     the function that makes the valid, rejected and known rows of any frame of them: of the whole scan, or of
     one batch of it. An XML feed is first read into JSON objects, one per item (etl.readers.xml), in `work`."""
     if plan.reader in ("jsonl", "xml"):
-        if plan.reader == "xml":
-            from etl.readers import xml
-
-            lines = pl.scan_parquet(xml.to_records(source, (work or source.path.parent) / f"xml-{index}.parquet"))
-        else:
-            from etl.readers import jsonl
-
-            lines = jsonl.lines(source.path).with_columns(_row=(pl.col("_line") - 1).cast(pl.UInt32))
+        lines = _json_records(index, source, plan.reader, work)
         return _hashed(lines, [pl.col("raw")], plan, known), lambda lf: _json_lines_outputs(index, lf, plan)
     raw = raw_scan(source, header, progress)
     raw = raw.filter(~pl.all_horizontal(pl.col(FILE + h).is_null() for h in header))  # blank lines
@@ -218,6 +189,18 @@ def _input(index, source, header, plan, spec, progress, known, work: Path | None
     raw, failures = transforms.apply(raw, spec.transforms, RAW)
     raw = _hashed(raw, [pl.col(RAW + h) for h in plan.header], plan, known)
     return raw, lambda lf: _csv_outputs(index, lf, header, plan, failures)
+
+
+def _json_records(index: int, source, reader: str, work: Path) -> pl.LazyFrame:
+    """A file's records as JSON text, one a row (_line, _row, raw): JSON lines as they are, an XML feed's items
+    read into JSON objects first."""
+    if reader == "xml":
+        from etl.readers import xml
+
+        return pl.scan_parquet(xml.to_records(source, work / f"xml-{index}.parquet"))
+    from etl.readers import jsonl
+
+    return jsonl.lines(source.path).with_columns(_row=(pl.col("_line") - 1).cast(pl.UInt32))
 
 
 def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failures):
@@ -371,11 +354,16 @@ def raw_json(header: list[str]) -> pl.Expr:
     return pl.struct(pl.col(FILE + h).alias(h) for h in header).struct.json_encode()
 
 
-def estimate_rows(source: sources.SourceFile) -> int:
+def mean_line_bytes(source: sources.SourceFile) -> float:
+    """The mean length of the file's first lines (of its first MB); 0 for an empty file."""
     with open(source.path, "rb") as handle:
         head = handle.read(1 << 20)
-    lines = max(head.count(b"\n"), 1)
-    return max(int(source.size / (len(head) / lines)) - 1, 1) if head else 1
+    return len(head) / max(head.count(b"\n"), 1)
+
+
+def estimate_rows(source: sources.SourceFile) -> int:
+    mean = mean_line_bytes(source)
+    return max(int(source.size / mean) - 1, 1) if mean else 1
 
 
 def fill_raw_values(

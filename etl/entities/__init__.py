@@ -51,3 +51,15 @@ def load(name: str) -> ModuleType:
     if name not in REGISTRY:
         raise KeyError(f"unknown entity {name!r}; the entities are {', '.join(REGISTRY)}")
     return importlib.import_module(REGISTRY[name])
+
+
+def first_and_last(con, query: str, params: dict) -> dict[str, list[dict]]:
+    """A report's sample: `query` (a {direction} in it orders by the records' place in the import, ASC or DESC,
+    and limits) run both ways, as {first, last}, each in the import's order, every row a dict."""
+    out = {}
+    for which, direction in (("first", "ASC"), ("last", "DESC")):
+        cursor = con.execute(query.format(direction=direction), params)  # direction: one of two literals
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        out[which] = rows if which == "first" else rows[::-1]
+    return out

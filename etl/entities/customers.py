@@ -15,7 +15,7 @@ from typing import Literal
 import duckdb
 
 from etl import identity
-from etl.entities import KnownRecordsNeeded, Run
+from etl.entities import KnownRecordsNeeded, Run, first_and_last
 from etl.errors import EtlError
 from etl.sqlfiles import run_sql
 
@@ -90,6 +90,7 @@ def merge(
     to people, their attributes merged; stg_rejects made from the rejected rows. The counts for the report."""
     run_sql(con, "customers_known", skip_known=SKIP_KNOWN)
     run_sql(con, "customers_stage", id_types=list(id_types))
+    run_sql(con, "staged_rejects")
     resolved = identity.resolve(con, import_id)
     run_sql(con, "customers_known_settle", id_types=list(id_types))
     # records staged as known (keys and hash alone: no drop_nulls) are all among the skipped ones, or one is
@@ -138,12 +139,4 @@ def sample(con: duckdb.DuckDBPyConnection, id_types: tuple[str, ...], size: int 
         LEFT JOIN customer_changes AS ch USING (customer_id)
         ORDER BY r._file {direction}, r._row {direction}
     """
-    out = {}
-    for which, direction in (("first", "ASC"), ("last", "DESC")):
-        cursor = con.execute(
-            query.format(direction=direction), {"size": size, "id_types": list(id_types)}
-        )  # direction: one of two literals
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        out[which] = rows if which == "first" else rows[::-1]
-    return out
+    return first_and_last(con, query, {"size": size, "id_types": list(id_types)})

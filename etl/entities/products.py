@@ -11,9 +11,11 @@ staged as its keys and hash alone, and is not parsed again.
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
-from etl.entities import KnownRecordsNeeded, Run
+from etl.entities import KnownRecordsNeeded, Run, first_and_last
 from etl.errors import EtlError
 from etl.formats.products import STAGED
 from etl.sqlfiles import run_sql
@@ -66,7 +68,7 @@ def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: s
     finally:
         if huge:
             con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    run_sql(con, "products_rejects")
+    run_sql(con, "staged_rejects")
     changes = dict(con.execute("SELECT change, count(*) FROM product_changes GROUP BY change").fetchall())
     kept, records, products, stored_products = con.execute(
         "SELECT (SELECT count(*) FROM stg_rows), (SELECT count(*) FROM stg_product_records), "
@@ -108,7 +110,8 @@ def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict
         WITH picked AS (
             SELECT _file, _row, _seq FROM stg_rows ORDER BY _file {direction}, _row {direction} LIMIT $size
         )
-        SELECT picked._row + 1 AS record, records.product_id, coalesce(changes.change, 'unchanged') AS change,
+        SELECT picked._row + 1 AS record, records.product_id,
+               CASE WHEN changes.change IN ('added', 'updated') THEN changes.change ELSE 'unchanged' END AS change,
                to_json(p)::VARCHAR AS detail
         FROM picked
         JOIN stg_product_records AS records USING (_seq)
@@ -125,19 +128,13 @@ def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict
         ) AS p USING (product_id)
         ORDER BY picked._file {direction}, picked._row {direction}
     """
-    import json
-
-    out = {}
-    for which, direction in (("first", "ASC"), ("last", "DESC")):
-        rows = con.execute(query.format(direction=direction), {"size": size, "longest": LONGEST}).fetchall()
-        items = []
-        for record, product_id, change, detail in rows:
-            product = json.loads(detail) if detail else {}
+    sampled = first_and_last(con, query, {"size": size, "longest": LONGEST})
+    for rows in sampled.values():
+        for row in rows:
+            product = json.loads(row.pop("detail")) if row["detail"] else {}
             product.pop("record_hash", None)
             if isinstance(product.get("attributes"), str):
                 product["attributes"] = json.loads(product["attributes"])
-            change = {"rehashed": "unchanged"}.get(change, change)
-            shown = {k: product.get(k) for k in SAMPLE_COLUMNS[1:]}
-            items.append({"record": record, "product_id": product_id, **shown, "change": change, "detail": product})
-        out[which] = items if which == "first" else items[::-1]
-    return out
+            change = row.pop("change")
+            row.update({k: product.get(k) for k in SAMPLE_COLUMNS[1:]}, change=change, detail=product)
+    return sampled

@@ -222,9 +222,10 @@ def json_texts(lf: pl.LazyFrame) -> tuple[pl.LazyFrame, dict[str, pl.Expr]]:
 
 
 def json_checks(value: pl.Expr) -> list[Check]:
-    """A Google field given as an object (not a text, a number or a list) is not read."""
+    """A Google field given as an object (not a text, a number or a list) is not read. Looked for only in the
+    records json_texts found a list or an object in (`_nested`)."""
     fields = "|".join(GOOGLE_FIELDS)
-    found = value.str.extract(r'"(' + fields + r')":\{', 1)
+    found = pl.when(pl.col("_nested")).then(value).str.extract(r'"(' + fields + r')":\{', 1)
     return [Check("(record)", pl.lit("a field is an object, expected a text or a number: ") + found,
                   found.is_not_null(), found)]  # fmt: skip
 

@@ -1,8 +1,7 @@
--- A customers import's staged records as the identity graph takes them, and its rejects.
+-- A customers import's staged records as the identity graph takes them (its rejects: staged_rejects.sql).
 -- Grain in: stg_unknown_rows (view, customers_known.sql), one per kept record not applied before (_file, _row,
--- _seq, ids: a list of values, null when empty, patch ...); stg_row_rejects (view), one per rejected record.
--- Grain out: stg_identity_links, one per id of such a record (record = _seq); stg_rejects, one per
--- rejected record with its reasons, raw values and line (JSON lines; a CSV's are counted later).
+-- _seq, ids: a list of values, null when empty, patch ...).
+-- Grain out: stg_identity_links, one per id of such a record (record = _seq).
 -- Parameters: $id_types, the type of each value of ids (the format's plan).
 
 CREATE OR REPLACE TEMP TABLE stg_identity_links AS
@@ -12,7 +11,3 @@ FROM (
     FROM stg_unknown_rows AS r
 )
 WHERE id_value IS NOT NULL;
-
-CREATE OR REPLACE TEMP TABLE stg_rejects AS
-SELECT _file, _row, raw::JSON AS raw, reasons, _line::BIGINT AS _line
-FROM stg_row_rejects;
