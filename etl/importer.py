@@ -225,7 +225,7 @@ def _run(
         for result, source in zip(state.files, open_files, strict=True):
             result.sha256 = source.sha256
         state.current = None  # from here on, errors concern the run, not one file
-        run = entities.Run(import_id, started_at, dry_run, options, plans, state)
+        run = entities.Run(import_id, started_at, dry_run, options, plans, state, spec.format)
         stored = entity.store(con, run)  # inside the transaction; a dry run stores too, and is rolled back
         with state.timed("rejects"):
             fill_raw_values(con, open_files, headers, state.files)
@@ -252,13 +252,15 @@ def _check_confidence(source: sources.SourceFile, file: FileResult, spec: Import
 
 
 def _reader(module, uri: str) -> str:
-    """The reader of a file: JSON lines (.jsonl, .ndjson) or XML (.xml, .rss, .atom) by its name, compressed or
-    not, when the format reads them, else the format's first reader."""
+    """The reader of a file: JSON lines (.jsonl, .ndjson), XML (.xml, .rss, .atom) or a JSON array (.json) by its
+    name, compressed or not, when the format reads them, else the format's first reader."""
     name = uri.lower().removesuffix(".gz").removesuffix(".zip")
     if "jsonl" in module.READERS and name.endswith((".jsonl", ".ndjson")):
         return "jsonl"
     if "xml" in module.READERS and name.endswith((".xml", ".rss", ".atom")):
         return "xml"
+    if "json" in module.READERS and name.endswith(".json"):
+        return "json"
     return module.READERS[0]
 
 
@@ -291,9 +293,9 @@ def _gate(con, suites, import_id: int, started_at, state) -> dict[str, Any]:
 def _plan_file(module, options, source: sources.SourceFile, spec: ImportSpec, reader: str = "csv"):
     """The file's header (none for JSON lines), and the format's plan for its fields after the spec's
     transforms."""
-    if reader in ("jsonl", "xml"):
+    if reader in ("jsonl", "xml", "json"):
         if spec.transforms:
-            kind = "JSON lines" if reader == "jsonl" else "XML feeds"
+            kind = {"jsonl": "JSON lines", "xml": "XML feeds", "json": "JSON arrays"}[reader]
             raise SpecError(f"{spec.origin}: transforms are not applied to {kind} yet ({source.uri})")
         return [], module.plan([], options, reader)
     header = csv_reader.read_header(source)

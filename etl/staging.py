@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from etl import sources
+from etl.errors import InputError
 from etl.formats.rows import RAW, Check, FormatPlan, record_hash, row_hashes, run_hashes, with_runs
 from etl.readers import csv as csv_reader
 from etl.spec import ImportSpec
@@ -99,6 +100,8 @@ def stage(
                 written = _stage_streaming(rows, outputs, work, index)
         except pl.exceptions.PolarsError as exc:
             raise csv_reader.translate_parse_error(source, exc, len(header)) from None
+        if plan.reader == "json":
+            _locate_json_rejects(source, written["rejects"], work, index)
         for name, paths in written.items():
             staged[name] += paths
         counted = written["rows"] + written["known"]  # every row once: the rejected ones are in rows too, flagged
@@ -180,7 +183,7 @@ def _input(index, source, header, plan, spec, progress, known, work: Path):
     """The file's records as read (after the spec's transforms; hashed and marked `_known`, see `_hashed`), and
     the function that makes the valid, rejected and known rows of any frame of them: of the whole scan, or of
     one batch of it. An XML feed is first read into JSON objects, one per item (etl.readers.xml), in `work`."""
-    if plan.reader in ("jsonl", "xml"):
+    if plan.reader in ("jsonl", "xml", "json"):
         lines = _json_records(index, source, plan.reader, work)
         return _hashed(lines, [pl.col("raw")], plan, known), lambda lf: _json_lines_outputs(index, lf, plan)
     raw = raw_scan(source, header, progress)
@@ -193,14 +196,47 @@ def _input(index, source, header, plan, spec, progress, known, work: Path):
 
 def _json_records(index: int, source, reader: str, work: Path) -> pl.LazyFrame:
     """A file's records as JSON text, one a row (_line, _row, raw): JSON lines as they are, an XML feed's items
-    read into JSON objects first."""
+    read into JSON objects first, a JSON array's elements split apart (their lines found for rejects alone)."""
     if reader == "xml":
         from etl.readers import xml
 
         return pl.scan_parquet(xml.to_records(source, work / f"xml-{index}.parquet"))
+    if reader == "json":
+        from etl.readers import json_array
+
+        records = json_array.to_records(source, work / f"json-{index}.parquet")
+        return pl.scan_parquet(records).select("_line", "_row", "raw")
     from etl.readers import jsonl
 
     return jsonl.lines(source.path).with_columns(_row=(pl.col("_line") - 1).cast(pl.UInt32))
+
+
+def _locate_json_rejects(source, paths: list[Path], work: Path, index: int) -> None:
+    """A JSON array's rejected elements given their lines (the fast split does not know them: the file is
+    scanned again, only when something was rejected); an element that is not valid JSON fails the file, naming
+    its line and column (see etl.readers.json_array)."""
+    from etl.readers import json_array, jsonl
+
+    rejects = pl.read_parquet(paths) if paths else pl.DataFrame()
+    if rejects.height == 0 or rejects["_line"].null_count() == 0:
+        return
+    located = pl.read_parquet(
+        json_array.scan(source, work / f"json-lines-{index}.parquet"), columns=["_row", "_line", "_offset"]
+    )
+    invalid = rejects.filter(
+        pl.col("reasons").list.eval(pl.element().struct.field("hint").str.starts_with(jsonl.NOT_JSON)).list.any()
+    )
+    if invalid.height:
+        row = invalid["_row"].min()
+        offset = located.filter(pl.col("_row") == row)["_offset"][0]
+        raise InputError(f"{source.uri}: {json_array.locate(source, offset)}")
+    lines = located.select("_row", _found=pl.col("_line").cast(pl.UInt64))
+    for path in paths:
+        part = pl.read_parquet(path)
+        if part.height:
+            part.join(lines, on="_row", how="left").with_columns(_line=pl.col("_found")).drop("_found").write_parquet(
+                path
+            )
 
 
 def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failures):

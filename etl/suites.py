@@ -31,6 +31,7 @@ ENTITIES: dict[str, str] = {
     "customers": "last_import_id",
     "identities": "first_import_id",
     "products": "last_import_id",
+    "event_items": "import_id",
 }
 
 # kwargs that name columns of the checked table

@@ -28,7 +28,12 @@ from datetime import datetime
 from types import ModuleType
 from typing import Any
 
-REGISTRY = {"orders": "etl.entities.orders", "customers": "etl.entities.customers", "products": "etl.entities.products"}
+REGISTRY = {
+    "orders": "etl.entities.orders",
+    "customers": "etl.entities.customers",
+    "products": "etl.entities.products",
+    "events": "etl.entities.events",
+}
 
 
 class KnownRecordsNeeded(Exception):  # noqa: N818  (a signal to the engine, not an error anyone sees)
@@ -45,6 +50,7 @@ class Run:
     options: Any  # the format's options model
     plans: list[Any]  # the format's plan of each file
     state: Any  # etl.staging.Staging: per-file results and timings
+    format: str = ""  # the format's name
 
 
 def load(name: str) -> ModuleType:

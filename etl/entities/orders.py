@@ -65,7 +65,7 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, int]:
         run_sql(con, "merge_orders_changes")
     # a dry run applies too, so that the suites see what an import would store; it is rolled back
     with state.timed("apply"):
-        run_sql(con, "merge_apply", import_id=run.import_id, started_at=run.started_at)
+        run_sql(con, "merge_apply", import_id=run.import_id, started_at=run.started_at, format=run.format)
         _check_applied(con, run.import_id)
         run_sql(con, "refresh_order_facts", import_id=run.import_id)  # what the segments read
     return people

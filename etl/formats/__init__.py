@@ -24,6 +24,7 @@ REGISTRY: dict[str, str] = {
     "shopify_orders": "etl.formats.shopify_orders",
     "kevel_products": "etl.formats.kevel_products",
     "google_merchant": "etl.formats.google_merchant",
+    "crossengage_events": "etl.formats.crossengage_events",
 }
 
 

@@ -3,7 +3,7 @@
 -- by their run number `_seq` (an integer join), stored ones by order_id.
 -- order_row_hashes: the hashes of every order read in full by this import (changed or not) replace its stored
 -- ones, so that the next import of the same rows finds it known (orders_known.sql).
--- Parameters: $import_id (this run), $started_at (the run's start, for orderUpdate events
+-- Parameters: $import_id (this run), $format (its format, for the events), $started_at (the run's start, for orderUpdate events
 -- of orders that carry no last_updated).
 
 CREATE OR REPLACE TEMP TABLE changed_orders AS
@@ -34,7 +34,7 @@ FROM stg_orders_keyed AS staged
 JOIN changed_orders ON changed_orders._seq = staged._seq
 LEFT JOIN replaced_orders ON replaced_orders.order_id = staged.order_id;
 
-INSERT INTO events
+INSERT INTO events (event_id, event_type, order_id, customer_id, occurred_at, import_id, format)
 SELECT
     (SELECT coalesce(max(event_id), 0) FROM events) + row_number() OVER (),
     CASE changed.change WHEN 'added' THEN 'orderPlace' ELSE 'orderUpdate' END,
@@ -44,7 +44,8 @@ SELECT
         WHEN 'added' THEN changed.created_at
         ELSE coalesce(changed.last_updated, $started_at::TIMESTAMPTZ)
     END,
-    $import_id
+    $import_id,
+    $format
 FROM changed_orders AS changed;
 
 DELETE FROM order_row_hashes

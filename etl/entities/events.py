@@ -1,0 +1,114 @@
+"""The events entity: what people did (viewed a product, updated a cart, subscribed ...), one row per event,
+with the items an event carries, its person resolved through the identity graph.
+
+Its formats stage one row per event (etl.formats.events.STAGED). events_stage.sql gives each record its
+identity (event_key, a hash of its whole content) and tells the new ones from those the store holds or the
+import repeats; etl.identity resolves the new ones' ids to people (an unknown person is created: a lead when
+known only by email; a later users import or event that links the email to an external id joins them, and the
+stored events follow: identity_follow.sql); events_apply.sql stores them and their items. A record the store
+applied before (its hash is an event's record_hash) is staged as its hash alone, and is not parsed again.
+Order imports write events too (orderPlace, orderUpdate: etl.entities.orders), into the same table.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from etl import identity
+from etl.entities import KnownRecordsNeeded, Run, first_and_last
+from etl.errors import EtlError
+from etl.formats.events import STAGED
+from etl.sqlfiles import run_sql
+
+NAME = "events"
+STAGING = STAGED
+STRATEGIES = {"append": ("events_stage", "events_apply")}  # an event is stored once, by its content
+TABLES = ("events", "event_items", "customers", "identities", "identity_links", "customer_merges")
+DERIVED = ()
+SKIP_KNOWN = True  # records applied before are not parsed again; tests turn it off
+
+
+def known_hashes(con: duckdb.DuckDBPyConnection):
+    """The high halves of the hashes of the records events were stored from (see customers')."""
+    if not SKIP_KNOWN:
+        return None
+    return con.sql("SELECT (record_hash >> 64)::UBIGINT AS hash_hi FROM events WHERE record_hash IS NOT NULL").pl()
+
+
+def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
+    """The staged events stored once each, their people resolved; stg_rejects from the rejected rows."""
+    id_types = list(run.plans[0].id_types)  # one format, one plan's types for every file
+    state = run.state
+    with state.timed("stage_events"):
+        run_sql(con, "events_stage", started_at=run.started_at, id_types=id_types)
+        placeholders, known = con.execute(
+            "SELECT (SELECT count(*) FROM stg_rows WHERE event_type IS NULL), "
+            "(SELECT count(*) FROM stg_rows AS r SEMI JOIN events AS e "
+            " ON e.record_hash = (r.hash_hi::UHUGEINT << 64) | r.hash_lo::UHUGEINT WHERE r.event_type IS NULL)"
+        ).fetchall()[0]
+        if placeholders != known:  # a record that only shared its hash's high half with a stored one
+            raise KnownRecordsNeeded(f"{placeholders - known} records staged as known are not")
+    with state.timed("resolve_people"):
+        people = identity.resolve(con, run.import_id)
+        identity.add_customers(con, run.import_id)
+    with state.timed("apply"):
+        run_sql(con, "events_apply", import_id=run.import_id, format=run.format, id_types=id_types)
+    run_sql(con, "staged_rejects")
+    changes = dict(con.execute("SELECT change, count(*) FROM stg_event_records GROUP BY change").fetchall())
+    kept, records, stored, items, untimed, leads = con.execute(
+        """
+        SELECT
+            (SELECT count(*) FROM stg_rows),
+            (SELECT count(*) FROM stg_event_records),
+            (SELECT count(*) FROM events WHERE import_id = $import_id AND format = $format),
+            (SELECT count(*) FROM event_items SEMI JOIN stg_events_added USING (event_id)),
+            (SELECT count(*) FROM stg_event_records WHERE untimed AND change = 'added'),
+            (SELECT count(*) FROM stg_new_customers AS c
+             WHERE NOT EXISTS (SELECT 1 FROM identities AS i
+                               WHERE i.customer_id = c.customer_id AND i.id_type = 'external_id'))
+        """,
+        {"import_id": run.import_id, "format": run.format},
+    ).fetchall()[0]
+    added = changes.get("added", 0)
+    if kept != records + known or stored != added:  # nothing lost: every record is an event, stored once
+        raise EtlError(
+            f"consistency check failed: {kept} records kept, {records} staged and {known} known from before, "
+            f"{added} new and {stored} stored; nothing was stored"
+        )
+    return {
+        "kept": kept,
+        "entities": {
+            "events": {"added": added, "unchanged": changes.get("unchanged", 0) + known},
+            "event_items": {"added": items},
+            "customers": {"added": people["customers_added"]},
+            "identities": {"added": people["identities_added"]},
+        },
+        "repeated_events": changes.get("repeated", 0),  # records of an event given earlier in the import
+        "known_events": known,  # records stored before, as they were: not parsed again
+        "events_without_time": untimed,  # stored with the import's start as their time
+        "leads_added": leads,  # new people known by email alone (no external id yet)
+        "merges": people["merges"],
+    }
+
+
+def report(con: duckdb.DuckDBPyConnection, run: Run, stored: dict) -> dict:
+    counts = dict(stored)
+    return {"kept": counts.pop("kept"), "entities": counts.pop("entities"), "extra": counts, "sample": sample(con)}
+
+
+def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict]]:
+    """The first and last records of the import: record number, event type, time, person and its change."""
+    query = """
+        WITH picked AS (
+            SELECT _file, _row, _seq FROM stg_rows ORDER BY _file {direction}, _row {direction} LIMIT $size
+        )
+        SELECT picked._row + 1 AS record, r.event_type, r.occurred_at::VARCHAR AS occurred_at,
+               coalesce(e.customer_id, stored.customer_id) AS customer_id,
+               coalesce(r.change, 'unchanged') AS change
+        FROM picked
+        LEFT JOIN stg_event_records AS r USING (_seq)
+        LEFT JOIN stg_events_added AS e USING (_seq)
+        LEFT JOIN events AS stored ON stored.event_key = r.event_key AND e._seq IS NULL
+        ORDER BY picked._file {direction}, picked._row {direction}
+    """
+    return first_and_last(con, query, {"size": size})

@@ -1,0 +1,63 @@
+"""What every event format produces: one row per event, in the canonical event columns (STAGED).
+
+- event_type: the event's name as given; occurred_at: when (UTC), null when the record gives no time (the
+  entity then takes the import's start);
+- ids: the person's ids, one value (or null) for each of the plan's id_types, normalised as every import
+  normalises them (etl.formats.ids);
+- business_unit: the business unit the event names, or null;
+- properties: the event as a JSON object (text), every field with its JSON type;
+- items: a JSON array (text) of the objects the event carries (a cart's products, a viewed product), or null.
+  The entity reads these keys of each, the first found: product_id (product_id, productId, id), sku, name,
+  category, quantity, price, currency; an item keeps the whole object too;
+- currency: the currency of the items that name none (a cart's), or null;
+- order_id: the order the event is about, or null;
+- key_hi, key_lo: the event's identity (`event_key`): a hash of its whole content, so that the same event read
+  again, from this file or another, is not stored twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+from pydantic import BaseModel
+
+from etl.formats.rows import Check, record_hash
+
+STAGED = ("event_type", "occurred_at", "ids", "business_unit", "properties", "items", "currency", "order_id",
+          "key_hi", "key_lo", "hash_hi", "hash_lo")  # fmt: skip
+HASH_VERSION = "events-1"  # of the record hash: changed when what a format makes of the same record changes
+KEY_VERSION = "event-key-1"  # of the event's identity: changing it makes every stored event new again
+
+
+@dataclass(frozen=True)
+class EventsPlan:
+    """What an event format makes of a file (the engine's FormatPlan for events)."""
+
+    transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]
+    reader: str = "json"
+    id_types: tuple[str, ...] = ()  # the type of each value of `ids`
+    hash_salt: str | None = None
+    header: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    reject_keys: tuple[str, ...] = ("event_type",)
+    kept_columns: tuple[str, ...] = STAGED
+    run_key: None = None  # an event is one record
+    row_wise: bool = True  # each record on its own: read in batches (memory flat)
+
+
+def salt(format_name: str, options: BaseModel, reader: str) -> str:
+    return "|".join([HASH_VERSION, f"polars {pl.__version__}", format_name, options.model_dump_json(), reader])
+
+
+def event_key(content: pl.Expr, format_name: str) -> dict[str, pl.Expr]:
+    """key_hi and key_lo: a 128-bit hash of the event's content (its JSON, minified) and its format."""
+    hashed = record_hash([content], f"{KEY_VERSION}|{format_name}")
+    return {"key_hi": hashed["hash_hi"], "key_lo": hashed["hash_lo"]}
+
+
+def json_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
