@@ -27,7 +27,7 @@ def test_each_registered_module_declares_what_the_engine_needs():
     for name, path in formats.REGISTRY.items():
         module = formats.load(name)
         assert module.__name__ == path and module.NAME == name
-        assert set(module.READERS) <= {"csv", "jsonl", "xml"} and module.READERS and module.ENTITY
+        assert set(module.READERS) <= {"csv", "jsonl", "xml", "json"} and module.READERS and module.ENTITY
         assert module.Options.model_json_schema()["title"].endswith("Options")
         assert callable(module.plan) and module.FIELDS.name == name
 

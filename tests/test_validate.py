@@ -49,7 +49,15 @@ def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, sto
     validation = run.json["validation"]
     assert validation["success"] is True
     assert validation["scope"] == "import"
-    assert validation["suites"] == ["customers", "events", "identities", "line_items", "orders", "products"]
+    assert validation["suites"] == [
+        "customers",
+        "event_items",
+        "events",
+        "identities",
+        "line_items",
+        "orders",
+        "products",
+    ]
     assert validation["checked"] == count_expectations(real_suites)
     failed = [r for r in validation["expectations"] if not r["success"]]
     assert [(r["suite"], r["severity"], r["unexpected_count"]) for r in failed] == [("orders", "warning", 1)]
@@ -340,7 +348,8 @@ def test_regex_expectations_run_in_duckdb_with_row_conditions(con, tmp_path):
 
 
 def test_timestamps_in_a_sane_range_use_the_run_time(con, tmp_path):
-    con.execute("""INSERT INTO events VALUES (1, 'orderPlace', 'o1', 7, TIMESTAMPTZ '2026-11-24 12:00:00Z', 1),
+    con.execute("""INSERT INTO events (event_id, event_type, order_id, customer_id, occurred_at, import_id)
+        VALUES (1, 'orderPlace', 'o1', 7, TIMESTAMPTZ '2026-11-24 12:00:00Z', 1),
         (2, 'orderPlace', 'o2', 7, TIMESTAMPTZ '2026-11-26 00:00:00Z', 1),
         (3, 'orderPlace', 'o3', 7, TIMESTAMPTZ '1970-01-01 00:00:00Z', 1)""")  # fmt: skip
     events = json.loads((EXPECTATIONS / "events.json").read_text())["expectations"]
@@ -434,7 +443,8 @@ def test_etl_validate_gives_the_gates_verdicts_and_ges_alike(etl, store, real_su
     with duckdb.connect(str(store)) as con:  # rows changed by hand break critical expectations
         con.execute("UPDATE line_items SET quantity = 0, currency = 'ABC' WHERE order_id = 'or124'")
         con.execute("UPDATE orders SET user_id = 'ann-at-example' WHERE order_id = 'or125'")
-        con.execute("INSERT INTO events SELECT event_id + 100, event_type, order_id, customer_id, occurred_at, "
+        con.execute("INSERT INTO events BY NAME SELECT event_id + 100 AS event_id, event_type, order_id, customer_id, "
+                    "occurred_at, "
                     "import_id FROM events WHERE order_id = 'or126'")  # fmt: skip
     gate, ge = validate_with(), validate_with("--engine", "ge")
     assert verdicts(gate) == verdicts(ge)

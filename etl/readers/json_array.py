@@ -23,6 +23,7 @@ something is wrong. An element longer than MAX_RECORD_BYTES fails the file (no e
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -77,10 +78,12 @@ def to_records(source: sources.SourceFile, path: Path) -> Path:
         try:
             elements = _split_by_duckdb(source, path)
         except (duckdb.Error, OSError) as exc:  # OSError: DuckDB's error through Arrow's reader
-            scan(source, path)  # raises, naming the line and column
-            raise InputError(
-                f"{source.uri}: {str(exc).splitlines()[0].replace(str(source.path), source.uri)}"
-            ) from None
+            scan(source, path)  # raises for the array's shape, naming the line and column
+            offset = first_invalid(path)  # else an element is wrong
+            if offset is not None:
+                raise InputError(f"{source.uri}: {locate(source, offset)}") from None
+            message = str(exc).splitlines()[0].replace(str(source.path), source.uri)
+            raise InputError(f"{source.uri}: {message}") from None
         if elements:
             return path
     return scan(source, path)  # one object, an empty array, or a file that does not end: it says why
@@ -140,7 +143,9 @@ def scan(source: sources.SourceFile, path: Path) -> Path:
                         buffer, carry_offset = buffer[len(_BOM) :], len(_BOM)
                 consumed = _chunk(buffer, carry_offset, at_end, shape, writer, source)
                 if len(buffer) - consumed > MAX_RECORD_BYTES:
-                    raise shape.fail(buffer[consumed:], 0, f"an element longer than {MAX_RECORD_BYTES >> 20} MB")
+                    rest = buffer[consumed:]
+                    at = len(rest) - len(rest.lstrip(_WHITESPACE))  # the element's first byte
+                    raise shape.fail(rest, at, f"an element longer than {MAX_RECORD_BYTES >> 20} MB")
                 carry, carry_offset = buffer[consumed:], carry_offset + consumed
                 if at_end:
                     break
@@ -274,6 +279,10 @@ def _write(buffer, data, bounds, ends, newlines, offset, shape: _Shape, writer, 
             return
         where = int(bounds[blank.arg_true()[0]])
         raise shape.fail(buffer, where, "an empty element (a comma with no value before or after it)")
+    odd = raw.str.strip_chars().str.len_bytes() == 0  # only whitespace, of a kind JSON does not allow
+    if odd.any():
+        where = int(bounds[odd.arg_true()[0]])
+        raise shape.fail(buffer, where, "whitespace JSON does not allow (a form feed?) where an element should be")
     lead = raw.str.len_bytes() - raw.str.strip_chars_start(_JSON_SPACE).str.len_bytes()
     starts = bounds + lead.to_numpy()
     lines = np.searchsorted(newlines[data[newlines] == 0x0A], starts) + shape.line
@@ -290,34 +299,49 @@ def _write(buffer, data, bounds, ends, newlines, offset, shape: _Shape, writer, 
 
 
 def locate(source: sources.SourceFile, offset: int) -> str:
-    """Where in the file, and why, the element starting at byte `offset` is not valid JSON: `line L, column C:
-    message` (Python's json reads it again, from the file: this runs for one element, the first refused)."""
+    """Where in the file, and why, the element starting at byte `offset` is not valid JSON, or not followed by a
+    comma or the array's end: `line L, column C: message` (Python's json reads it again, from the file: this
+    runs for one element, the first refused)."""
     with open(source.path, "rb") as handle:
-        before = handle.read(offset) if offset < (64 << 20) else None
         handle.seek(offset)
-        element = handle.read(MAX_RECORD_BYTES)
-    if before is None:  # a long way in: count its lines in chunks
-        line, column = _position(source.path, offset)
-    else:
-        line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-    text = element.decode("utf-8", "replace")
+        text = handle.read(MAX_RECORD_BYTES).decode("utf-8", "replace")
+    line, column = _position(source.path, offset)
+
+    refused: list[str] = []
 
     def refuse(constant: str) -> None:
+        refused.append(constant)
         raise ValueError(f"{constant} is not a JSON number")
 
     decoder = json.JSONDecoder(parse_constant=refuse)
     try:
         _, end = decoder.raw_decode(text)
-        return f"line {line}, column {column}: not valid JSON (nested too deeply, or a lone surrogate)"
+        after = len(text) - len(text[end:].lstrip(_JSON_SPACE))
+        if after < len(text) and text[after] not in ",]":
+            at, message = after, "expected , or ] after an element (a comma missing?)"
+        else:
+            at, message = 0, "not valid JSON (nested too deeply, or a lone surrogate)"
     except json.JSONDecodeError as exc:
-        at_line = line + exc.lineno - 1
-        at_column = exc.colno + (column - 1 if exc.lineno == 1 else 0)
-        return f"line {at_line}, column {at_column}: {exc.msg}"
-    except ValueError as exc:
-        return f"line {line}, column {column}: {exc}"
+        at, message = exc.pos, exc.msg
+    except ValueError as exc:  # NaN, Infinity: found where they are written (a rare error: a search will do)
+        at, message = max(re.search(r"[:\[,\s]-?" + refused[0], text).start() + 1, 0), str(exc)
+        at += text[at] == "-" and refused[0].startswith("-")
     except RecursionError:
-        return f"line {line}, column {column}: nested too deeply"
+        at, message = 0, "nested too deeply"
+    lines = text.count("\n", 0, at)
+    at_column = (column if lines == 0 else 1) + at - (text.rfind("\n", 0, at) + 1)
+    return f"line {line + lines}, column {at_column}: {message}"
+
+
+def first_invalid(path: Path) -> int | None:
+    """The first byte of the first element of a scanned file (`scan`'s Parquet) that the JSON lines parse
+    refuses as not valid JSON; None when there is none."""
+    from etl.readers import jsonl
+
+    parsed = jsonl.parse(pl.scan_parquet(path).select("_row", "_offset", "raw"))
+    invalid = parsed.filter(pl.col("reason").fill_null("").str.starts_with(jsonl.NOT_JSON)).sort("_row").head(1)
+    found = invalid.collect()
+    return int(found["_offset"][0]) if found.height else None
 
 
 def _position(path: Path, offset: int) -> tuple[int, int]:
