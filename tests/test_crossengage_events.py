@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from etl.entities import events as events_entity
@@ -176,18 +177,21 @@ def test_leads_join_their_user_whatever_was_imported_first(tmp_path, store):
     person either way, and its events follow it (the spec's warning that the user feed must run first)."""
     users = tmp_path / "users.jsonl"
     users.write_text(json.dumps({"customerNumber": "C-1", "mail": "ann@example.com"}) + "\n")
-    users_spec = {"format": "kevel_users", "source": str(users),
-                  "options": {"id": {"field": "customerNumber", "type": "external_id"}, "ids": {"email": "mail"}}}  # fmt: skip
+    options = {"id": {"field": "customerNumber", "type": "external_id"}, "ids": {"email": "mail"}}
+    users_spec = validate_spec({"format": "kevel_users", "source": str(users), "options": options}, "spec")
     events = feed(tmp_path / "e.json", [
-        {"event": "Subscribed Newsletter", "email": "ann@example.com", "businessUnit": "DE", "timestamp": "2024-01-01T00:00:00Z"},
+        {"event": "Subscribed Newsletter", "email": "ann@example.com", "businessUnit": "DE",
+         "timestamp": "2024-01-01T00:00:00Z"},
         {"event": "productViewed", "id": "c-1", "timestamp": "2024-01-02T00:00:00Z"},
     ])  # fmt: skip
     outcomes = []
     for order in ("events first", "users first"):
         here = tmp_path / order.replace(" ", "_") / "cdp.duckdb"
-        steps = [lambda: import_feed(here, events), lambda: run_import(validate_spec(users_spec, "spec"), here)]
-        for step in steps if order == "events first" else steps[::-1]:
-            step()
+        if order == "events first":
+            import_feed(here, events)
+        run_import(users_spec, here)
+        if order == "users first":
+            import_feed(here, events)
         outcomes.append(stored(here, "SELECT count(DISTINCT customer_id) AS people, count(*) AS events, "
                                      "bool_and(customer_id = (SELECT customer_id FROM identities WHERE id_type = "
                                      "'external_id')) AS theirs FROM events"))  # fmt: skip
@@ -265,18 +269,15 @@ def test_a_feed_on_one_long_line(tmp_path, store):
     assert import_feed(store, source)["entities"]["events"] == {"added": 20_000, "unchanged": 0}
 
 
-def test_blns_strings_as_property_values_byte_for_byte_through_parquet(tmp_path, store):
+def test_blns_strings_as_property_values_byte_for_byte_through_parquet(tmp_path, store, etl):
     strings = json.loads((SHARED / "blns" / "blns.json").read_text(encoding="utf-8"))
     events = [{"event": "x", "id": "u1", "timestamp": "2024-01-01T00:00:00Z", "n": i, "value": s}
               for i, s in enumerate(strings)]  # fmt: skip
     result = import_feed(store, feed(tmp_path / "e.json", events))
     assert result["rejected"] == 0 and result["entities"]["events"]["added"] == len(strings)
-    out = tmp_path / "events.parquet"
-    with duckdb.connect(str(store), read_only=True) as con:
-        con.execute("COPY (SELECT properties FROM events) TO '" + str(out) + "' (FORMAT parquet)")
-    import polars as pl
-
-    back = [json.loads(p) for p in pl.read_parquet(out)["properties"].to_list()]
+    exported = etl("export", "parquet", str(tmp_path / "out"))
+    assert exported.code == 0, exported.stderr
+    back = [json.loads(p) for p in pl.read_parquet(tmp_path / "out" / "events.parquet")["properties"].to_list()]
     assert sorted((b["n"], b["value"]) for b in back) == list(enumerate(strings))
 
 
