@@ -128,6 +128,12 @@ def parse_args() -> argparse.Namespace:
         help="products of the product feed benchmark (bench/products.py: JSON lines, XML, the enrichment); 0 skips it",
     )  # fmt: skip
     parser.add_argument("--products-xml-gb", type=float, default=1.0, help="size of its XML feed; 0 skips it")
+    parser.add_argument(
+        "--events", type=int, default=5_000_000,
+        help="events of the event feed benchmark (bench/events.py: a CrossEngage array on one line); 0 skips it",
+    )  # fmt: skip
+    parser.add_argument("--segment-events", type=int, default=50_000_000,
+                        help="events of the store the event segments run on; 0 skips them")  # fmt: skip
     return parser.parse_args()
 
 
@@ -538,8 +544,13 @@ def main() -> None:
 
         products_table = measure_products(args.products, args.products_xml_gb, args.orders, workdir, args.rounds,
                                           orders_csv)  # fmt: skip
+    events_table = ""
+    if args.events or args.segment_events:
+        from events import measure as measure_events  # bench/events.py, beside this file
+
+        events_table = measure_events(args.events, args.segment_events, workdir, args.rounds)
     parts = [heading, table, sample_line, transforms_line, s3_line, validation_line, segments_line, users_table,
-             shopify_table, products_table]  # fmt: skip
+             shopify_table, products_table, events_table]  # fmt: skip
     text = "\n\n".join(parts)
     print(f"\n{text}")
     (workdir / "results.md").write_text(text + "\n")

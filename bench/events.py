@@ -1,0 +1,231 @@
+"""Benchmark event imports and event segments (issue 18, item 7).
+
+1. 5,000,000 events as one CrossEngage array on one line (crossengage_events: views, carts with a product,
+   newsletters; 200,000 people) against DuckDB's own read_json of the same file into a table: the floor, the
+   first import into a fresh store and the re-import of the same file, each in its own subprocess (wall time,
+   peak RSS), in rounds; medians. Targets: first import <= 2.0x, re-import <= 1.5x, peak RSS <= 1.5 GB.
+2. The event segments over a store of 50,000,000 events (written by SQL, as an import would store them: events
+   and their items, 1,000,000 people, orders of a tenth of them): each segment's wall time (<= 3 s).
+
+    .venv/bin/python bench/events.py [--events 5000000] [--segment-events 50000000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+from run import ETL, generate_in_child, remove_duckdb_file, run_measured  # noqa: E402  (bench/, on the path above)
+
+FLOOR = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("SET enable_progress_bar = false")
+con.execute("CREATE TABLE t AS SELECT * FROM read_json(?, format = 'array')", [sys.argv[2]])
+print(con.execute("SELECT count(*) FROM t").fetchone()[0])
+"""
+MAX_RSS = 1.5e9
+STEPS = (("first import", 2.0), ("re-import", 1.5))
+SEGMENT_TARGET_S = 3.0
+SEGMENTS = {
+    "event_count": {"event_name": "productViewed", "min_events": 20},
+    "abandoned_cart": {"hours": 24},
+    "abandoned_browse": {"hours": 24, "start": "2024-06-01", "days": 7},
+    "viewed_category": {"category_name": "Knives", "min_views": 3},
+}
+
+
+def write_feed(path: Path, n: int) -> None:
+    """n events as one JSON array on one line, written a block at a time."""
+    import polars as pl
+
+    block = 500_000
+    with path.open("w", encoding="utf-8") as out:
+        out.write("[")
+        for start in range(0, n, block):
+            i = pl.int_range(start, min(n, start + block), eager=True)
+            frame = pl.DataFrame({"i": i}).with_columns(
+                kind=(pl.col("i") % 4),
+                person=(pl.col("i") * 7919 % 200_000).cast(pl.String),
+                at=pl.lit("2024-") + (pl.col("i") % 12 + 1).cast(pl.String).str.zfill(2) + "-"
+                + (pl.col("i") % 28 + 1).cast(pl.String).str.zfill(2) + "T"
+                + (pl.col("i") % 24).cast(pl.String).str.zfill(2) + ":00:00Z",
+                product=(pl.col("i") % 5000).cast(pl.String),
+            )  # fmt: skip
+            text = frame.select(
+                pl.when(pl.col("kind") == 0)
+                .then(pl.format('{"event":"cartUpdated","id":"u{}","email":"u{}@example.com","businessUnit":"DE",'
+                                '"timestamp":"{}","cart":{"currency":"EUR","total":7.98,"products":[{"id":"P{}",'
+                                '"sku":"S{}","quantity":2,"price":3.99,"name":"Ribbon Lace","category":"Bands"}]}}',
+                                "person", "person", "at", "product", "product"))
+                .when(pl.col("kind") == 1)
+                .then(pl.format('{"event":"Subscribed Newsletter","email":"u{}@example.com","businessUnit":"DE",'
+                                '"timestamp":"{}","source":"web"}', "person", "at"))
+                .otherwise(pl.format('{"event":"productViewed","id":"u{}","timestamp":"{}","product":{"id":"P{}",'
+                                     '"name":"Ribbon","category":"Bands","price":3.99},"n":{}}',
+                                     "person", "at", "product", "i"))
+                .alias("e")
+            )["e"]  # fmt: skip
+            out.write(("," if start else "") + ",".join(text.to_list()))
+        out.write("]\n")
+
+
+def ensure(path: Path, key: str, code: str) -> Path:
+    stamp = path.with_suffix(path.suffix + ".stamp")
+    if not (path.exists() and stamp.exists() and stamp.read_text() == key):
+        generate_in_child(code)
+        stamp.write_text(key)
+    return path
+
+
+def measure_import(n: int, workdir: Path, rounds: int) -> list[str]:
+    path = workdir / "event_history_20240101000000.json"
+    source = ensure(
+        path, str(n), f"import events; from pathlib import Path; events.write_feed(Path({str(path)!r}), {n})"
+    )
+    spec = workdir / "events.yaml"
+    spec.write_text(json.dumps({"format": "crossengage_events", "source": str(source)}))
+    times: dict[str, list[float]] = {}
+    rss: dict[str, float] = {}
+    counts: dict[str, dict] = {}
+    for _ in range(rounds):
+        floor_db = workdir / "events-floor.duckdb"
+        remove_duckdb_file(floor_db)
+        floor = run_measured([sys.executable, "-c", FLOOR, floor_db, source])
+        remove_duckdb_file(floor_db)
+        times.setdefault("floor", []).append(floor.wall_s)
+        rss["floor"] = max(rss.get("floor", 0.0), floor.peak_rss_bytes)
+        store = workdir / "events-bench.duckdb"
+        remove_duckdb_file(store)
+        for step, _target in STEPS:
+            run = run_measured([ETL, "import", spec, "--store", store, "--json"])
+            if run.returncode != 0:
+                return [f"| {source.name} | {step} failed: {run.stderr.strip()[-300:]} | | | | | | |"]
+            times.setdefault(step, []).append(run.wall_s)
+            rss[step] = max(rss.get(step, 0.0), run.peak_rss_bytes)
+            counts[step] = json.loads(run.stdout)["entities"]["events"]
+        remove_duckdb_file(store)
+    floor_s = statistics.median(times["floor"])
+    size = f"{source.stat().st_size / 1e9:.2f} GB"
+    spread = f"{min(times['floor']):.2f}-{max(times['floor']):.2f}"
+    lines = [
+        f"| {n:,} events, {size} | floor (read_json) | {floor_s:.2f} | {spread} | 1.00 | {rss['floor'] / 1e9:.2f} | | |"
+    ]
+    for step, target in STEPS:
+        wall = statistics.median(times[step])
+        ratio = wall / floor_s
+        ok = ratio <= target and rss[step] <= MAX_RSS
+        c = counts[step]
+        lines.append(
+            f"| {n:,} events | {step} ({c['added']:,} added, {c['unchanged']:,} unchanged) | {wall:.2f} | "
+            f"{min(times[step]):.2f}-{max(times[step]):.2f} | {ratio:.2f} | {rss[step] / 1e9:.2f} | "
+            f"<= {target}x, <= 1.5 GB | {'met' if ok else 'NOT met'} |"
+        )
+    return lines
+
+
+SEGMENT_STORE = """
+import sys, duckdb
+from etl import store
+n = int(sys.argv[2])
+with store.connect(sys.argv[1]) as con:
+    con.execute("SET enable_progress_bar = false")
+    con.execute('''
+        INSERT INTO events BY NAME
+        SELECT i + 1 AS event_id,
+               CASE i % 4 WHEN 0 THEN 'cartUpdated' WHEN 1 THEN 'Subscribed Newsletter' ELSE 'productViewed' END
+                   AS event_type,
+               (i * 7919) % 1000000 + 1 AS customer_id,
+               TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i * 104729) % 31536000) AS occurred_at,
+               1 AS import_id, 'crossengage_events' AS format, 'external_id' AS user_id_type,
+               'u' || ((i * 7919) % 1000000 + 1) AS user_id, '{}'::JSON AS properties, i::UHUGEINT AS event_key
+        FROM range(?) AS t(i)''', [n])
+    con.execute('''
+        INSERT INTO event_items BY NAME
+        SELECT event_id, 1 AS position, 'P' || (event_id % 5000) AS product_id,
+               CASE WHEN event_id % 3 = 0 THEN 'Knives' ELSE 'Bands' END AS category, 2.0 AS quantity, 3.99 AS price,
+               'EUR' AS currency, '{}'::JSON AS attributes, 1 AS import_id
+        FROM events WHERE event_type <> 'Subscribed Newsletter' ''')
+    con.execute('''
+        INSERT INTO orders BY NAME
+        SELECT 'o' || i AS order_id, (i * 7) % 1000000 + 1 AS customer_id, 'external_id' AS user_id_type,
+               'u' || ((i * 7) % 1000000 + 1) AS user_id, 'EUR' AS currency,
+               TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i * 7877) % 31536000) AS created_at,
+               1 AS first_import_id, 1 AS last_import_id
+        FROM range(100000) AS t(i)''')
+    con.execute('''
+        INSERT INTO line_items BY NAME
+        SELECT order_id, 1 AS line_no, 'P' || (hash(order_id) % 5000) AS product_id, 'paid' AS status,
+               1 AS last_import_id
+        FROM orders''')
+    con.execute("CHECKPOINT")
+print(n)
+"""
+
+RUN_SEGMENT = """
+import sys, json, time
+from etl import segment
+start = time.monotonic()
+got = segment.run(sys.argv[2], json.loads(sys.argv[3]), store=sys.argv[1])
+print(json.dumps({"rows": got.height, "query_s": time.monotonic() - start}))
+"""
+
+
+def measure_segments(n: int, workdir: Path) -> list[str]:
+    store = workdir / f"events-segments-{n}.duckdb"
+    stamp = store.with_suffix(".stamp")
+    if not (store.exists() and stamp.exists() and stamp.read_text() == str(n)):
+        remove_duckdb_file(store)
+        started = time.monotonic()
+        built = run_measured([sys.executable, "-c", SEGMENT_STORE, store, str(n)])
+        if built.returncode != 0:
+            return [f"| segments | building the store failed: {built.stderr.strip()[-300:]} | | |"]
+        stamp.write_text(str(n))
+        print(f"events bench: a store of {n:,} events in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    lines = []
+    for name, params in SEGMENTS.items():
+        run = run_measured([sys.executable, "-c", RUN_SEGMENT, store, name, json.dumps(params)])
+        if run.returncode != 0:
+            lines.append(f"| {name} | failed: {run.stderr.strip()[-200:]} | | |")
+            continue
+        out = json.loads(run.stdout)
+        ok = out["query_s"] <= SEGMENT_TARGET_S
+        lines.append(f"| {name} `{json.dumps(params)}` | {out['rows']:,} | {out['query_s']:.2f} | "
+                     f"{run.peak_rss_bytes / 1e9:.2f} | {'met' if ok else 'NOT met'} |")  # fmt: skip
+    return lines
+
+
+def measure(events: int, segment_events: int, workdir: Path, rounds: int) -> str:
+    out = []
+    if events:
+        out += [
+            "| file | step | median s | range s | x floor | peak RSS GB | target | |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        out += measure_import(events, workdir, rounds)
+    if segment_events:
+        out += ["", f"Segments over {segment_events:,} events (query time, in a process of its own):", "",
+                "| segment | rows | s | peak RSS GB | <= 3 s |", "|---|---|---|---|---|"]  # fmt: skip
+        out += measure_segments(segment_events, workdir)
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--segment-events", type=int, default=50_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=Path("bench/.work"))
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    print(measure(args.events, args.segment_events, args.workdir.resolve(), args.rounds))
+
+
+if __name__ == "__main__":
+    main()
