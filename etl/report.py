@@ -186,6 +186,11 @@ def render(result: dict[str, Any], console: Console) -> None:
         console.print(Text(f"The rejected rows, with their lines and reasons: etl rejects {result['import_id']}"))
     if result.get("validation"):
         render_validation(result["validation"], console)
+    said = {"leads_added": "leads added (people known by email alone)",
+            "repeated_events": "events given again in the import (stored once)",
+            "events_without_time": "events without a time (stored at the import's start)"}  # fmt: skip
+    if any(result.get(key) for key in said):
+        console.print("; ".join(f"{result[key]:,} {text}" for key, text in said.items() if result.get(key)))
     if result.get("repeated_products"):
         console.print(f"Products listed more than once (the later record wins): {result['repeated_products']:,}")
     missing = result.get("missing_products") or {}

@@ -12,12 +12,13 @@ from conftest import REPO
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_the_four_notebooks():
+def test_there_are_the_five_notebooks():
     assert [p.name for p in NOTEBOOKS] == [
         "01_import_walkthrough.ipynb",
         "02_rfm_and_segments.ipynb",
         "03_data_quality.ipynb",
         "04_products_and_categories.ipynb",
+        "05_events.ipynb",
     ]
 
 
