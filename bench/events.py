@@ -58,19 +58,21 @@ def write_feed(path: Path, n: int) -> None:
                 + (pl.col("i") % 24).cast(pl.String).str.zfill(2) + ":00:00Z",
                 product=(pl.col("i") % 5000).cast(pl.String),
             )  # fmt: skip
+            c = pl.col
+            cart = pl.concat_str([pl.lit('{"event":"cartUpdated","id":"u'), c("person"), pl.lit('","email":"u'),
+                                  c("person"), pl.lit('@example.com","businessUnit":"DE","timestamp":"'), c("at"),
+                                  pl.lit('","cart":{"currency":"EUR","total":7.98,"products":[{"id":"P'),
+                                  c("product"), pl.lit('","sku":"S'), c("product"),
+                                  pl.lit('","quantity":2,"price":3.99,"name":"Ribbon Lace","category":"Bands"}]}}')])
+            newsletter = pl.concat_str([pl.lit('{"event":"Subscribed Newsletter","email":"u'), c("person"),
+                                        pl.lit('@example.com","businessUnit":"DE","timestamp":"'), c("at"),
+                                        pl.lit('","source":"web"}')])
+            view = pl.concat_str([pl.lit('{"event":"productViewed","id":"u'), c("person"), pl.lit('","timestamp":"'),
+                                  c("at"), pl.lit('","product":{"id":"P'), c("product"),
+                                  pl.lit('","name":"Ribbon","category":"Bands","price":3.99},"n":'),
+                                  c("i").cast(pl.String), pl.lit("}")])
             text = frame.select(
-                pl.when(pl.col("kind") == 0)
-                .then(pl.format('{"event":"cartUpdated","id":"u{}","email":"u{}@example.com","businessUnit":"DE",'
-                                '"timestamp":"{}","cart":{"currency":"EUR","total":7.98,"products":[{"id":"P{}",'
-                                '"sku":"S{}","quantity":2,"price":3.99,"name":"Ribbon Lace","category":"Bands"}]}}',
-                                "person", "person", "at", "product", "product"))
-                .when(pl.col("kind") == 1)
-                .then(pl.format('{"event":"Subscribed Newsletter","email":"u{}@example.com","businessUnit":"DE",'
-                                '"timestamp":"{}","source":"web"}', "person", "at"))
-                .otherwise(pl.format('{"event":"productViewed","id":"u{}","timestamp":"{}","product":{"id":"P{}",'
-                                     '"name":"Ribbon","category":"Bands","price":3.99},"n":{}}',
-                                     "person", "at", "product", "i"))
-                .alias("e")
+                pl.when(c("kind") == 0).then(cart).when(c("kind") == 1).then(newsletter).otherwise(view).alias("e")
             )["e"]  # fmt: skip
             out.write(("," if start else "") + ",".join(text.to_list()))
         out.write("]\n")

@@ -40,7 +40,11 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
     id_types = list(run.plans[0].id_types)  # one format, one plan's types for every file
     state = run.state
     with state.timed("stage_events"):
-        run_sql(con, "events_stage", started_at=run.started_at, id_types=id_types)
+        offsets, total = [], 0
+        for file in state.files:  # a file's records are numbered from 0 (_row): the files before it go first
+            offsets.append(total)
+            total += file.rows + file.blank_rows
+        run_sql(con, "events_stage", id_types=id_types, record_offsets=offsets)
         placeholders, known = con.execute(
             "SELECT (SELECT count(*) FROM stg_rows WHERE event_type IS NULL), "
             "(SELECT count(*) FROM stg_rows AS r SEMI JOIN events AS e "
@@ -52,7 +56,9 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         people = identity.resolve(con, run.import_id)
         identity.add_customers(con, run.import_id)
     with state.timed("apply"):
-        run_sql(con, "events_apply", import_id=run.import_id, format=run.format, id_types=id_types)
+        plan = run.plans[0]
+        run_sql(con, "events_apply", import_id=run.import_id, format=run.format, started_at=run.started_at,
+                id_types=id_types, item_paths=list(plan.item_paths), currency_paths=list(plan.currency_paths))  # fmt: skip
     run_sql(con, "staged_rejects")
     changes = dict(con.execute("SELECT change, count(*) FROM stg_event_records GROUP BY change").fetchall())
     kept, records, stored, items, untimed, leads = con.execute(
@@ -61,7 +67,7 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
             (SELECT count(*) FROM stg_rows),
             (SELECT count(*) FROM stg_event_records),
             (SELECT count(*) FROM events WHERE import_id = $import_id AND format = $format),
-            (SELECT count(*) FROM event_items SEMI JOIN stg_events_added USING (event_id)),
+            (SELECT count(*) FROM event_items WHERE import_id = $import_id),
             (SELECT count(*) FROM stg_event_records WHERE untimed AND change = 'added'),
             (SELECT count(*) FROM stg_new_customers AS c
              WHERE NOT EXISTS (SELECT 1 FROM identities AS i
@@ -102,13 +108,17 @@ def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict
         WITH picked AS (
             SELECT _file, _row, _seq FROM stg_rows ORDER BY _file {direction}, _row {direction} LIMIT $size
         )
-        SELECT picked._row + 1 AS record, r.event_type, r.occurred_at::VARCHAR AS occurred_at,
-               coalesce(e.customer_id, stored.customer_id) AS customer_id,
+        SELECT picked._row + 1 AS record, coalesce(by_key.event_type, by_hash.event_type) AS event_type,
+               coalesce(by_key.occurred_at, by_hash.occurred_at)::VARCHAR AS occurred_at,
+               coalesce(by_key.customer_id, by_hash.customer_id) AS customer_id,
                coalesce(r.change, 'unchanged') AS change
         FROM picked
+        JOIN stg_rows AS rows USING (_seq)
         LEFT JOIN stg_event_records AS r USING (_seq)
-        LEFT JOIN stg_events_added AS e USING (_seq)
-        LEFT JOIN events AS stored ON stored.event_key = r.event_key AND e._seq IS NULL
+        -- the event stored, by this import or before; a known record's by its hash
+        LEFT JOIN events AS by_key ON by_key.event_key = r.event_key
+        LEFT JOIN events AS by_hash
+            ON r._seq IS NULL AND by_hash.record_hash = (rows.hash_hi::UHUGEINT << 64) | rows.hash_lo::UHUGEINT
         ORDER BY picked._file {direction}, picked._row {direction}
     """
     return first_and_last(con, query, {"size": size})

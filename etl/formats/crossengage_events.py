@@ -42,6 +42,7 @@ class Options(BaseModel):
 
 FIELDS = FormatFields(name=NAME, knows=lambda field: bool(field), required=["event"], known=list(FIELDS_READ),
                       text_input=False)  # fmt: skip
+ITEM_PATHS = ("$.cart.products", "$.products", "$.product")  # the first given: a list of items, or one
 _NESTED = r'"(?:' + "|".join(FIELDS_READ) + r')":[\[{]'  # one of them given as a list or an object
 _DECODED = pl.Struct({field: pl.String for field in FIELDS_READ})
 
@@ -59,16 +60,6 @@ def _texts(lf: pl.LazyFrame) -> tuple[pl.LazyFrame, dict[str, pl.Expr]]:
         )
         for field in FIELDS_READ
     }
-
-
-def _items() -> pl.Expr:
-    """The event's items as a JSON array (text): the cart's products, else `products`, else `product`."""
-    value = pl.col("value")
-    cart = pl.when(value.str.contains('"cart":', literal=True)).then(value).str.json_path_match("$.cart.products")
-    products = pl.when(value.str.contains('"products":', literal=True)).then(value).str.json_path_match("$.products")
-    product = pl.when(value.str.contains('"product":{', literal=True)).then(value).str.json_path_match("$.product")
-    listed = pl.coalesce(cart, products)
-    return pl.coalesce(pl.when(listed.str.starts_with("[")).then(listed), pl.lit("[") + product + pl.lit("]"))
 
 
 def plan(header: list[str], options: Options, reader: str = "json") -> EventsPlan:
@@ -108,13 +99,10 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
             ids=pl.concat_list(given["_id"], given["_email"]),
             business_unit=given["_unit"],
             properties=pl.col("value"),
-            items=_items(),
-            currency=pl.when(pl.col("value").str.contains('"cart":', literal=True))
-            .then(pl.col("value"))
-            .str.json_path_match("$.cart.currency"),
             order_id=pl.lit(None, pl.String),
             **event_key(pl.col("value"), NAME),
         )
         return lf, checks
 
-    return EventsPlan(transform, reader, id_types=("external_id", "email"), hash_salt=salt(NAME, options, reader))
+    return EventsPlan(transform, reader, id_types=("external_id", "email"), item_paths=ITEM_PATHS,
+                      currency_paths=("$.cart.currency",), hash_salt=salt(NAME, options, reader))  # fmt: skip

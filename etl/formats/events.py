@@ -6,10 +6,12 @@
   normalises them (etl.formats.ids);
 - business_unit: the business unit the event names, or null;
 - properties: the event as a JSON object (text), every field with its JSON type;
-- items: a JSON array (text) of the objects the event carries (a cart's products, a viewed product), or null.
-  The entity reads these keys of each, the first found: product_id (product_id, productId, id), sku, name,
-  category, quantity, price, currency; an item keeps the whole object too;
-- currency: the currency of the items that name none (a cart's), or null;
+
+and the plan says where in properties an event's items are (`item_paths`: JSON paths, the first found wins; an
+array of objects, or one object: a cart's products, a viewed product) and their currency when an item names
+none (`currency_paths`). The entity reads these keys of each item, the first found: product_id (product_id,
+productId, id), sku, name, category, quantity, price, currency; an item keeps the whole object too. (DuckDB
+reads them, in parallel: in Polars, a path read parses each record once more.)
 - order_id: the order the event is about, or null;
 - key_hi, key_lo: the event's identity (`event_key`): a hash of its whole content, so that the same event read
   again, from this file or another, is not stored twice.
@@ -25,8 +27,8 @@ from pydantic import BaseModel
 
 from etl.formats.rows import Check, record_hash
 
-STAGED = ("event_type", "occurred_at", "ids", "business_unit", "properties", "items", "currency", "order_id",
-          "key_hi", "key_lo", "hash_hi", "hash_lo")  # fmt: skip
+STAGED = ("event_type", "occurred_at", "ids", "business_unit", "properties", "order_id", "key_hi", "key_lo", "hash_hi",
+          "hash_lo")  # fmt: skip
 HASH_VERSION = "events-1"  # of the record hash: changed when what a format makes of the same record changes
 KEY_VERSION = "event-key-1"  # of the event's identity: changing it makes every stored event new again
 
@@ -38,6 +40,8 @@ class EventsPlan:
     transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]
     reader: str = "json"
     id_types: tuple[str, ...] = ()  # the type of each value of `ids`
+    item_paths: tuple[str, ...] = ()  # where in properties the items are (see the module's docstring)
+    currency_paths: tuple[str, ...] = ()  # where the items' currency is, when an item names none
     hash_salt: str | None = None
     header: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()

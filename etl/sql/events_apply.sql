@@ -1,40 +1,52 @@
 -- The import's new events into the store, with their items.
--- Grain in: stg_event_records (events_stage.sql) where change = 'added', stg_record_customers (etl.identity:
--- record -> customer_id).
--- Grain out: events, one row per added record; event_items, one per item of those (events.items: a JSON array;
--- an item's columns from the first of its keys given, etl.formats.events).
--- Parameters: $import_id, $format, $id_types (the type of each value of ids: the first given names the person).
+-- Grain in: stg_event_records (events_stage.sql: the added ones, with their event_id), stg_rows (their
+-- columns), stg_record_customers (etl.identity: record -> customer_id). The wide rows are read once, joined to
+-- the narrow tables.
+-- Grain out: events, one row per added record; event_items, one per item of those (found in the properties at
+-- the first of the item paths given; an item's columns from the first of its keys given, etl.formats.events).
+-- Parameters: $import_id, $format, $started_at (the time of an event without one), $id_types (the type of
+-- each value of ids: the first given names the person), $item_paths, $currency_paths (the format's).
 
-CREATE OR REPLACE TEMP TABLE stg_events_added AS
+INSERT INTO events BY NAME
 WITH added AS (
-    SELECT * FROM stg_event_records WHERE change = 'added'
+    SELECT _seq, event_id FROM stg_event_records WHERE change = 'added'
 ),
 
-first_id AS (
-    SELECT _seq, list_position(list_transform(ids, lambda v: v IS NOT NULL), true) AS id_index
-    FROM added
+rows AS (
+    SELECT r.*, list_position(list_transform(r.ids, lambda v: v IS NOT NULL), true) AS id_index
+    FROM stg_rows AS r
 )
 
 SELECT
-    (SELECT coalesce(max(event_id), 0) FROM events) + row_number() OVER (ORDER BY added._seq) AS event_id,
-    added.*,
-    people.customer_id,
-    ($id_types::VARCHAR[])[first_id.id_index] AS user_id_type,
-    added.ids[first_id.id_index] AS user_id
-FROM added
-JOIN first_id USING (_seq)
-LEFT JOIN stg_record_customers AS people ON people.record = added._seq;
-
-INSERT INTO events BY NAME
-SELECT
-    event_id, event_type, order_id, customer_id, occurred_at, $import_id AS import_id, $format AS format,
-    business_unit, user_id_type, user_id, properties::JSON AS properties, event_key, record_hash
-FROM stg_events_added;
+    added.event_id, rows.event_type, rows.order_id, people.customer_id,
+    coalesce(rows.occurred_at, $started_at::TIMESTAMPTZ) AS occurred_at, $import_id AS import_id, $format AS format,
+    rows.business_unit, ($id_types::VARCHAR[])[rows.id_index] AS user_id_type, rows.ids[rows.id_index] AS user_id,
+    rows.properties::JSON AS properties,
+    (rows.key_hi::UHUGEINT << 64) | rows.key_lo::UHUGEINT AS event_key,
+    (rows.hash_hi::UHUGEINT << 64) | rows.hash_lo::UHUGEINT AS record_hash
+FROM rows
+JOIN added USING (_seq)
+LEFT JOIN stg_record_customers AS people ON people.record = rows._seq;
 
 INSERT INTO event_items BY NAME
-WITH listed AS (
-    SELECT event_id, currency, json_extract(items::JSON, '$[*]') AS list
-    FROM stg_events_added
+WITH added AS (
+    SELECT _seq, event_id FROM stg_event_records WHERE change = 'added'
+),
+
+found AS (  -- the first of the paths given (one parse of the event for all of them)
+    SELECT
+        added.event_id,
+        list_filter(json_extract(r.properties, $item_paths::VARCHAR[]), lambda v: v IS NOT NULL)[1] AS items,
+        list_filter(json_extract_string(r.properties, $currency_paths::VARCHAR[]), lambda v: v IS NOT NULL)[1]
+            AS currency
+    FROM stg_rows AS r
+    JOIN added USING (_seq)
+),
+
+listed AS (  -- an array of items, or one item
+    SELECT event_id, currency,
+        CASE json_type(items) WHEN 'ARRAY' THEN json_extract(items, '$[*]') WHEN 'OBJECT' THEN [items] END AS list
+    FROM found
     WHERE items IS NOT NULL
 ),
 
