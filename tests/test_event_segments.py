@@ -110,8 +110,8 @@ def test_event_count_matches_a_reference(data, params):
 
 def test_abandoned_cart_matches_a_reference(data):
     store, events, orders, _ = data
-    carts = events.filter((pl.col("type") == "cartUpdated") & (pl.col("items").list.len() > 0))
-    last = carts.sort("at").group_by("person").last()
+    carts = events.filter(pl.col("type") == "cartUpdated")
+    last = carts.sort("at").group_by("person").last().filter(pl.col("items").list.len() > 0)  # not emptied
     hours = timedelta(hours=24)
     bought = last.join(orders, on="person", how="left").filter(
         (pl.col("at_right") >= pl.col("at")) & (pl.col("at_right") <= pl.col("at") + hours)

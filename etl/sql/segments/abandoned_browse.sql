@@ -15,18 +15,19 @@
 
 WITH parameters AS (
     SELECT $hours::INTEGER AS hours,
+        to_hours($hours::INTEGER) AS wait,
         $view_event::VARCHAR AS view_event,
         $cart_event::VARCHAR AS cart_event,
         to_timestamp(epoch($start::DATE::TIMESTAMP)) AS start_at,  -- the days in UTC, whatever the session's zone
         to_timestamp(epoch((coalesce($start::DATE, DATE '1970-01-01') + $days::INTEGER)::TIMESTAMP)) AS end_at
 ),
 
-events AS (
+events AS NOT MATERIALIZED (  -- read where used: materialising 50M events cost more than scanning twice
     SELECT event_id, customer_id, event_type, user_id_type, user_id, occurred_at FROM main.events
     WHERE customer_id IS NOT NULL
 ),
 
-event_items AS (
+event_items AS NOT MATERIALIZED (
     SELECT event_id, product_id FROM main.event_items WHERE product_id IS NOT NULL
 ),
 
@@ -38,35 +39,57 @@ line_items AS (
     SELECT order_id, product_id FROM main.line_items WHERE product_id IS NOT NULL
 ),
 
-views AS (
-    SELECT events.customer_id, events.user_id_type, events.user_id, event_items.product_id, events.occurred_at
+view_events AS (
+    SELECT events.event_id, events.customer_id, events.user_id_type, events.user_id, events.occurred_at
     FROM events
-    JOIN event_items USING (event_id)
     CROSS JOIN parameters
     WHERE events.event_type = parameters.view_event
       AND (parameters.start_at IS NULL OR events.occurred_at >= parameters.start_at)
       AND (parameters.end_at IS NULL OR events.occurred_at < parameters.end_at)
 ),
 
-follow_ups AS (  -- a cart holding the product, or an order of it
-    SELECT events.customer_id, event_items.product_id, events.occurred_at AS at
-    FROM events
+views AS (
+    SELECT view_events.*, event_items.product_id
+    FROM view_events
     JOIN event_items USING (event_id)
+),
+
+cart_events AS (  -- those that can follow a view of the window: from its start to H hours after its end
+    SELECT events.event_id, events.customer_id, events.occurred_at
+    FROM events
     CROSS JOIN parameters
     WHERE events.event_type = parameters.cart_event
+      AND (parameters.start_at IS NULL OR events.occurred_at >= parameters.start_at)
+      AND (parameters.end_at IS NULL OR events.occurred_at < parameters.end_at + parameters.wait)
+),
+
+follow_ups AS (  -- a cart holding a product, or an order of it
+    SELECT cart_events.customer_id, event_items.product_id, cart_events.occurred_at AS at
+    FROM cart_events
+    JOIN event_items USING (event_id)
     UNION ALL
     SELECT orders.customer_id, line_items.product_id, orders.created_at AS at
     FROM orders
     JOIN line_items USING (order_id)
+    CROSS JOIN parameters
+    WHERE (parameters.start_at IS NULL OR orders.created_at >= parameters.start_at)
+      AND (parameters.end_at IS NULL OR orders.created_at < parameters.end_at + parameters.wait)
 ),
 
-followed AS (  -- each view with the first follow-up at or after it
-    SELECT views.*, follow_ups.at AS next_at
+followed AS (  -- views with a follow-up of their product within H hours
+    SELECT DISTINCT views.customer_id, views.product_id, views.occurred_at
     FROM views
-    ASOF LEFT JOIN follow_ups
-        ON follow_ups.customer_id = views.customer_id
-       AND follow_ups.product_id = views.product_id
-       AND follow_ups.at >= views.occurred_at
+    JOIN follow_ups ON follow_ups.customer_id = views.customer_id AND follow_ups.product_id = views.product_id
+    CROSS JOIN parameters
+    WHERE follow_ups.at >= views.occurred_at AND follow_ups.at <= views.occurred_at + parameters.wait
+),
+
+abandoned AS (
+    SELECT views.*
+    FROM views
+    ANTI JOIN followed USING (customer_id, product_id, occurred_at)
+    CROSS JOIN parameters
+    WHERE views.occurred_at + parameters.wait <= now()
 )
 
 SELECT
@@ -76,9 +99,6 @@ SELECT
     list_sort(list_distinct(list(product_id))) AS products,
     count(*) AS views,
     max(occurred_at) AS last_viewed_at
-FROM followed
-CROSS JOIN parameters
-WHERE (next_at IS NULL OR next_at > occurred_at + to_hours(parameters.hours))
-  AND occurred_at + to_hours(parameters.hours) <= now()
+FROM abandoned
 GROUP BY customer_id
 ORDER BY customer_id

@@ -23,7 +23,7 @@ WITH parameters AS (
         to_timestamp(epoch((coalesce($start::DATE, DATE '1970-01-01') + $days::INTEGER)::TIMESTAMP)) AS end_at
 ),
 
-events AS (
+events AS NOT MATERIALIZED (  -- read where used: materialising 50M events cost more than scanning twice
     SELECT customer_id, event_type, user_id_type, user_id, occurred_at, properties FROM main.events
     WHERE customer_id IS NOT NULL
 ),

@@ -8,7 +8,7 @@
 --   view_event     VARCHAR  'productViewed'  The event type of a view (events.event_type; its item is the product).
 --   start          DATE     NULL             The first day of the window (UTC); none: from the first view.
 --   days           INTEGER  NULL             The window's length in days from start; none: to the last view.
--- Columns: customer_id, user_id_type, user_id (to reach the contact), views, products (distinct, viewed in the
+-- Columns: customer_id, user_id_type, user_id (to reach the contact), views (view events with an item of the
 --   category), last_viewed_at.
 -- Example: etl segment run viewed_category --param category_name="Decorative Bands" --param min_views=2
 
@@ -20,12 +20,12 @@ WITH parameters AS (
         to_timestamp(epoch((coalesce($start::DATE, DATE '1970-01-01') + $days::INTEGER)::TIMESTAMP)) AS end_at
 ),
 
-events AS (
+events AS NOT MATERIALIZED (  -- read where used: materialising 50M events cost more than scanning twice
     SELECT event_id, customer_id, event_type, user_id_type, user_id, occurred_at FROM main.events
     WHERE customer_id IS NOT NULL
 ),
 
-event_items AS (
+event_items AS NOT MATERIALIZED (
     SELECT event_id, product_id, category FROM main.event_items
 ),
 
@@ -40,26 +40,37 @@ category_products AS (  -- the catalogue's products of the category
     WHERE products.category = parameters.category_name OR list_contains(products.categories, parameters.category_name)
 ),
 
-views AS (
-    SELECT events.customer_id, events.user_id_type, events.user_id, events.occurred_at, event_items.product_id
+category_items AS (  -- items of the category, by their own category or the catalogue's (fewer than the events)
+    SELECT event_items.event_id
+    FROM event_items
+    CROSS JOIN parameters
+    WHERE event_items.category = parameters.category_name
+       OR event_items.product_id IN (SELECT product_id FROM category_products)
+),
+
+views AS (  -- view events with an item of the category (one view, however many such items it has)
+    SELECT events.customer_id, events.user_id_type, events.user_id, events.occurred_at
     FROM events
-    JOIN event_items USING (event_id)
+    SEMI JOIN category_items USING (event_id)
     CROSS JOIN parameters
     WHERE events.event_type = parameters.view_event
       AND (parameters.start_at IS NULL OR events.occurred_at >= parameters.start_at)
       AND (parameters.end_at IS NULL OR events.occurred_at < parameters.end_at)
-      AND (event_items.category = parameters.category_name
-           OR event_items.product_id IN (SELECT product_id FROM category_products))
+),
+
+per_customer AS (
+    SELECT
+        customer_id,
+        any_value(user_id_type) AS user_id_type,
+        any_value(user_id) AS user_id,
+        count(*) AS views,
+        max(occurred_at) AS last_viewed_at
+    FROM views
+    GROUP BY customer_id
 )
 
-SELECT
-    customer_id,
-    any_value(user_id_type) AS user_id_type,
-    any_value(user_id) AS user_id,
-    count(*) AS views,
-    count(DISTINCT product_id) AS products,
-    max(occurred_at) AS last_viewed_at
-FROM views
-GROUP BY customer_id
-HAVING count(*) >= any_value((SELECT at_least FROM parameters))
-ORDER BY customer_id
+SELECT per_customer.*
+FROM per_customer
+CROSS JOIN parameters
+WHERE per_customer.views >= parameters.at_least
+ORDER BY per_customer.customer_id
