@@ -59,19 +59,47 @@ def write_feed(path: Path, n: int) -> None:
                 product=(pl.col("i") % 5000).cast(pl.String),
             )  # fmt: skip
             c = pl.col
-            cart = pl.concat_str([pl.lit('{"event":"cartUpdated","id":"u'), c("person"), pl.lit('","email":"u'),
-                                  c("person"), pl.lit('@example.com","businessUnit":"DE","timestamp":"'), c("at"),
-                                  pl.lit('","cart":{"currency":"EUR","total":7.98,"products":[{"id":"P'),
-                                  c("product"), pl.lit('","sku":"S'), c("product"),
-                                  pl.lit('","quantity":2,"price":3.99,"name":"Ribbon Lace","category":"Bands"}]},"n":'),
-                                  c("i").cast(pl.String), pl.lit("}")])
-            newsletter = pl.concat_str([pl.lit('{"event":"Subscribed Newsletter","email":"u'), c("person"),
-                                        pl.lit('@example.com","businessUnit":"DE","timestamp":"'), c("at"),
-                                        pl.lit('","source":"web","n":'), c("i").cast(pl.String), pl.lit("}")])
-            view = pl.concat_str([pl.lit('{"event":"productViewed","id":"u'), c("person"), pl.lit('","timestamp":"'),
-                                  c("at"), pl.lit('","product":{"id":"P'), c("product"),
-                                  pl.lit('","name":"Ribbon","category":"Bands","price":3.99},"n":'),
-                                  c("i").cast(pl.String), pl.lit("}")])
+            cart = pl.concat_str(
+                [
+                    pl.lit('{"event":"cartUpdated","id":"u'),
+                    c("person"),
+                    pl.lit('","email":"u'),
+                    c("person"),
+                    pl.lit('@example.com","businessUnit":"DE","timestamp":"'),
+                    c("at"),
+                    pl.lit('","cart":{"currency":"EUR","total":7.98,"products":[{"id":"P'),
+                    c("product"),
+                    pl.lit('","sku":"S'),
+                    c("product"),
+                    pl.lit('","quantity":2,"price":3.99,"name":"Ribbon Lace","category":"Bands"}]},"n":'),
+                    c("i").cast(pl.String),
+                    pl.lit("}"),
+                ]
+            )
+            newsletter = pl.concat_str(
+                [
+                    pl.lit('{"event":"Subscribed Newsletter","email":"u'),
+                    c("person"),
+                    pl.lit('@example.com","businessUnit":"DE","timestamp":"'),
+                    c("at"),
+                    pl.lit('","source":"web","n":'),
+                    c("i").cast(pl.String),
+                    pl.lit("}"),
+                ]
+            )
+            view = pl.concat_str(
+                [
+                    pl.lit('{"event":"productViewed","id":"u'),
+                    c("person"),
+                    pl.lit('","timestamp":"'),
+                    c("at"),
+                    pl.lit('","product":{"id":"P'),
+                    c("product"),
+                    pl.lit('","name":"Ribbon","category":"Bands","price":3.99},"n":'),
+                    c("i").cast(pl.String),
+                    pl.lit("}"),
+                ]
+            )
             text = frame.select(
                 pl.when(c("kind") == 0).then(cart).when(c("kind") == 1).then(newsletter).otherwise(view).alias("e")
             )["e"]  # fmt: skip

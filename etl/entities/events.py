@@ -57,8 +57,9 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         identity.add_customers(con, run.import_id)
     with state.timed("apply"):
         plan = run.plans[0]
+        paths = {"item_paths": list(plan.item_paths), "currency_paths": list(plan.currency_paths)}
         run_sql(con, "events_apply", import_id=run.import_id, format=run.format, started_at=run.started_at,
-                id_types=id_types, item_paths=list(plan.item_paths), currency_paths=list(plan.currency_paths))  # fmt: skip
+                id_types=id_types, **paths)  # fmt: skip
     run_sql(con, "staged_rejects")
     changes = dict(con.execute("SELECT change, count(*) FROM stg_event_records GROUP BY change").fetchall())
     kept, records, stored, items, untimed, leads = con.execute(
