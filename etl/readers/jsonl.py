@@ -51,8 +51,10 @@ def lines(path: Path | str) -> pl.LazyFrame:
 def parse(lines: pl.LazyFrame) -> pl.LazyFrame:
     """`lines`' rows with `value` and `reason` (see the module's docstring); other columns are kept."""
     text = pl.col("raw")
-    stripped = text.str.strip_chars()
-    parsed = text.str.json_path_match("$")
+    names = [n for n in lines.collect_schema().names() if n not in ("value", "reason")]
+    # the parse first, a column of its own: each expression below that reads it would parse the line again
+    lines = lines.with_columns(_parsed=text.str.json_path_match("$"), _stripped=text.str.strip_chars())
+    parsed, stripped = pl.col("_parsed"), pl.col("_stripped")
     is_object = stripped.str.starts_with("{")
     blank = stripped == ""
     # A key given twice leaves the parsed object with fewer `":` than the line. Counted literally first (a fifth
@@ -67,20 +69,20 @@ def parse(lines: pl.LazyFrame) -> pl.LazyFrame:
     duplicated = pl.when(suspect).then(text).str.count_matches(_KEY) > pl.when(suspect).then(parsed).str.count_matches(
         _KEY
     )
+    other = pl.when(~is_object & ~blank).then(stripped)  # what a line that is not an object holds (few lines)
     reason = (
         pl.when(blank)
         .then(None)
         .when(parsed.is_null() & (stripped != "null"))  # the JSON null is valid, and matches as null
         .then(pl.lit(NOT_JSON))
         .when(~is_object)
-        .then(pl.lit("not an object (") + _kind(stripped) + ")")
+        .then(pl.lit("not an object (") + _kind(other) + ")")
         .when(duplicated)
         .then(pl.lit("a key is given twice in one object (which value was meant is ambiguous)"))
     )
-    names = [n for n in lines.collect_schema().names() if n not in ("value", "reason")]
     return (
-        lines.with_columns(reason=reason, _parsed=parsed)
-        .with_columns(value=pl.when(pl.col("reason").is_null() & ~blank).then(pl.col("_parsed")))
+        lines.with_columns(reason=reason)
+        .with_columns(value=pl.when(pl.col("reason").is_null() & ~blank).then(parsed))
         .select(*names, "value", "reason")
     )
 
