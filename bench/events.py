@@ -118,7 +118,7 @@ def ensure(path: Path, key: str, code: str) -> Path:
 def measure_import(n: int, workdir: Path, rounds: int) -> list[str]:
     path = workdir / "event_history_20240101000000.json"
     source = ensure(
-        path, str(n), f"import events; from pathlib import Path; events.write_feed(Path({str(path)!r}), {n})"
+        path, f"{n}-unique", f"import events; from pathlib import Path; events.write_feed(Path({str(path)!r}), {n})"
     )
     spec = workdir / "events.yaml"
     spec.write_text(json.dumps({"format": "crossengage_events", "source": str(source)}))

@@ -95,7 +95,7 @@ def stage(
         rows, outputs = _input(index, source, header, plan, spec, progress, known, work)
         try:
             if plan.row_wise:
-                written = _stage_in_batches(rows, outputs, work, index, batch_rows(source, plan.reader))
+                written = _stage_in_batches(rows, outputs, work, index, batch_rows(source, plan.reader, rows))
             else:
                 written = _stage_streaming(rows, outputs, work, index)
         except pl.exceptions.PolarsError as exc:
@@ -127,14 +127,21 @@ BATCH_ROWS = 250_000  # at most, in a batch of a row-wise plan
 BATCH_BYTES = 32 << 20
 
 
+JSON_BATCH_SHARE = 4  # a JSON array's batches: a quarter as many records (DuckDB's split and the store beside them)
 XML_BATCH_ROWS = 25_000  # an XML feed's lines are not its records: its items, read into JSON, are batched so
 
 
-def batch_rows(source: sources.SourceFile, reader: str) -> int:
-    """The records of a batch of this file: BATCH_BYTES of its text, by the mean length of its first lines."""
+def batch_rows(source: sources.SourceFile, reader: str, records: pl.LazyFrame | None = None) -> int:
+    """The records of a batch of this file: BATCH_BYTES of its text, by the mean length of its first lines (of
+    a JSON array, by the file's size over its elements: its lines are not its records)."""
     if reader == "xml":
         return XML_BATCH_ROWS
-    return max(10_000, min(BATCH_ROWS, int(BATCH_BYTES // max(1.0, mean_line_bytes(source)))))
+    if reader == "json" and records is not None:
+        count = records.select(pl.len()).collect().item()  # the split's Parquet metadata
+        mean = source.size / max(count, 1) * JSON_BATCH_SHARE
+    else:
+        mean = mean_line_bytes(source)
+    return max(10_000, min(BATCH_ROWS, int(BATCH_BYTES // max(1.0, mean))))
 
 
 def _stage_streaming(rows: pl.LazyFrame, outputs, work: Path, index: int) -> dict[str, list[Path]]:
