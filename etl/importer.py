@@ -40,6 +40,7 @@ from etl.staging import (
     Progress,
     Staging,
     fill_raw_values,
+    locate_late_rejects,
     stage,
 )
 from etl.store import WAIT_S, connect
@@ -228,6 +229,7 @@ def _run(
         run = entities.Run(import_id, started_at, dry_run, options, plans, state, spec.format)
         stored = entity.store(con, run)  # inside the transaction; a dry run stores too, and is rolled back
         with state.timed("rejects"):
+            locate_late_rejects(con, open_files, plans, state, work)
             fill_raw_values(con, open_files, headers, state.files)
             _insert_rejects(con, import_id, state)
         validation = _gate(con, suites, import_id, started_at, state)

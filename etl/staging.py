@@ -58,6 +58,8 @@ class Staging:
     files: list[FileResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     current: int | None = None  # the file being opened or read, to say which one failed
+    # a prepared file's events (their raw text by _row: plan.prepare), for the rejects an entity makes later
+    events_files: dict[int, str] = field(default_factory=dict)
 
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:
@@ -105,6 +107,8 @@ def stage(
             raise csv_reader.translate_parse_error(source, exc, len(header)) from None
         if plan.reader == "json":
             _locate_json_rejects(source, written["rejects"], work, index)
+        if getattr(plan, "prepare", None) is not None:
+            state.events_files[index] = str(work / f"events-{index}.parquet")
         for name, paths in written.items():
             staged[name] += paths
         counted = written["rows"] + written["known"]  # every row once: the rejected ones are in rows too, flagged
@@ -138,7 +142,10 @@ def batch_rows(source: sources.SourceFile, reader: str, records: pl.LazyFrame | 
     a JSON array, by the file's size over its elements: its lines are not its records)."""
     if reader == "xml":
         return XML_BATCH_ROWS
-    if reader == "json" and records is not None:
+    if reader in ("json", "jsonl") and records is not None and "_record" in records.collect_schema().names():
+        count = records.select(pl.len()).collect().item()  # prepared events: the file's size over them
+        mean = source.size / max(count, 1) * 4  # each with its prepared columns beside it
+    elif reader == "json" and records is not None:
         count = records.select(pl.len()).collect().item()  # the split's Parquet metadata
         mean = source.size / max(count, 1) * 2  # half: a first import's parse held 1.53 GB with whole ones
     else:
@@ -197,6 +204,13 @@ def _input(index, source, header, plan, spec, progress, known, work: Path):
     1 GB at once)."""
     if plan.reader in ("jsonl", "xml", "json"):
         lines, records = _json_records(index, source, plan.reader, work)
+        if getattr(plan, "prepare", None) is not None:  # records into events first (esputnik_events' bodies)
+            if records is None:  # JSON lines, as the records of a JSON array are
+                records = work / f"lines-{index}.parquet"
+                lines = lines.with_columns(_offset=pl.lit(None, pl.UInt64))
+                lines.select("_line", "_row", "_offset", "raw").sink_parquet(records)
+            records = plan.prepare(records, work / f"events-{index}.parquet")
+            lines = pl.scan_parquet(records).drop("_offset")
         rows = _hashed(lines, [pl.col("raw")], plan, known)
         batches = _batches_of(rows) if records is None else _parquet_batches(records, plan, known)
         return rows, lambda lf: _json_lines_outputs(index, lf, plan), batches
@@ -216,7 +230,9 @@ def _parquet_batches(records: Path, plan, known: pl.DataFrame | None):
         searched = np.sort(known["hash_hi"].to_numpy())
 
     def batches(size: int) -> Iterator[pl.LazyFrame]:
-        for part in pq.ParquetFile(records).iter_batches(batch_size=size, columns=["_line", "_row", "raw"]):
+        file = pq.ParquetFile(records)
+        columns = [name for name in file.schema_arrow.names if name != "_offset"]  # a prepared file's columns too
+        for part in file.iter_batches(batch_size=size, columns=columns):
             batch = _hashed(pl.from_arrow(part).lazy(), [pl.col("raw")], plan, None)
             if searched is not None:
                 frame = batch.collect()
@@ -267,6 +283,7 @@ def _locate_json_rejects(source, paths: list[Path], work: Path, index: int) -> N
     rejects = pl.read_parquet(paths) if paths else pl.DataFrame()
     if rejects.height == 0 or rejects["_line"].null_count() == 0:
         return
+    record = "_record" if "_record" in rejects.columns else "_row"  # a prepared file's events: their record's
     located = pl.read_parquet(
         json_array.scan(source, work / f"json-lines-{index}.parquet"), columns=["_row", "_line", "_offset"]
     )
@@ -274,16 +291,48 @@ def _locate_json_rejects(source, paths: list[Path], work: Path, index: int) -> N
         pl.col("reasons").list.eval(pl.element().struct.field("hint").str.starts_with(jsonl.NOT_JSON)).list.any()
     )
     if invalid.height:
-        row = invalid["_row"].min()
+        row = invalid[record].min()
         offset = located.filter(pl.col("_row") == row)["_offset"][0]
         raise InputError(f"{source.uri}: {json_array.locate(source, offset)}")
-    lines = located.select("_row", _found=pl.col("_line").cast(pl.UInt64))
+    lines = located.select(pl.col("_row").alias(record), _found=pl.col("_line").cast(pl.UInt64))
     for path in paths:
         part = pl.read_parquet(path)
         if part.height:
-            part.join(lines, on="_row", how="left").with_columns(_line=pl.col("_found")).drop("_found").write_parquet(
+            part.join(lines, on=record, how="left").with_columns(_line=pl.col("_found")).drop("_found").write_parquet(
                 path
             )
+
+
+def locate_late_rejects(con, sources, plans, state: Staging, work: Path) -> None:
+    """The lines of a JSON array's records rejected after staging (an entity's rejects: an event of an unknown
+    contact), found as _locate_json_rejects finds the others', only when there are some."""
+    from etl.readers import json_array
+
+    for index, (source, plan) in enumerate(zip(sources, plans, strict=True)):
+        if plan.reader != "json":
+            continue
+        rows = con.sql(
+            "SELECT DISTINCT _row FROM stg_rejects WHERE _file = $file AND _line IS NULL", params={"file": index}
+        ).pl()
+        if rows.height == 0:
+            continue
+        if index in state.events_files:  # a prepared file's events are found by their record
+            events = pl.read_parquet(state.events_files[index], columns=["_row", "_record"])
+            rows = rows.with_columns(pl.col("_row").cast(pl.UInt32)).join(events, on="_row")
+        else:
+            rows = rows.with_columns(_record=pl.col("_row"))
+        scanned = json_array.scan(source, work / f"json-late-{index}.parquet")
+        located = pl.read_parquet(scanned, columns=["_row", "_line"])
+        lines = rows.join(located.rename({"_row": "_record"}), on="_record").select("_row", "_line")
+        con.register("stg_late_lines", lines.to_arrow())
+        try:
+            con.execute(
+                "UPDATE stg_rejects SET _line = l._line FROM stg_late_lines AS l WHERE stg_rejects._file = $file "
+                "AND stg_rejects._row = l._row",
+                {"file": index},
+            )
+        finally:
+            con.unregister("stg_late_lines")
 
 
 def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failures):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import duckdb
 
 from etl import identity
-from etl.entities import KnownRecordsNeeded, Run, first_and_last
+from etl.entities import KnownRecordsNeeded, Run, event_orders, first_and_last
 from etl.errors import EtlError
 from etl.formats.events import STAGED
 from etl.sqlfiles import run_sql
@@ -52,15 +52,30 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         ).fetchall()[0]
         if placeholders != known:  # a record that only shared its hash's high half with a stored one
             raise KnownRecordsNeeded(f"{placeholders - known} records staged as known are not")
+    plan = run.plans[0]
+    late_rejects = []  # (SQL of _seq, column, hint, value) of the records rejected after staging
+    if plan.known_people_only:
+        run_sql(con, "events_unknown_people", id_types=id_types)
+        late_rejects.append("SELECT _seq, '(contact)' AS column, 'the store knows no contact by these ids: events are "
+                            "taken for known contacts only (unknown_contacts: reject; create makes them)' AS hint, "
+                            "given AS value FROM stg_unknown_people")  # fmt: skip
+    orders_changed = 0
+    if plan.feeds_orders:
+        with state.timed("fold_orders"):
+            orders_changed = event_orders.fold(con, run, id_types)
+        late_rejects.append("SELECT _seq, 'externalOrderId' AS column, hint, order_id AS value "
+                            "FROM stg_ignored_order_events")  # fmt: skip
+        con.execute("DELETE FROM stg_event_records WHERE _seq IN (SELECT _seq FROM stg_ignored_order_events)")
+        con.execute("DELETE FROM stg_identity_links WHERE record IN (SELECT _seq FROM stg_ignored_order_events)")
     with state.timed("resolve_people"):
         people = identity.resolve(con, run.import_id)
         identity.add_customers(con, run.import_id)
     with state.timed("apply"):
-        plan = run.plans[0]
         paths = {"item_paths": list(plan.item_paths), "currency_paths": list(plan.currency_paths)}
         run_sql(con, "events_apply", import_id=run.import_id, format=run.format, started_at=run.started_at,
                 id_types=id_types, **paths)  # fmt: skip
     run_sql(con, "staged_rejects")
+    late = _late_rejects(con, state, late_rejects)
     changes = dict(con.execute("SELECT change, count(*) FROM stg_event_records GROUP BY change").fetchall())
     kept, records, stored, items, untimed, leads = con.execute(
         """
@@ -77,19 +92,40 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         {"import_id": run.import_id, "format": run.format},
     ).fetchall()[0]
     added = changes.get("added", 0)
+    kept -= late  # rejected after staging
     if kept != records + known or stored != added:  # nothing lost: every record is an event, stored once
         raise EtlError(
             f"consistency check failed: {kept} records kept, {records} staged and {known} known from before, "
             f"{added} new and {stored} stored; nothing was stored"
         )
+    entities = {
+        "events": {"added": added, "unchanged": changes.get("unchanged", 0) + known},
+        "event_items": {"added": items},
+        "customers": {"added": people["customers_added"]},
+        "identities": {"added": people["identities_added"]},
+    }
+    the_sample = sample(con)  # before the orders' rows take stg_rows' name
+    extra = {}
+    if plan.feeds_orders:
+        extra["unknown_order_events"] = con.execute("SELECT count(*) FROM stg_ignored_order_events").fetchall()[0][0]
+    if plan.known_people_only:
+        extra["unknown_contacts"] = con.execute("SELECT count(*) FROM stg_unknown_people").fetchall()[0][0]
+    order_events = {}
+    if orders_changed:
+        with state.timed("orders"):
+            counts = event_orders.merge(con, run)
+        for name in ("orders", "line_items"):
+            entities[name] = counts["entities"][name]
+        entities["customers"]["added"] += counts["entities"]["customers"]["added"]
+        entities["identities"]["added"] += counts["entities"]["identities"]["added"]
+        order_events = counts["events"]
+        extra["orders_without_buyer"] = counts["extra"]["orders_without_buyer"]
     return {
         "kept": kept,
-        "entities": {
-            "events": {"added": added, "unchanged": changes.get("unchanged", 0) + known},
-            "event_items": {"added": items},
-            "customers": {"added": people["customers_added"]},
-            "identities": {"added": people["identities_added"]},
-        },
+        "entities": entities,
+        "events": order_events,
+        "sample": the_sample,
+        **extra,
         "repeated_events": changes.get("repeated", 0),  # records of an event given earlier in the import
         "known_events": known,  # records stored before, as they were: not parsed again
         "events_without_time": untimed,  # stored with the import's start as their time
@@ -100,7 +136,32 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
 
 def report(con: duckdb.DuckDBPyConnection, run: Run, stored: dict) -> dict:
     counts = dict(stored)
-    return {"kept": counts.pop("kept"), "entities": counts.pop("entities"), "extra": counts, "sample": sample(con)}
+    out = {"kept": counts.pop("kept"), "entities": counts.pop("entities"), "sample": counts.pop("sample")}
+    events = counts.pop("events")
+    if events:
+        out["events"] = events
+    return {**out, "extra": counts}
+
+
+def _late_rejects(con: duckdb.DuckDBPyConnection, state, queries: list[str]) -> int:
+    """The records rejected after staging (their _seq, column, hint and value: `queries`, SQL of this module)
+    into stg_rejects, with their text from the prepared events of their file; how many."""
+    if not queries:
+        return 0
+    con.execute("CREATE OR REPLACE TEMP TABLE stg_late_rejects AS " + " UNION ALL ".join(queries))
+    for index, path in state.events_files.items():
+        con.execute(
+            """
+            INSERT INTO stg_rejects
+            SELECT $file, e._row, json_object('line', e.raw), [{'column': l.column, 'hint': l.hint, 'value': l.value}],
+                   e._line::BIGINT
+            FROM read_parquet($path) AS e
+            JOIN stg_late_rejects AS l ON l._seq = ($file::UBIGINT << 32) + e._row
+            """,
+            {"file": index, "path": path},
+        )
+    (late,) = con.execute("SELECT count(*) FROM stg_late_rejects").fetchall()[0]
+    return late
 
 
 def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict]]:

@@ -25,6 +25,7 @@ REGISTRY: dict[str, str] = {
     "kevel_products": "etl.formats.kevel_products",
     "google_merchant": "etl.formats.google_merchant",
     "crossengage_events": "etl.formats.crossengage_events",
+    "esputnik_events": "etl.formats.esputnik_events",
 }
 
 

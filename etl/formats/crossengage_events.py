@@ -21,7 +21,7 @@ from __future__ import annotations
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from etl.formats.events import EventsPlan, event_key, json_string, salt
+from etl.formats.events import EventsPlan, event_key, json_string, no_orders, salt
 from etl.formats.ids import EMAIL
 from etl.formats.rows import Check
 from etl.formats.rows import _datetime as iso_datetime
@@ -100,6 +100,7 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
             business_unit=given["_unit"],
             properties=pl.col("value"),
             order_id=pl.lit(None, pl.String),
+            **no_orders(),
             **event_key(pl.col("value"), NAME),
         )
         return lf, checks

@@ -10,9 +10,14 @@
 and the plan says where in properties an event's items are (`item_paths`: JSON paths, the first found wins; an
 array of objects, or one object: a cart's products, a viewed product) and their currency when an item names
 none (`currency_paths`). The entity reads these keys of each item, the first found: product_id (product_id,
-productId, id), sku, name, category, quantity, price, currency; an item keeps the whole object too. (DuckDB
-reads them, in parallel: in Polars, a path read parses each record once more.)
+productId, externalItemId, id), sku, name, category, quantity, price (price, cost), currency; an item keeps the
+whole object too. (DuckDB reads them, in parallel: in Polars, a path read parses each record once more.)
 - order_id: the order the event is about, or null;
+- the order an event makes or changes (a format with `feeds_orders`; null for the others): order_action (upsert:
+  the order's fields given here replace those stored, the others are kept; status: only its status changes, and
+  an order the store does not hold is not made), order_status (a line item status), order_total, order_currency,
+  order_created_at and order_lines (a JSON array of {product_id, name, category, quantity, price (of one unit),
+  url, image_url, description}; null when not given): see etl/sql/events_orders.sql;
 - key_hi, key_lo: the event's identity (`event_key`): a hash of its whole content, so that the same event read
   again, from this file or another, is not stored twice.
 """
@@ -21,14 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 from pydantic import BaseModel
 
 from etl.formats.rows import Check, record_hash
 
-STAGED = ("event_type", "occurred_at", "ids", "business_unit", "properties", "order_id", "key_hi", "key_lo", "hash_hi",
-          "hash_lo")  # fmt: skip
+ORDER_STAGED = ("order_action", "order_status", "order_total", "order_currency", "order_created_at", "order_lines")
+STAGED = ("event_type", "occurred_at", "ids", "business_unit", "properties", "order_id", *ORDER_STAGED, "key_hi",
+          "key_lo", "hash_hi", "hash_lo")  # fmt: skip
 HASH_VERSION = "events-1"  # of the record hash: changed when what a format makes of the same record changes
 KEY_VERSION = "event-key-1"  # of the event's identity: changing it makes every stored event new again
 
@@ -51,6 +58,17 @@ class EventsPlan:
     kept_columns: tuple[str, ...] = STAGED
     run_key: None = None  # an event is one record
     row_wise: bool = True  # each record on its own: read in batches (memory flat)
+    # a function (records Parquet, out path) -> the Parquet of the file's events, when a record is not one event
+    # (eSputnik's past-events bodies) or is better read in DuckDB first; its rows keep `_record`, the record's number
+    prepare: Callable[[Path, Path], Path] | None = None
+    known_people_only: bool = False  # an event whose person the store does not know is rejected
+    feeds_orders: bool = False  # its order_* columns change the orders entity
+
+
+def no_orders() -> dict[str, pl.Expr]:
+    """The order_* columns of a format whose events make no orders."""
+    types = {"order_total": pl.Float64, "order_created_at": pl.Datetime("us", "UTC")}
+    return {name: pl.lit(None, types.get(name, pl.String)) for name in ORDER_STAGED}
 
 
 def salt(format_name: str, options: BaseModel, reader: str) -> str:

@@ -16,7 +16,7 @@ CREATE OR REPLACE TEMP VIEW stg_order_rows AS
 SELECT * FROM stg_rows WHERE _first;
 
 CREATE OR REPLACE TEMP VIEW stg_line_rows AS  -- the rows read (known ones, staged as their hash: orders_known.sql)
-SELECT * FROM stg_rows WHERE _first IS NOT NULL;
+SELECT * FROM stg_rows WHERE _first IS NOT NULL AND _line_no IS NOT NULL;  -- an order without items: no line
 
 CREATE OR REPLACE TEMP TABLE stg_dropped_runs AS
 WITH runs AS (

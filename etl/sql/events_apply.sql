@@ -58,12 +58,12 @@ items AS (
 SELECT
     event_id,
     position::INTEGER AS position,
-    coalesce(item ->> 'product_id', item ->> 'productId', item ->> 'id') AS product_id,
+    coalesce(item ->> 'product_id', item ->> 'productId', item ->> 'externalItemId', item ->> 'id') AS product_id,
     item ->> 'sku' AS sku,
     item ->> 'name' AS name,
     item ->> 'category' AS category,
     TRY_CAST(item ->> 'quantity' AS DOUBLE) AS quantity,
-    TRY_CAST(item ->> 'price' AS DOUBLE) AS price,
+    TRY_CAST(coalesce(item ->> 'price', item ->> 'cost') AS DOUBLE) AS price,
     coalesce(item ->> 'currency', event_currency) AS currency,
     item AS attributes,
     $import_id AS import_id

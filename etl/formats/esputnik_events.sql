@@ -1,0 +1,170 @@
+-- eSputnik's events, as read: each record (one event, or a past-events body {"events": [...]}, whose events
+-- become records of their own) with what the format reads of it, in DuckDB (its JSON functions keep a value of
+-- any JSON type as text; Polars' decoding cannot). The format's Polars plan checks and types these columns.
+-- Grain in: the file's records (read_parquet($records): _line, _row, _offset, raw), one per JSON value read.
+-- Grain out: one row per event: _line (its record's), _row (the event's number in the file, from 0), _record
+-- (its record's number: where its line is found), _offset, raw (the event's text), es_* (below), properties.
+-- Parameters: $records (the Parquet file), $id_names, $id_name_types (a parameter's name, lowercased, and the
+-- id type it gives), $id_types (the plan's id types, in order), $parsed_names (the parameters whose value, a
+-- JSON text, is parsed one level), $order_types (the event types that are orders' events).
+
+WITH records AS (
+    SELECT _line, _row AS _record, _offset, raw, json_valid(raw) AND json_type(raw) = 'OBJECT' AS object
+    FROM read_parquet($records)
+),
+
+shaped AS (
+    SELECT
+        *,
+        object AND json_type(raw, '$.events') = 'ARRAY' AND json_type(raw, '$.eventTypeKey') IS NULL AS body
+    FROM records
+),
+
+events AS (  -- a body's events in its place (_element orders them), each in its body's line
+    SELECT _line, _record, _offset, 0 AS _element, raw, false AS in_body FROM shaped WHERE NOT body
+    UNION ALL
+    SELECT
+        _line, _record, _offset,
+        unnest(range(json_array_length(raw, '$.events')::BIGINT)) AS _element,
+        unnest(json_extract(raw, '$.events[*]'))::VARCHAR AS raw, true AS in_body
+    FROM shaped
+    WHERE body
+),
+
+read AS (
+    SELECT
+        _line, _record, _offset, _element, raw, in_body,
+        CASE WHEN json_valid(raw) AND json_type(raw) = 'OBJECT'
+            THEN json_transform(raw, '{"eventTypeKey": "JSON", "keyValue": "JSON", "occurred": "JSON", "params": "JSON"}')
+        END AS f
+    FROM events
+),
+
+fields AS (
+    SELECT
+        * EXCLUDE (f),
+        json_type(f.eventTypeKey) AS type_kind,
+        f.eventTypeKey ->> '$' AS event_type,
+        json_type(f.keyValue) AS key_kind,
+        trim(f.keyValue ->> '$') AS key_value,
+        json_type(f.occurred) AS occurred_kind,
+        f.occurred ->> '$' AS occurred,
+        json_type(f.params) AS params_kind,
+        CASE WHEN json_type(f.params) = 'ARRAY' THEN json_extract(f.params, '$[*]') END AS entries
+    FROM read
+),
+
+entries AS (
+    SELECT
+        *,
+        list_transform(entries, lambda e: json_type(e) = 'OBJECT' AND json_type(e, '$.name') = 'VARCHAR') AS named,
+        list_transform(entries, lambda e: {
+            'name': e ->> '$.name',
+            'key': lower(trim(e ->> '$.name')),
+            'value': json_extract(e, '$.value')
+        }) AS params
+    FROM fields
+),
+
+params AS (  -- a value given as JSON text, of a parameter that holds data (items, products ...), parsed once
+    SELECT
+        * EXCLUDE (params),
+        coalesce(list_position(named, false), 0) AS bad_entry,
+        list_transform(params, lambda p: {
+            'name': p.name,
+            'key': p.key,
+            'value': p.value,
+            'text': CASE WHEN list_contains($parsed_names::VARCHAR[], p.key) AND json_type(p.value) = 'VARCHAR'
+                AND regexp_matches(p.value ->> '$', '^\s*[\[{]') THEN p.value ->> '$' END
+        }) AS params
+    FROM entries
+),
+
+values AS (
+    SELECT
+        * EXCLUDE (params),
+        list_transform(params, lambda p: {
+            'name': p.name,
+            'key': p.key,
+            'value': CASE WHEN p.text IS NULL THEN p.value WHEN json_valid(p.text) THEN json(p.text) END,
+            'malformed': p.text IS NOT NULL AND NOT json_valid(p.text)
+        }) AS params
+    FROM params
+),
+
+checked AS (
+    SELECT
+        *,
+        list_filter(params, lambda p: p.malformed)[1].name AS malformed_param,
+        list_filter(
+            list_transform(params, lambda p: p.key), lambda k, i: list_position(list_transform(params, lambda p: p.key), k) < i
+        )[1] AS repeated_param,
+        list_transform(
+            $id_types::VARCHAR[],
+            lambda t: list_filter(
+                params, lambda p: ($id_name_types::VARCHAR[])[list_position($id_names::VARCHAR[], p.key)] = t
+            )[1].value ->> '$'
+        ) AS param_ids
+    FROM values
+),
+
+orders AS (
+    SELECT
+        *,
+        list_contains($order_types::VARCHAR[], event_type) AS order_event,
+        CASE WHEN list_contains($order_types::VARCHAR[], event_type) THEN
+            map_from_entries(list_transform(list_filter(params, lambda p: p.key IN (
+                'externalorderid', 'externalcustomerid', 'totalcost', 'status', 'date', 'currency', 'items'
+            )), lambda p: {'k': p.key, 'v': p.value}))
+        END AS o
+    FROM checked
+)
+
+SELECT
+    _line::UINTEGER AS _line,
+    (row_number() OVER (ORDER BY _record, _element) - 1)::UINTEGER AS _row,
+    _record::UINTEGER AS _record,
+    _offset::UBIGINT AS _offset,
+    raw,
+    in_body AS es_in_body,
+    type_kind AS es_type_kind,
+    event_type AS es_type,
+    key_kind AS es_key_kind,
+    key_value AS es_key,
+    occurred_kind AS es_occurred_kind,
+    occurred AS es_occurred,
+    params_kind AS es_params_kind,
+    bad_entry AS es_bad_entry,
+    malformed_param AS es_malformed_param,
+    repeated_param AS es_repeated_param,
+    param_ids AS es_param_ids,
+    CASE WHEN order_event AND repeated_param IS NULL THEN o['externalorderid'] ->> '$' END AS es_order_id,
+    CASE WHEN order_event AND repeated_param IS NULL THEN o['externalcustomerid'] ->> '$' END AS es_customer_id,
+    CASE WHEN order_event AND repeated_param IS NULL THEN o['totalcost'] ->> '$' END AS es_total,
+    CASE WHEN order_event AND repeated_param IS NULL THEN o['status'] ->> '$' END AS es_status,
+    CASE WHEN order_event AND repeated_param IS NULL THEN o['date'] ->> '$' END AS es_date,
+    CASE WHEN order_event AND repeated_param IS NULL THEN o['currency'] ->> '$' END AS es_currency,
+    CASE WHEN order_event AND repeated_param IS NULL THEN json_type(o['items']) END AS es_items_kind,
+    CASE WHEN order_event AND repeated_param IS NULL AND json_type(o['items']) = 'ARRAY' THEN
+        to_json(list_transform(json_extract(o['items'], '$[*]'), lambda i: {
+            'product_id': i ->> '$.externalItemId',
+            'name': i ->> '$.name',
+            'category': i ->> '$.category',
+            'quantity': i ->> '$.quantity',
+            'price': i ->> '$.cost',
+            'url': i ->> '$.url',
+            'image_url': i ->> '$.imageUrl',
+            'description': i ->> '$.description'
+        }))::VARCHAR
+    END AS es_items,
+    -- the event as stored: its fields, and its parameters as an object of their values (JSON types kept)
+    CASE WHEN params_kind IS NULL OR (params_kind = 'ARRAY' AND bad_entry = 0 AND repeated_param IS NULL
+        AND malformed_param IS NULL) THEN
+        json_object(
+            'eventTypeKey', event_type, 'keyValue', key_value, 'occurred', occurred,
+            'params', json('{' || array_to_string(list_transform(
+                coalesce(params, []), lambda p: to_json(p.name) || ':' || coalesce(p.value::VARCHAR, 'null')
+            ), ',') || '}')
+        )::VARCHAR
+    END AS properties
+FROM orders
