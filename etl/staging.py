@@ -281,14 +281,16 @@ def _locate_json_rejects(source, paths: list[Path], work: Path, index: int) -> N
     from etl.readers import json_array, jsonl
 
     rejects = pl.read_parquet(paths) if paths else pl.DataFrame()
-    if rejects.height == 0 or rejects["_line"].null_count() == 0:
+    if rejects.height == 0:
+        return
+    invalid = rejects.filter(
+        pl.col("reasons").list.eval(pl.element().struct.field("hint").str.starts_with(jsonl.NOT_JSON)).list.any()
+    )
+    if invalid.height == 0 and rejects["_line"].null_count() == 0:  # one object: its line is known
         return
     record = "_record" if "_record" in rejects.columns else "_row"  # a prepared file's events: their record's
     located = pl.read_parquet(
         json_array.scan(source, work / f"json-lines-{index}.parquet"), columns=["_row", "_line", "_offset"]
-    )
-    invalid = rejects.filter(
-        pl.col("reasons").list.eval(pl.element().struct.field("hint").str.starts_with(jsonl.NOT_JSON)).list.any()
     )
     if invalid.height:
         row = invalid[record].min()

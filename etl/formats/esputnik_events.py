@@ -63,7 +63,7 @@ STATUSES = {"INITIALIZED": "placed", "IN_PROGRESS": "paid", "DELIVERED": "fulfil
 NO_ORDER_STATUS = "ABANDONED_SHOPPING_CART"
 ORDER_TYPES = ("orderCreated", "orderUpdated", "orderDelivered", "orderCancelled")
 CREATE_REQUIRED = {"externalOrderId": "es_order_id", "totalCost": "es_total", "status": "es_status", "date": "es_date"}
-ITEM_PATHS = ("$.params.products", "$.params.items", "$.params.product", "$.params.cart")
+ITEM_PATHS = ("$.params.products", "$.params.items", "$.params.product", "$.params.category")
 OCCURRED = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:\d{2})?$"
 OCCURRED_HINT = "not a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:mm, e.g. 2023-03-22T14:30)"
 
@@ -154,7 +154,7 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
             _created=created, _currency=currency,
         )  # fmt: skip
         order_event, action = c("_order_event"), c("_event")
-        entry = (c("es_bad_entry") - 1).cast(pl.String)
+        entry = c("es_bad_entry").cast(pl.String)  # counted from 1
         checks = [
             Check("eventTypeKey", "required value is missing", c("es_type_kind").is_null() | (c("_event") == "")),
             Check("eventTypeKey", "not a text (the event's type, e.g. orderCreated)",

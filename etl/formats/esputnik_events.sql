@@ -9,14 +9,16 @@
 -- JSON text, is parsed one level), $order_types (the event types that are orders' events).
 
 WITH records AS (
-    SELECT _line, _row AS _record, _offset, raw, json_valid(raw) AND json_type(raw) = 'OBJECT' AS object
+    -- (CASE, not AND: DuckDB evaluates both sides, and json_type fails on what is not JSON)
+    SELECT _line, _row AS _record, _offset, raw, CASE WHEN json_valid(raw) THEN json_type(raw) = 'OBJECT' END AS object
     FROM read_parquet($records)
 ),
 
 shaped AS (
     SELECT
         *,
-        object AND json_type(raw, '$.events') = 'ARRAY' AND json_type(raw, '$.eventTypeKey') IS NULL AS body
+        coalesce(CASE WHEN object THEN json_type(raw, '$.events') = 'ARRAY' AND json_type(raw, '$.eventTypeKey') IS NULL
+        END, false) AS body
     FROM records
 ),
 
@@ -34,7 +36,7 @@ events AS (  -- a body's events in its place (_element orders them), each in its
 read AS (
     SELECT
         _line, _record, _offset, _element, raw, in_body,
-        CASE WHEN json_valid(raw) AND json_type(raw) = 'OBJECT'
+        CASE WHEN CASE WHEN json_valid(raw) THEN json_type(raw) = 'OBJECT' END
             THEN json_transform(raw, '{"eventTypeKey": "JSON", "keyValue": "JSON", "occurred": "JSON", "params": "JSON"}')
         END AS f
     FROM events
@@ -57,7 +59,8 @@ fields AS (
 entries AS (
     SELECT
         *,
-        list_transform(entries, lambda e: json_type(e) = 'OBJECT' AND json_type(e, '$.name') = 'VARCHAR') AS named,
+        list_transform(entries, lambda e: coalesce(json_type(e) = 'OBJECT' AND json_type(e, '$.name') = 'VARCHAR'
+            AND trim(e ->> '$.name') <> '', false)) AS named,
         list_transform(entries, lambda e: {
             'name': e ->> '$.name',
             'key': lower(trim(e ->> '$.name')),

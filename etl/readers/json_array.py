@@ -37,6 +37,7 @@ from etl.errors import InputError
 
 CHUNK = 32 << 20  # bytes read at a time: numpy's work arrays are a few times this
 MAX_RECORD_BYTES = 128 << 20
+SMALL_FILE = 16 << 20  # an invalid file this small is read whole to find its first error
 SCHEMA = pa.schema([("_line", pa.uint32()), ("_row", pa.uint32()), ("_offset", pa.uint64()), ("raw", pa.string())])
 BATCH = 100_000  # elements per batch from DuckDB
 _DUCKDB_MEMORY = "500MB"
@@ -86,7 +87,36 @@ def to_records(source: sources.SourceFile, path: Path) -> Path:
             raise InputError(f"{source.uri}: {message}") from None
         if elements:
             return path
-    return scan(source, path)  # one object, an empty array, or a file that does not end: it says why
+    try:
+        return scan(source, path)  # one object, an empty array, or a file that does not end: it says why
+    except InputError as exc:
+        first = _first_error(source)  # the scan says what breaks the shape, which may come after the first error
+        if first is None or not _before(first, str(exc)):
+            raise
+        raise InputError(f"{source.uri}: {first}") from None
+
+
+def _before(one: str, other: str) -> bool:
+    """Whether the place `line L, column C` that message `one` names comes before `other`'s."""
+    places = [re.search(r"line (\d+), column (\d+):", text) for text in (one, other)]
+    if None in places:
+        return False
+    return tuple(map(int, places[0].groups())) < tuple(map(int, places[1].groups()))
+
+
+def _first_error(source: sources.SourceFile) -> str | None:
+    """For a small file (a pasted example), where Python's json finds its first error; None when it finds none
+    (or the file is large: reading it whole is what the scan avoids)."""
+    if source.size > SMALL_FILE:
+        return None
+    with open(source.path, "rb") as handle:
+        head = handle.read()
+    start = len(head) - len(head.removeprefix(_BOM).lstrip(_WHITESPACE))
+    try:
+        json.loads(head[start:].decode("utf-8"))
+    except (ValueError, RecursionError):
+        return locate(source, start)
+    return None
 
 
 def _first_byte(source: sources.SourceFile) -> str:
@@ -330,7 +360,20 @@ def locate(source: sources.SourceFile, offset: int) -> str:
         at, message = 0, "nested too deeply"
     lines = text.count("\n", 0, at)
     at_column = (column if lines == 0 else 1) + at - (text.rfind("\n", 0, at) + 1)
-    return f"line {line + lines}, column {at_column}: {message}"
+    return f"line {line + lines}, column {at_column}: {message}{_likely_cause(text, at)}"
+
+
+def _likely_cause(text: str, at: int) -> str:
+    """What the text at the error most likely is, for the mistakes of JSON copied from documentation pages: a
+    no-break space as indentation, a comment, a JSON text inside a string with its quotes not escaped."""
+    here = text[at : at + 2]
+    if here[:1] in ("\u00a0", "\u2007", "\u202f", "\ufeff"):
+        return f" (a no-break space, U+{ord(here[0]):04X}, is not JSON whitespace: copied from a web page?)"
+    if here in ("//", "/*"):
+        return " (a comment: JSON has none)"
+    if re.search(r'"\s*[\[{]\s*"$', text[max(0, at - 8) : at]):
+        return ' (a JSON text inside a string must escape its quotes: "{\\"key\\": ...}")'
+    return ""
 
 
 def first_invalid(path: Path) -> int | None:

@@ -61,7 +61,7 @@ SELECT
     coalesce(item ->> 'product_id', item ->> 'productId', item ->> 'externalItemId', item ->> 'id') AS product_id,
     item ->> 'sku' AS sku,
     item ->> 'name' AS name,
-    item ->> 'category' AS category,
+    coalesce(item ->> 'category', item ->> 'productCategoryId') AS category,
     TRY_CAST(item ->> 'quantity' AS DOUBLE) AS quantity,
     TRY_CAST(coalesce(item ->> 'price', item ->> 'cost') AS DOUBLE) AS price,
     coalesce(item ->> 'currency', event_currency) AS currency,

@@ -1,0 +1,359 @@
+"""eSputnik's events (issue 19): one event, an array or past-events bodies; contacts found by their identifier
+parameters and known before (or created); order events changing the orders entity as an order import would;
+bad input rejected with its reason, nothing lost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from etl.errors import EtlError
+from etl.importer import run_import
+from etl.spec import validate_spec
+from tests.conftest import kevel_row, write_csv
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "esputnik-doc-examples"
+USERS_OPTIONS = {"ids": {"external_id": "customerNumber", "email": "mail", "phone": "mobile"}}
+
+
+def event(kind: str, *params: tuple[str, object], key: str | None = "ann@example.com", occurred: str | None = None):
+    out: dict = {"eventTypeKey": kind}
+    if key is not None:
+        out["keyValue"] = key
+    out["params"] = [{"name": name, "value": value} for name, value in params]
+    if occurred is not None:
+        out["occurred"] = occurred
+    return out
+
+
+def order(kind: str, order_id: str | None, *more: tuple[str, object], email="ann@example.com", occurred=None):
+    params = [("email", email)] + ([("externalOrderId", order_id)] if order_id is not None else []) + list(more)
+    return event(kind, *params, key=email, occurred=occurred)
+
+
+CREATED = [("totalCost", "258.0"), ("status", "INITIALIZED"), ("date", "2024-05-14T10:11:00"), ("currency", "uah"),
+           ("items", json.dumps([{"externalItemId": "200600", "name": "Super Device", "category": "devices",
+                                  "quantity": 2, "cost": 129, "url": "http://example.com/item/200600"}]))]  # fmt: skip
+
+
+def write(path: Path, value) -> Path:
+    """An array's elements one a line (line 2 on), or a value on one line."""
+    if isinstance(value, list):
+        text = "[\n" + ",\n".join(json.dumps(v, ensure_ascii=False) for v in value) + "\n]\n"
+    else:
+        text = json.dumps(value, ensure_ascii=False)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def import_events(store: Path, source: Path, **options) -> dict:
+    spec = {"format": "esputnik_events", "source": str(source), "options": options}
+    return run_import(validate_spec(spec, "spec"), store)
+
+
+def known_contacts(store: Path, folder: Path, *people: dict) -> None:
+    path = folder / "users.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in people), encoding="utf-8")
+    spec = {"format": "kevel_users", "source": str(path), "options": USERS_OPTIONS}
+    assert run_import(validate_spec(spec, "users"), store)["rejected"] == 0
+
+
+def reasons(query) -> list[tuple[int, int, str]]:
+    """The last import's rejects: (record, line, reasons)."""
+    rows = query("SELECT record, line, reasons FROM rejects WHERE import_id = (SELECT max(import_id) FROM imports) "
+                 "ORDER BY record")  # fmt: skip
+    return [(r["record"], r["line"], "; ".join(f"{x['column']}: {x['hint']}" for x in r["reasons"])) for r in rows]
+
+
+@pytest.fixture
+def ann(store: Path, tmp_path: Path) -> Path:
+    """A store that knows Ann (by email) and Bob (by phone and customer number)."""
+    bob = {"mobile": "380501234567", "customerNumber": "AV13760"}
+    known_contacts(store, tmp_path, {"mail": "Ann@Example.com"}, bob)
+    return store
+
+
+def test_the_past_events_example_is_two_orders_with_their_items(store, tmp_path, query):
+    report = import_events(store, SHARED / "20_how_send_past_events_b0.json", unknown_contacts="create")
+    assert (report["items"], report["rejected"]) == (2, 0)
+    assert report["entities"]["orders"] == {"added": 2, "updated": 0, "unchanged": 0}
+    assert report["events"] == {"orderPlace": 2, "orderUpdate": 0}
+    orders = query("SELECT order_id, user_id, currency, total, created_at::VARCHAR AS created FROM orders ORDER BY 1")
+    assert orders == [
+        {"order_id": "9239234234234", "user_id": "john@yourcompany.com", "currency": "UAH", "total": 258.0,
+         "created": "2020-05-14 10:11:00+00"},
+        {"order_id": "9239234235555", "user_id": "hanna@yourcompany.com", "currency": "UAH", "total": 546.0,
+         "created": "2020-05-14 11:11:00+00"},
+    ]  # fmt: skip
+    assert query("SELECT order_id, product_id, quantity, total, status FROM line_items ORDER BY 1") == [
+        {"order_id": "9239234234234", "product_id": "200600", "quantity": 1.0, "total": 990.0, "status": "placed"},
+        {"order_id": "9239234235555", "product_id": "200601", "quantity": 1.0, "total": 990.0, "status": "placed"},
+    ]
+    events = query("SELECT event_type, occurred_at::VARCHAR AS at, properties->>'$.params.externalOrderId' AS id "
+                   "FROM events WHERE properties IS NOT NULL ORDER BY event_id")  # fmt: skip
+    assert events == [
+        {"event_type": "orderCreated", "at": "2023-03-22 14:30:00+00", "id": "9239234234234"},
+        {"event_type": "orderCreated", "at": "2023-03-22 15:30:00+00", "id": "9239234235555"},
+    ]
+    # the people: one per contact, with its email and the shop's customer id (externalCustomerId)
+    assert query("SELECT count(DISTINCT customer_id) AS n FROM identities") == [{"n": 2}]
+    again = import_events(store, SHARED / "20_how_send_past_events_b0.json", unknown_contacts="create")
+    assert again["entities"]["events"]["added"] == 0 and "orders" not in again["entities"]
+
+
+def test_events_of_unknown_contacts_are_rejected_and_counted(ann, tmp_path, query):
+    source = write(tmp_path / "e.json", [
+        event("pageViewed", ("email", "ANN@example.com"), ("page", '{"location":"https://shop.example/a"}')),
+        event("pageViewed", ("email", "zoe@example.com"), ("page", '{"location":"https://shop.example/b"}'),
+              key="zoe@example.com"),
+        event("pageViewed", ("Phone", "380501234567"), key="380501234567"),
+        event("pageViewed", key="380501234567"),  # keyValue, a phone: Bob
+        event("pageViewed", ("ContactKey", "k-1"), key="k-1"),
+    ])  # fmt: skip
+    report = import_events(ann, source)
+    assert (report["items"], report["valid"], report["rejected"], report["unknown_contacts"]) == (5, 3, 2, 2)
+    rejected = reasons(query)
+    assert [(row, line) for row, line, _ in rejected] == [(2, 3), (5, 6)]
+    assert "the store knows no contact by these ids" in rejected[0][2]
+    assert query("SELECT reasons[1].value AS ids FROM rejects ORDER BY record") == [
+        {"ids": "email zoe@example.com"},
+        {"ids": "contact_key k-1"},
+    ]
+    people = query("SELECT e.user_id_type, e.user_id, count(DISTINCT e.customer_id) AS people FROM events AS e "
+                   "GROUP BY ALL ORDER BY 1")  # fmt: skip
+    assert people == [{"user_id_type": "email", "user_id": "ann@example.com", "people": 1},
+                      {"user_id_type": "phone", "user_id": "380501234567", "people": 1}]  # fmt: skip
+    created = import_events(ann, source, unknown_contacts="create")
+    assert (created["rejected"], created["entities"]["events"]["added"], created["entities"]["customers"]) == (
+        0, 2, {"added": 2})  # fmt: skip
+
+
+def test_identifier_parameters_are_matched_by_name_in_any_case_and_keep_their_values_case(store, tmp_path, query):
+    source = write(tmp_path / "e.json", [
+        event("x", ("USEREMAIL", " Ann@Example.COM "), key=None),
+        event("x", ("contact_KEY", "Key-A"), key=None),
+        event("x", ("ContactKey", "key-a"), key=None),
+        event("x", ("PushToken", "TokA"), ("ContactId", "77"), key=None),
+        event("x", ("loyaltyCard", "L-9"), key=None),
+    ])  # fmt: skip
+    report = import_events(store, source, unknown_contacts="create", identifiers={"LoyaltyCard": "loyalty_card"})
+    assert report["rejected"] == 0
+    assert query("SELECT id_type, id_value FROM identities ORDER BY 1, 2") == [
+        {"id_type": "contact_key", "id_value": "Key-A"}, {"id_type": "contact_key", "id_value": "key-a"},
+        {"id_type": "email", "id_value": "ann@example.com"}, {"id_type": "esputnik_contact_id", "id_value": "77"},
+        {"id_type": "loyalty_card", "id_value": "L-9"}, {"id_type": "push_token", "id_value": "TokA"},
+    ]  # fmt: skip
+    assert query("SELECT count(DISTINCT customer_id) AS n FROM events") == [{"n": 5}]  # Key-A is not key-a
+
+
+def test_recommendation_events_of_the_specification_and_their_items(ann, tmp_path, query):
+    source = write(tmp_path / "e.json", [
+        event("pageViewed", ("phone", "380501234567"), ("email", "ann@example.com"),
+              ("page", '{"location":"https://example.com"}')),
+        event("productViewed", ("email", "ann@example.com"),
+              ("product", '{"productId":"WS01-L-Green","price":45.5,"isInStock":1,"someProductProperty":["green"]}'),
+              ("currencyCode", "USD")),
+        event("productCategoryViewed", ("email", "ann@example.com"), ("category", '{"productCategoryId":"Mugs"}')),
+        event("cartUpdated", ("email", "ann@example.com"),
+              ("products", '[{"productId":"WS01-L-Green","quantity":1,"price":45.5,"name":"Tee","category":"Tees",'
+               '"discount":"5"}]'), ("currencyCode", "USD"), ("recycleStateId", "d59c6e6d")),
+        event("searchRequest", ("email", "ann@example.com"), ("search", "mugs"), ("isFound", 1)),
+    ])  # fmt: skip
+    assert import_events(ann, source)["rejected"] == 0
+    items = query("SELECT e.event_type, i.product_id, i.category, i.quantity, i.price, i.currency "
+                  "FROM event_items AS i JOIN events AS e USING (event_id) ORDER BY e.event_id")  # fmt: skip
+    assert items == [
+        {"event_type": "productViewed", "product_id": "WS01-L-Green", "category": None, "quantity": None,
+         "price": 45.5, "currency": "USD"},
+        {"event_type": "productCategoryViewed", "product_id": None, "category": "Mugs", "quantity": None,
+         "price": None, "currency": None},
+        {"event_type": "cartUpdated", "product_id": "WS01-L-Green", "category": "Tees", "quantity": 1.0,
+         "price": 45.5, "currency": "USD"},
+    ]  # fmt: skip
+    page = query("SELECT properties->'$.params.page' AS page, properties->'$.params.isFound' AS found FROM events "
+                 "ORDER BY event_id")  # fmt: skip
+    assert json.loads(page[0]["page"]) == {"location": "https://example.com"}  # parsed: an object, not a text
+    assert page[4]["found"] == "1"  # a number stays a number
+
+
+def test_a_json_text_is_parsed_one_level_only(ann, tmp_path, query):
+    nested = json.dumps([{"productId": "p1", "tags": json.dumps(["a", "b"])}])  # a JSON text inside the list
+    import_events(ann, write(tmp_path / "e.json", event("cartUpdated", ("email", "ann@example.com"),
+                                                         ("products", nested))))  # fmt: skip
+    (row,) = query("SELECT properties->'$.params.products' AS products FROM events")
+    assert json.loads(row["products"]) == [{"productId": "p1", "tags": '["a", "b"]'}]
+
+
+def test_a_single_event_an_array_a_body_and_json_lines_of_bodies(ann, tmp_path, query):
+    one = event("pageViewed", ("email", "ann@example.com"), occurred="2024-01-02")
+    two = event("pageViewed", ("email", "ann@example.com"), occurred="2024-01-03T04:05")
+    three = event("pageViewed", ("email", "ann@example.com"), occurred="2024-01-04T04:05:06.5Z")
+    assert import_events(ann, write(tmp_path / "one.json", one))["items"] == 1
+    assert import_events(ann, write(tmp_path / "array.json", [one, two]))["entities"]["events"] == {
+        "added": 1, "unchanged": 1}  # fmt: skip
+    body = write(tmp_path / "body.json", {"events": [one, two, three]})
+    assert import_events(ann, body)["entities"]["events"] == {"added": 1, "unchanged": 2}
+    lines = tmp_path / "bodies.jsonl"
+    lines.write_text(json.dumps({"events": [one]}) + "\n\n" + json.dumps({"events": [two, three]}) + "\n" + json.dumps(
+        {"events": []}) + "\n", encoding="utf-8")  # fmt: skip
+    report = import_events(ann, lines)
+    assert (report["items"], report["entities"]["events"]) == (3, {"added": 0, "unchanged": 3})
+    assert query("SELECT occurred_at::VARCHAR AS at FROM events ORDER BY 1") == [
+        {"at": "2024-01-02 00:00:00+00"},
+        {"at": "2024-01-03 04:05:00+00"},
+        {"at": "2024-01-04 04:05:06.5+00"},
+    ]
+
+
+def test_bad_events_are_rejected_with_their_reason(ann, tmp_path, query):
+    good = ("email", "ann@example.com")
+    events = [
+        {"keyValue": "ann@example.com", "params": [{"name": "email", "value": "ann@example.com"}]},
+        {"eventTypeKey": "x", "keyValue": "ann@example.com", "params": [{"value": "ann@example.com"}]},
+        event("x", good, occurred="22.03.2023"),
+        event("x", good, occurred="2023-03-22 14:30"),
+        event("x", good, ("page", '{"location":"https://a"}]}')),
+        event("x", good, ("Email", "ann@example.com")),
+        event("x", key="nobody"),
+        {"eventTypeKey": "x", "keyValue": "ann@example.com", "params": {"email": "ann@example.com"}},
+        event("x", ("email", "not an email")),
+        event("x", good),
+    ]
+    report = import_events(ann, write(tmp_path / "bad.json", events))
+    assert (report["items"], report["valid"], report["rejected"]) == (10, 1, 9)
+    got = [(row, text) for row, _, text in reasons(query)]
+    assert got == [
+        (1, "eventTypeKey: required value is missing"),
+        (2, 'params: entry 1 has no name (expected {"name": ..., "value": ...})'),
+        (3, "occurred: " + "not a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:mm, e.g. 2023-03-22T14:30)"),
+        (4, "occurred: " + "not a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:mm, e.g. 2023-03-22T14:30)"),
+        (5, "params: the value of page is a JSON text that is not valid JSON"),
+        (6, "params: the name email is given twice: which value is meant is ambiguous"),
+        (7, "(contact): no contact: expected an identifier parameter (ContactId, Email, Phone, PushToken, "
+            "ContactKey ...) or a keyValue that is an email or a phone"),
+        (8, 'params: not a list of {"name": ..., "value": ...}'),
+        (9, "email: not a valid email"),
+    ]  # fmt: skip
+    assert query("SELECT line FROM rejects ORDER BY record")[0] == {"line": 2}  # the element's own
+
+
+def test_a_past_event_needs_its_time(ann, tmp_path, query):
+    body = {"events": [event("x", ("email", "ann@example.com")), event("x", ("email", "ann@example.com"),
+                                                                         occurred="2024-01-01")]}  # fmt: skip
+    report = import_events(ann, write(tmp_path / "body.json", body))
+    assert (report["valid"], report["rejected"]) == (1, 1)
+    assert reasons(query)[0][2].startswith("occurred: required for a past event")
+    alone = import_events(ann, write(tmp_path / "alone.json", event("y", ("email", "ann@example.com"))))
+    assert (alone["rejected"], alone["events_without_time"]) == (0, 1)  # v1/event: it happens when it is sent
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SHARED.glob("*.json")))
+def test_every_documentation_example(name, store, tmp_path):
+    """The valid examples import (their contacts created); the others fail naming the line and column."""
+    path = SHARED / name
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        with pytest.raises(EtlError, match=rf"{name}: line \d+, column \d+: "):
+            import_events(store, path, unknown_contacts="create")
+        return
+    report = import_events(store, path, unknown_contacts="create")
+    assert report["items"] == report["valid"] + report["rejected"] >= 1
+    assert report["rejected"] == 0, report["issues"]
+
+
+def test_order_events_change_the_order_as_an_order_import_would(ann, tmp_path, query):
+    created = import_events(ann, write(tmp_path / "1.json", order("orderCreated", "o1", *CREATED,
+                                                                      occurred="2024-05-14T10:11")))  # fmt: skip
+    assert created["events"] == {"orderPlace": 1, "orderUpdate": 0}
+    assert query("SELECT line_no, product_id, quantity, total, currency, status FROM line_items") == [
+        {"line_no": 1, "product_id": "200600", "quantity": 2.0, "total": 258.0, "currency": "UAH", "status": "placed"}
+    ]
+    later = [
+        order("orderUpdated", "o1", ("totalCost", "300"), occurred="2024-05-15T09:00"),
+        order("orderDelivered", "o1", occurred="2024-05-16T09:00"),
+    ]
+    report = import_events(ann, write(tmp_path / "2.json", later))
+    assert report["entities"]["orders"] == {"added": 0, "updated": 1, "unchanged": 0}
+    assert report["events"] == {"orderPlace": 0, "orderUpdate": 1}
+    (stored,) = query("SELECT total, currency, created_at::VARCHAR AS created, last_updated::VARCHAR AS updated "
+                      "FROM orders")  # fmt: skip
+    assert stored == {"total": 300.0, "currency": "UAH", "created": "2024-05-14 10:11:00+00",
+                      "updated": "2024-05-16 09:00:00+00"}  # fmt: skip
+    assert query("SELECT product_id, status FROM line_items") == [{"product_id": "200600", "status": "fulfilled"}]
+    import_events(ann, write(tmp_path / "3.json", order("orderCancelled", "o1", occurred="2024-05-17")))
+    assert query("SELECT status FROM line_items") == [{"status": "cancelled"}]
+    assert query("SELECT event_type FROM events WHERE order_id = 'o1' ORDER BY event_id") == [
+        {"event_type": t} for t in ("orderCreated", "orderPlace", "orderUpdated", "orderDelivered", "orderUpdate",
+                                    "orderCancelled", "orderUpdate")]  # fmt: skip
+
+
+def test_order_events_in_one_file_fold_in_their_time_order(ann, tmp_path, query):
+    events = [
+        order("orderDelivered", "o2", occurred="2024-05-16T09:00"),
+        order("orderCreated", "o2", *CREATED, occurred="2024-05-14T10:11"),
+        order("orderUpdated", "o3", *CREATED, occurred="2024-05-14T10:11"),  # an update of no order makes it
+    ]
+    report = import_events(ann, write(tmp_path / "e.json", events))
+    assert report["entities"]["orders"]["added"] == 2
+    assert query("SELECT order_id, status FROM line_items ORDER BY 1") == [
+        {"order_id": "o2", "status": "fulfilled"},
+        {"order_id": "o3", "status": "placed"},
+    ]
+
+
+def test_order_events_that_cannot_change_an_order_are_rejected_naming_the_parameter(ann, tmp_path, query):
+    events = [
+        order("orderCreated", None, *CREATED),
+        order("orderCreated", "o4", ("totalCost", "1"), ("date", "2024-01-01T00:00:00")),  # no status
+        order("orderDelivered", "nowhere"),
+        order("orderCancelled", "nowhere"),
+        order("orderUpdated", "o5", ("totalCost", "12")),  # makes no order: no status, no date
+        order("orderCreated", "o6", ("totalCost", "1,5"), ("status", "SHIPPED"), ("date", "yesterday"),
+              ("currency", "euro")),
+        order("orderCreated", "o7", ("totalCost", "1"), ("status", "ABANDONED_SHOPPING_CART"),
+              ("date", "2024-01-01T00:00:00")),  # an abandoned cart: an event, no order
+    ]  # fmt: skip
+    report = import_events(ann, write(tmp_path / "e.json", events))
+    assert (report["valid"], report["rejected"], report["unknown_order_events"]) == (1, 6, 3)
+    got = [text for _, _, text in reasons(query)]
+    assert got[0] == "externalOrderId: required for orderCreated: the event is ignored"
+    assert got[1] == "status: required for orderCreated: the event is ignored"
+    assert got[2].startswith("externalOrderId: the store holds no order nowhere and the import makes none")
+    assert got[4].startswith("externalOrderId: the store holds no order o5: to make it, the event needs totalCost")
+    assert got[5] == ("totalCost: not a number (e.g. 258.0); status: not an eSputnik order status (INITIALIZED, "
+                      "IN_PROGRESS, DELIVERED, CANCELLED, ABANDONED_SHOPPING_CART); date: not an ISO date and time "
+                      "(e.g. 2020-05-14T10:11:00); currency: not a three-letter currency code (e.g. UAH)")  # fmt: skip
+    assert query("SELECT count(*) AS n FROM orders") == [{"n": 0}]
+    assert query("SELECT event_type FROM events") == [{"event_type": "orderCreated"}]
+
+
+def test_a_status_event_keeps_what_a_kevel_import_stored(ann, tmp_path, query):
+    rows = [kevel_row("k1", userIdType="email", userId="ann@example.com", subtotal="90", lineItem_status="paid")]
+    spec = {"format": "kevel_orders", "source": str(write_csv(tmp_path / "orders.csv", rows))}
+    run_import(validate_spec(spec, "orders"), ann)
+    before = query("SELECT * EXCLUDE (last_import_id, last_updated) FROM orders")
+    lines = query("SELECT * EXCLUDE (last_import_id, status) FROM line_items")
+    import_events(ann, write(tmp_path / "e.json", order("orderDelivered", "k1", occurred="2025-01-01T08:00")))
+    assert query("SELECT * EXCLUDE (last_import_id, last_updated) FROM orders") == before
+    assert query("SELECT * EXCLUDE (last_import_id, status) FROM line_items") == lines
+    assert {r["status"] for r in query("SELECT status FROM line_items")} == {"fulfilled"}
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("06_integration_with_api_b2.json", "line 2, column 1: .*a no-break space, U\\+00A0, is not JSON whitespace"),
+        ("11_site_activity_tracking_using_generate_events_b0.json",
+         "line 15, column 19: .*a JSON text inside a string must escape its quotes"),
+        ("15_site_activity_tracking_using_generate_events_b4.json", "line 5, column 9: .*a comment: JSON has none"),
+        ("02_how_use_v1event_api_resource_b0.json", "line 53, column 22: Expecting value"),
+    ],
+)  # fmt: skip
+def test_what_users_paste_from_the_documentation_is_named(name, message, store):
+    """The first error of the file, and the likely cause of the usual ones (the earliest, not the first the
+    array's shape breaks at: a comment comes before the line break in a string of example 15)."""
+    with pytest.raises(EtlError, match=message):
+        import_events(store, SHARED / name, unknown_contacts="create")
