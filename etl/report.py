@@ -128,6 +128,11 @@ def render(result: dict[str, Any], console: Console) -> None:
     )  # fmt: skip
     if result.get("error"):
         console.print(Text(result["error"], style="red"))
+    if "files" not in result:  # a run that read no files: `etl events delete` or `restore`
+        for key in ("from", "to", "types", "restores", "deleted", "restored", "event_items", "already_stored"):
+            if result.get(key) not in (None, [], {}):
+                console.print(Text(f"{key}: {json.dumps(result[key], default=str)}"))
+        return
     files = tables.new(
         "Files", ("file", "key"), ("status", "key"), ("rows", "number"), ("encoding", "key"),
         ("delimiter", "key"), ("sha256 (first 16)", "key"), ("error", "prose"),

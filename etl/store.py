@@ -26,7 +26,7 @@ VIEW_FILES = ("users_view", "products_view")  # its views, made after the upgrad
 TABLES = [
     "orders", "line_items", "order_row_hashes", "events", "imports", "rejects", "store_meta", "customer_keys",
     "order_facts", "customers", "identities", "identity_links", "customer_merges", "customer_attribute_times", "users",
-    "products", "order_lines_enriched", "event_items",
+    "products", "order_lines_enriched", "event_items", "deleted_events", "deleted_event_items",
 ]  # fmt: skip
 # DuckDB's share of the 1.5 GB a run may hold: the rest is Polars' buffers and Python with
 # Great Expectations loaded (about 0.3 GB). Measured on 10 million line items: 1GB took an

@@ -50,6 +50,8 @@ export_app = typer.Typer(help="Export the store.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 schedule_app = typer.Typer(help="Scheduled imports: specs with a schedule:.", no_args_is_help=True)
 app.add_typer(schedule_app, name="schedule")
+events_app = typer.Typer(help="Events: delete by time range, restore.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
 segment_app = typer.Typer(help="Segments: SQL queries over the store (etl/sql/segments/).", no_args_is_help=True)
 app.add_typer(segment_app, name="segment")
 # Messages are plain text: a value in them (a file name, a parameter) is never read as markup.

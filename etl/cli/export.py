@@ -55,3 +55,32 @@ def export_parquet(
                 out.print(str(target))
     except EtlError as exc:
         fail(str(exc), 1)
+
+
+@export_app.command("esputnik-events")
+def export_esputnik_events(
+    directory: Annotated[Path, typer.Argument(help="Folder for the files (created).")],
+    store: StoreOption = None,
+    wait: WaitOption = WAIT_DEFAULT,
+) -> None:
+    """Write the store's events as eSputnik's past events: DIR/past_events_NNNNN.jsonl, each line one body
+    {"events": [...]} of at most 500 events (Generate past events), for a move to eSputnik.
+
+    Importing the files with the esputnik_events format gives the same events again.
+
+    Example: `etl export esputnik-events exports/esputnik/`
+    """
+    from etl import export_esputnik
+
+    if directory.exists() and not directory.is_dir():
+        fail(f"{directory} is a file, not a folder: name a folder for the files, e.g. exports/esputnik/")
+    try:
+        with read_only_store(store, wait) as con:
+            written = export_esputnik.export(con, directory)
+    except EtlError as exc:
+        fail(str(exc), 1)
+    except OSError as exc:
+        fail(f"cannot write into {directory}: {exc.strerror}", 1)
+    for path in written["files"]:
+        out.print(path)
+    out.print(f"{written['events']:,} events in {written['bodies']:,} bodies")

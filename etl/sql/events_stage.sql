@@ -33,7 +33,7 @@ SELECT
         AS change,
     -- increasing, after the store's: the record's place in the import (gaps where records were not added)
     CASE WHEN change = 'added' THEN
-        (SELECT coalesce(max(event_id), 0) FROM events) + ($record_offsets::BIGINT[])[((records._seq >> 32) + 1)::BIGINT]
+        (SELECT coalesce(greatest(max(event_id), (SELECT max(event_id) FROM deleted_events)), 0) FROM events) + ($record_offsets::BIGINT[])[((records._seq >> 32) + 1)::BIGINT]
         + (records._seq & 4294967295)::BIGINT + 1
     END AS event_id
 FROM records

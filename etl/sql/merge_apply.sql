@@ -36,7 +36,7 @@ LEFT JOIN replaced_orders ON replaced_orders.order_id = staged.order_id;
 
 INSERT INTO events (event_id, event_type, order_id, customer_id, occurred_at, import_id, format)
 SELECT
-    (SELECT coalesce(max(event_id), 0) FROM events) + row_number() OVER (),
+    (SELECT coalesce(greatest(max(event_id), (SELECT max(event_id) FROM deleted_events)), 0) FROM events) + row_number() OVER (),
     CASE changed.change WHEN 'added' THEN 'orderPlace' ELSE 'orderUpdate' END,
     changed.order_id,
     changed.customer_id,

@@ -207,6 +207,14 @@ COMMENT ON COLUMN event_items.currency IS 'The price''s currency: the item''s, e
 COMMENT ON COLUMN event_items.attributes IS 'The item as given, a JSON object with every field.';
 COMMENT ON COLUMN event_items.import_id IS 'The import that stored it (its event''s).';
 
+-- `etl events delete` keeps what it deleted here, so that `etl events restore` puts it back exactly
+CREATE TABLE IF NOT EXISTS deleted_events AS SELECT *, NULL::BIGINT AS deleted_by FROM events LIMIT 0;
+COMMENT ON TABLE deleted_events IS 'Events that `etl events delete` removed, as they were in events (every column of events), until `etl events restore` puts them back; not for analysis.';
+COMMENT ON COLUMN deleted_events.deleted_by IS 'The delete run (imports.import_id, format events delete).';
+CREATE TABLE IF NOT EXISTS deleted_event_items AS SELECT *, NULL::BIGINT AS deleted_by FROM event_items LIMIT 0;
+COMMENT ON TABLE deleted_event_items IS 'The items of deleted_events, as they were in event_items (every column of event_items).';
+COMMENT ON COLUMN deleted_event_items.deleted_by IS 'The delete run (imports.import_id).';
+
 CREATE TABLE IF NOT EXISTS rejects (
     import_id  BIGINT,
     source     VARCHAR,

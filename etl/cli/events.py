@@ -1,0 +1,77 @@
+"""`etl events delete` and `etl events restore`: events removed by time range, as eSputnik's Remove events, and
+put back (etl.event_deletes)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from etl.cli.common import WAIT_DEFAULT, StoreOption, WaitOption, events_app, fail, out, store_of
+from etl.errors import EtlError
+
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Count what would change, and change nothing.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the run's report as one JSON object.")]
+
+
+@events_app.command("delete")
+def delete(
+    start: Annotated[str, typer.Option("--from", metavar="DATE", help="First day (UTC), or a date and time.")],
+    end: Annotated[str, typer.Option("--to", metavar="DATE", help="Last day, included (UTC), or a date and time.")],
+    types: Annotated[
+        list[str] | None, typer.Option("--type", metavar="TYPE", help="Only events of this type; repeatable.")
+    ] = None,
+    dry_run: DryRun = False,
+    as_json: AsJson = False,
+    store: StoreOption = None,
+    wait: WaitOption = WAIT_DEFAULT,
+) -> None:
+    """Delete the events that occurred from --from to --to (both days included), in one transaction.
+
+    The deleted events are kept: `etl events restore RUN_ID` puts them back. Orders are not touched.
+
+    Example: `etl events delete --from 2019-06-04 --to 2020-01-04 --type pageViewed`
+    """
+    from etl import event_deletes
+
+    try:
+        report = event_deletes.delete(store_of(store), start, end, types, dry_run=dry_run, wait=wait)
+    except EtlError as exc:
+        fail(str(exc), 1)
+    _print(report, as_json, "deleted")
+
+
+@events_app.command("restore")
+def restore(
+    run_id: Annotated[int, typer.Argument(metavar="RUN_ID", help="The delete run (etl runs lists it).")],
+    dry_run: DryRun = False,
+    as_json: AsJson = False,
+    store: StoreOption = None,
+    wait: WaitOption = WAIT_DEFAULT,
+) -> None:
+    """Put back the events that an `etl events delete` run removed, exactly as they were.
+
+    Example: `etl events restore 12`
+    """
+    from etl import event_deletes
+
+    try:
+        report = event_deletes.restore(store_of(store), run_id, dry_run=dry_run, wait=wait)
+    except EtlError as exc:
+        fail(str(exc), 1)
+    _print(report, as_json, "restored")
+
+
+def _print(report: dict, as_json: bool, verb: str) -> None:
+    if as_json:
+        out.print(json.dumps(report, default=str), soft_wrap=True)
+        return
+    would = " (dry run: nothing changed)" if report["dry_run"] else ""
+    out.print(f"Run {report['import_id']}: {report['events']:,} events {verb}{would}")
+    for kind, count in report[verb].items():
+        out.print(f"  {kind}: {count:,}")
+    if report.get("already_stored"):
+        out.print(f"  {report['already_stored']:,} are in the store again (imported since): not put back twice")
+    if verb == "deleted" and report["events"] and not report["dry_run"]:
+        out.print(f"Put them back with: etl events restore {report['import_id']}")

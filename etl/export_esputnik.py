@@ -1,0 +1,51 @@
+"""The store's events written as eSputnik's past events (etl/sql/export_esputnik_events.sql), for a move to
+eSputnik: JSON lines files, each line one Generate past events body of at most 500 events, as one request would
+send it (`while read -r body; do curl ... -d "$body"; done < past_events_00001.jsonl`). Importing the files with
+`esputnik_events` gives the same events again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from etl.errors import EtlError
+from etl.sqlfiles import sql
+
+PER_BODY = 500  # eSputnik's limit for one request
+BODIES_PER_FILE = 200  # 100,000 events a file
+PREFIX = "past_events_"
+
+
+def export(con, directory: Path, *, per_body: int = PER_BODY, bodies_per_file: int = BODIES_PER_FILE) -> dict:
+    """Write the files into `directory` (which must hold none of an earlier export); what was written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    earlier = sorted(directory.glob(f"{PREFIX}*.jsonl"))
+    if earlier:
+        raise EtlError(f"{directory} holds an earlier export ({earlier[0].name} ...): remove it or name another folder")
+    con.execute("SET TimeZone = 'UTC'")
+    reader = con.sql(sql("export_esputnik_events"), params={"per_body": per_body}).to_arrow_reader(bodies_per_file)
+    files, bodies, handle, in_file = [], 0, None, 0
+    try:
+        for batch in reader:
+            texts = batch.column(1)
+            start = 0
+            while start < len(texts):
+                if handle is None or in_file == bodies_per_file:
+                    if handle is not None:
+                        handle.close()
+                    files.append(directory / f"{PREFIX}{len(files) + 1:05d}.jsonl")
+                    handle, in_file = files[-1].open("wb"), 0
+                take = min(bodies_per_file - in_file, len(texts) - start)
+                part = texts.slice(start, take)
+                lines = pa.ListArray.from_arrays(pa.array([0, take], pa.int32()), part)
+                handle.write(pc.binary_join(lines, "\n")[0].as_py().encode("utf-8") + b"\n")
+                in_file += take
+                start += take
+                bodies += take
+    finally:
+        if handle is not None:
+            handle.close()
+    (events,) = con.execute("SELECT count(*) FROM events WHERE properties IS NOT NULL").fetchall()[0]
+    return {"files": [str(f) for f in files], "bodies": bodies, "events": events}

@@ -1,0 +1,25 @@
+-- `etl events delete`: the events of a time range (and of some types) moved out of events, with their items, to
+-- deleted_events and deleted_event_items, marked with the run (etl.event_deletes).
+-- Grain in: events, event_items. Grain out: the rows moved, one per event and one per item.
+-- Parameters: $run_id, $from (included), $to (excluded: etl.event_deletes.bound made both ends instants),
+-- $types (event types; none: every type).
+
+CREATE OR REPLACE TEMP TABLE stg_deleted AS
+SELECT event_id
+FROM events
+WHERE occurred_at >= $from::TIMESTAMPTZ AND occurred_at < $to::TIMESTAMPTZ
+  AND (len($types::VARCHAR[]) = 0 OR list_contains($types::VARCHAR[], event_type));
+
+INSERT INTO deleted_events BY NAME
+SELECT events.*, $run_id AS deleted_by
+FROM events
+SEMI JOIN stg_deleted USING (event_id);
+
+INSERT INTO deleted_event_items BY NAME
+SELECT event_items.*, $run_id AS deleted_by
+FROM event_items
+SEMI JOIN stg_deleted USING (event_id);
+
+DELETE FROM event_items WHERE event_id IN (SELECT event_id FROM stg_deleted);
+
+DELETE FROM events WHERE event_id IN (SELECT event_id FROM stg_deleted);
