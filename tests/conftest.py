@@ -136,7 +136,7 @@ def etl(store: Path) -> Callable[..., EtlRun]:
 
     def run(*args: str, env: dict[str, str] | None = None, use_store: bool = True, timeout: float = 120) -> EtlRun:
         command = [*ETL, *args]
-        commands = {"import", "inbox", "runs", "report", "rejects", "export"}
+        commands = {"import", "inbox", "runs", "report", "rejects", "export", "events"}
         if use_store and args and args[0] in commands and "--store" not in args:
             command += ["--store", str(store)]
         environment = {**os.environ, "COLUMNS": "200", **(env or {})}
@@ -147,17 +147,18 @@ def etl(store: Path) -> Callable[..., EtlRun]:
     return run
 
 
+def rows_of(store: Path, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Rows of a query on a store, as dicts (read-only, as an analyst would open it)."""
+    with duckdb.connect(str(store), read_only=True) as con:
+        cursor = con.execute(sql, params or [])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 @pytest.fixture
 def query(store: Path) -> Callable[..., list[dict[str, Any]]]:
-    """Rows of a query on the store, as dicts (read-only, as an analyst would open it)."""
-
-    def run(sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        with duckdb.connect(str(store), read_only=True) as con:
-            cursor = con.execute(sql, params or [])
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    return run
+    """Rows of a query on the test's store (rows_of)."""
+    return lambda sql, params=None: rows_of(store, sql, params)
 
 
 # Real servers on loopback (S3, SFTP, HTTP) for tests of remote sources: see tests/servers.py.
