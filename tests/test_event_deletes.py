@@ -15,7 +15,10 @@ from etl.spec import validate_spec
 from etl.store import connect
 from tests.conftest import rows_of
 
-EVENTS_COLUMNS = "event_id, event_type, order_id, customer_id, occurred_at, format, user_id_type, user_id, properties"
+ALL_EVENTS = ("SELECT event_id, event_type, order_id, customer_id, occurred_at, format, user_id_type, user_id, "
+              "properties FROM events ORDER BY event_id")  # fmt: skip
+SAME_EVENTS = "SELECT event_type, occurred_at, user_id_type, user_id, properties, event_key FROM events ORDER BY 1, 2"
+SAME_LINES = "SELECT order_id, line_no, product_id, quantity, total, status FROM line_items ORDER BY 1, 2"
 
 
 def event(kind: str, email: str, occurred: str, *params: tuple[str, object]) -> dict:
@@ -44,7 +47,7 @@ def imported(store: Path, folder: Path, events: list[dict]) -> dict:
 
 def test_a_delete_takes_whole_utc_days_at_both_ends_and_a_restore_puts_them_back_exactly(store, tmp_path, query):
     imported(store, tmp_path, HISTORY)
-    before = query(f"SELECT {EVENTS_COLUMNS} FROM events ORDER BY event_id")
+    before = query(ALL_EVENTS)
     items = query("SELECT * FROM event_items ORDER BY event_id, position")
     report = event_deletes.delete(store, "2019-06-04", "2020-01-04")
     # the order's own orderPlace (at the order's date) is an event of the range too
@@ -60,7 +63,7 @@ def test_a_delete_takes_whole_utc_days_at_both_ends_and_a_restore_puts_them_back
     assert run == [{"format": "events delete", "status": "completed", "items": 5, "views": "1"}]
     restored = event_deletes.restore(store, report["import_id"])
     assert (restored["events"], restored["event_items"], restored["already_stored"]) == (5, 3, 0)
-    assert query(f"SELECT {EVENTS_COLUMNS} FROM events ORDER BY event_id") == before
+    assert query(ALL_EVENTS) == before
     assert query("SELECT * FROM event_items ORDER BY event_id, position") == items
     assert query("SELECT count(*) AS n FROM deleted_events") == [{"n": 0}]
     with pytest.raises(EtlError, match="back already .run 3 restored them"):
@@ -95,7 +98,8 @@ def test_a_restore_follows_people_merged_since_and_skips_events_imported_again(s
     restored = event_deletes.restore(store, deleted["import_id"])
     assert (restored["events"], restored["already_stored"]) == (1, 1)
     assert query("SELECT count(*) AS events, count(DISTINCT customer_id) AS people FROM events") == [
-        {"events": 2, "people": 1}]
+        {"events": 2, "people": 1}
+    ]
     (person,) = query("SELECT customer_id FROM identities WHERE id_value = 'ann@example.com'")
     assert query("SELECT DISTINCT customer_id FROM events") == [person]
 
@@ -132,10 +136,7 @@ def test_the_export_imports_back_into_the_same_events(store, tmp_path, query):
     for path in written["files"]:
         spec = {"format": "esputnik_events", "source": path, "options": {"unknown_contacts": "create"}}
         assert run_import(validate_spec(spec, "spec"), again)["rejected"] == 0
-    columns = "event_type, occurred_at, user_id_type, user_id, properties, event_key"
-    assert rows_of(again, f"SELECT {columns} FROM events ORDER BY event_id") == query(
-        f"SELECT {columns} FROM events ORDER BY event_id")  # fmt: skip
-    lines = "order_id, line_no, product_id, quantity, total, status"
-    assert rows_of(again, f"SELECT {lines} FROM line_items") == query(f"SELECT {lines} FROM line_items")
+    assert rows_of(again, SAME_EVENTS) == query(SAME_EVENTS)
+    assert rows_of(again, SAME_LINES) == query(SAME_LINES)
     with connect(store, read_only=True) as con, pytest.raises(EtlError, match="holds an earlier export"):
         export_esputnik.export(con, tmp_path / "out")
