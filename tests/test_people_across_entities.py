@@ -3,7 +3,6 @@ whatever the order of the imports, and stored orders follow their buyer's ids wh
 
 from __future__ import annotations
 
-import itertools
 import json
 from pathlib import Path
 
@@ -115,8 +114,12 @@ def test_users_orders_and_more_ids_in_every_order_give_the_same_people(tmp_path)
             {"customerNumber": "41", "mail": "x@example.com", "tier": "bronze", "updatedAt": "2023-06-01T00:00:00Z"},
         ]),
     ]  # fmt: skip
+    # every file first, second, third and last, and every two files in both orders: the rotations and their
+    # reverses (8 of the 24 orders, which took 82 s)
+    orders = [files[i:] + files[:i] for i in range(len(files))]
+    orders += [order[::-1] for order in orders]
     results = []
-    for n, order in enumerate(itertools.permutations(files)):
+    for n, order in enumerate(orders):
         store = tmp_path / f"{n}.duckdb"
         imported(store, *order)
         results.append(people(store))
