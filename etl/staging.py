@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from etl import sources
+from etl import prepared, sources
 from etl.errors import InputError
 from etl.formats.rows import RAW, Check, FormatPlan, record_hash, row_hashes, run_hashes, with_runs
 from etl.readers import csv as csv_reader
@@ -109,6 +109,7 @@ def stage(
             _locate_json_rejects(source, written["rejects"], work, index)
         if getattr(plan, "prepare", None) is not None:
             state.events_files[index] = str(work / f"events-{index}.parquet")
+            written["known"].append(work / f"known-events-{index}.parquet")  # etl.prepared's
         for name, paths in written.items():
             staged[name] += paths
         counted = written["rows"] + written["known"]  # every row once: the rejected ones are in rows too, flagged
@@ -209,8 +210,9 @@ def _input(index, source, header, plan, spec, progress, known, work: Path):
                 records = work / f"lines-{index}.parquet"
                 lines = lines.with_columns(_offset=pl.lit(None, pl.UInt64))
                 lines.select("_line", "_row", "_offset", "raw").sink_parquet(records)
-            records = plan.prepare(records, work / f"events-{index}.parquet")
-            lines = pl.scan_parquet(records).drop("_offset")
+            events, _ = prepared.stage_records(index, plan, known, records, work)  # hashed; the known ones apart
+            rows = pl.scan_parquet(events).drop("_offset")
+            return rows, lambda lf: _json_lines_outputs(index, lf, plan), _parquet_batches(events, plan, None, False)
         rows = _hashed(lines, [pl.col("raw")], plan, known)
         batches = _batches_of(rows) if records is None else _parquet_batches(records, plan, known)
         return rows, lambda lf: _json_lines_outputs(index, lf, plan), batches
@@ -222,9 +224,10 @@ def _input(index, source, header, plan, spec, progress, known, work: Path):
     return raw, lambda lf: _csv_outputs(index, lf, header, plan, failures), _batches_of(raw)
 
 
-def _parquet_batches(records: Path, plan, known: pl.DataFrame | None):
-    """Batches of a Parquet file of records, hashed; the known ones found by a binary search in the sorted
-    hashes (numpy): `is_in` builds a set of every known hash for each batch (5M known events: 1.6 s a batch)."""
+def _parquet_batches(records: Path, plan, known: pl.DataFrame | None, hash_them: bool = True):
+    """Batches of a Parquet file of records, hashed (unless they are: a prepared file's); the known ones found by a
+    binary search in the sorted hashes (numpy): `is_in` builds a set of every known hash for each batch (5M known
+    events: 1.6 s a batch)."""
     searched = None
     if plan.hash_salt is not None and known is not None and known.height:
         searched = np.sort(known["hash_hi"].to_numpy())
@@ -233,7 +236,8 @@ def _parquet_batches(records: Path, plan, known: pl.DataFrame | None):
         file = pq.ParquetFile(records)
         columns = [name for name in file.schema_arrow.names if name != "_offset"]  # a prepared file's columns too
         for part in file.iter_batches(batch_size=size, columns=columns):
-            batch = _hashed(pl.from_arrow(part).lazy(), [pl.col("raw")], plan, None)
+            batch = pl.from_arrow(part).lazy()
+            batch = _hashed(batch, [pl.col("raw")], plan, None) if hash_them else batch
             if searched is not None:
                 frame = batch.collect()
                 hashes = frame["hash_hi"].to_numpy()

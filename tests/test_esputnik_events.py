@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from etl.errors import EtlError
+from etl.formats.esputnik_events import OCCURRED_HINT
 from etl.importer import run_import
 from etl.spec import validate_spec
-from tests.conftest import kevel_row, write_csv
+from tests.conftest import kevel_row, rows_of, write_csv
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "esputnik-doc-examples"
 USERS_OPTIONS = {"ids": {"external_id": "customerNumber", "email": "mail", "phone": "mobile"}}
@@ -357,3 +358,21 @@ def test_what_users_paste_from_the_documentation_is_named(name, message, store):
     array's shape breaks at: a comment comes before the line break in a string of example 15)."""
     with pytest.raises(EtlError, match=message):
         import_events(store, SHARED / name, unknown_contacts="create")
+
+
+@pytest.mark.parametrize("skip", [True, False], ids=["skip_known", "parse_all"])
+def test_a_body_stored_whole_is_not_read_again(ann, tmp_path, monkeypatch, skip):
+    from etl.entities import events as events_entity
+
+    monkeypatch.setattr(events_entity, "SKIP_KNOWN", skip)
+    view = [event("pageViewed", ("email", "ann@example.com"), ("n", n), occurred="2024-01-01") for n in range(5)]
+    bad = event("pageViewed", ("email", "ann@example.com"), occurred="yesterday")
+    lines = tmp_path / "bodies.jsonl"
+    lines.write_text(json.dumps({"events": view[:3]}) + "\n" + json.dumps({"events": [view[3], bad, view[4]]}) + "\n")
+    first = import_events(ann, lines)
+    assert (first["items"], first["valid"], first["rejected"]) == (6, 5, 1)
+    again = import_events(ann, lines)
+    assert (again["items"], again["valid"], again["rejected"]) == (6, 5, 1)
+    assert again["entities"]["events"] == {"added": 0, "unchanged": 5}
+    assert again["known_events"] == (3 if skip else 0)  # the first body; the second, with its reject, is read
+    assert reasons(query=lambda sql: rows_of(ann, sql)) == [(5, 2, "occurred: " + OCCURRED_HINT)]

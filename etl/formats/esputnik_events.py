@@ -27,17 +27,12 @@ YYYY-MM-DDTHH:mm; required in a past-events body). Our choices where eSputnik's 
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 
-import duckdb
-import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
+from etl.formats.esputnik_records import EventReader
 from etl.formats.events import EventsPlan, event_key, salt
 from etl.formats.ids import EMAIL, PHONE
 from etl.formats.rows import Check
@@ -94,70 +89,13 @@ FIELDS = FormatFields(name=NAME, knows=lambda field: bool(field), required=["eve
                       known=["eventTypeKey", "keyValue", "params", "occurred"], text_input=False)  # fmt: skip
 
 
-BODY_START = r'^\s*\{\s*"events"\s*:\s*\['  # a past-events body: "events" its first key, an array
-# the events of each record: a past-events body's, else one (esputnik_events.sql tells a body the same way)
-COUNTS = """
-SELECT _row AS _record,
-    coalesce(CASE WHEN regexp_matches(raw, $body_start) THEN try(json_array_length(raw, '$.events')) END, 1) AS n,
-    strlen(raw) AS bytes
-FROM read_parquet($records)
-"""
-
-
-PART_BYTES = 16 << 20  # of records' text read at once (see esputnik_events.sql)
-PART_ROWS = 100_000
-
-
-def _parts(records: np.ndarray, sizes: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) record numbers of consecutive parts of at most PART_BYTES of text (a larger record alone)."""
-    if records.size == 0:
-        return [(0, -1)]  # no record: the query runs once, for the output's columns
-    order = np.argsort(records)
-    records, ends = records[order], np.cumsum(sizes[order])
-    parts, start = [], 0
-    while start < records.size:
-        stop = max(start + 1, int(np.searchsorted(ends, ends[start] - sizes[order][start] + PART_BYTES, "right")))
-        parts.append((int(records[start]), int(records[stop - 1])))
-        start = stop
-    return parts
-
-
-def prepare(options: Options):
-    """The function that reads a file's records into events (esputnik_events.sql, in DuckDB): Parquet in, out."""
-    query = resources.files("etl.formats").joinpath("esputnik_events.sql").read_text(encoding="utf-8")
+def prepare(options: Options) -> EventReader:
+    """What reads a file's records into events (etl.formats.esputnik_records, in DuckDB)."""
     names = options.id_names()
-
-    def run(records: Path, out: Path) -> Path:
-        con = duckdb.connect(config={"memory_limit": "1GB", "preserve_insertion_order": "false"})
-        try:
-            # each record's first event number: a body holds many
-            counts = con.sql(COUNTS, params={"records": str(records), "body_start": BODY_START}).fetchnumpy()
-            events = np.asarray(counts["n"], dtype=np.int64)
-            first = np.cumsum(events) - events
-            records_of = np.asarray(counts["_record"])
-            con.register("record_offsets", pa.table({"_record": records_of, "first_row": first}))
-            params = {
-                "records": str(records), "id_names": list(names), "id_name_types": list(names.values()),
-                "id_types": list(options.id_types()), "parsed_names": list(PARSED), "order_types": list(ORDER_TYPES),
-                "body_start": BODY_START,
-            }  # fmt: skip
-            writer = None
-            try:
-                for low, high in _parts(records_of, np.asarray(counts["bytes"], dtype=np.int64)):
-                    part = con.sql(query, params={**params, "first_record": low, "last_record": high})
-                    reader = part.to_arrow_reader(PART_ROWS)
-                    if writer is None:  # the query's columns: the same for every part (its SQL casts them)
-                        writer = pq.ParquetWriter(out, reader.schema, compression="lz4")
-                    for batch in reader:
-                        writer.write_batch(batch)
-            finally:
-                if writer is not None:
-                    writer.close()
-        finally:
-            con.close()
-        return out
-
-    return run
+    return EventReader({
+        "id_names": list(names), "id_name_types": list(names.values()), "id_types": list(options.id_types()),
+        "parsed_names": list(PARSED), "order_types": list(ORDER_TYPES),
+    })  # fmt: skip
 
 
 def _occurred(text: pl.Expr) -> pl.Expr:

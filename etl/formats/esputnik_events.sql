@@ -2,10 +2,11 @@
 -- become records of their own) with what the format reads of it, in DuckDB (its JSON functions keep a value of
 -- any JSON type as text; Polars' decoding cannot). The format's Polars plan checks and types these columns.
 -- Grain in: the file's records (read_parquet($records): _line, _row, _offset, raw), one per JSON value read;
--- record_offsets (registered: _record, first_row, the number of its first event; a window numbering them held
--- over 1 GB for 500,000 events).
+-- record_offsets (registered: _record, first_row, the number of its first event, hash_hi and hash_lo, its
+-- hash as read; of the records to read, the others are known: etl.prepared).
 -- Grain out: one row per event: _line (its record's), _row (the event's number in the file, from 0), _record
--- (its record's number: where its line is found), _offset, raw (the event's text), es_* (below), properties.
+-- (its record's number: where its line is found), hash_hi, hash_lo (its record's hash, its place in the record
+-- mixed into the low half), _offset, raw (the event's text), es_* (below), properties.
 -- Parameters: $records (the Parquet file), $first_record, $last_record (the records read: a part of the file
 -- at a time, as its JSON held over 1 GB for 1,000 bodies of 500 events at once), $id_names, $id_name_types (a parameter's name, lowercased, and the
 -- id type it gives), $id_types (the plan's id types, in order), $parsed_names (the parameters whose value, a
@@ -126,6 +127,8 @@ orders AS (
 SELECT
     _line::UINTEGER AS _line,
     (record_offsets.first_row + _element)::UINTEGER AS _row,
+    record_offsets.hash_hi::UBIGINT AS hash_hi,
+    xor(record_offsets.hash_lo::UBIGINT, _element::UBIGINT) AS hash_lo,
     _record::UINTEGER AS _record,
     _offset::UBIGINT AS _offset,
     raw,

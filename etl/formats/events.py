@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import polars as pl
 from pydantic import BaseModel
@@ -58,9 +58,9 @@ class EventsPlan:
     kept_columns: tuple[str, ...] = STAGED
     run_key: None = None  # an event is one record
     row_wise: bool = True  # each record on its own: read in batches (memory flat)
-    # a function (records Parquet, out path) -> the Parquet of the file's events, when a record is not one event
-    # (eSputnik's past-events bodies) or is better read in DuckDB first; its rows keep `_record`, the record's number
-    prepare: Callable[[Path, Path], Path] | None = None
+    # what reads a file's records into events, when a record is not one event (eSputnik's past-events bodies):
+    # etl.prepared stages them with it (the rows keep `_record`, their record's number)
+    prepare: Any = None
     known_people_only: bool = False  # an event whose person the store does not know is rejected
     feeds_orders: bool = False  # its order_* columns change the orders entity
 
