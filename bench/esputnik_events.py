@@ -1,7 +1,8 @@
 """Benchmark eSputnik's events (issue 19, item 6).
 
 1. 5,000,000 events as eSputnik past-event bodies ({"events": [...500]}, one a line, in files of 1,000 bodies:
-   views, product and category views, carts, orders and their deliveries; 200,000 contacts, known to the store
+   views, product and category views, carts, orders and their deliveries, each with an eventId parameter of its
+   own (no two alike); 200,000 contacts, known to the store
    from a users import made once) against DuckDB's own read_json of the same files into a table: the floor, the
    first import into the store of contacts and the re-import, each in its own subprocess (wall time, peak RSS),
    in rounds; medians. Targets: first import <= 2.0x, re-import <= 1.5x, peak RSS <= 1.5 GB.
@@ -66,7 +67,8 @@ def write_bodies(folder: Path, n: int) -> None:
 
         def event(kind: str, *params: pl.Expr) -> pl.Expr:
             parts = [pl.lit('{"eventTypeKey":"' + kind + '","keyValue":"'), c("email"),
-                     pl.lit('","params":[{"name":"email","value":"'), c("email"), pl.lit('"}')]  # fmt: skip
+                     pl.lit('","params":[{"name":"email","value":"'), c("email"),
+                     pl.lit('"},{"name":"eventId","value":"'), c("i").cast(pl.String), pl.lit('"}')]  # fmt: skip
             for param in params:
                 parts += [pl.lit(","), param]
             return pl.concat_str([*parts, pl.lit('],"occurred":"'), c("at"), pl.lit('"}')])
@@ -123,7 +125,7 @@ print(run_import(validate_spec(spec, "users"), Path(sys.argv[1]))["entities"]["c
 def measure_import(n: int, workdir: Path, rounds: int) -> list[str]:
     folder = workdir / f"esputnik-{n}"
     code = f"import esputnik_events as e; from pathlib import Path; e.write_bodies(Path({str(folder)!r}), {n})"
-    ensure(folder / "users.jsonl", f"{n}-{BODY}-{BODIES_PER_FILE}", code)
+    ensure(folder / "users.jsonl", f"{n}-{BODY}-{BODIES_PER_FILE}-unique", code)
     files = sorted(folder.glob("past_events_*.jsonl"))
     contacts = workdir / "esputnik-contacts.duckdb"
     if not contacts.exists():

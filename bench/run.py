@@ -134,6 +134,12 @@ def parse_args() -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--segment-events", type=int, default=50_000_000,
                         help="events of the store the event segments run on; 0 skips them")  # fmt: skip
+    parser.add_argument(
+        "--esputnik-events", type=int, default=5_000_000,
+        help="events of the eSputnik benchmark (bench/esputnik_events.py: past-event bodies); 0 skips it",
+    )  # fmt: skip
+    parser.add_argument("--delete-events", type=int, default=50_000_000,
+                        help="events of the store a month is deleted from and restored; 0 skips it")  # fmt: skip
     return parser.parse_args()
 
 
@@ -549,8 +555,13 @@ def main() -> None:
         from events import measure as measure_events  # bench/events.py, beside this file
 
         events_table = measure_events(args.events, args.segment_events, workdir, args.rounds)
+    esputnik_table = ""
+    if args.esputnik_events or args.delete_events:
+        from esputnik_events import measure as measure_esputnik  # bench/esputnik_events.py, beside this file
+
+        esputnik_table = measure_esputnik(args.esputnik_events, args.delete_events, workdir, args.rounds)
     parts = [heading, table, sample_line, transforms_line, s3_line, validation_line, segments_line, users_table,
-             shopify_table, products_table, events_table]  # fmt: skip
+             shopify_table, products_table, events_table, esputnik_table]  # fmt: skip
     text = "\n\n".join(parts)
     print(f"\n{text}")
     (workdir / "results.md").write_text(text + "\n")

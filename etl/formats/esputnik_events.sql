@@ -37,35 +37,40 @@ events AS (  -- a body's events in its place (_element orders them), each in its
 read AS (
     SELECT
         _line, _record, _offset, _element, raw, in_body,
-        CASE WHEN CASE WHEN json_valid(raw) THEN json_type(raw) = 'OBJECT' END
-            THEN json_transform(raw, '{"eventTypeKey": "JSON", "keyValue": "JSON", "occurred": "JSON", "params": "JSON"}')
-        END AS f
+        -- an object (else: not JSON, or not an object, which the format's plan rejects), read once
+        CASE WHEN regexp_matches(raw, '^\s*\{') THEN try(
+            json_transform(raw, '{"eventTypeKey": "JSON", "keyValue": "JSON", "occurred": "JSON", "params": "JSON"}')
+        ) END AS f
     FROM events
 ),
 
-fields AS (
+fields AS (  -- the JSON type of a field told by its first character (minified JSON): no parse of each
     SELECT
         * EXCLUDE (f),
-        json_type(f.eventTypeKey) AS type_kind,
+        CASE WHEN f.eventTypeKey IS NULL THEN NULL WHEN starts_with(f.eventTypeKey, '"') THEN 'VARCHAR' WHEN f.eventTypeKey = 'null' THEN 'NULL' WHEN starts_with(f.eventTypeKey, '[') THEN 'ARRAY' ELSE 'OTHER' END AS type_kind,
         f.eventTypeKey ->> '$' AS event_type,
-        json_type(f.keyValue) AS key_kind,
+        CASE WHEN f.keyValue IS NULL THEN NULL WHEN starts_with(f.keyValue, '"') THEN 'VARCHAR' WHEN f.keyValue = 'null' THEN 'NULL' WHEN starts_with(f.keyValue, '[') THEN 'ARRAY' ELSE 'OTHER' END AS key_kind,
         trim(f.keyValue ->> '$') AS key_value,
-        json_type(f.occurred) AS occurred_kind,
+        CASE WHEN f.occurred IS NULL THEN NULL WHEN starts_with(f.occurred, '"') THEN 'VARCHAR' WHEN f.occurred = 'null' THEN 'NULL' WHEN starts_with(f.occurred, '[') THEN 'ARRAY' ELSE 'OTHER' END AS occurred_kind,
         f.occurred ->> '$' AS occurred,
-        json_type(f.params) AS params_kind,
-        CASE WHEN json_type(f.params) = 'ARRAY' THEN json_extract(f.params, '$[*]') END AS entries
+        CASE WHEN f.params IS NULL THEN NULL WHEN starts_with(f.params, '"') THEN 'VARCHAR' WHEN f.params = 'null' THEN 'NULL' WHEN starts_with(f.params, '[') THEN 'ARRAY' ELSE 'OTHER' END AS params_kind,
+        -- each entry read once: a name that is a text, and its value (an entry that is not an object has neither)
+        CASE WHEN starts_with(f.params, '[') THEN list_transform(
+            json_transform(f.params, '[{"name": "JSON", "value": "JSON"}]'),
+            lambda e: {'name': CASE WHEN starts_with(e.name, '"') THEN e.name ->> '$' END, 'value': e.value}
+        ) END AS entries
     FROM read
 ),
 
 entries AS (
     SELECT
         *,
-        list_transform(entries, lambda e: coalesce(json_type(e) = 'OBJECT' AND json_type(e, '$.name') = 'VARCHAR'
-            AND trim(e ->> '$.name') <> '', false)) AS named,
+        list_transform(entries, lambda e: coalesce(trim(e.name) <> '', false)) AS named,
         list_transform(entries, lambda e: {
-            'name': e ->> '$.name',
-            'key': lower(trim(e ->> '$.name')),
-            'value': json_extract(e, '$.value')
+            'name': e.name,
+            'key': lower(trim(e.name)),
+            'value': e.value,
+            'id_type': ($id_name_types::VARCHAR[])[list_position($id_names::VARCHAR[], lower(trim(e.name)))]
         }) AS params
     FROM fields
 ),
@@ -78,7 +83,8 @@ params AS (  -- a value given as JSON text, of a parameter that holds data (item
             'name': p.name,
             'key': p.key,
             'value': p.value,
-            'text': CASE WHEN list_contains($parsed_names::VARCHAR[], p.key) AND json_type(p.value) = 'VARCHAR'
+            'id_type': p.id_type,
+            'text': CASE WHEN list_contains($parsed_names::VARCHAR[], p.key) AND starts_with(p.value, '"')
                 AND regexp_matches(p.value ->> '$', '^\s*[\[{]') THEN p.value ->> '$' END
         }) AS params
     FROM entries
@@ -91,6 +97,7 @@ values AS (
             'name': p.name,
             'key': p.key,
             'value': CASE WHEN p.text IS NULL THEN p.value WHEN json_valid(p.text) THEN json(p.text) END,
+            'id_type': p.id_type,
             'malformed': p.text IS NOT NULL AND NOT json_valid(p.text)
         }) AS params
     FROM params
@@ -106,7 +113,7 @@ checked AS (
         list_transform(
             $id_types::VARCHAR[],
             lambda t: list_filter(
-                params, lambda p: ($id_name_types::VARCHAR[])[list_position($id_names::VARCHAR[], p.key)] = t
+                params, lambda p: p.id_type = t
             )[1].value ->> '$'
         ) AS param_ids
     FROM values
