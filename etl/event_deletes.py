@@ -24,7 +24,7 @@ import duckdb
 
 from etl.errors import EtlError, SpecError
 from etl.sqlfiles import run_sql
-from etl.store import WAIT_S, connect
+from etl.store import DELETE_MEMORY_LIMIT, WAIT_S, connect
 
 DELETE = "events delete"
 RESTORE = "events restore"
@@ -110,7 +110,7 @@ def _run(store: Path, kind: str, work, dry_run: bool, wait: float) -> dict[str, 
     a dry run does the work, reports it and rolls it back."""
     if not store.exists():
         raise EtlError(f"no store at {store}: nothing to {kind.split()[1]}")
-    with connect(store, read_only=False, wait=wait) as con:
+    with connect(store, read_only=False, wait=wait, memory_limit=DELETE_MEMORY_LIMIT) as con:
         started, started_at = time.monotonic(), datetime.now(UTC)
         (run_id,) = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0]
         con.begin()

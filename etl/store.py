@@ -36,6 +36,9 @@ MEMORY_LIMIT = os.environ.get("ETL_MEMORY_LIMIT", "700MB")
 # joins tens of millions of events to their items: at 700MB such joins spill (viewed_category over 50M events:
 # 5.7 s; with 1.5 GB, 2.1-2.6 s).
 READ_MEMORY_LIMIT = os.environ.get("ETL_READ_MEMORY_LIMIT", "1500MB")
+# `etl events delete` and `restore` move millions of wide rows inside one transaction, which DuckDB holds until the
+# commit: a month of 50M events (4.2M rows with their JSON) needs more than an import's 700MB (1.6 GB peak RSS)
+DELETE_MEMORY_LIMIT = os.environ.get("ETL_DELETE_MEMORY_LIMIT", "1500MB")
 
 
 def store_path(explicit: str | None = None, from_spec: str | None = None) -> Path:
@@ -172,16 +175,19 @@ def _open(path: Path, read_only: bool, config: dict[str, object], wait: float) -
 
 
 @contextmanager
-def connect(path: Path, *, read_only: bool, wait: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path, *, read_only: bool, wait: float = 0.0, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the store; read-only connections never create it. `wait`: seconds to wait for a
-    process that holds it (an import, or a notebook's connection) before giving up."""
+    process that holds it (an import, or a notebook's connection) before giving up. `memory_limit`: DuckDB's,
+    when not the default of its kind (MEMORY_LIMIT, READ_MEMORY_LIMIT)."""
     if read_only:
         require_existing(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     # preserve_insertion_order off: inserts run in parallel and hold less memory; every
     # query that needs an order says ORDER BY.
-    config: dict[str, object] = {"memory_limit": READ_MEMORY_LIMIT if read_only else MEMORY_LIMIT}
+    config: dict[str, object] = {"memory_limit": memory_limit or (READ_MEMORY_LIMIT if read_only else MEMORY_LIMIT)}
     if not read_only:
         config["preserve_insertion_order"] = False
     con = _open(path, read_only, config, wait)

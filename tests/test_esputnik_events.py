@@ -376,3 +376,36 @@ def test_a_body_stored_whole_is_not_read_again(ann, tmp_path, monkeypatch, skip)
     assert again["entities"]["events"] == {"added": 0, "unchanged": 5}
     assert again["known_events"] == (3 if skip else 0)  # the first body; the second, with its reject, is read
     assert reasons(query=lambda sql: rows_of(ann, sql)) == [(5, 2, "occurred: " + OCCURRED_HINT)]
+
+
+def test_the_segments_count_esputnik_orders_and_recommendation_events(ann, tmp_path):
+    from etl import segment
+
+    events = [  # an orderCreated without currency (as the specification's example): the spec's default_currency
+        order("orderCreated", "o9", ("totalCost", "129"), ("status", "IN_PROGRESS"), ("date", "2024-05-14T10:11:00"),
+              ("items", [{"externalItemId": "200600", "category": "devices", "quantity": 1, "cost": 129}]),
+              occurred="2024-05-14T10:11"),
+        event("cartUpdated", ("email", "ann@example.com"),
+              ("products", '[{"productId":"p7","quantity":2,"price":4.5}]'), occurred="2024-05-20T08:00"),
+        *[event("productCategoryViewed", ("Phone", "380501234567"), ("category", '{"productCategoryId":"Mugs"}'),
+                key="380501234567", occurred=f"2024-05-2{n}T08:00") for n in range(3)],
+    ]  # fmt: skip
+    without = import_events(ann, write(tmp_path / "e.json", events))
+    assert (without["rejected"], reasons(lambda sql: rows_of(ann, sql))[0][2]) == (1, (
+        "currency: the order o9 has no currency, and the spec no default_currency (options: {default_currency: UAH}): "
+        "the event is ignored"))  # fmt: skip
+    assert import_events(ann, write(tmp_path / "e.json", events), default_currency="eur")["rejected"] == 0
+    assert rows_of(ann, "SELECT currency FROM orders") == [{"currency": "EUR"}]
+    bought = segment.run("bought_product_within", {"start": "2024-05-14", "days": 1, "product": "200600"}, store=ann)
+    assert bought.select("user_id", "orders", "value").to_dicts() == [
+        {"user_id": "ann@example.com", "orders": 1, "value": 129.0}
+    ]
+    carts = segment.run("abandoned_cart", {"hours": 24}, store=ann)
+    assert carts.select("user_id", "quantity", "value").to_dicts() == [
+        {"user_id": "ann@example.com", "quantity": 2.0, "value": 9.0}
+    ]
+    views = segment.run("viewed_category", {"category_name": "Mugs", "min_views": 3,
+                                            "view_event": "productCategoryViewed"}, store=ann)  # fmt: skip
+    assert views.select("user_id", "views").to_dicts() == [{"user_id": "380501234567", "views": 3}]
+    counted = segment.run("event_count", {"event_name": "cartUpdated", "min_events": 1}, store=ann)
+    assert counted["user_id"].to_list() == ["ann@example.com"]

@@ -27,7 +27,8 @@ class OrderRowsPlan:
 def fold(con: duckdb.DuckDBPyConnection, run: Run, id_types: list[str]) -> int:
     """stg_order_actions, stg_ignored_order_events and stg_event_order_rows (events_orders.sql); how many
     orders the events change."""
-    run_sql(con, "events_orders", started_at=run.started_at, id_types=id_types)
+    run_sql(con, "events_orders", started_at=run.started_at, id_types=id_types,
+            default_currency=run.plans[0].default_currency)  # fmt: skip
     return con.execute("SELECT count(DISTINCT order_id) FROM stg_order_actions").fetchall()[0][0]
 
 

@@ -67,7 +67,7 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
     if plan.feeds_orders:
         with state.timed("fold_orders"):
             orders_changed = event_orders.fold(con, run, id_types)
-        late_rejects.append("SELECT _seq, 'externalOrderId' AS column, hint, order_id AS value "
+        late_rejects.append("SELECT _seq, \"column\", hint, order_id AS value "
                             "FROM stg_ignored_order_events")  # fmt: skip
         con.execute("DELETE FROM stg_event_records WHERE _seq IN (SELECT _seq FROM stg_ignored_order_events)")
         con.execute("DELETE FROM stg_identity_links WHERE record IN (SELECT _seq FROM stg_ignored_order_events)")

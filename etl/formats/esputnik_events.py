@@ -73,6 +73,12 @@ class Options(BaseModel):
     unknown_contacts: Literal["reject", "create"] = Field(
         "reject", description="An event whose contact the store does not know: rejected (as eSputnik does), or "
         "the contact created from the event's ids.")  # fmt: skip
+    default_currency: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z]{3}$",
+        description="The currency of an order whose events give none (eSputnik's "
+        "orderCreated may leave it out: the account's currency), e.g. UAH; without it such an order is rejected.",
+    )
     identifiers: dict[str, str] = Field(
         default_factory=dict, description="More parameters that identify the contact: {parameter name: id type} "
         "(e.g. {loyaltyCard: loyalty_card}); names matched case-insensitively.")  # fmt: skip
@@ -208,4 +214,5 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
                       currency_paths=("$.params.currencyCode", "$.params.currency"),
                       hash_salt=salt(NAME, options, reader), prepare=prepare(options),
                       reject_keys=("event_type", "_record"),
-                      known_people_only=options.unknown_contacts == "reject", feeds_orders=True)  # fmt: skip
+                      known_people_only=options.unknown_contacts == "reject", feeds_orders=True,
+                      default_currency=(options.default_currency or "").upper() or None)  # fmt: skip

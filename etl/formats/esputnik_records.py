@@ -21,7 +21,7 @@ SELECT _row AS _record,
     strlen(raw) AS bytes
 FROM read_parquet($records)
 """
-PART_BYTES = 16 << 20  # of records' text read at once
+PART_BYTES = 8 << 20  # of records' text read at once
 PART_ROWS = 100_000
 MEMORY = "1GB"
 

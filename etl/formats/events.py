@@ -63,6 +63,7 @@ class EventsPlan:
     prepare: Any = None
     known_people_only: bool = False  # an event whose person the store does not know is rejected
     feeds_orders: bool = False  # its order_* columns change the orders entity
+    default_currency: str | None = None  # of an order whose events name none (etl/sql/events_orders.sql)
 
 
 def no_orders() -> dict[str, pl.Expr]:

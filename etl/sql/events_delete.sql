@@ -11,15 +11,19 @@ WHERE occurred_at >= $from::TIMESTAMPTZ AND occurred_at < $to::TIMESTAMPTZ
   AND (len($types::VARCHAR[]) = 0 OR list_contains($types::VARCHAR[], event_type));
 
 INSERT INTO deleted_events BY NAME
-SELECT events.*, $run_id AS deleted_by
+SELECT *, $run_id AS deleted_by
 FROM events
-SEMI JOIN stg_deleted USING (event_id);
+WHERE occurred_at >= $from::TIMESTAMPTZ AND occurred_at < $to::TIMESTAMPTZ
+  AND (len($types::VARCHAR[]) = 0 OR list_contains($types::VARCHAR[], event_type));
 
 INSERT INTO deleted_event_items BY NAME
 SELECT event_items.*, $run_id AS deleted_by
 FROM event_items
 SEMI JOIN stg_deleted USING (event_id);
 
-DELETE FROM event_items WHERE event_id IN (SELECT event_id FROM stg_deleted);
+DELETE FROM event_items USING stg_deleted WHERE event_items.event_id = stg_deleted.event_id;
 
-DELETE FROM events WHERE event_id IN (SELECT event_id FROM stg_deleted);
+-- by the range itself: a join of tens of millions of events to the ids outgrew the memory an import may use
+DELETE FROM events
+WHERE occurred_at >= $from::TIMESTAMPTZ AND occurred_at < $to::TIMESTAMPTZ
+  AND (len($types::VARCHAR[]) = 0 OR list_contains($types::VARCHAR[], event_type));

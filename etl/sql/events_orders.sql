@@ -11,7 +11,8 @@
 -- the events' order: the last given wins, the store's kept where no event gives one; an order without items:
 -- one row without a line, _line_no null), in the columns of an order format's rows (etl.formats.rows), placed
 -- at the order's last event (_file, _row, _seq).
--- Parameters: $started_at (the time of an event without one), $id_types (the type of each value of ids).
+-- Parameters: $started_at (the time of an event without one), $id_types (the type of each value of ids),
+-- $default_currency (an order's currency when no event gives one and the store has none; null: none).
 
 CREATE OR REPLACE TEMP TABLE stg_order_actions AS
 SELECT
@@ -31,18 +32,25 @@ WITH stored AS (
     SELECT order_id FROM orders SEMI JOIN stg_order_actions USING (order_id)
 ),
 
-made AS (  -- orders this import makes: an upsert gives every field an order needs
+made AS (  -- orders this import makes: an upsert gives every field an order needs (a currency, or the default)
     SELECT DISTINCT order_id FROM stg_order_actions
     WHERE action = 'upsert' AND total IS NOT NULL AND status IS NOT NULL AND created_at IS NOT NULL
+      AND coalesce(currency, $default_currency::VARCHAR) IS NOT NULL
 )
 
 SELECT
     a._seq, a._file, a._row, a.order_id,
-    CASE a.action
-        WHEN 'status' THEN 'the store holds no order ' || a.order_id || ' and the import makes none: the event is ignored'
+    CASE
+        WHEN a.action = 'status' THEN
+            'the store holds no order ' || a.order_id || ' and the import makes none: the event is ignored'
+        WHEN a.total IS NOT NULL AND a.status IS NOT NULL AND a.created_at IS NOT NULL THEN
+            'the order ' || a.order_id || ' has no currency, and the spec no default_currency '
+            || '(options: {default_currency: UAH}): the event is ignored'
         ELSE 'the store holds no order ' || a.order_id || ': to make it, the event needs totalCost, status and date '
             || '(as orderCreated does); the event is ignored'
-    END AS hint
+    END AS hint,
+    CASE WHEN a.action = 'upsert' AND a.total IS NOT NULL AND a.status IS NOT NULL AND a.created_at IS NOT NULL
+        THEN 'currency' ELSE 'externalOrderId' END AS "column"
 FROM stg_order_actions AS a
 ANTI JOIN stored USING (order_id)
 ANTI JOIN made USING (order_id);
@@ -86,7 +94,7 @@ orders_now AS (
         f.order_id, f._seq, f._file, f._row, f.lines,
         coalesce(f.user_id_type, s.user_id_type) AS user_id_type,
         coalesce(f.user_id, s.user_id) AS user_id,
-        coalesce(f.currency, s.currency) AS currency,
+        coalesce(f.currency, s.currency, $default_currency::VARCHAR) AS currency,
         coalesce(f.total, s.total) AS total,
         coalesce(f.created_at, s.created_at) AS created_at,
         -- changed after it was made: by an event of an order stored before, or a second event of this import's
