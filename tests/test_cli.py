@@ -19,7 +19,7 @@ SAMPLE_SPEC = REPO / "data" / "samples" / "kevel_orders.yaml"
 TABLES = [
     "orders", "line_items", "order_row_hashes", "events", "imports", "rejects", "store_meta", "customer_keys",
     "order_facts", "customers", "identities", "identity_links", "customer_merges", "customer_attribute_times", "users",
-    "products", "order_lines_enriched", "event_items",
+    "products", "order_lines_enriched", "event_items", "deleted_events", "deleted_event_items",
 ]  # fmt: skip
 
 
