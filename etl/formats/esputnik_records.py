@@ -23,7 +23,7 @@ FROM read_parquet($records)
 """
 PART_BYTES = 8 << 20  # of records' text read at once
 PART_ROWS = 100_000
-MEMORY = "1GB"
+MEMORY = "700MB"
 
 
 class EventReader:
