@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
 
@@ -95,7 +94,10 @@ BATCHES: list[list[Ids]] = [
 
 def test_the_people_do_not_depend_on_the_order_of_the_imports(tmp_path):
     partitions = set()
-    for order in itertools.permutations(range(len(BATCHES))):
+    # every batch first, second ... last, and every two batches in both orders: the rotations and their reverses
+    # (all the orders took 17 s)
+    rotations = [tuple((start + i) % len(BATCHES) for i in range(len(BATCHES))) for start in range(len(BATCHES))]
+    for order in rotations + [r[::-1] for r in rotations]:
         with connect(tmp_path / f"{''.join(map(str, order))}.duckdb", read_only=False) as con:
             for import_id, batch in enumerate(order, 1):
                 run(con, import_id, BATCHES[batch])
