@@ -29,12 +29,7 @@ def export_parquet(
 
     Example: `etl export parquet exports/`
     """
-    if directory.exists() and not directory.is_dir():
-        fail(f"{directory} is a file, not a folder: name a folder for the Parquet files, e.g. exports/")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        fail(f"cannot make the folder {directory}: {exc.strerror}", 1)
+    _folder(directory, "the Parquet files", "exports/")
     try:
         with read_only_store(store, wait) as con:
             from etl.store import TABLES
@@ -72,8 +67,7 @@ def export_esputnik_events(
     """
     from etl import export_esputnik
 
-    if directory.exists() and not directory.is_dir():
-        fail(f"{directory} is a file, not a folder: name a folder for the files, e.g. exports/esputnik/")
+    _folder(directory, "the files", "exports/esputnik/")
     try:
         with read_only_store(store, wait) as con:
             written = export_esputnik.export(con, directory)
@@ -84,3 +78,13 @@ def export_esputnik_events(
     for path in written["files"]:
         out.print(path)
     out.print(f"{written['events']:,} events in {written['bodies']:,} bodies")
+
+
+def _folder(directory: Path, what: str, example: str) -> None:
+    """The export's folder, made when missing; a message when it is a file or cannot be made."""
+    if directory.exists() and not directory.is_dir():
+        fail(f"{directory} is a file, not a folder: name a folder for {what}, e.g. {example}")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"cannot make the folder {directory}: {exc.strerror}", 1)
