@@ -24,7 +24,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
-from events import SEGMENT_STORE, ensure  # noqa: E402  (bench/, on the path above)
+from events import SEGMENT_STORE, STEPS, ensure, floor_and_imports  # noqa: E402  (bench/, on the path above)
 from run import ETL, remove_duckdb_file, run_measured  # noqa: E402
 
 FLOOR = """
@@ -35,7 +35,6 @@ con.execute("CREATE TABLE t AS SELECT * FROM read_json(?, format = 'newline_deli
 print(con.execute("SELECT sum(len(events)) FROM t").fetchone()[0])
 """
 MAX_RSS = 1.5e9
-STEPS = (("first import", 2.0), ("re-import", 1.5))
 DELETE_TARGET_S = 10.0
 PEOPLE = 200_000
 BODY = 500
@@ -134,29 +133,16 @@ def measure_import(n: int, workdir: Path, rounds: int) -> list[str]:
             return [f"| contacts | failed: {made.stderr.strip()[-300:]} | | | | | | |"]
     spec = workdir / "esputnik.yaml"
     spec.write_text(json.dumps({"format": "esputnik_events", "source": str(folder / "past_events_*.jsonl")}))
-    times: dict[str, list[float]] = {}
-    rss: dict[str, float] = {}
-    counts: dict[str, dict] = {}
-    for _ in range(rounds):
-        floor_db = workdir / "esputnik-floor.duckdb"
-        remove_duckdb_file(floor_db)
-        floor = run_measured([sys.executable, "-c", FLOOR, floor_db, *files])
-        remove_duckdb_file(floor_db)
-        times.setdefault("floor", []).append(floor.wall_s)
-        rss["floor"] = max(rss.get("floor", 0.0), floor.peak_rss_bytes)
-        store = workdir / "esputnik-bench.duckdb"
-        remove_duckdb_file(store)
-        shutil.copy(contacts, store)
-        for step, _target in STEPS:
-            run = run_measured([ETL, "import", spec, "--store", store, "--json"])
-            if run.returncode != 0:
-                return [f"| eSputnik bodies | {step} failed: {run.stderr.strip()[-300:]} | | | | | | |"]
-            times.setdefault(step, []).append(run.wall_s)
-            rss[step] = max(rss.get(step, 0.0), run.peak_rss_bytes)
-            report = json.loads(run.stdout)
-            counts[step] = {**report["entities"]["events"], "rejected": report["rejected"],
-                            "orders": report["entities"].get("orders", {}).get("added", 0)}  # fmt: skip
-        remove_duckdb_file(store)
+
+    def counted(report: dict) -> dict:
+        return {**report["entities"]["events"], "rejected": report["rejected"],
+                "orders": report["entities"].get("orders", {}).get("added", 0)}  # fmt: skip
+
+    try:
+        times, rss, counts = floor_and_imports([FLOOR, *files], spec, workdir / "esputnik", rounds,
+                                               lambda store: shutil.copy(contacts, store), counted)  # fmt: skip
+    except RuntimeError as failed:
+        return [f"| eSputnik bodies | {failed} | | | | | | |"]
     floor_s = statistics.median(times["floor"])
     size = sum(f.stat().st_size for f in files) / 1e9
     spread = f"{min(times['floor']):.2f}-{max(times['floor']):.2f}"

@@ -115,6 +115,33 @@ def ensure(path: Path, key: str, code: str) -> Path:
     return path
 
 
+def floor_and_imports(floor: list, spec: Path, prefix: Path, rounds: int, fresh_store, counted):
+    """Rounds of: the floor (python -c FLOOR DB ARGS..., `floor` = [FLOOR, *ARGS]), then the import of `spec` into
+    a store `fresh_store(store)` made ready, and its re-import; wall times and peak RSS per step, and
+    `counted(report)` of each import. RuntimeError naming the step that failed."""
+    times: dict[str, list[float]] = {}
+    rss: dict[str, float] = {}
+    counts: dict[str, dict] = {}
+    floor_db, store = prefix.with_name(prefix.name + "-floor.duckdb"), prefix.with_name(prefix.name + "-bench.duckdb")
+    for _ in range(rounds):
+        remove_duckdb_file(floor_db)
+        run = run_measured([sys.executable, "-c", floor[0], floor_db, *floor[1:]])
+        remove_duckdb_file(floor_db)
+        times.setdefault("floor", []).append(run.wall_s)
+        rss["floor"] = max(rss.get("floor", 0.0), run.peak_rss_bytes)
+        remove_duckdb_file(store)
+        fresh_store(store)
+        for step, _target in STEPS:
+            run = run_measured([ETL, "import", spec, "--store", store, "--json"])
+            if run.returncode != 0:
+                raise RuntimeError(f"{step} failed: {run.stderr.strip()[-300:]}")
+            times.setdefault(step, []).append(run.wall_s)
+            rss[step] = max(rss.get(step, 0.0), run.peak_rss_bytes)
+            counts[step] = counted(json.loads(run.stdout))
+        remove_duckdb_file(store)
+    return times, rss, counts
+
+
 def measure_import(n: int, workdir: Path, rounds: int) -> list[str]:
     path = workdir / "event_history_20240101000000.json"
     source = ensure(
@@ -122,26 +149,11 @@ def measure_import(n: int, workdir: Path, rounds: int) -> list[str]:
     )
     spec = workdir / "events.yaml"
     spec.write_text(json.dumps({"format": "crossengage_events", "source": str(source)}))
-    times: dict[str, list[float]] = {}
-    rss: dict[str, float] = {}
-    counts: dict[str, dict] = {}
-    for _ in range(rounds):
-        floor_db = workdir / "events-floor.duckdb"
-        remove_duckdb_file(floor_db)
-        floor = run_measured([sys.executable, "-c", FLOOR, floor_db, source])
-        remove_duckdb_file(floor_db)
-        times.setdefault("floor", []).append(floor.wall_s)
-        rss["floor"] = max(rss.get("floor", 0.0), floor.peak_rss_bytes)
-        store = workdir / "events-bench.duckdb"
-        remove_duckdb_file(store)
-        for step, _target in STEPS:
-            run = run_measured([ETL, "import", spec, "--store", store, "--json"])
-            if run.returncode != 0:
-                return [f"| {source.name} | {step} failed: {run.stderr.strip()[-300:]} | | | | | | |"]
-            times.setdefault(step, []).append(run.wall_s)
-            rss[step] = max(rss.get(step, 0.0), run.peak_rss_bytes)
-            counts[step] = json.loads(run.stdout)["entities"]["events"]
-        remove_duckdb_file(store)
+    try:
+        times, rss, counts = floor_and_imports([FLOOR, source], spec, workdir / "events", rounds, remove_duckdb_file,
+                                               lambda report: report["entities"]["events"])  # fmt: skip
+    except RuntimeError as failed:
+        return [f"| {source.name} | {failed} | | | | | | |"]
     floor_s = statistics.median(times["floor"])
     size = f"{source.stat().st_size / 1e9:.2f} GB"
     spread = f"{min(times['floor']):.2f}-{max(times['floor']):.2f}"
