@@ -283,9 +283,9 @@ def _json_records(index: int, source, reader: str, work: Path) -> tuple[pl.LazyF
 
 
 def _locate_json_rejects(source, paths: list[Path], work: Path, index: int) -> None:
-    """A JSON array's rejected elements given their lines (the fast split does not know them: the file is
-    scanned again, only when something was rejected); an element that is not valid JSON fails the file, naming
-    its line and column (see etl.readers.json_array)."""
+    """An element of a JSON array that is not valid JSON fails the file, naming its line and column (see
+    etl.readers.json_array); the lines of the other rejects are found once the entity has made its own
+    (locate_late_rejects)."""
     from etl.readers import json_array, jsonl
 
     rejects = pl.read_parquet(paths) if paths else pl.DataFrame()
@@ -294,28 +294,20 @@ def _locate_json_rejects(source, paths: list[Path], work: Path, index: int) -> N
     invalid = rejects.filter(
         pl.col("reasons").list.eval(pl.element().struct.field("hint").str.starts_with(jsonl.NOT_JSON)).list.any()
     )
-    if invalid.height == 0 and rejects["_line"].null_count() == 0:  # one object: its line is known
+    if invalid.height == 0:
         return
     record = "_record" if "_record" in rejects.columns else "_row"  # a prepared file's events: their record's
     located = pl.read_parquet(
-        json_array.scan(source, work / f"json-lines-{index}.parquet"), columns=["_row", "_line", "_offset"]
+        json_array.scan(source, work / f"json-lines-{index}.parquet"), columns=["_row", "_offset"]
     )
-    if invalid.height:
-        row = invalid[record].min()
-        offset = located.filter(pl.col("_row") == row)["_offset"][0]
-        raise InputError(f"{source.uri}: {json_array.locate(source, offset)}")
-    lines = located.select(pl.col("_row").alias(record), _found=pl.col("_line").cast(pl.UInt64))
-    for path in paths:
-        part = pl.read_parquet(path)
-        if part.height:
-            part.join(lines, on=record, how="left").with_columns(_line=pl.col("_found")).drop("_found").write_parquet(
-                path
-            )
+    offset = located.filter(pl.col("_row") == invalid[record].min())["_offset"][0]
+    raise InputError(f"{source.uri}: {json_array.locate(source, offset)}")
 
 
 def locate_late_rejects(con, sources, plans, state: Staging, work: Path) -> None:
-    """The lines of a JSON array's records rejected after staging (an entity's rejects: an event of an unknown
-    contact), found as _locate_json_rejects finds the others', only when there are some."""
+    """The lines of a JSON array's rejected records (the fast split does not know them: the file is scanned again,
+    once, only when something was rejected), the format's and the entity's (an event of an unknown contact)
+    alike."""
     from etl.readers import json_array
 
     for index, (source, plan) in enumerate(zip(sources, plans, strict=True)):
