@@ -6,6 +6,7 @@ records' links between their ids are added to `identity_links`, and the people a
 links, so that which ids belong together does not depend on the order of the imports:
 
 - ids carried by one record are one person, and so are records sharing an id (transitively);
+- an email and its sha256 (email_sha256) are one person: a record's email brings its hash along;
 - at most one external id per person: an id seen with external ids belongs to the smallest of them
   (by value), and links through it to another external id's person are not followed; two external ids
   in one record stay two people;
@@ -34,7 +35,12 @@ MAX_ROUNDS = 200  # propagation rounds; jumps along chains and star-shaped links
 
 def resolve(con: duckdb.DuckDBPyConnection, import_id: int, *, one_id_per_record: bool = False) -> dict[str, int]:
     """Resolve this import's records to customers; the counts for the report. `one_id_per_record`: the entity's
-    records carry one id each (an order's buyer), so they link nothing and the links are not looked for."""
+    records carry one id each (an order's buyer), so they link nothing and the links are not looked for (but an
+    email's: it links to its sha256, see identity_email_hashes.sql)."""
+    run_sql(con, "identity_email_hashes")
+    if one_id_per_record:
+        (emails,) = con.execute("SELECT count(*) FROM stg_identity_links WHERE id_type = 'email'").fetchall()[0]
+        one_id_per_record = emails == 0
     run_sql(con, "identity_nodes")
     if con.execute("SELECT count(*) FROM stg_new_ids").fetchall()[0][0]:
         run_sql(con, "identity_nodes_numbered")

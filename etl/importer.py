@@ -1,7 +1,8 @@
 """One import run: read -> transform -> validate -> stage -> assemble -> merge, in one transaction.
 
 The flow, and where each step lives:
-- read (etl.sources): list the sources, make each one scannable, parse CSV as text;
+- read (etl.sources): list the sources, make each one scannable, parse CSV as text (a format whose source is an
+  API, such as E-goi's, first reads its records into a file: etl.egoi_api);
 - transform (etl.formats.*): the format's Polars plan turns text into typed canonical rows
   and checks;
 - validate (here): rows failing a check go to rejects with every reason; Polars streams the
@@ -184,14 +185,20 @@ def _run(
     with state.timed("load_suites"):  # checked before anything is read
         suites = validate.load_suites(con, expectations, now=started_at)
     connection = spec.storage_options()
-    uris = sources.list_sources(spec.source, connection)
     module = formats.load(spec.format)
     options = spec.format_options()
     spool_dir = store.parent / ".etl-spool"
     with ExitStack() as stack:
         spool_dir.mkdir(parents=True, exist_ok=True)
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=spool_dir, prefix=f"import-{import_id}-")))
-        state.files = [FileResult(uri=sources.display_uri(uri)) for uri in uris]
+        fetched = None
+        if hasattr(module, "fetch"):  # an API: its records are read into a file first, then imported as files are
+            with state.timed("fetch"):
+                fetched, options = module.fetch(spec.source[0], connection, options, work, progress)
+            uris, connection = [str(fetched.path)], {}
+        else:
+            uris = sources.list_sources(spec.source, connection)
+        state.files = [FileResult(uri=fetched.uri if fetched else sources.display_uri(uri)) for uri in uris]
         open_files, headers, plans = [], [], []
         for index, uri in enumerate(uris):  # open and plan every file before reading rows
             state.current = index
@@ -238,6 +245,8 @@ def _run(
         with state.timed("report"):
             counts = entity.report(con, run, stored)
             result = report.build(con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files, **counts)
+        if fetched is not None:
+            result["api"] = module.report(fetched, options)
         result["validation"] = validation
         result["timings_s"] = state.timings
         return result

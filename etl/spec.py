@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from etl import formats
 from etl.errors import SpecError
@@ -71,7 +71,8 @@ class ImportSpec(BaseModel):
         description="The input format (etl formats lists them).", json_schema_extra={"enum": list(formats.REGISTRY)}
     )
     source: Annotated[list[str], Field(min_length=1)] = Field(
-        description="One URI or a list: local paths, file:// and other fsspec URLs, globs."
+        description="One URI or a list: local paths, file:// and other fsspec URLs, globs; for an API format "
+        "(egoi_contacts) the API's address, which has a default."
     )
     compression: Compression = Field("auto", description="auto detects gzip by extension and magic bytes.")
     encoding: str = Field(
@@ -117,6 +118,14 @@ class ImportSpec(BaseModel):
     @property
     def origin(self) -> str:
         return self._origin
+
+    @model_validator(mode="before")
+    @classmethod
+    def _api_source(cls, data: Any) -> Any:
+        """An API format's source is its API's address unless the spec gives another."""
+        if isinstance(data, dict) and "source" not in data and data.get("format") in formats.API_SOURCES:
+            return {**data, "source": formats.API_SOURCES[data["format"]]}
+        return data
 
     @field_validator("source", mode="before")
     @classmethod
@@ -248,7 +257,9 @@ def validate_spec(data: Any, origin: str) -> ImportSpec:
     spec._origin = origin
     from etl.transforms.steps import check_steps
 
-    problems = check_steps(spec.transforms, formats.load(spec.format).FIELDS)
+    module = formats.load(spec.format)
+    checked = getattr(module, "check_spec", None)  # an API format's rules (its connection, no transforms)
+    problems = checked(spec) if checked else check_steps(spec.transforms, module.FIELDS)
     if problems:
         raise SpecError(f"{origin}: invalid import spec\n" + "\n".join(f"  {p}" for p in problems))
     return spec

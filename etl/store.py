@@ -79,7 +79,7 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     rejects.reasons gained `value` (the value that broke the rule); older rows get null. orders.customer_id
     became the identity graph's customer. customers.patch_hash became record_hash (its values are dropped: the
     next import of each person applies its record once more, and sets it). orders.content_hash is gone (the
-    merge hashes what it compares).
+    merge hashes what it compares). An email and its sha256 became one identity: stored emails gain theirs.
     """
     reasons = con.execute(
         "SELECT data_type FROM information_schema.columns WHERE table_name = 'rejects' AND column_name = 'reasons'"
@@ -98,6 +98,9 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     if hashes:  # customers.patch_hash (64 bits, without the ids) became record_hash: re-imports skip by it
         con.execute("ALTER TABLE customers DROP COLUMN patch_hash")  # record_hash: added by identity_schema.sql
+    (linked,) = con.execute("SELECT count(*) FROM store_meta WHERE key = 'email_hashes_linked'").fetchall()[0]
+    if not linked:  # an email and its sha256 became one identity
+        _link_email_hashes(con)
     content_hash = con.execute(
         "SELECT 1 FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'content_hash'"
     ).fetchall()
@@ -119,6 +122,27 @@ def _resolve_stored_buyers(con: duckdb.DuckDBPyConnection) -> None:
         identity.add_customers(con, last_import)
         run_sql(con, "upgrade_orders_customers")
         run_sql(con, "refresh_order_facts", import_id=None)
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
+def _link_email_hashes(con: duckdb.DuckDBPyConnection) -> None:
+    """Every stored email gains its email_sha256 identity (people holding the two are merged, their orders and
+    events with them), in one transaction with the mark that it was done (store_meta email_hashes_linked)."""
+    from etl import identity
+
+    (last_import,) = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0]
+    con.begin()
+    try:
+        (emails,) = con.execute("SELECT count(*) FROM identities WHERE id_type = 'email'").fetchall()[0]
+        if emails:
+            run_sql(con, "upgrade_email_hashes")
+            identity.resolve(con, last_import)
+            identity.add_customers(con, last_import)  # none: each record's email is a stored person's
+            run_sql(con, "refresh_order_facts", import_id=None)
+        con.execute("INSERT INTO store_meta VALUES ('email_hashes_linked', 'true')")
     except BaseException:
         con.rollback()
         raise

@@ -3,7 +3,8 @@
 A format module declares `NAME`, `ENTITY` (the kind of record it feeds: orders, users ...),
 `READERS` (csv, jsonl ...: the first is the default), `SUMMARY` (one line), `Options` (the pydantic
 model of its `options:`), `FIELDS` (what transformation steps may write) and `plan(header, options)` (raw values ->
-canonical columns and checks). It knows nothing of the store or of the spec.
+canonical columns and checks). It knows nothing of the store. A format whose source is an API (API_SOURCES) has
+`fetch` too, which reads the records into a file, `check_spec(spec)` (what its spec must hold) and `report`.
 
 The registry names the modules only, so that validating a spec's `format:` loads none of them;
 `load(name)` imports one when an import needs it.
@@ -26,7 +27,11 @@ REGISTRY: dict[str, str] = {
     "google_merchant": "etl.formats.google_merchant",
     "crossengage_events": "etl.formats.crossengage_events",
     "esputnik_events": "etl.formats.esputnik_events",
+    "egoi_contacts": "etl.formats.egoi_contacts",
 }
+# formats whose source is an API, not files: their `source:` is the API's address, this one when a spec gives none
+# (the module then has `fetch`, which reads the records into a file of the import's)
+API_SOURCES: dict[str, str] = {"egoi_contacts": "https://api.egoiapp.com"}
 
 
 def check_name(name: str) -> str:

@@ -2,7 +2,7 @@
 -- "you can send v1/event only for the existing contact"): rejected, and left out of what is stored.
 -- Grain in: stg_event_records (events_stage.sql), stg_rows (ids), identities (the store's, before this import).
 -- Grain out: stg_unknown_people, one per record (new or repeated) none of whose ids is a stored identity, with
--- the ids it gave; those records leave stg_event_records and stg_identity_links.
+-- the ids it gave (an email is known by its sha256 as well); those records leave stg_event_records and stg_identity_links.
 -- Parameters: $id_types (the type of each value of ids).
 
 CREATE OR REPLACE TEMP TABLE stg_unknown_people AS
@@ -16,9 +16,15 @@ ids AS (
     SEMI JOIN records USING (_seq)
 ),
 
+with_hashes AS (  -- an email is known by its sha256 too (identity_email_hashes.sql)
+    SELECT _seq, id_type, id_value FROM ids
+    UNION ALL
+    SELECT _seq, 'email_sha256', sha256(id_value) FROM ids WHERE id_type = 'email'
+),
+
 known AS (
     SELECT DISTINCT ids._seq
-    FROM ids
+    FROM with_hashes AS ids
     JOIN identities AS i ON i.id_type = ids.id_type AND i.id_value = ids.id_value AND i.business_unit = ''
 )
 

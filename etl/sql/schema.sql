@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS store_meta (
     value  VARCHAR
 );
 COMMENT ON TABLE store_meta IS 'Facts about the store itself, one row per key.';
-COMMENT ON COLUMN store_meta.key IS 'order_facts_of: the row counts of orders and line_items (orders:line_items) that order_facts was computed from.';
+COMMENT ON COLUMN store_meta.key IS 'order_facts_of: the row counts of orders and line_items (orders:line_items) that order_facts was computed from; email_hashes_linked: the stored emails have their email_sha256 identities (an upgrade of older stores).';
 COMMENT ON COLUMN store_meta.value IS 'The value.';
 
 CREATE TABLE IF NOT EXISTS orders (

@@ -1,0 +1,249 @@
+"""E-goi's API v3 as a source: the contacts of one list (or of one segment of it), page by page, into a file.
+
+The endpoints, as E-goi's OpenAPI document and its official SDKs give them (base https://api.egoiapp.com, the
+key in the `Apikey` header):
+
+- GET /my-account: the account the key belongs to (`general_info.client_id`), permission "Get my account info";
+- GET /lists/{list_id}/contacts?offset&limit: the list's contacts, permission "Get all contacts";
+- GET /lists/{list_id}/contacts/segment/{segment_id}?offset&limit: a segment's, "Get all contacts by segment".
+
+Both contact endpoints answer a ContactCollection, `{"total_items": n, "items": [{"base": {...}, "extra": [...]}]}`,
+`limit` at most 1000. Paging runs from offset 0 until a page comes back short or empty, or the offset reaches
+total_items. HTTP 429 and 5xx, timeouts and dropped connections are retried by urllib3's Retry (GET only):
+`max_retries` times, waiting `retry_backoff_s` x 2^(n-1) seconds (at most BACKOFF_MAX_S), or what a
+Retry-After header asks for (at most RETRY_AFTER_MAX_S). 401 and 403 fail at once, naming what is missing.
+
+Each page's body is kept as it came, in a folder of the import's; `contacts_file` then writes their items as
+JSON lines, one contact a line in the list's order (DuckDB, no Python per contact), which the format reads like
+any JSON lines file. The key travels in a header only: it is in no URL, message, file or report.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from etl.errors import InputError
+
+BASE_URL = "https://api.egoiapp.com"
+MAX_PAGE = 1000  # the API's largest `limit`
+BACKOFF_MAX_S = 60.0
+RETRY_AFTER_MAX_S = 120
+RETRIED = (429, 500, 502, 503, 504)
+PERMISSIONS = {  # what a 403 on each endpoint says the key lacks (the names of E-goi's dashboard)
+    "account": "Get my account info",
+    "contacts": "Get all contacts",
+    "segment": "Get all contacts by segment",
+}
+ALL_PERMISSIONS = ", ".join(PERMISSIONS.values())
+
+
+@dataclass
+class Fetched:
+    """What was read: the contacts file and the figures of the report."""
+
+    path: Path  # one contact a line (JSON), in the list's order
+    uri: str  # the endpoint the contacts came from (no key in it)
+    account_id: str
+    pages: int = 0
+    contacts: int = 0
+    total_items: int | None = None  # as the last page said
+    retries: int = 0  # requests sent again (429, 5xx, timeouts)
+    page_files: list[Path] = field(default_factory=list)
+
+
+class Client:
+    """A session for E-goi's API v3 with the key, the timeouts and the retries of one import."""
+
+    def __init__(self, base_url: str, api_key: str, *, timeout_s: float, max_retries: int, backoff_s: float):
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self._key = api_key
+        self.retries = 0
+        retry = Retry(
+            total=max_retries,
+            connect=max_retries,
+            read=max_retries,
+            status=max_retries,
+            other=0,
+            allowed_methods=frozenset({"GET"}),
+            status_forcelist=RETRIED,
+            backoff_factor=backoff_s,
+            backoff_max=BACKOFF_MAX_S,
+            retry_after_max=RETRY_AFTER_MAX_S,
+            respect_retry_after_header=True,
+            raise_on_status=False,  # the last answer is returned: its status says what went wrong
+        )
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxy or .netrc of the environment gets the key
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
+        self.session.mount("https://", HTTPAdapter(max_retries=retry))
+        self.session.headers.update({"Apikey": api_key, "Accept": "application/json"})
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get(self, path: str, params: dict[str, Any], endpoint: str, where: str) -> requests.Response:
+        """GET `path`; a response of status 200, or an InputError saying what went wrong (`endpoint`: a key of
+        PERMISSIONS; `where`: what the request was for, in messages)."""
+        url = self.base_url + path
+        shown = f"GET {path}" + (f"?{'&'.join(f'{k}={v}' for k, v in params.items())}" if params else "")
+        try:
+            response = self.session.get(url, params=params, timeout=self.timeout_s, allow_redirects=False)
+        except requests.exceptions.RetryError as exc:  # a status retried max_retries times
+            raise InputError(self._redact(f"E-goi ({self.base_url}): {shown} ({where}): {exc}")) from None
+        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
+            raise InputError(self._unreachable(shown, where, exc)) from None
+        history = getattr(getattr(response.raw, "retries", None), "history", None) or ()
+        self.retries += len(history)
+        if response.status_code == 200:
+            return response
+        raise InputError(self._refused(response, shown, endpoint, where, len(history)))
+
+    def _unreachable(self, shown: str, where: str, exc: Exception) -> str:
+        tries = f"{self.max_retries + 1} tries" if self.max_retries else "1 try"
+        timed_out = isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower()
+        if timed_out:
+            return (
+                f"E-goi ({self.base_url}) did not answer {shown} ({where}) within {self.timeout_s:g} s, {tries}; "
+                "the import stored nothing (options.timeout_s sets the wait)"
+            )
+        reason = str(getattr(exc, "args", [exc])[0])
+        reason = reason.split("Caused by ", 1)[-1].strip("()") if "Caused by" in reason else reason
+        return self._redact(
+            f"cannot reach E-goi at {self.base_url} for {shown} ({where}), {tries}: {reason[:200]}; "
+            "the import stored nothing"
+        )
+
+    def _refused(self, response: requests.Response, shown: str, endpoint: str, where: str, retried: int) -> str:
+        status = response.status_code
+        said = _detail(response)
+        prefix = f"E-goi ({self.base_url}) answered {shown} ({where}) with HTTP {status} {response.reason or ''}"
+        prefix = prefix.rstrip() + (f" ({said})" if said else "")
+        if status == 401:
+            text = f"{prefix}: the API key was refused; check connection.api_key (the key is not shown)"
+        elif status == 403:
+            text = (
+                f"{prefix}: the API key lacks the permission \"{PERMISSIONS[endpoint]}\"; an E-goi Contacts import "
+                f"needs {ALL_PERMISSIONS} (set in E-goi's Integrations dashboard, API keys)"
+            )
+        elif status == 404:
+            text = f"{prefix}: there is no such {'segment of the list' if endpoint == 'segment' else 'list'}"
+        elif status in RETRIED:
+            text = f"{prefix}, after {retried} retries (options.max_retries); try again later"
+        else:
+            text = f"{prefix}: expected 200 with the documented JSON"
+        return self._redact(text + "; the import stored nothing")
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._key, "***") if self._key else text
+
+
+def _detail(response: requests.Response) -> str:
+    """E-goi's error detail (RFC 7807: title, detail), short; else nothing."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    detail = body.get("detail") or body.get("title") or ""
+    if isinstance(detail, (dict, list)):
+        detail = json.dumps(detail, ensure_ascii=False)
+    return str(detail)[:200]
+
+
+def account_id(client: Client) -> str:
+    """The id of the account the key belongs to (GET /my-account: general_info.client_id)."""
+    response = client.get("/my-account", {}, "account", "the account the key belongs to")
+    body = _json(response, "GET /my-account")
+    value = body.get("general_info", {}).get("client_id") if isinstance(body.get("general_info"), dict) else None
+    if value in (None, ""):
+        raise InputError(
+            f"E-goi ({client.base_url}): GET /my-account answered without general_info.client_id, the account id "
+            "the attribute names need; the import stored nothing"
+        )
+    return str(value)
+
+
+def _json(response: requests.Response, shown: str) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise InputError(f"E-goi's answer to {shown} is not JSON: {response.text[:80]!r}") from None
+    if not isinstance(body, dict):
+        raise InputError(f"E-goi's answer to {shown} is not a JSON object: {response.text[:80]!r}")
+    return body
+
+
+def fetch_contacts(
+    client: Client, list_id: int, segment_id: str | None, page_size: int, folder: Path, progress=None
+) -> Fetched:
+    """Every contact of the list (or segment) into `folder`: its pages as they came, then the contacts file."""
+    account = account_id(client)
+    if segment_id is None:
+        path, endpoint = f"/lists/{list_id}/contacts", "contacts"
+    else:
+        path, endpoint = f"/lists/{list_id}/contacts/segment/{segment_id}", "segment"
+    pages = folder / "egoi-pages"
+    pages.mkdir(parents=True, exist_ok=True)
+    fetched = Fetched(path=folder / "egoi-contacts.jsonl", uri=client.base_url + path, account_id=account)
+    offset = 0
+    while True:
+        where = f"page {fetched.pages + 1}, contacts from {offset + 1}"
+        response = client.get(path, {"offset": offset, "limit": page_size}, endpoint, where)
+        body = _json(response, f"GET {path}?offset={offset}&limit={page_size}")
+        items, total = body.get("items", []), body.get("total_items")
+        if not isinstance(items, list) or (total is not None and not isinstance(total, int)):
+            raise InputError(
+                f"E-goi's answer to GET {path}?offset={offset} ({where}) is not a ContactCollection "
+                f"{{total_items, items: [...]}}; the import stored nothing"
+            )
+        fetched.pages += 1
+        page_file = pages / f"page-{fetched.pages:07d}.json"
+        page_file.write_bytes(response.content)
+        fetched.page_files.append(page_file)
+        offset += len(items)
+        fetched.contacts, fetched.total_items = offset, total
+        if progress is not None:
+            progress(fetched)
+        if len(items) < page_size or (total is not None and offset >= total):
+            break
+    fetched.retries = client.retries
+    contacts_file(fetched.page_files, fetched.path)
+    return fetched
+
+
+def contacts_file(page_files: list[Path], path: Path) -> None:
+    """The pages' items as JSON lines, in page order and their order in the page (each as E-goi wrote it,
+    minified; a JSON text holds no line break), streamed a batch at a time."""
+    con = duckdb.connect(config={"memory_limit": "500MB", "threads": 2})
+    try:
+        result = con.sql(
+            """
+            WITH pages AS (
+                SELECT filename, json_extract(json, '$.items[*]') AS items
+                FROM read_json_objects($files, format = 'auto', filename = true)
+            )
+            SELECT contact::VARCHAR AS contact
+            FROM (SELECT filename, unnest(items) AS contact, unnest(range(len(items))) AS place FROM pages)
+            ORDER BY filename, place
+            """,
+            params={"files": [str(p) for p in page_files]},
+        )
+        with path.open("wb") as out:
+            for batch in result.to_arrow_reader(50_000):
+                frame = pl.from_arrow(batch)
+                if frame.height:
+                    frame.write_csv(out, include_header=False, quote_style="never")
+    finally:
+        con.close()
