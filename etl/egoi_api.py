@@ -39,9 +39,9 @@ BACKOFF_MAX_S = 60.0
 RETRY_AFTER_MAX_S = 120
 RETRIED = (429, 500, 502, 503, 504)
 PERMISSIONS = {  # what a 403 on each endpoint says the key lacks (the names of E-goi's dashboard)
-    "account": "Get my account info",
     "contacts": "Get all contacts",
     "segment": "Get all contacts by segment",
+    "account": "Get my account info",
 }
 ALL_PERMISSIONS = ", ".join(PERMISSIONS.values())
 
@@ -114,14 +114,13 @@ class Client:
         timed_out = isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower()
         if timed_out:
             return (
-                f"E-goi ({self.base_url}) did not answer {shown} ({where}) within {self.timeout_s:g} s, {tries}; "
-                "the import stored nothing (options.timeout_s sets the wait)"
+                f"E-goi ({self.base_url}) did not answer {shown} ({where}) within {self.timeout_s:g} s, {tries} "
+                "(options.timeout_s sets the wait, options.max_retries the retries)"
             )
         reason = str(getattr(exc, "args", [exc])[0])
         reason = reason.split("Caused by ", 1)[-1].strip("()") if "Caused by" in reason else reason
         return self._redact(
-            f"cannot reach E-goi at {self.base_url} for {shown} ({where}), {tries}: {reason[:200]}; "
-            "the import stored nothing"
+            f"cannot reach E-goi at {self.base_url} for {shown} ({where}), {tries}: {reason[:200]}"
         )
 
     def _refused(self, response: requests.Response, shown: str, endpoint: str, where: str, retried: int) -> str:
@@ -142,7 +141,7 @@ class Client:
             text = f"{prefix}, after {retried} retries (options.max_retries); try again later"
         else:
             text = f"{prefix}: expected 200 with the documented JSON"
-        return self._redact(text + "; the import stored nothing")
+        return self._redact(text)
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text
@@ -170,7 +169,7 @@ def account_id(client: Client) -> str:
     if value in (None, ""):
         raise InputError(
             f"E-goi ({client.base_url}): GET /my-account answered without general_info.client_id, the account id "
-            "the attribute names need; the import stored nothing"
+            "the attribute names need"
         )
     return str(value)
 
@@ -206,7 +205,7 @@ def fetch_contacts(
         if not isinstance(items, list) or (total is not None and not isinstance(total, int)):
             raise InputError(
                 f"E-goi's answer to GET {path}?offset={offset} ({where}) is not a ContactCollection "
-                f"{{total_items, items: [...]}}; the import stored nothing"
+                "{total_items, items: [...]}"
             )
         fetched.pages += 1
         page_file = pages / f"page-{fetched.pages:07d}.json"

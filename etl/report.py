@@ -6,7 +6,8 @@ encoding_warning, delimiter, delimiter_detected, sha256, rows, blank_rows, ignor
 items, valid, rejected, entities ({table: {added, updated, unchanged[, removed]}}: orders and line_items
 for an orders import, customers and identities for both), the entity's extra counts (merges ...), events
 ({orderPlace, orderUpdate} for orders), issues [{column, hint, count, percent, examples}], sample {first,
-last} (each entity's records), duration_s, and error when the run failed. The counts are the entity's
+last} (each entity's records), api (what an API source read: service, endpoint, account_id, list_id, segment_id,
+pages, contacts, total_items, retries, attribute_prefix), duration_s, and error when the run failed. The counts are the entity's
 (etl.entities.*.report); this module checks that nothing was lost, and prints.
 """
 
@@ -155,6 +156,8 @@ def render(result: dict[str, Any], console: Console) -> None:
         if f.get("ignored_columns"):
             console.print(Text(f"{f['uri']}: columns not in the format, ignored: {', '.join(f['ignored_columns'])}"))
     tables.show(console, files)
+    if result.get("api"):
+        console.print(Text(_api_line(result["api"])))
     if result.get("items") is None:
         if result.get("validation"):
             render_validation(result["validation"], console)
@@ -221,6 +224,18 @@ def render(result: dict[str, Any], console: Console) -> None:
             tables.show(console, table)
     if numbered:
         console.print(Text(f"One of them in full: etl report {result['import_id']} --item N"))
+
+
+def _api_line(api: dict[str, Any]) -> str:
+    """What an API source read, in a line."""
+    segment = f" (segment {api['segment_id']})" if api.get("segment_id") else ""
+    pages, contacts = api["pages"], api["contacts"]
+    retried = f"; {api['retries']} requests sent again (429, 5xx, timeouts)" if api.get("retries") else ""
+    return (
+        f"{api['service']}: account {api['account_id']}, list {api['list_id']}{segment}: {pages:,} "
+        f"page{'s' if pages != 1 else ''}, {contacts:,} contact{'s' if contacts != 1 else ''} read{retried}; "
+        f"attributes {api['attribute_prefix']}*"
+    )
 
 
 def sample_items(result: dict[str, Any]) -> list[tuple[int, str, dict[str, Any]]]:

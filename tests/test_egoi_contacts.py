@@ -94,3 +94,231 @@ def test_the_key_goes_in_the_apikey_header_and_the_account_comes_from_it(egoi_ap
     assert set(people(store)[0]["attributes"]) == {
         "egoi.account9876.list5.status", "egoi.account9876.list5.consent", "egoi.account9876.list5.emailStatus"
     }  # fmt: skip
+
+
+def kevel_users(tmp_path: Path, store: Path, rows: str) -> dict:
+    source = tmp_path / "crm.csv"
+    source.write_text(rows)
+    spec = {"format": "kevel_users", "source": str(source), "options": {"ids": {"email": "mail", "external_id": "id"}}}
+    return run_import(validate_spec(spec, "crm.yaml"), store)
+
+
+@pytest.mark.parametrize("egoi_first", [False, True])
+def test_an_email_and_its_sha256_are_one_person_whichever_came_first(egoi_first, tmp_path, egoi_api, store,
+                                                                      monkeypatch):  # fmt: skip
+    egoi_api.lists[321] = [contact("c1", "ann@example.com")]
+    key = egoi_api.key()
+    imports = [lambda: kevel_users(tmp_path, store, "id,mail,city\nC1,Ann@Example.com,Kyiv\n"),
+               lambda: run(egoi_api, store, monkeypatch, key)]  # fmt: skip
+    for one in reversed(imports) if egoi_first else imports:
+        assert one()["status"] == "completed"
+
+    assert people(store) == [
+        {"ids": ["egoi_contact_id:c1", "email:ann@example.com", f"email_sha256:{sha('ann@example.com')}",
+                 "external_id:c1"],
+         "attributes": {"city": "Kyiv", PREFIX + "status": "active", PREFIX + "consent": "consent",
+                        PREFIX + "emailStatus": "active"}},
+    ]  # fmt: skip
+
+
+def test_paging_reads_every_page_to_the_end(egoi_api, store, monkeypatch):
+    egoi_api.lists[321] = [contact(f"c{n}", f"u{n}@example.com") for n in range(2500)]
+
+    report = run(egoi_api, store, monkeypatch, egoi_api.key(), page_size=1000)
+
+    pages = [(r["query"]["offset"], r["query"]["limit"]) for r in egoi_api.requests if r["path"] != "/my-account"]
+    assert pages == [("0", "1000"), ("1000", "1000"), ("2000", "1000")]
+    assert (report["items"], report["api"]["pages"], report["api"]["contacts"]) == (2500, 3, 2500)
+    assert rows_of(store, "SELECT count(*) AS n FROM identities WHERE id_type = 'egoi_contact_id'") == [{"n": 2500}]
+
+
+def test_an_empty_list_and_a_full_last_page_end_the_paging(egoi_api, store, monkeypatch):
+    egoi_api.lists[321] = []
+    egoi_api.lists[7] = [contact(f"c{n}") for n in range(4)]
+    key = egoi_api.key()
+
+    empty = run(egoi_api, store, monkeypatch, key)
+    full = run(egoi_api, store, monkeypatch, key, list_id=7, page_size=2)  # total_items says when to stop
+
+    assert (empty["items"], empty["api"]["pages"]) == (0, 1)
+    assert (full["items"], full["api"]["pages"]) == (4, 2)
+
+
+def test_a_list_of_25000_contacts_is_imported_and_its_re_import_changes_nothing(egoi_api, store, monkeypatch):
+    egoi_api.lists[321] = [contact(f"c{n:05d}", f"user{n}@example.com") for n in range(25_000)]
+    key = egoi_api.key()
+
+    first = run(egoi_api, store, monkeypatch, key)
+    again = run(egoi_api, store, monkeypatch, key)
+    egoi_api.lists[321][7]["base"]["status"] = "inactive"  # one contact changed in E-goi
+    changed = run(egoi_api, store, monkeypatch, key)
+
+    assert (first["items"], first["rejected"], first["api"]["pages"]) == (25_000, 0, 25)
+    assert first["entities"]["customers"] == {"added": 25_000, "updated": 0, "unchanged": 0}
+    assert again["entities"] == {"customers": {"added": 0, "updated": 0, "unchanged": 25_000},
+                                 "identities": {"added": 0}}  # fmt: skip
+    assert again["known_records"] == 25_000
+    assert changed["entities"]["customers"] == {"added": 0, "updated": 1, "unchanged": 24_999}
+    (person,) = rows_of(
+        store, "SELECT c.attributes->>$name AS status FROM customers AS c JOIN identities AS i USING (customer_id) "
+        "WHERE i.id_type = 'egoi_contact_id' AND i.id_value = 'c00007'", {"name": PREFIX + "status"},
+    )  # fmt: skip
+    assert person == {"status": "inactive"}
+
+
+def test_a_channel_status_goes_when_the_channel_does(egoi_api, store, monkeypatch):
+    egoi_api.lists[321] = [contact("c1", "ann@example.com", cellphone="+351911111111", cellphone_status="active")]
+    key = egoi_api.key()
+    run(egoi_api, store, monkeypatch, key)
+    egoi_api.lists[321] = [contact("c1", "ann@example.com", cellphone=None, cellphone_status="inactive")]
+
+    report = run(egoi_api, store, monkeypatch, key)
+
+    assert report["entities"]["customers"]["updated"] == 1
+    assert PREFIX + "cellphoneStatus" not in people(store)[0]["attributes"]
+
+
+def test_429_and_500_are_retried_and_counted(egoi_api, store, monkeypatch):
+    egoi_api.lists[321] = [contact(f"c{n}") for n in range(30)]
+    egoi_api.fail("/lists/321/contacts", 429, offset=0)
+    egoi_api.fail("/lists/321/contacts", 500, offset=20)
+
+    report = run(egoi_api, store, monkeypatch, egoi_api.key(), page_size=10)
+
+    offsets = [r["query"]["offset"] for r in egoi_api.requests if r["path"] != "/my-account"]
+    assert offsets == ["0", "0", "10", "20", "20"]
+    assert (report["status"], report["items"], report["api"]["retries"], report["api"]["pages"]) == (
+        "completed", 30, 2, 3,
+    )  # fmt: skip
+
+
+def test_a_failure_on_page_40_of_50_stores_nothing(egoi_api, store, monkeypatch):
+    egoi_api.lists[321] = [contact(f"c{n}", f"u{n}@example.com") for n in range(500)]
+    egoi_api.fail("/lists/321/contacts", 503, times=2, offset=390)  # the first try and its one retry
+    key = egoi_api.key()
+
+    with pytest.raises(EtlError) as failure:
+        run(egoi_api, store, monkeypatch, key, page_size=10, max_retries=1)
+
+    message = str(failure.value)
+    assert "the store is unchanged" in message and "page 40, contacts from 391" in message
+    assert "HTTP 503" in message and "after 1 retries" in message and key not in message
+    assert rows_of(store, "SELECT count(*) AS n FROM customers") == [{"n": 0}]
+    assert rows_of(store, "SELECT status, sources FROM imports") == [
+        {"status": "failed", "sources": [egoi_api.base_url]}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("permissions", "segment", "missing"),
+    [
+        (("contacts", "segment"), None, "Get my account info"),
+        (("account", "segment"), None, "Get all contacts"),
+        (("account", "contacts"), "5", "Get all contacts by segment"),
+    ],
+)
+def test_a_key_without_a_permission_is_told_which_one(permissions, segment, missing, egoi_api, store, monkeypatch):
+    egoi_api.lists[321] = [contact("c1")]
+    egoi_api.segments[(321, "5")] = [contact("c1")]
+    key = egoi_api.key(*permissions)
+
+    with pytest.raises(InputError) as failure:
+        run(egoi_api, store, monkeypatch, key, segment_id=segment)
+
+    message = str(failure.value)
+    assert "HTTP 403" in message and f'lacks the permission "{missing}"' in message
+    assert "Get all contacts, Get all contacts by segment, Get my account info" in message
+    assert key not in message
+
+
+def test_a_refused_key_and_an_unknown_list_say_so(egoi_api, store, monkeypatch):
+    egoi_api.lists[321] = [contact("c1")]
+
+    with pytest.raises(InputError, match=r"HTTP 401 Unauthorized \(Invalid API key\): the API key was refused"):
+        run(egoi_api, store, monkeypatch, "not-a-key")
+    with pytest.raises(InputError, match=r"GET /lists/99/contacts.*HTTP 404.*there is no such list"):
+        run(egoi_api, store, monkeypatch, egoi_api.key(), list_id=99)
+
+
+def test_an_unanswered_request_times_out_after_its_retries(egoi_api, store, monkeypatch):
+    egoi_api.lists[321] = [contact("c1")]
+    egoi_api.fail("/lists/321/contacts", None, times=2)
+
+    with pytest.raises(InputError) as failure:
+        run(egoi_api, store, monkeypatch, egoi_api.key(), timeout_s=0.3, max_retries=1)
+
+    assert "did not answer GET /lists/321/contacts?offset=0&limit=1000 (page 1, contacts from 1) within 0.3 s, " \
+           "2 tries" in str(failure.value)  # fmt: skip
+    assert rows_of(store, "SELECT count(*) AS n FROM customers") == [{"n": 0}]
+
+
+def test_a_segment_brings_its_contacts_only(egoi_api, store, monkeypatch):
+    egoi_api.lists[321] = [contact("c1"), contact("c2"), contact("c3")]
+    egoi_api.segments[(321, "5")] = [contact("c2")]
+
+    report = run(egoi_api, store, monkeypatch, egoi_api.key(), segment_id=5)
+
+    assert egoi_api.paths() == ["/my-account", "/lists/321/contacts/segment/5"]
+    assert (report["items"], report["api"]["segment_id"]) == (1, "5")
+    assert [p["ids"] for p in people(store)] == [["egoi_contact_id:c2"]]
+
+
+def test_a_dry_run_reads_the_list_and_stores_nothing(egoi_api, store, monkeypatch):
+    egoi_api.lists[321] = [contact("c1", "ann@example.com")]
+
+    report = run(egoi_api, store, monkeypatch, egoi_api.key(), dry_run=True)
+
+    assert (report["dry_run"], report["entities"]["customers"]["added"]) == (True, 1)
+    assert rows_of(store, "SELECT count(*) AS n FROM customers") == [{"n": 0}]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"transforms": [{"rename": {"from": "a", "to": "b"}}]}, "transforms: an E-goi Contacts import takes no"),
+        ({"connection": {}}, "connection.api_key: required"),
+        ({"connection": {"api_key": "${K}", "endpoint_url": "x"}}, "connection.endpoint_url: unknown key"),
+        ({"options": {"list_idd": 3}}, "options.list_id: required key is missing"),
+        ({"options": {"list_id": 3, "page_size": 5000}}, "options.page_size: Input should be less than or equal"),
+        ({"source": "s3://bucket/x"}, "source: expected E-goi's API address"),
+    ],
+)
+def test_spec_mistakes_are_named(change, message):
+    spec = {"format": "egoi_contacts", "connection": {"api_key": "${EGOI_API_KEY}"}, "options": {"list_id": 1},
+            **change}  # fmt: skip
+    with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        validate_spec(spec, "egoi.yaml")
+
+
+def test_the_source_defaults_to_egois_api():
+    spec = validate_spec({"format": "egoi_contacts", "connection": {"api_key": "${K}"}, "options": {"list_id": 1}}, "s")
+    assert spec.source == ["https://api.egoiapp.com"]
+
+
+def test_the_command_and_its_schedule_never_show_the_key(tmp_path, egoi_api, etl, store):
+    egoi_api.lists[321] = [contact("c1", "ann@example.com")]
+    key = egoi_api.key()
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    spec = specs / "egoi.yaml"
+    spec.write_text(yaml.safe_dump({**egoi_spec(egoi_api), "schedule": "0 3 * * *"}))
+    env = {"EGOI_API_KEY": key}
+
+    imported = etl("import", str(spec), "--json", env=env)
+    shown = etl("import", str(spec), env=env)  # the report as printed
+    due = etl("schedule", "run-due", "--specs", str(specs), "--store", str(store), "--now", "2026-12-04T03:05:00Z",
+              "--json", env=env)  # fmt: skip
+    report = etl("report", "1", "--json")
+    egoi_api.keys[key] = ("account",)  # the key loses a permission: the run fails
+    refused = etl("import", str(spec), "--json", env=env)
+
+    assert imported.code == 0, imported.stderr
+    assert imported.json["api"]["contacts"] == 1 and imported.json["entities"]["customers"]["added"] == 1
+    assert "E-goi" in shown.stdout and "1 page" in shown.stdout
+    assert [json.loads(line)["status"] for line in due.stdout.splitlines()] == ["completed"]
+    assert refused.code == 1 and 'lacks the permission "Get all contacts"' in refused.stderr
+    everything = [imported.stdout, imported.stderr, shown.stdout, shown.stderr, due.stdout, due.stderr,
+                  report.stdout, refused.stdout, refused.stderr]  # fmt: skip
+    assert all(key not in text for text in everything)
+    assert key.encode() not in store.read_bytes()
+    assert all(key.encode() not in p.read_bytes() for p in store.parent.rglob("*") if p.is_file())
