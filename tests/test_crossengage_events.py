@@ -147,7 +147,8 @@ def test_events_their_items_and_people(tmp_path, store, skip_known):
     ]  # fmt: skip
     assert json.loads(items[1]["attributes"]) == {"productId": "P1", "price": "12.5", "name": "Mug"}
     people = stored(store, "SELECT customer_id, list(id_type || ':' || id_value ORDER BY id_type) AS ids "
-                           "FROM identities GROUP BY customer_id ORDER BY customer_id")  # fmt: skip
+                           "FROM identities WHERE id_type <> 'email_sha256' "  # the emails' hashes, the graph's own
+                           "GROUP BY customer_id ORDER BY customer_id")  # fmt: skip
     assert [p["ids"] for p in people] == [
         ["email:example@example.com", "external_id:e6bce5b3816eedd2cdd397256d6cee29d5b142ae821470c3b6883ee4b15f9499"],
         ["email:lead@example.com"],

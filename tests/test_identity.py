@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 
 import pytest
+from conftest import NOT_AN_EMAILS_HASH
 
 from etl import identity
 from etl.store import connect
@@ -35,15 +37,19 @@ def run(con, import_id: int, records: list[Ids]) -> tuple[dict[str, int], list[i
 
 
 def people(con) -> set[frozenset[tuple[str, str]]]:
-    """The partition of the ids into people, whatever their customer_id values."""
-    rows = con.execute("SELECT customer_id, list((id_type, id_value)) FROM identities GROUP BY ALL").fetchall()
+    """The partition of the ids into people, whatever their customer_id values; an email's own sha256, which the
+    graph adds beside it, left out (test_an_email_and_its_sha256_are_one_id shows it)."""
+    rows = con.execute(
+        f"SELECT customer_id, list((id_type, id_value)) FROM identities AS i WHERE {NOT_AN_EMAILS_HASH} GROUP BY ALL"
+    ).fetchall()
     return {frozenset(tuple(pair) for pair in ids) for _, ids in rows}
 
 
 def test_the_ids_of_one_record_are_one_customer(con):
     counts, customers = run(con, 1, [[("email", "x@e.com"), ("phone", "+15551234")], [("email", "y@e.com")]])
+    # five: each email brings its sha256 along
 
-    assert counts == {"customers_added": 2, "identities_added": 3, "merges": 0}
+    assert counts == {"customers_added": 2, "identities_added": 5, "merges": 0}
     assert customers[0] != customers[1]
     assert people(con) == {frozenset({("email", "x@e.com"), ("phone", "+15551234")}), frozenset({("email", "y@e.com")})}
 
@@ -77,6 +83,23 @@ def test_two_external_ids_claiming_one_email_the_smallest_keeps_it(con):
     assert c41 != c42 and counts["merges"] == 0
     assert people(con) == {frozenset({("external_id", "41"), ("email", "x@e.com")}), frozenset({("external_id", "42")})}
     assert con.execute("SELECT customer_id FROM identities WHERE id_value = '42'").fetchall() == [(c42,)]
+
+
+@pytest.mark.parametrize("email_first", [True, False])
+def test_an_email_and_its_sha256_are_one_id_whichever_came_first(email_first, con):
+    x_hash = hashlib.sha256(b"x@e.com").hexdigest()
+    by_email, by_hash = [[("email", "x@e.com"), ("external_id", "1")]], [[("email_sha256", x_hash), ("phone", "+1555")]]
+    first, second = (by_email, by_hash) if email_first else (by_hash, by_email)
+
+    _, [one] = run(con, 1, first)
+    counts, [other] = run(con, 2, second)
+
+    assert one == other and counts["customers_added"] == 0 and counts["merges"] == 0
+    assert con.execute("SELECT id_type, id_value FROM identities ORDER BY 1").fetchall() == [
+        ("email", "x@e.com"), ("email_sha256", x_hash), ("external_id", "1"), ("phone", "+1555"),
+    ]  # fmt: skip
+    _, [hash_alone] = run(con, 3, [[("email_sha256", x_hash)]])
+    assert hash_alone == one
 
 
 def test_a_record_naming_two_external_ids_links_neither(con):

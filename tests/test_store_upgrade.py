@@ -82,3 +82,40 @@ def test_line_items_gain_custom_fields_and_a_kevel_file_imported_before_stays_un
     assert query("SELECT column_name FROM information_schema.columns WHERE column_name = 'content_hash'") == []
     assert query("SELECT count(*) AS n FROM store_meta WHERE key = 'content_hash_version'") == [{"n": 0}]
     assert again.json["known_orders"] == 0  # compared, not known: the store had no row hashes
+
+
+def test_stored_emails_gain_their_sha256_and_the_people_holding_the_two_become_one(tmp_path, store, etl, query):
+    import hashlib
+
+    ann = hashlib.sha256(b"ann@example.com").hexdigest()
+    source = tmp_path / "users.csv"
+    source.write_text("customerNumber,mail,city\nc1,ann@example.com,Lviv\nc2,bob@example.com,Kyiv\n")
+    spec = tmp_path / "users.yaml"
+    options = {"id": {"field": "customerNumber", "type": "external_id"}, "ids": {"email": "mail"}}
+    spec.write_text(json.dumps({"format": "kevel_users", "source": str(source), "options": options}))
+    assert etl("import", str(spec)).code == 0
+    with duckdb.connect(str(store)) as con:  # as a store was before: emails without their hashes, and a second
+        # person known by Ann's hash alone (an import of hashed emails)
+        con.execute("DELETE FROM identity_links WHERE b IN (SELECT node FROM identities WHERE id_type = 'email_sha256')"
+                    " OR a IN (SELECT node FROM identities WHERE id_type = 'email_sha256')")  # fmt: skip
+        con.execute("DELETE FROM identities WHERE id_type = 'email_sha256'")
+        con.execute("DELETE FROM store_meta WHERE key = 'email_hashes_linked'")
+        con.execute("INSERT INTO customers VALUES (99, '{\"vip\": true}', 1, 1, NULL)")
+        node = con.execute("SELECT nextval('identity_node_ids')").fetchall()[0][0]
+        con.execute("INSERT INTO identities VALUES ('email_sha256', '', ?, 99, 1, ?, ?)", [ann, node, node])
+
+    from etl.store import connect
+
+    with connect(store, read_only=False):  # what every import and write does first: the upgrade
+        pass
+
+    people = query(
+        "SELECT list_sort(list(i.id_type)) AS types, any_value(c.attributes) AS attributes FROM customers AS c "
+        "JOIN identities AS i USING (customer_id) GROUP BY c.customer_id ORDER BY 1"
+    )
+    assert [(p["types"], json.loads(p["attributes"])) for p in people] == [
+        (["email", "email_sha256", "external_id"], {"city": "Lviv", "vip": True}),
+        (["email", "email_sha256", "external_id"], {"city": "Kyiv"}),
+    ]
+    assert query("SELECT count(*) AS n FROM customer_merges WHERE merged_id = 99") == [{"n": 1}]
+    assert query("SELECT value FROM store_meta WHERE key = 'email_hashes_linked'") == [{"value": "true"}]
