@@ -41,8 +41,8 @@ validate: setup ## Run the expectation suites against data/cdp.duckdb and build 
 notebooks: setup ## Start JupyterLab on notebooks/ (import walkthrough, RFM and segments, data quality)
 	$(VENV)/bin/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-test: setup browser ## Run the test suite (pytest; installs chromium first when missing)
-	$(VENV)/bin/pytest -q
+test: setup browser ## Run the test suite (pytest, two workers: pytest-xdist; installs chromium first when missing)
+	$(VENV)/bin/pytest -q -n 2
 
 bench: setup ## Benchmark imports (Kevel orders, users, Shopify, products, CrossEngage and eSputnik events, deletes) against DuckDB's own load, transformations, S3 gzip, validation (README)
 	$(VENV)/bin/python bench/run.py

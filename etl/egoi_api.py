@@ -119,9 +119,7 @@ class Client:
             )
         reason = str(getattr(exc, "args", [exc])[0])
         reason = reason.split("Caused by ", 1)[-1].strip("()") if "Caused by" in reason else reason
-        return self._redact(
-            f"cannot reach E-goi at {self.base_url} for {shown} ({where}), {tries}: {reason[:200]}"
-        )
+        return self._redact(f"cannot reach E-goi at {self.base_url} for {shown} ({where}), {tries}: {reason[:200]}")
 
     def _refused(self, response: requests.Response, shown: str, endpoint: str, where: str, retried: int) -> str:
         status = response.status_code
@@ -132,7 +130,7 @@ class Client:
             text = f"{prefix}: the API key was refused; check connection.api_key (the key is not shown)"
         elif status == 403:
             text = (
-                f"{prefix}: the API key lacks the permission \"{PERMISSIONS[endpoint]}\"; an E-goi Contacts import "
+                f'{prefix}: the API key lacks the permission "{PERMISSIONS[endpoint]}"; an E-goi Contacts import '
                 f"needs {ALL_PERMISSIONS} (set in E-goi's Integrations dashboard, API keys)"
             )
         elif status == 404:

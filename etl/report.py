@@ -7,8 +7,8 @@ items, valid, rejected, entities ({table: {added, updated, unchanged[, removed]}
 for an orders import, customers and identities for both), the entity's extra counts (merges ...), events
 ({orderPlace, orderUpdate} for orders), issues [{column, hint, count, percent, examples}], sample {first,
 last} (each entity's records), api (what an API source read: service, endpoint, account_id, list_id, segment_id,
-pages, contacts, total_items, retries, attribute_prefix), duration_s, and error when the run failed. The counts are the entity's
-(etl.entities.*.report); this module checks that nothing was lost, and prints.
+pages, contacts, total_items, retries, attribute_prefix), duration_s, and error when the run failed. The counts
+are the entity's (etl.entities.*.report); this module checks that nothing was lost, and prints.
 """
 
 from __future__ import annotations

@@ -170,5 +170,5 @@ def query(store: Path) -> Callable[..., list[dict[str, Any]]]:
 
 
 # Real servers on loopback (S3, SFTP, HTTP) for tests of remote sources: see tests/servers.py.
-from servers import http_server, https_server, s3_server, sftp_server  # noqa: E402, F401
 from egoi_server import egoi_api  # noqa: E402, F401  (E-goi's API v3 on loopback: tests/egoi_server.py)
+from servers import http_server, https_server, s3_server, sftp_server  # noqa: E402, F401

@@ -74,10 +74,11 @@ def test_a_list_becomes_people_with_their_egoi_ids_hashed_emails_and_prefixed_st
                         PREFIX + "phoneStatus": "inactive"}},
     ]  # fmt: skip
     rejects = rows_of(store, "SELECT source, line, reasons FROM rejects ORDER BY line")
+    endpoint = f"{egoi_api.base_url}/lists/321/contacts"
     assert [(r["source"], r["line"], [(x["column"], x["hint"]) for x in r["reasons"]]) for r in rejects] == [
-        (f"{egoi_api.base_url}/lists/321/contacts", 3, [("(ids)", "no id: the contact has neither contact_id nor email")]),
-        (f"{egoi_api.base_url}/lists/321/contacts", 4, [("email", "not a valid email")]),
-    ]  # fmt: skip
+        (endpoint, 3, [("(ids)", "no id: the contact has neither contact_id nor email")]),
+        (endpoint, 4, [("email", "not a valid email")]),
+    ]
     stored_text = json.dumps(rows_of(store, "SELECT * FROM identities")) + json.dumps(people(store))
     assert "ann@example.com" not in stored_text.lower() and "bob@example.com" not in stored_text
 
@@ -249,6 +250,7 @@ def test_an_unanswered_request_times_out_after_its_retries(egoi_api, store, monk
 
     assert "did not answer GET /lists/321/contacts?offset=0&limit=1000 (page 1, contacts from 1) within 0.3 s, " \
            "2 tries" in str(failure.value)  # fmt: skip
+    assert egoi_api.paths() == ["/my-account", "/lists/321/contacts", "/lists/321/contacts"]  # tried, then once more
     assert rows_of(store, "SELECT count(*) AS n FROM customers") == [{"n": 0}]
 
 

@@ -66,11 +66,17 @@ class Options(BaseModel):
     page_size: int = Field(1000, ge=1, le=egoi_api.MAX_PAGE, description="Contacts asked for a page (1-1000).")
     timeout_s: float = Field(30.0, gt=0, le=600, description="Seconds to wait for each answer of the API.")
     max_retries: int = Field(
-        5, ge=0, le=10, description="Times a request is sent again after HTTP 429 or 5xx, a timeout or a dropped "
+        5,
+        ge=0,
+        le=10,
+        description="Times a request is sent again after HTTP 429 or 5xx, a timeout or a dropped "
         "connection (then the import fails, storing nothing).",
     )
     retry_backoff_s: float = Field(
-        1.0, ge=0, le=30, description="The first wait before a retry; it doubles each time (at most 60 s), and a "
+        1.0,
+        ge=0,
+        le=30,
+        description="The first wait before a retry; it doubles each time (at most 60 s), and a "
         "Retry-After header of the API wins (at most 120 s).",
     )
     _account_id: str | None = PrivateAttr(None)  # read from the key when the import runs
