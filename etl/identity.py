@@ -35,12 +35,14 @@ MAX_ROUNDS = 200  # propagation rounds; jumps along chains and star-shaped links
 
 def resolve(con: duckdb.DuckDBPyConnection, import_id: int, *, one_id_per_record: bool = False) -> dict[str, int]:
     """Resolve this import's records to customers; the counts for the report. `one_id_per_record`: the entity's
-    records carry one id each (an order's buyer), so they link nothing and the links are not looked for (but an
-    email's: it links to its sha256, see identity_email_hashes.sql)."""
-    run_sql(con, "identity_email_hashes")
-    if one_id_per_record:
+    records carry one id each (an order's buyer): each distinct id is resolved once, for all its records, and the
+    only links are those of emails to their sha256 (identity_email_hashes.sql)."""
+    shared = one_id_per_record
+    if shared:  # many records share an id (a buyer's orders): each id is resolved once
+        run_sql(con, "identity_shared_ids")
         (emails,) = con.execute("SELECT count(*) FROM stg_identity_links WHERE id_type = 'email'").fetchall()[0]
-        one_id_per_record = emails == 0
+        one_id_per_record = emails == 0  # an email brings its hash: the two are linked
+    run_sql(con, "identity_email_hashes")
     run_sql(con, "identity_nodes")
     if con.execute("SELECT count(*) FROM stg_new_ids").fetchall()[0][0]:
         run_sql(con, "identity_nodes_numbered")
@@ -56,7 +58,7 @@ def resolve(con: duckdb.DuckDBPyConnection, import_id: int, *, one_id_per_record
         con.execute("CREATE OR REPLACE TEMP TABLE stg_node_customers (node BIGINT, customer_id BIGINT)")
         con.execute("CREATE OR REPLACE TEMP TABLE stg_new_customers (customer_id BIGINT)")
         con.execute("CREATE OR REPLACE TEMP TABLE stg_isolated (record BIGINT, cluster BIGINT, customer_id BIGINT)")
-        run_sql(con, "identity_records")
+        _records(con, shared)
         return {"customers_added": 0, "identities_added": 0, "merges": 0}
     run_sql(con, "identity_isolated", import_id=import_id)  # people of their own: no propagation
     run_sql(con, "identity_clusters")
@@ -65,11 +67,18 @@ def resolve(con: duckdb.DuckDBPyConnection, import_id: int, *, one_id_per_record
     _settle(con, "identity_propagate", labels="id_nodes", changes="id_label_changes")
     run_sql(con, "identity_assign", import_id=import_id)
     run_sql(con, "identity_follow")  # stored orders and events move with their buyers' ids
-    run_sql(con, "identity_records")
+    _records(con, shared)
     added, merges = con.execute(
         "SELECT (SELECT count(*) FROM stg_new_customers), (SELECT count(*) FROM stg_merges)"
     ).fetchall()[0]
     return {"customers_added": added, "identities_added": new_ids, "merges": merges}
+
+
+def _records(con: duckdb.DuckDBPyConnection, shared: bool) -> None:
+    """stg_record_customers: each record's customer (of the records that stood for their ids, when shared)."""
+    run_sql(con, "identity_records")
+    if shared:
+        run_sql(con, "identity_shared_customers")
 
 
 def add_customers(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
