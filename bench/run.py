@@ -140,6 +140,8 @@ def parse_args() -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--delete-events", type=int, default=50_000_000,
                         help="events of the store a month is deleted from and restored; 0 skips it")  # fmt: skip
+    parser.add_argument("--egoi-contacts", type=int, default=100_000,
+                        help="contacts of the E-goi benchmark (bench/egoi_contacts.py); 0 skips it")  # fmt: skip
     return parser.parse_args()
 
 
@@ -560,8 +562,13 @@ def main() -> None:
         from esputnik_events import measure as measure_esputnik  # bench/esputnik_events.py, beside this file
 
         esputnik_table = measure_esputnik(args.esputnik_events, args.delete_events, workdir, args.rounds)
+    egoi_table = ""
+    if args.egoi_contacts:
+        from egoi_contacts import measure as measure_egoi  # bench/egoi_contacts.py, beside this file
+
+        egoi_table = measure_egoi(args.egoi_contacts)
     parts = [heading, table, sample_line, transforms_line, s3_line, validation_line, segments_line, users_table,
-             shopify_table, products_table, events_table, esputnik_table]  # fmt: skip
+             shopify_table, products_table, events_table, esputnik_table, egoi_table]  # fmt: skip
     text = "\n\n".join(parts)
     print(f"\n{text}")
     (workdir / "results.md").write_text(text + "\n")

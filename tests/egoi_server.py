@@ -19,6 +19,7 @@ import re
 import secrets
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -156,6 +157,13 @@ class _Server(ThreadingHTTPServer):
 
 @pytest.fixture
 def egoi_api() -> Iterator[EgoiApi]:
+    with serving() as api:
+        yield api
+
+
+@contextmanager
+def serving() -> Iterator[EgoiApi]:
+    """The server on loopback (a port the OS picks) while the block runs (bench/egoi_contacts.py uses it too)."""
     api = EgoiApi()
     handler = type("_EgoiHandler", (_Handler,), {"api": api})
     server = _Server(("127.0.0.1", 0), partial(handler))

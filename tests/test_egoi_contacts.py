@@ -324,3 +324,12 @@ def test_the_command_and_its_schedule_never_show_the_key(tmp_path, egoi_api, etl
     assert all(key not in text for text in everything)
     assert key.encode() not in store.read_bytes()
     assert all(key.encode() not in p.read_bytes() for p in store.parent.rglob("*") if p.is_file())
+
+
+def test_an_inbox_of_an_api_format_is_refused(tmp_path, egoi_api, etl):
+    spec = tmp_path / "egoi.yaml"
+    spec.write_text(yaml.safe_dump(egoi_spec(egoi_api)))
+
+    run = etl("inbox", str(tmp_path), "--spec", str(spec))
+
+    assert run.code == 2 and "egoi_contacts reads an API, not files: import it with etl import" in run.stderr

@@ -206,6 +206,10 @@ def inbox(
         from etl.spec import load_spec_data, validate_spec
 
         data = load_spec_data(spec_file)
+        from etl.formats import API_SOURCES
+
+        if data.get("format") in API_SOURCES:
+            fail(f"{spec_file}: {data['format']} reads an API, not files: import it with etl import {spec_file}", 2)
         data.setdefault("source", folder)  # the spec's own source is not read: the inbox names the files
         _add_connection(data, connection)
         spec = validate_spec(data, str(spec_file))
