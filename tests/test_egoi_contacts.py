@@ -63,6 +63,8 @@ def test_a_list_becomes_people_with_their_egoi_ids_hashed_emails_and_prefixed_st
         "attribute_prefix": PREFIX,
     }  # fmt: skip
     assert [f["uri"] for f in report["files"]] == [f"{egoi_api.base_url}/lists/321/contacts"]
+    gate = report["validation"]  # the suites ran over what it stored; egoi_contact_id is a type they know
+    assert gate["success"] and gate["checked"] > 0 and gate["failed"] == {"critical": 0, "warning": 0, "info": 0}
     assert people(store) == [
         {"ids": ["egoi_contact_id:c1", f"email_sha256:{sha('ann@example.com')}"],
          "attributes": {PREFIX + "status": "active", PREFIX + "consent": "consent", PREFIX + "emailStatus": "active",
