@@ -17,10 +17,13 @@ def test_etl_formats_lists_each_format_with_its_entity_reader_and_options(etl):
     kevel = by_name["kevel_orders"]
     assert (kevel["entity"], kevel["readers"]) == ("orders", ["csv"])
     assert [o["name"] for o in kevel["options"]] == ["hash_emails"]
-    assert kevel["options"][0]["default"] is False
+    assert (kevel["options"][0]["default"], kevel["options"][0]["required"]) == (False, False)
+    egoi = {o["name"]: o for o in by_name["egoi_contacts"]["options"]}
+    assert (egoi["list_id"]["required"], egoi["page_size"]["default"]) == (True, 1000)
 
     shown = etl("formats")
     assert shown.code == 0 and "kevel_orders" in shown.stdout and "hash_emails" in shown.stdout
+    assert "list_id (required)" in " ".join(shown.stdout.split())
 
 
 def test_each_registered_module_declares_what_the_engine_needs():

@@ -29,6 +29,10 @@ def formats_(
     table = tables.new("Formats", ("format", "key"), ("entity", "key"), ("readers", "key"), ("what it is", "prose"),
                        ("options", "prose"))  # fmt: skip
     for f in found:
-        options = "; ".join(f"{o['name']} (default {o['default']!r}): {o['description']}" for o in f["options"])
+        options = "; ".join(f"{o['name']} ({_default(o)}): {o['description']}" for o in f["options"])
         tables.add_row(table, f["name"], f["entity"], ", ".join(f["readers"]), f["summary"], options)
     tables.show(out, table)
+
+
+def _default(option: dict) -> str:
+    return "required" if option.get("required") else f"default {option['default']!r}"

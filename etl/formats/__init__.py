@@ -55,7 +55,7 @@ def _unknown(name: str) -> str:
 
 
 def describe() -> list[dict[str, object]]:
-    """Every format: name, entity, reader, summary and its options (name, type, default, description)."""
+    """Every format: name, entity, reader, summary and its options (name, type, default, required, description)."""
     out = []
     for name in REGISTRY:
         module = load(name)
@@ -65,6 +65,7 @@ def describe() -> list[dict[str, object]]:
                 "type": getattr(field.annotation, "__name__", str(field.annotation)),
                 # a default_factory's value (ids: {}), not pydantic's placeholder; None when the option is required
                 "default": None if field.is_required() else field.get_default(call_default_factory=True),
+                "required": field.is_required(),
                 "description": field.description or "",
             }
             for key, field in module.Options.model_fields.items()
