@@ -15,7 +15,8 @@ Retry-After header asks for (at most RETRY_AFTER_MAX_S). 401 and 403 fail at onc
 
 Each page's body is kept as it came, in a folder of the import's; `contacts_file` then writes their items as
 JSON lines, one contact a line in the list's order (DuckDB, no Python per contact), which the format reads like
-any JSON lines file. The key travels in a header only: it is in no URL, message, file or report.
+any JSON lines file. The key travels in a header only: it is in no URL, message, file or report. The environment's
+proxy settings are not used; `connection.proxy` names one (https goes through it with CONNECT).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import duckdb
 import polars as pl
@@ -63,11 +65,16 @@ class Fetched:
 class Client:
     """A session for E-goi's API v3 with the key, the timeouts and the retries of one import."""
 
-    def __init__(self, base_url: str, api_key: str, *, timeout_s: float, max_retries: int, backoff_s: float):
+    def __init__(
+        self, base_url: str, api_key: str, *, timeout_s: float, max_retries: int, backoff_s: float,
+        proxy: str | None = None,
+    ):  # fmt: skip
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self._key = api_key
+        password = urlsplit(proxy).password if proxy else None
+        self._secrets = [s for s in (api_key, password) if s]  # never in a message
         self.retries = 0
         retry = Retry(
             total=max_retries,
@@ -84,7 +91,9 @@ class Client:
             raise_on_status=False,  # the last answer is returned: its status says what went wrong
         )
         self.session = requests.Session()
-        self.session.trust_env = False  # no proxy or .netrc of the environment gets the key
+        self.session.trust_env = False  # no proxy or .netrc of the environment gets the key: only one named
+        if proxy:
+            self.session.proxies = {"http": proxy, "https": proxy}
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
         self.session.headers.update({"Apikey": api_key, "Accept": "application/json"})
@@ -142,7 +151,9 @@ class Client:
         return self._redact(text)
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 def _detail(response: requests.Response) -> str:

@@ -18,6 +18,8 @@ import json
 import re
 import secrets
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -148,6 +150,49 @@ class _Handler(BaseHTTPRequestHandler):
         body = {"type": f"https://developers.e-goi.com/api/v3/#{status}", "title": title, "status": status,
                 "detail": detail}  # fmt: skip
         self._json(body, status, headers)
+
+
+class _ForwardProxy(BaseHTTPRequestHandler):
+    """A forward HTTP proxy: GET http://host/path is fetched and answered as it came; each URL is recorded."""
+
+    seen: list[str]  # set per server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.seen.append(self.path)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "proxy-connection", "connection")}
+        request = urllib.request.Request(self.path, headers=headers)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # straight to the target
+        try:
+            answer = opener.open(request, timeout=30)
+        except urllib.error.HTTPError as error:
+            answer = error
+        body = answer.read()
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextmanager
+def forward_proxy() -> Iterator[tuple[str, list[str]]]:
+    """A forward proxy on loopback: its URL and the URLs it was asked for."""
+    seen: list[str] = []
+    server = _Server(("127.0.0.1", 0), type("_Proxy", (_ForwardProxy,), {"seen": seen}))
+    thread = threading.Thread(target=server.serve_forever, name="forward-proxy", daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host}:{port}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
 
 
 class _Server(ThreadingHTTPServer):

@@ -335,3 +335,17 @@ def test_an_inbox_of_an_api_format_is_refused(tmp_path, egoi_api, etl):
     run = etl("inbox", str(tmp_path), "--spec", str(spec))
 
     assert run.code == 2 and "egoi_contacts reads an API, not files: import it with etl import" in run.stderr
+
+
+def test_a_proxy_named_in_the_connection_carries_the_requests(egoi_api, store, monkeypatch):
+    from egoi_server import forward_proxy
+
+    egoi_api.lists[321] = [contact("c1", "ann@example.com")]
+    monkeypatch.setenv("EGOI_API_KEY", egoi_api.key())
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # the environment's proxy is not used
+    with forward_proxy() as (proxy, seen):
+        spec = {**egoi_spec(egoi_api), "connection": {"api_key": "${EGOI_API_KEY}", "proxy": proxy}}
+        report = run_import(validate_spec(spec, "egoi.yaml"), store)
+
+    assert report["items"] == 1
+    assert seen == [f"{egoi_api.base_url}/my-account", f"{egoi_api.base_url}/lists/321/contacts?offset=0&limit=1000"]

@@ -40,7 +40,7 @@ READERS = ("jsonl",)  # of the file etl.egoi_api writes
 SUMMARY = "E-goi Contacts (API v3): a list's or segment's contacts, their ids and statuses, as Kevel maps them"
 BASE_URL = egoi_api.BASE_URL  # the source when the spec gives none
 ALLOWS_TRANSFORMS = False  # "the user import from this type of Source does not allow you to specify any"
-CONNECTION_KEYS = ("api_key",)
+CONNECTION_KEYS = ("api_key", "proxy")
 HASH_VERSION = "egoi-contacts-1"
 ID_TYPES = ("egoi_contact_id", "email_sha256")
 # E-goi's contact field -> the attribute's last part (the specification's table)
@@ -132,9 +132,10 @@ def fetch(base_url: str, connection: dict[str, Any], options: Options, folder: P
     api_key = connection.get("api_key")
     if not isinstance(api_key, str) or not api_key.strip():
         raise SpecError("connection.api_key: E-goi's API key is empty")
+    proxy = connection.get("proxy")
     client = egoi_api.Client(
         base_url, api_key.strip(), timeout_s=options.timeout_s, max_retries=options.max_retries,
-        backoff_s=options.retry_backoff_s,
+        backoff_s=options.retry_backoff_s, proxy=str(proxy) if proxy else None,
     )  # fmt: skip
     shown = None
     if progress is not None:
