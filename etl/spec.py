@@ -100,8 +100,8 @@ class ImportSpec(BaseModel):
         default_factory=dict,
         description="Options of the sources' file system (fsspec storage options): for s3 endpoint_url, "
         "profile, key, secret, anon, client_kwargs; for sftp username, password, port, key_filename; "
-        "for http headers; for egoi_contacts api_key (E-goi's API key) and proxy. A value written ${NAME} is read from the "
-        "environment variable NAME.",
+        "for http headers; for egoi_contacts api_key (E-goi's API key) and proxy. A value written ${NAME} is "
+        "read from the environment variable NAME.",
     )
     inbox: InboxOptions = Field(default_factory=InboxOptions, description="Options of etl inbox.")
     schedule: str | ScheduleForm | None = Field(
