@@ -101,9 +101,9 @@ class Client:
     def close(self) -> None:
         self.session.close()
 
-    def get(self, path: str, params: dict[str, Any], endpoint: str, where: str) -> requests.Response:
-        """GET `path`; a response of status 200, or an InputError saying what went wrong (`endpoint`: a key of
-        PERMISSIONS; `where`: what the request was for, in messages)."""
+    def get(self, path: str, params: dict[str, Any], endpoint: str, where: str) -> tuple[dict[str, Any], bytes]:
+        """GET `path`: the JSON object of a 200 answer and its bytes, or an InputError saying what went wrong
+        (`endpoint`: a key of PERMISSIONS; `where`: what the request was for, in messages)."""
         url = self.base_url + path
         shown = f"GET {path}" + (f"?{'&'.join(f'{k}={v}' for k, v in params.items())}" if params else "")
         try:
@@ -115,7 +115,7 @@ class Client:
         history = getattr(getattr(response.raw, "retries", None), "history", None) or ()
         self.retries += len(history)
         if response.status_code == 200:
-            return response
+            return _json(response, f"{shown} ({where})"), response.content
         raise InputError(self._refused(response, shown, endpoint, where, len(history)))
 
     def _unreachable(self, shown: str, where: str, exc: Exception) -> str:
@@ -172,8 +172,7 @@ def _detail(response: requests.Response) -> str:
 
 def account_id(client: Client) -> str:
     """The id of the account the key belongs to (GET /my-account: general_info.client_id)."""
-    response = client.get("/my-account", {}, "account", "the account the key belongs to")
-    body = _json(response, "GET /my-account")
+    body, _ = client.get("/my-account", {}, "account", "the account the key belongs to")
     value = body.get("general_info", {}).get("client_id") if isinstance(body.get("general_info"), dict) else None
     if value in (None, ""):
         raise InputError(
@@ -208,17 +207,17 @@ def fetch_contacts(
     offset = 0
     while True:
         where = f"page {fetched.pages + 1}, contacts from {offset + 1}"
-        response = client.get(path, {"offset": offset, "limit": page_size}, endpoint, where)
-        body = _json(response, f"GET {path}?offset={offset}&limit={page_size}")
+        params = {"offset": offset, "limit": page_size}
+        body, content = client.get(path, params, endpoint, where)
         items, total = body.get("items", []), body.get("total_items")
         if not isinstance(items, list) or (total is not None and not isinstance(total, int)):
             raise InputError(
-                f"E-goi's answer to GET {path}?offset={offset} ({where}) is not a ContactCollection "
-                "{total_items, items: [...]}"
+                f"E-goi's answer to GET {path}?offset={offset}&limit={page_size} ({where}) is not a "
+                "ContactCollection {total_items, items: [...]}"
             )
         fetched.pages += 1
         page_file = pages / f"page-{fetched.pages:07d}.json"
-        page_file.write_bytes(response.content)
+        page_file.write_bytes(content)
         fetched.page_files.append(page_file)
         offset += len(items)
         fetched.contacts, fetched.total_items = offset, total

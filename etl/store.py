@@ -112,37 +112,34 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
 def _resolve_stored_buyers(con: duckdb.DuckDBPyConnection) -> None:
     """orders.customer_id was 'user_id_type:user_id': the stored buyers are resolved through the identity graph
     (under the last import's number), in one transaction with the tables that refer to them."""
-    from etl import identity
-
-    (last_import,) = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0]
-    con.begin()
-    try:
-        run_sql(con, "upgrade_orders_buyers")
-        identity.resolve(con, last_import)
-        identity.add_customers(con, last_import)
-        run_sql(con, "upgrade_orders_customers")
-        run_sql(con, "refresh_order_facts", import_id=None)
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
+    _resolve_stored(con, "upgrade_orders_buyers", then="upgrade_orders_customers")
 
 
 def _link_email_hashes(con: duckdb.DuckDBPyConnection) -> None:
     """Every stored email gains its email_sha256 identity (people holding the two are merged, their orders and
     events with them), in one transaction with the mark that it was done (store_meta email_hashes_linked)."""
+    (emails,) = con.execute("SELECT count(*) FROM identities WHERE id_type = 'email'").fetchall()[0]
+    _resolve_stored(con, "upgrade_email_hashes" if emails else None, mark="email_hashes_linked")
+
+
+def _resolve_stored(con, records: str | None, *, then: str | None = None, mark: str | None = None) -> None:
+    """An upgrade through the identity graph, in one transaction: `records` (an SQL file staging stored ids as
+    stg_identity_links) resolved under the last import's number, their customers added, `then` run, the order
+    facts refreshed; `mark` set in store_meta with it."""
     from etl import identity
 
     (last_import,) = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0]
     con.begin()
     try:
-        (emails,) = con.execute("SELECT count(*) FROM identities WHERE id_type = 'email'").fetchall()[0]
-        if emails:
-            run_sql(con, "upgrade_email_hashes")
+        if records is not None:
+            run_sql(con, records)
             identity.resolve(con, last_import)
-            identity.add_customers(con, last_import)  # none: each record's email is a stored person's
+            identity.add_customers(con, last_import)
+            if then is not None:
+                run_sql(con, then)
             run_sql(con, "refresh_order_facts", import_id=None)
-        con.execute("INSERT INTO store_meta VALUES ('email_hashes_linked', 'true')")
+        if mark is not None:
+            con.execute("INSERT INTO store_meta VALUES ($key, 'true')", {"key": mark})
     except BaseException:
         con.rollback()
         raise
