@@ -11,8 +11,10 @@ a failed one stays where it is, to be fixed and picked up by the next run.
   event_history_YYYYMMDDHHMMSS.json (UTC; .gz or .zip after it allowed); the timestamp is
   given to the run (report `file_timestamp`); a file named otherwise fails, unread.
 - Zip archives must hold one file named as the archive without .zip. A file that breaks
-  the rule is imported anyway but counted as failed and not moved, as the event feed's
-  spec says.
+  the rule is imported anyway, but its import is recorded as `marked_failed` (stored, yet
+  failed, as the event feed's spec says) and the file is not moved, on this run or any later
+  one: a later run finds its content stored by that import and reports it as failed again,
+  neither importing nor moving it. Renamed to fit the rule, it is skipped and moved.
 - Files whose name starts with a dot (uploads in progress, by convention) are left alone.
 """
 
@@ -33,6 +35,7 @@ from etl.spec import ImportSpec
 from etl.store import connect
 
 PROCESSED = "processed"
+MARKED_FAILED = "marked_failed"  # the import's status when the file broke the zip rule: stored, but failed
 EVENT_HISTORY = re.compile(r"^event_history_(\d{14})\.json(\.gz|\.zip)?$")
 
 
@@ -92,15 +95,21 @@ def _one_file(fs, path, name, uri, label, spec: ImportSpec, store: Path, options
             return Outcome(label, "failed", detail=f"{match.group(1)} is not a valid date and time: left unread")
     with sources.remote_errors(uri, options):
         digest = sources.file_sha256(fs, path)
+    broken_zip = _zip_naming_problem(fs, path, name, uri, options) if name.lower().endswith(".zip") else None
     earlier = _imported_before(store, digest)
+    if earlier is not None and broken_zip:  # stored, but the file is still failed: it stays, as CrossEngage's
+        return Outcome(label, "failed", earlier, f"imported as import {earlier} ({MARKED_FAILED}), but {broken_zip}: "
+                       "left in place, not imported again")  # fmt: skip
     if earlier is not None:
         return Outcome(
             label, "skipped", earlier, f"the same content (sha256 {digest[:12]}…) was imported as import {earlier}"
         )
-    broken_zip = _zip_naming_problem(fs, path, name, uri, options) if name.lower().endswith(".zip") else None
     one = spec.model_copy(update={"source": [uri]})
     one._origin = spec.origin
-    result = run_import(one, store, progress=progress, extra={"file_timestamp": file_timestamp})
+    extra: dict[str, Any] = {"file_timestamp": file_timestamp}
+    if broken_zip:  # the report's status: what `etl runs` and later inbox runs see
+        extra |= {"status": MARKED_FAILED, "marked_failed": broken_zip}
+    result = run_import(one, store, progress=progress, extra=extra)
     if broken_zip:
         return Outcome(label, "failed", result["import_id"], f"imported, but {broken_zip}: left in place")
     counts = f"{result['valid']:,} stored, {result['rejected']:,} rejected"
@@ -115,7 +124,7 @@ def _uri_of(folder: str, fs, path: str) -> str:
 
 
 def _imported_before(store: Path, digest: str) -> int | None:
-    """The completed (not dry-run) import that stored a file with this sha256, if any."""
+    """The completed or marked_failed (not dry-run) import that stored a file with this sha256, if any."""
     if not store.exists():
         return None
     with connect(store, read_only=True) as con:
@@ -124,10 +133,10 @@ def _imported_before(store: Path, digest: str) -> int | None:
                 """
                 SELECT min(import_id)
                 FROM imports
-                WHERE status = 'completed' AND NOT dry_run
+                WHERE status IN ('completed', $marked_failed) AND NOT dry_run
                   AND list_contains(json_extract_string(report, '$.files[*].sha256'), $digest)
                 """,
-                {"digest": digest},
+                {"digest": digest, "marked_failed": MARKED_FAILED},
             ).fetchall()
         except duckdb.CatalogException:  # a store made before any import: no imports table yet
             return None

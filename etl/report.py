@@ -120,7 +120,7 @@ def render(result: dict[str, Any], console: Console) -> None:
             )
         )
     status = result["status"]
-    colour = {"completed": "green", "failed": "red", "cancelled": "yellow"}.get(status, "white")
+    colour = {"completed": "green", "failed": "red", "marked_failed": "red", "cancelled": "yellow"}.get(status, "white")
     console.print(
         Text.assemble(
             "Import ", (str(result["import_id"]), "bold"), f" ({result['format']}): ", (status, colour),

@@ -116,6 +116,22 @@ def test_a_zip_breaking_the_naming_rule_is_imported_but_failed_and_left(tmp_path
     assert "imported, but the archive must hold one file named" in run.json["files"][0]["detail"]
     assert query("SELECT order_id FROM orders ORDER BY 1") == [{"order_id": "o1"}, {"order_id": "o2"}]
     assert [p.name for p in inbox.iterdir() if p.is_file()] == ["event_history_20191118170500.json.zip"]
+    assert query("SELECT import_id, status, report->>'$.marked_failed' AS why FROM imports ORDER BY 1") == [
+        {"import_id": 1, "status": "marked_failed",
+         "why": "the archive must hold one file named 'event_history_20191118170500.json'; it holds "
+                "['something_else.json']"},
+        {"import_id": 2, "status": "completed", "why": None},
+    ]  # fmt: skip
+
+    again = etl("inbox", str(inbox), "--spec", str(spec), "--json")  # the file is still marked failed: it stays
+
+    assert again.code == 1
+    assert outcome(again) == [("event_history_20191118170500.json.zip", "failed", 1)]
+    assert "imported as import 1 (marked_failed)" in again.json["files"][0]["detail"]
+    assert again.json["files"][0]["moved_to"] is None
+    assert [p.name for p in inbox.iterdir() if p.is_file()] == ["event_history_20191118170500.json.zip"]
+    assert query("SELECT count(*) AS n FROM imports") == [{"n": 2}]  # not imported again
+    assert query("SELECT order_id FROM orders ORDER BY 1") == [{"order_id": "o1"}, {"order_id": "o2"}]
 
 
 def test_an_inbox_on_s3(s3_server, etl, query, tmp_path):
