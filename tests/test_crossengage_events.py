@@ -220,7 +220,11 @@ def test_leads_join_their_user_whatever_was_imported_first(tmp_path, store):
         ({"event": "x", "id": "u1", "email": "not-an-email"}, [("email", "not a valid email")]),
         (
             {"event": "x", "id": "u1", "timestamp": "22.05.2018 10:00"},
-            [("timestamp", "not an ISO 8601 time (e.g. 2018-05-22T22:00:00Z)")],
+            [("timestamp", "not an ISO 8601 time or date (e.g. 2018-05-22T22:00:00Z)")],
+        ),
+        (
+            {"event": "x", "id": "u1", "timestamp": "2024-02-30"},  # a date, but not a day of the calendar
+            [("timestamp", "not an ISO 8601 time or date (e.g. 2018-05-22T22:00:00Z)")],
         ),
         ({"event": {"name": "x"}, "id": "u1"}, [("(record)", "a list or an object, expected a text: event")]),
         ([1, 2], [("(line)", "not an object (an array)")]),
@@ -231,6 +235,19 @@ def test_bad_entries_are_rejected_with_their_reasons_and_counted(tmp_path, store
     result = import_feed(store, feed(tmp_path / "e.json", [good, entry]))
     assert (result["items"], result["valid"], result["rejected"]) == (2, 1, 1)
     assert rejects(store, 1) == [(3, reasons)]
+
+
+def test_an_iso_date_alone_is_that_days_midnight_utc(tmp_path, store):
+    entries = [
+        {"event": "x", "id": "u1", "timestamp": "2024-01-01"},
+        {"event": "y", "id": "u1", "timestamp": " 2024-12-31 "},
+    ]
+    result = import_feed(store, feed(tmp_path / "e.json", entries))
+    assert (result["valid"], result["rejected"], result["events_without_time"]) == (2, 0, 0)
+    assert stored(store, "SELECT event_type, occurred_at::VARCHAR AS t FROM events ORDER BY 1") == [
+        {"event_type": "x", "t": "2024-01-01 00:00:00+00"},
+        {"event_type": "y", "t": "2024-12-31 00:00:00+00"},
+    ]
 
 
 def test_an_entry_without_time_takes_the_imports_and_is_counted(tmp_path, store):

@@ -4,8 +4,8 @@ Each entry names its event (`event`, required) and its person: `id` (the externa
 `businessUnit`, or both. The rest are the event's properties, nested objects kept. Our choices where the
 specification is silent (README, Events):
 
-- `timestamp` is when it happened: ISO 8601, with an offset or `Z` (without one, UTC); another form is
-  rejected. An entry without one is stored with the import's start as its time (the spec requires only
+- `timestamp` is when it happened: ISO 8601, with an offset or `Z` (without one, UTC), or an ISO 8601 date
+  alone (2024-01-01: midnight UTC); another form is rejected. An entry without one is stored with the import's start as its time (the spec requires only
   `event` and the id) and counted in the report (events_without_time).
 - `id` and `email` are ids of the identity graph (external_id, email; trimmed and lowercased, as every
   import's), so an event joins the person whatever was imported first; `businessUnit` is kept on the event.
@@ -67,7 +67,10 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
 
     def transform(lf: pl.LazyFrame):
         lf, texts = _texts(lf)
-        occurred_at, _ = iso_datetime(texts["timestamp"].str.strip_chars())
+        time_text = texts["timestamp"].str.strip_chars()
+        # an ISO 8601 date alone (2024-01-01) is that day's midnight UTC, as a date-time without an offset is UTC
+        time_text = pl.when(time_text.str.contains(r"^\d{4}-\d{2}-\d{2}$")).then(time_text + "T00:00:00Z")
+        occurred_at, _ = iso_datetime(time_text.otherwise(texts["timestamp"].str.strip_chars()))
         lf = lf.with_columns(
             _event=texts["event"].str.strip_chars(),
             _id=texts["id"].str.strip_chars().str.to_lowercase(),
@@ -91,7 +94,7 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
                   & given["_unit"].is_null(), texts["email"]),
             Check("email", "not a valid email", given["_email"].is_not_null() & ~given["_email"].str.contains(EMAIL),
                   texts["email"]),
-            Check("timestamp", "not an ISO 8601 time (e.g. 2018-05-22T22:00:00Z)",
+            Check("timestamp", "not an ISO 8601 time or date (e.g. 2018-05-22T22:00:00Z)",
                   pl.col("_time").is_not_null() & pl.col("occurred_at").is_null(), texts["timestamp"]),
         ]  # fmt: skip
         lf = lf.with_columns(
