@@ -7,6 +7,7 @@ test_transform_cast); here: the steps, their order, their failures and their che
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -147,13 +148,15 @@ def test_a_failing_cast_marks_the_row_with_the_value_and_nulls_the_field() -> No
         [{"rename": {"from": "qty", "to": "lineItem_quantity", "cast": "integer"}}],
     )
     assert out == {
-        "lineItem_quantity": ["2", "2", None, None, "3"],
+        "lineItem_quantity": [2, 2, None, None, 3],
         "failed:qty->lineItem_quantity": [False, False, True, False, False],
         "value:qty->lineItem_quantity": [None, None, "car", None, None],
     }
 
 
-def test_a_cast_writes_canonical_text() -> None:
+def test_a_cast_writes_the_type_it_names() -> None:
+    """A cast value is typed (a users import stores it as a JSON number or bool); the formats with a schema read
+    it as its canonical text (etl.formats.rows.raw)."""
     out = transformed(
         {"a": ["1e3", "0"], "b": ["2.4", "0"]},
         [
@@ -162,8 +165,8 @@ def test_a_cast_writes_canonical_text() -> None:
         ],
     )
     assert out == {
-        "lineItem_total": ["1000.0", "0.0"],
-        "lineItem_adult": ["true", "false"],
+        "lineItem_total": [1000.0, 0.0],
+        "lineItem_adult": [True, False],
         "failed:a->lineItem_total": [False, False],
         "failed:b->lineItem_adult": [False, False],
         "value:a->lineItem_total": [None, None],
@@ -240,7 +243,7 @@ def load_error(tmp_path: Path, steps_yaml: str) -> str:
             "  - rename: {from: state, to: lineItem_status, map: {1: placed}}\n",
             "map key 1 is a int, but kevel_orders reads text, so it never matches: quote it ('1')",
         ),
-        ("  - copy: {from: a, to: a}\n", "from and to are both 'a'"),
+        ("  - copy: {from: a, to: a}\n", "from and to are both 'a' and no value transformation is given"),
     ],
     ids=[
         "map from twice (yaml)",
@@ -401,3 +404,59 @@ def test_overwriting_a_column_of_the_file_must_be_said(tmp_path, etl) -> None:
     assert run.code != 0
     assert "'lineItem_status' is already a field here and would be overwritten" in run.stderr
     assert "delete: {field: lineItem_status}" in run.stderr
+
+
+# --- casts on a users CSV (issue 33): the JSON type, in place -------------------------------------------------
+
+
+def users_import(tmp_path: Path, store: Path, text: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
+    from etl.importer import run_import
+
+    source = tmp_path / "crm.csv"
+    source.write_text(text, encoding="utf-8")
+    spec = {"format": "kevel_users", "source": str(source), "options": {"id": {"field": "id", "type": "external_id"}},
+            "transforms": steps}  # fmt: skip
+    return run_import(validate_spec(spec, "spec"), store)
+
+
+def test_a_cast_in_place_stores_json_numbers_and_bools_that_a_numeric_segment_reads(tmp_path, store, query) -> None:
+    """Before: the cast wrote text ("orders":"21"), and `from: orders, to: orders` was refused."""
+    report = users_import(
+        tmp_path, store, "id,orders,score,vip,city\nc1,21,2.4,false,Kyiv\nc2,3,0,1,Lviv\nc3,,,,Odesa\n",
+        [{"rename": {"from": "orders", "to": "orders", "cast": "integer"}},
+         {"copy": {"from": "score", "to": "score", "cast": "float"}},
+         {"rename": {"from": "vip", "to": "vip", "cast": "bool"}}],
+    )  # fmt: skip
+    assert (report["valid"], report["rejected"]) == (3, 0)
+    stored = query(
+        "SELECT i.id_value, c.attributes FROM customers AS c JOIN identities AS i USING (customer_id) ORDER BY 1"
+    )
+    assert {r["id_value"]: json.loads(r["attributes"]) for r in stored} == {
+        "c1": {"orders": 21, "score": 2.4, "vip": False, "city": "Kyiv"},
+        "c2": {"orders": 3, "score": 0.0, "vip": True, "city": "Lviv"},
+        "c3": {"city": "Odesa"},  # empty cells are left out (empty_values: ignore)
+    }
+    segment = query(
+        "SELECT i.id_value FROM customers AS c JOIN identities AS i USING (customer_id) "
+        "WHERE (c.attributes->>'orders')::INT > 20 AND json_type(c.attributes->'orders') = 'UBIGINT'"
+    )
+    assert segment == [{"id_value": "c1"}]
+
+
+def test_a_typed_field_renamed_again_keeps_its_type_and_a_map_after_it_reads_its_text(tmp_path, store, query) -> None:
+    users_import(
+        tmp_path, store, "id,orders\nc1,21\nc2,0\n",
+        [{"rename": {"from": "orders", "to": "orders", "cast": "integer"}},
+         {"copy": {"from": "orders", "to": "order_count"}},
+         {"rename": {"from": "orders", "to": "band", "map": {"0": "none"}}}],
+    )  # fmt: skip
+    stored = query("SELECT i.id_value, c.attributes FROM customers AS c JOIN identities AS i USING (customer_id)")
+    assert {r["id_value"]: json.loads(r["attributes"]) for r in stored} == {
+        "c1": {"order_count": 21, "band": "21"},
+        "c2": {"order_count": 0, "band": "none"},
+    }
+
+
+def test_a_rename_onto_itself_without_a_value_transformation_is_refused() -> None:
+    with pytest.raises(SpecError, match="no value transformation is given"):
+        spec_with([{"rename": {"from": "orderId", "to": "orderId"}}])

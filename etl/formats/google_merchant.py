@@ -70,8 +70,12 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> ProductsPl
     )
 
     def transform(lf: pl.LazyFrame):
-        texts = {f: pl.col(RAW + by_name[f]) if f in by_name else pl.lit(None, pl.String) for f in GOOGLE_FIELDS}
-        cells = [pl.col(RAW + field).alias(field) for field in others]
+        # a field a `cast` transform typed is read as its canonical text
+        texts = {
+            f: pl.col(RAW + by_name[f]).cast(pl.String) if f in by_name else pl.lit(None, pl.String)
+            for f in GOOGLE_FIELDS
+        }
+        cells = [pl.col(RAW + field).cast(pl.String).alias(field) for field in others]
         attributes = pl.struct(cells).struct.json_encode() if cells else pl.lit("{}")
         return typed(lf, texts, attributes, "{}", options)
 

@@ -1,6 +1,7 @@
 """Kevel Audience's user import: every field becomes a user attribute, except the id fields.
 
-A CSV (every value text, unless a `cast` transform types it) or JSON lines (values keep their JSON types).
+A CSV (every value text, unless a `cast` transform types it: a JSON number or bool) or JSON lines (values keep
+their JSON types).
 The plan gives each record its ids and a JSON merge patch of its attributes, which the customers entity
 applies to the person's attributes (RFC 7386: a null removes an attribute):
 
@@ -192,8 +193,12 @@ def _typed(lf: pl.LazyFrame, reader: str, id_fields: dict[str, str], attributes:
             Check(options.updated_at_field, "not an ISO-8601 date and time", text.is_not_null() & invalid(updated_at))
         )
     if reader == "csv":
+        typed = lf.collect_schema()  # a field a `cast` transform typed keeps its type: a JSON number or bool
         cells = [
-            pl.when(pl.col(RAW + name).str.len_bytes() > 0).then(pl.col(RAW + name)).alias(name) for name in attributes
+            pl.col(RAW + name).alias(name)
+            if typed.get(RAW + name, pl.String) != pl.String
+            else pl.when(pl.col(RAW + name).str.len_bytes() > 0).then(pl.col(RAW + name)).alias(name)
+            for name in attributes
         ]
         patch = pl.struct(cells).struct.json_encode() if cells else pl.lit("{}")
         drop_nulls = options.empty_values == "ignore"

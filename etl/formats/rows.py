@@ -72,8 +72,9 @@ CUSTOM_FIELD = "custom:"
 
 
 def raw(name: str) -> pl.Expr:
-    """The raw text of the input column `name`."""
-    return pl.col(RAW + name)
+    """The raw text of the input column `name` (a field a `cast` transform typed, as its canonical text:
+    these formats have a schema that types the value again; a cast to String of text is a no-op)."""
+    return pl.col(RAW + name).cast(pl.String)
 
 
 STATUSES = ["placed", "paid", "fulfilled", "refunded", "cancelled"]
@@ -126,16 +127,16 @@ class Column:
 
     def parse(self) -> tuple[pl.Expr, list[Check]]:
         """The typed value, and the checks; checks read the typed column, computed once."""
-        raw = pl.col(RAW + self.source)
-        value, invalid = _PARSERS[self.kind](raw)
+        text = raw(self.source)
+        value, invalid = _PARSERS[self.kind](text)
         checks = []
         if self.required:
-            checks.append(Check(self.source, "required value is missing", raw.is_null()))
+            checks.append(Check(self.source, "required value is missing", text.is_null()))
         if invalid is not None:
             hint: str | pl.Expr = _HINTS[self.kind]
             if self.kind is Kind.DOUBLE:  # Excel in many locales writes 12,5: say so, by name
-                hint = pl.when(raw.str.contains(",", literal=True)).then(pl.lit(COMMA_HINT)).otherwise(pl.lit(hint))
-            checks.append(Check(self.source, hint, raw.is_not_null() & invalid(pl.col(self.target))))
+                hint = pl.when(text.str.contains(",", literal=True)).then(pl.lit(COMMA_HINT)).otherwise(pl.lit(hint))
+            checks.append(Check(self.source, hint, text.is_not_null() & invalid(pl.col(self.target))))
         return value, checks
 
 

@@ -13,8 +13,10 @@ Value transformations, in the order they apply within one rename or copy:
   CSV cannot tell from a missing one. A to of null empties the field; numbers and booleans
   are written as text (1 -> "1", true -> "true");
 - timestamp: the pattern's date and time as ISO-8601 UTC text (etl.transforms.timestamp);
-- cast: checked and written back as canonical text (etl.transforms.cast): integer "2.4"
-  -> "2", float "1e3" -> "1000.0", bool "0" -> "false"; the format then reads that text;
+- cast: the value as the JSON type the cast names (etl.transforms.cast): an Int64, Float64 or Boolean column
+  (integer "2.4" -> 2, float "1e3" -> 1000.0, bool "0" -> false), so that a users import stores a number or a
+  bool (002's castTo exists for numeric segments); formats with a schema read it as its canonical text
+  (etl.formats.rows.raw: "2", "1000.0", "false"). A later step that changes values reads that text;
 - sha256: the hex sha256 of the trimmed, lower-cased value (as Kevel hashes ids).
 """
 
@@ -60,7 +62,9 @@ def apply(lf: pl.LazyFrame, steps: list[Any], prefix: str) -> tuple[pl.LazyFrame
 
 def _move(lf: pl.LazyFrame, view: StepView, move: FieldMove, prefix: str) -> tuple[pl.LazyFrame, Failure | None]:
     source = pl.col(prefix + move.source)
-    value = source
+    changes_values = move.trim or move.lowercase or move.map or move.timestamp is not None or move.sha256
+    # an earlier cast made the field typed: the value transformations read its canonical text (a no-op on text)
+    value = source.cast(pl.String) if changes_values or move.cast is not None else source
     if move.trim:
         value = value.str.strip_chars()
     if move.lowercase:
@@ -80,7 +84,7 @@ def _move(lf: pl.LazyFrame, view: StepView, move: FieldMove, prefix: str) -> tup
     elif move.cast is not None and move.cast != "string":
         cast, _ = cast_value(value, pl.String(), move.cast)
         lf = lf.with_columns(cast.alias(parsed_name))
-        text, problem = parsed.cast(pl.String), f"cannot be cast to {move.cast}"
+        text, problem = parsed, f"cannot be cast to {move.cast}"  # typed: Int64, Float64 or Boolean
     else:
         text, problem = value, ""
     if move.sha256:
@@ -91,7 +95,7 @@ def _move(lf: pl.LazyFrame, view: StepView, move: FieldMove, prefix: str) -> tup
         lf = lf.with_columns(pl.when(pl.col(flag)).then(source).alias(shown))
         failure = Failure(move.source, move.to, f"{view.label}: {problem}", pl.col(flag), pl.col(shown))
     lf = lf.with_columns(text.alias(prefix + move.to))
-    if view.kind == "rename":
+    if view.kind == "rename" and move.source != move.to:  # in place (a cast of the field itself): nothing to drop
         lf = lf.drop(prefix + move.source)
     return lf, failure
 

@@ -8,7 +8,8 @@ Steps (Kevel Audience's "Data Transformation", written in YAML):
     - delete: {field: internal_note}
 
 rename and copy take value transformations, applied in this order: trim, lowercase, map,
-then timestamp or cast, then sha256 (see etl.transforms.compile for what each does).
+then timestamp or cast, then sha256 (see etl.transforms.compile for what each does). With
+from == to they change the field in place (`rename: {from: orders, to: orders, cast: integer}`).
 
 Checked when the spec loads, before any data is read (`check_steps`): a step reading a
 field that an earlier step removed; a step writing a field that an earlier step wrote and
@@ -143,9 +144,17 @@ class FieldMove(ValueTransforms):
 
     @model_validator(mode="after")
     def _different(self) -> FieldMove:
-        if self.source == self.to:
-            raise ValueError(f"from and to are both {self.source!r}: nothing to rename or copy")
+        """from == to changes the field in place (a cast of `orders` itself): refused only when nothing changes."""
+        if self.source == self.to and not self.describe():
+            raise ValueError(
+                f"from and to are both {self.source!r} and no value transformation is given: nothing to do "
+                "(to change the values in place, give one: cast, map, trim ...)"
+            )
         return self
+
+    @property
+    def in_place(self) -> bool:
+        return self.source == self.to
 
 
 class NewField(BaseModel):
@@ -240,7 +249,7 @@ def views(steps: list[Any]) -> list[StepView]:
     for index, step in enumerate(steps):
         if isinstance(step, RenameStep):
             m = step.rename
-            result.append(StepView(index, "rename", m.source, m.to, m.source, m))
+            result.append(StepView(index, "rename", m.source, m.to, None if m.in_place else m.source, m))
         elif isinstance(step, CopyStep):
             m = step.copy_
             result.append(StepView(index, "copy", m.source, m.to, None, m))
@@ -317,7 +326,8 @@ def fields_after(steps: list[Any], header: list[str]) -> tuple[list[str], list[s
                 near = nearest(field, fields)
                 hint = f" (did you mean {near!r}?)" if near else ""
                 problems.append(f"{view.label}: there is no field {field!r} here{hint}")
-        if view.writes and view.writes in fields:
+        in_place = view.move is not None and view.move.in_place
+        if view.writes and view.writes in fields and not in_place:
             problems.append(
                 f"{view.label}: {view.writes!r} is already a field here and would be overwritten; "
                 f"if that is meant, delete it first (- delete: {{field: {view.writes}}})"
