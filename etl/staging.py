@@ -409,6 +409,8 @@ def _json_lines_outputs(index: int, lines: pl.LazyFrame, plan):
         .then(
             pl.col("raw").map_elements(jsonl.parser_message, return_dtype=pl.String)  # evaluated for rejects only
         )
+        .when(pl.col("reason") == jsonl.DUPLICATE_KEY)
+        .then(pl.col("raw").map_elements(jsonl.duplicate_message, return_dtype=pl.String))  # names the key
         .otherwise(pl.col("reason"))
     )
     checks = [Check("(line)", line_reason, unreadable, pl.col("raw").str.slice(0, 200))] + [

@@ -108,8 +108,8 @@ def test_the_example_with_its_comma_has_a_key_given_twice_and_is_rejected_for_it
     source.write_text(SPEC_EXAMPLE.replace('"businessUnit":"crossengage"\n', '"businessUnit":"crossengage",\n'))
     result = import_feed(store, source)
     assert (result["items"], result["valid"], result["rejected"]) == (1, 0, 1)
-    assert rejects(store, 1) == [(2, [("(line)", "a key is given twice in one object (which value was meant is "
-                                                  "ambiguous)")])]  # fmt: skip
+    assert rejects(store, 1) == [(2, [("(line)", 'a key is given twice in one object: "businessUnit" (which value '
+                                                  "was meant is ambiguous)")])]  # fmt: skip
 
 
 def test_events_their_items_and_people(tmp_path, store, skip_known):

@@ -4,6 +4,7 @@ malformed JSON fails the file naming its line and column."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -79,6 +80,25 @@ def test_malformed_json_fails_the_file_naming_line_and_column(tmp_path, data, me
     assert message in refused(tmp_path, data)
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"[NaN]", "line 1, column 2: NaN is not a JSON number"),
+        (b"[Infinity]", "line 1, column 2: Infinity is not a JSON number"),
+        (b"[-Infinity]", "line 1, column 2: -Infinity is not a JSON number"),
+        (b'[{"a": 1},\n  -Infinity]', "line 2, column 3: -Infinity is not a JSON number"),
+        (b'[{"s": "NaN, Infinity", "n": [1,Infinity]}]', "line 1, column 33: Infinity is not a JSON number"),
+    ],
+)
+def test_nan_or_infinity_as_an_element_is_located(tmp_path, data, message):
+    path = tmp_path / "in.json"
+    path.write_bytes(data)
+    scanned = pl.read_parquet(json_array.scan(source_of(path), tmp_path / "s.parquet"))
+    offset = scanned["_offset"][len(scanned) - 1]
+    assert json_array.locate(source_of(path), offset) == f"{message} (JSON has no NaN nor Infinity: expected a " \
+                                                         "number, or null)"  # fmt: skip
+
+
 def test_chunk_boundaries_anywhere_change_nothing(tmp_path, monkeypatch):
     """Elements, strings, escapes and line breaks cut by every chunk size from 1 byte up: the same records."""
     records = [{"a": 'x\\"y', "n": i, "s": "ünï,]}[{" * (i % 3)} for i in range(12)]
@@ -118,8 +138,10 @@ def test_jsontestsuite_as_whole_files(tmp_path, case):
         return
     parsed = jsonl.parse(pl.LazyFrame({"raw": raws}, schema={"raw": pl.String})).collect()
     unparsed = parsed.filter(pl.col("reason").fill_null("").str.starts_with(jsonl.NOT_JSON))
-    if case.name.startswith("n_"):  # let through by the split: the parse refuses an element
+    if case.name.startswith("n_"):  # let through by the split: the parse refuses an element, located in the file
         assert unparsed.height > 0, (case.name, raws)
+        offsets = pl.read_parquet(json_array.scan(source_of(path), tmp_path / "s.parquet"))["_offset"]
+        assert re.match(r"line \d+, column \d+: \S", json_array.locate(source_of(path), offsets[0])), case.name
     elif case.name.startswith("y_"):
         assert unparsed.height == 0, (case.name, raws)
         value = json.loads(data)

@@ -15,6 +15,7 @@ from etl.errors import InputError
 from etl.readers import jsonl
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "data" / "jsontestsuite" / "test_parsing"
+NAN = "NaN is not a JSON number (JSON has no NaN nor Infinity: expected a number, or null)"
 
 
 @contextmanager
@@ -49,10 +50,10 @@ def test_each_line_is_a_record_a_blank_or_a_reject_with_its_reason(tmp_path):
         (2, None, None),
         (3, None, None),
         (4, None, "not an object (an array)"),
-        (5, None, "a key is given twice in one object (which value was meant is ambiguous)"),
-        (6, None, "a key is given twice in one object (which value was meant is ambiguous)"),
+        (5, None, 'a key is given twice in one object: "id" (which value was meant is ambiguous)'),
+        (6, None, 'a key is given twice in one object: "k" (which value was meant is ambiguous)'),
         (7, None, "not valid JSON: Expecting property name enclosed in double quotes at column 10"),
-        (8, None, "not valid JSON: NaN is not a JSON number"),
+        (8, None, f"not valid JSON: {NAN} at column 8"),
         (9, None, "not an object (a string)"),
         (10, '{"id":6,"note":"a \\": b"}', None),
         (11, '{"id":7,"city":"Łódź"}', None),
@@ -129,3 +130,29 @@ def test_a_key_given_twice_is_found_however_the_line_is_spaced_or_escaped(tmp_pa
         b'{"a":1,"s":"x\\":y","t" : 2}\n'  # no key twice, with a space and a `\":` in a string
     )
     assert [r["reason"] is not None for r in rows(tmp_path, data)] == [True, True, True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b"[NaN]", f"not valid JSON: {NAN} at column 2"),
+        (b"[Infinity]", "not valid JSON: Infinity is not a JSON number (JSON has no NaN nor Infinity: expected a "
+                        "number, or null) at column 2"),
+        (b'{"s": "NaN -Infinity", "n": [1, -Infinity]}',
+         "not valid JSON: -Infinity is not a JSON number (JSON has no NaN nor Infinity: expected a number, or null) "
+         "at column 33"),
+    ],
+)  # fmt: skip
+def test_nan_and_infinity_are_rejected_naming_their_column(tmp_path, line, reason):
+    assert [(r["_line"], r["reason"]) for r in rows(tmp_path, b'{"ok": 1}\n' + line + b"\n")] == [
+        (1, None),
+        (2, reason),
+    ]
+
+
+def test_a_key_given_twice_is_named_the_innermost_first(tmp_path):
+    data = b'{"a":1,"b":{"c":1,"c":2},"a":3}\n{"\\u00e9":1,"\xc3\xa9":2}\n'
+    assert [r["reason"] for r in rows(tmp_path, data)] == [
+        'a key is given twice in one object: "c" (which value was meant is ambiguous)',
+        'a key is given twice in one object: "é" (which value was meant is ambiguous)',
+    ]

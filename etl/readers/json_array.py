@@ -341,7 +341,7 @@ def locate(source: sources.SourceFile, offset: int) -> str:
 
     def refuse(constant: str) -> None:
         refused.append(constant)
-        raise ValueError(f"{constant} is not a JSON number")
+        raise ValueError(constant)
 
     decoder = json.JSONDecoder(parse_constant=refuse)
     try:
@@ -353,9 +353,11 @@ def locate(source: sources.SourceFile, offset: int) -> str:
             at, message = 0, "not valid JSON (nested too deeply, or a lone surrogate)"
     except json.JSONDecodeError as exc:
         at, message = exc.pos, exc.msg
-    except ValueError as exc:  # NaN, Infinity: found where they are written (a rare error: a search will do)
-        at, message = max(re.search(r"[:\[,\s]-?" + refused[0], text).start() + 1, 0), str(exc)
-        at += text[at] == "-" and refused[0].startswith("-")
+    except ValueError:  # NaN, Infinity: found where they are written, outside strings (the element starts outside)
+        from etl.readers.jsonl import constant_at, constant_message
+
+        found = constant_at(text)
+        at, message = (found[0] if found else 0), constant_message(refused[0])
     except RecursionError:
         at, message = 0, "nested too deeply"
     lines = text.count("\n", 0, at)

@@ -22,6 +22,7 @@ of the file is dropped. A file that is not valid UTF-8 is not read at all (the s
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -31,6 +32,10 @@ from etl.errors import InputError
 
 _KEY = r'"(?:[^"\\]|\\.)*"\s*:'  # a JSON string followed by a colon: a key (a value string is not)
 NOT_JSON = "not valid JSON"
+DUPLICATE_KEY = "a key is given twice in one object"  # then named, for the rejected lines (`duplicate_message`)
+_AMBIGUOUS = " (which value was meant is ambiguous)"
+# a JSON string (skipped whole: NaN inside one is text) or a constant JSON lacks, where it is written
+_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?(?:NaN|Infinity))')
 _KINDS = {"[": "an array", '"': "a string", "t": "a boolean", "f": "a boolean", "n": "null"}
 
 
@@ -78,7 +83,7 @@ def parse(lines: pl.LazyFrame) -> pl.LazyFrame:
         .when(~is_object)
         .then(pl.lit("not an object (") + _kind(other) + ")")
         .when(duplicated)
-        .then(pl.lit("a key is given twice in one object (which value was meant is ambiguous)"))
+        .then(pl.lit(DUPLICATE_KEY))
     )
     return (
         lines.with_columns(reason=reason)
@@ -102,12 +107,43 @@ def collect(source: sources.SourceFile) -> pl.DataFrame:
 
 def with_parser_messages(rejected: pl.DataFrame) -> pl.DataFrame:
     """The rejected lines (rows of `scan` with a reason), each that is not valid JSON with the parser's message:
-    what was expected and at which column. Python's json makes it, for these lines only."""
-    invalid = (rejected["reason"] == NOT_JSON).arg_true()
-    if invalid.is_empty():
-        return rejected
-    messages = [parser_message(line) for line in rejected["raw"].gather(invalid).to_list()]
-    return rejected.with_columns(reason=rejected["reason"].scatter(invalid, messages))
+    what was expected and at which column, and each with a key given twice naming the key. Python's json makes
+    them, for these lines only."""
+    for reason, message_of in ((NOT_JSON, parser_message), (DUPLICATE_KEY, duplicate_message)):
+        found = (rejected["reason"] == reason).arg_true()
+        if not found.is_empty():
+            messages = [message_of(line) for line in rejected["raw"].gather(found).to_list()]
+            rejected = rejected.with_columns(reason=rejected["reason"].scatter(found, messages))
+    return rejected
+
+
+def duplicate_message(line: str) -> str:
+    """The reason of a line with a key given twice, naming the key (the first repeated, innermost first)."""
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict:
+        keys = [key for key, _ in items]
+        repeated.extend(key for index, key in enumerate(keys) if key in keys[:index])
+        return dict(items)
+
+    try:
+        json.loads(line, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        pass
+    named = f": {json.dumps(repeated[0], ensure_ascii=False)}" if repeated else ""
+    return f"{DUPLICATE_KEY}{named}{_AMBIGUOUS}"
+
+
+def constant_at(text: str) -> tuple[int, str] | None:
+    """Where the first NaN, Infinity or -Infinity outside a string is in a JSON text (0-based), and which."""
+    for match in _CONSTANT.finditer(text):
+        if match.group(1):
+            return match.start(1), match.group(1)
+    return None
+
+
+def constant_message(constant: str) -> str:
+    return f"{constant} is not a JSON number (JSON has no NaN nor Infinity: expected a number, or null)"
 
 
 def _kind(stripped: pl.Expr) -> pl.Expr:
@@ -119,14 +155,16 @@ def parser_message(line: str) -> str:
     """Python's json's message for a line serde_json refused: what was expected and at which column."""
 
     def refuse(constant: str) -> None:
-        raise ValueError(f"{constant} is not a JSON number")
+        raise ValueError(constant)
 
     try:
         json.loads(line, parse_constant=refuse)
     except json.JSONDecodeError as exc:
         return f"not valid JSON: {exc.msg} at column {exc.colno}"
-    except ValueError as exc:
-        return f"not valid JSON: {exc}"
+    except ValueError as exc:  # NaN, Infinity: found where they are written
+        found = constant_at(line)
+        column = f" at column {found[0] + 1}" if found else ""
+        return f"not valid JSON: {constant_message(str(exc))}{column}"
     except RecursionError:
         return "not valid JSON: nested too deeply"
     return "not valid JSON (nested more than 128 levels deep, or a lone surrogate in a string)"
