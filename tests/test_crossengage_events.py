@@ -266,6 +266,8 @@ def test_an_entry_without_time_takes_the_imports_and_is_counted(tmp_path, store)
         ),
         ('[{"event": "a", "id": "u1"},\n {"event": "b", "id": "u2"}', "line 2, column 28: the file ends inside"),
         ('[{"event": "a", "id": "u1", "n": NaN}]', "line 1, column 34: NaN is not a JSON number"),
+        ("[NaN]", "line 1, column 2: NaN is not a JSON number"),  # was an internal error (exit 70)
+        ('[{"event": "a", "id": "u1"},\n -Infinity]', "line 2, column 2: -Infinity is not a JSON number"),
         ("[" + '{"a":' * 10_000 + "1" + "}" * 10_000 + "]", "line 1, column 2: nested too deeply"),
     ],
 )
