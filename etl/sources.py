@@ -329,7 +329,7 @@ def _spool(
     with fs.open(path, "rb") as raw:
         counted = _HashingReader(raw, digest)
         if compression == "gzip":
-            stream = gzip.GzipFile(fileobj=io.BufferedReader(counted, CHUNK))
+            stream = _Gathered(gzip.GzipFile(fileobj=io.BufferedReader(counted, CHUNK)))
         elif compression == "zip":
             # zip's index is at the end: read (and hash) the archive first, then its member
             archive_copy = tempfile.TemporaryFile(dir=Path(out.name).parent)
@@ -351,6 +351,8 @@ def _spool(
             try:
                 chunk = stream.read(CHUNK)
             except (EOFError, gzip.BadGzipFile, zlib.error, zipfile.BadZipFile, OSError) as exc:
+                partial = b"".join(stream.parts) if isinstance(stream, _Gathered) else b""  # decompressed, unread
+                written, lines = written + len(partial), lines + partial.count(b"\n")
                 what = (
                     f"truncated {compression} stream"
                     if isinstance(exc, EOFError)
@@ -385,6 +387,24 @@ def _spool(
         while raw.read(CHUNK):
             pass
     return digest.hexdigest(), counted.size
+
+
+class _Gathered:
+    """A stream's read(n) made of read1 calls, keeping what it gathered (`parts`): BufferedReader.read drops the
+    bytes it decompressed when a later part fails (a truncated gzip), so an error could not count them."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.parts = stream, []
+
+    def read(self, size: int) -> bytes:
+        self.parts, got = [], 0
+        while got < size and (part := self.stream.read1(size - got)):
+            self.parts.append(part)
+            got += len(part)
+        return b"".join(self.parts)
+
+    def close(self) -> None:
+        self.stream.close()
 
 
 def _too_big(label: str, compression: str, limit: int) -> InputError:

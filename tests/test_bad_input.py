@@ -243,6 +243,31 @@ def test_a_truncated_gzip_file_fails_naming_the_file_and_stores_nothing(etl, que
     assert "expected" in text
 
 
+def test_a_truncated_gzip_names_the_bytes_and_line_it_decompressed(tmp_path):
+    """The count is what zlib makes of the truncated file (it said "after 0 decompressed bytes" whatever the size)."""
+    import zlib
+
+    from etl import sources
+    from etl.errors import InputError
+
+    data = b"".join(b'{"event":"x","id":"u%d"}\n' % i for i in range(200_000))  # more than one read of 4 MB
+    truncated = gzip.compress(data)[: len(gzip.compress(data)) // 2]
+    source = tmp_path / "events.jsonl.gz"
+    source.write_bytes(truncated)
+    unpacked = zlib.decompressobj(wbits=31).decompress(truncated)
+    assert 0 < len(unpacked) < len(data)
+    line = unpacked.count(b"\n") + 1
+
+    with pytest.raises(InputError) as caught:
+        with sources.opened(str(source), compression="auto", encoding="utf-8", spool_dir=tmp_path / "spool"):
+            pass
+
+    assert str(caught.value).endswith(
+        f"events.jsonl.gz: line {line}: truncated gzip stream after {len(unpacked):,} "
+        "decompressed bytes; expected a complete gzip file (re-export or re-upload it)"
+    )
+
+
 def test_a_gzip_file_without_the_gz_extension_is_detected_by_its_magic_bytes(etl, query, tmp_path):
     rows = [kevel_row("o1"), line_row("o1", lineItem_sku="p1-2"), kevel_row("o2", total="x"), kevel_row("o3")]
     plain = write_csv(tmp_path / "plain.csv", rows)
