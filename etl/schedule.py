@@ -13,6 +13,10 @@ One at a time: a run holds a lock file (<store>.locks/<name>.lock, with its proc
 A run triggered while another instance of the same schedule is still running is skipped
 and recorded as skipped; a lock whose process is gone (a crash) is cleared and noted.
 
+A spec of the folder that cannot be read (bad YAML, a key wrong, a schedule cron cannot read) does not stop
+the others: `list` and `run-due` list and run every valid schedule, then name each invalid spec (its file,
+the key and what was expected) and exit with status 1.
+
 History: one JSON line per triggered run in <store>.schedules.jsonl (completed, failed,
 skipped), beside the store rather than in it, because a skipped run happens exactly when
 another process holds the store.
@@ -88,19 +92,28 @@ def to_cron(schedule: str | ScheduleForm) -> tuple[str, tuple[int, ...]]:
     return cron, years
 
 
-def scheduled(folder: Path) -> list[tuple[Schedule, ImportSpec]]:
-    """Every spec in the folder (*.yaml, *.yml) that has a schedule, by name."""
+def scheduled(folder: Path, invalid: list[str] | None = None) -> list[tuple[Schedule, ImportSpec]]:
+    """Every spec in the folder (*.yaml, *.yml) that has a schedule, by name.
+
+    `invalid`: where the errors of the specs that cannot be read go (each names its file, the key and what was
+    expected), the others being returned all the same; without it, the first such error is raised."""
     if not folder.is_dir():
         raise EtlError(f"{folder}: no such folder of specs (give one with --specs)")
     found = []
     for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        spec = validate_spec(load_spec_data(path), str(path))
-        if spec.schedule is None:
-            continue
         try:
-            cron, years = to_cron(spec.schedule)
-        except SpecError as exc:
-            raise SpecError(f"{path}: {exc}") from None
+            spec = validate_spec(load_spec_data(path), str(path))
+            if spec.schedule is None:
+                continue
+            try:
+                cron, years = to_cron(spec.schedule)
+            except SpecError as exc:
+                raise SpecError(f"{path}: {exc}") from None
+        except EtlError as exc:
+            if invalid is None:
+                raise
+            invalid.append(str(exc))
+            continue
         found.append((Schedule(path.stem, path, cron, years), spec))
     return found
 
@@ -171,20 +184,22 @@ class _Lock:
 
 def store_of_schedule(folder: Path, name: str, explicit: str | None) -> Path:
     """The store a schedule (by spec name) imports to, for its history; the default when its spec is gone."""
-    for schedule, spec in scheduled(folder) if folder.is_dir() else []:
+    for schedule, spec in scheduled(folder, []) if folder.is_dir() else []:  # another spec invalid: no matter
         if schedule.name == name:
             return store_path(explicit, spec.store)
     return store_path(explicit)
 
 
-def run_due(folder: Path, explicit_store: str | None, now: datetime) -> list[dict[str, Any]]:
+def run_due(folder: Path, explicit_store: str | None, now: datetime, invalid: list[str] | None = None
+            ) -> list[dict[str, Any]]:  # fmt: skip
     """Run every scheduled import that is due at `now`; returns what happened, one entry each.
 
-    explicit_store: --store, which overrides every spec's store: (None: each spec's own)."""
+    explicit_store: --store, which overrides every spec's store: (None: each spec's own).
+    invalid: as for `scheduled` (the valid schedules run, whatever the others)."""
     from etl.importer import run_import  # Polars and DuckDB load only when importing
 
     done = []
-    for schedule, spec in scheduled(folder):
+    for schedule, spec in scheduled(folder, invalid):
         store = store_path(explicit_store, spec.store)  # --store, $ETL_STORE, the spec's store:, the default
         due = schedule.latest_due(now)
         if due is None or any(e["due_at"] == due.isoformat() for e in history(store, schedule.name)):

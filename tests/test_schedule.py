@@ -178,3 +178,28 @@ def test_store_flag_overrides_every_spec_store(tmp_path, etl, store, query):
     assert [(e["status"], e["store"]) for e in lines(run)] == [("completed", str(store))]
     assert query("SELECT order_id FROM orders") == [{"order_id": "o1"}]
     assert not crm.exists()
+
+
+def test_an_invalid_spec_is_reported_and_the_valid_schedules_still_list_and_run(tmp_path, etl, store, query):
+    """One bad spec used to stop both commands (exit 1, no schedule at all): now each valid schedule is listed
+    and run, each invalid spec named on stderr with its key and what was expected, and the exit status is 1."""
+    specs = tmp_path / "specs"
+    scheduled_spec(specs, "a_bad_cron", "0 3 * *", tmp_path / "none.csv")
+    scheduled_spec(specs, "nightly", "0 3 * * *", write_csv(tmp_path / "orders.csv", [kevel_row("o1")]))
+    (specs / "b_bad_key.yaml").write_text('format: kevel_orders\nsource: x.csv\nschedule: "0 3 * * *"\nencoding: 7\n')
+
+    listed = etl("schedule", "list", "--specs", str(specs), "--now", "2026-11-24T00:00:00Z", "--json")
+    ran = run_due(etl, specs, store, "2026-11-24T03:02:00Z")
+
+    for run in (listed, ran):
+        assert run.code == 1
+        errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+        assert errors == [
+            f"error: invalid spec, not scheduled: {specs / 'a_bad_cron.yaml'}: invalid import spec",
+            f"error: invalid spec, not scheduled: {specs / 'b_bad_key.yaml'}: invalid import spec",
+        ]
+        assert "  schedule: not a cron expression (minute hour day month weekday, UTC)" in run.stderr
+        assert "  encoding: Input should be a valid string (got 7)" in run.stderr
+    assert [row["name"] for row in lines(listed)] == ["nightly"]
+    assert [(e["schedule"], e["status"], e["import_id"]) for e in lines(ran)] == [("nightly", "completed", 1)]
+    assert query("SELECT order_id, last_import_id FROM orders") == [{"order_id": "o1", "last_import_id": 1}]

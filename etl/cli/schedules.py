@@ -33,8 +33,9 @@ def schedule_list(
     """
     from etl.schedule import scheduled
 
+    invalid: list[str] = []
     try:
-        found = scheduled(specs)
+        found = scheduled(specs, invalid)
     except EtlError as exc:
         fail(str(exc), 1)
     start = _utc(now)
@@ -52,13 +53,15 @@ def schedule_list(
     if as_json:
         for row in rows:
             sys.stdout.write(json.dumps(row) + "\n")
-        return
-    table = tables.new(
-        f"Schedules in {specs}", ("schedule", "key"), ("cron", "key"), ("in words", "prose"), ("next runs (UTC)", "key")
-    )
-    for row in rows:
-        tables.add_row(table, row["name"], row["cron"], row["in_words"], "\n".join(row["next"]))
-    tables.show(out, table) if rows else out.print(f"No spec in {specs} has a schedule.")
+    else:
+        table = tables.new(
+            f"Schedules in {specs}", ("schedule", "key"), ("cron", "key"), ("in words", "prose"),
+            ("next runs (UTC)", "key"),
+        )  # fmt: skip
+        for row in rows:
+            tables.add_row(table, row["name"], row["cron"], row["in_words"], "\n".join(row["next"]))
+        tables.show(out, table) if rows else out.print(f"No valid spec in {specs} has a schedule.")
+    _report_invalid(invalid)
 
 
 @schedule_app.command("run-due")
@@ -74,8 +77,9 @@ def schedule_run_due(
     """
     from etl.schedule import run_due
 
+    invalid: list[str] = []
     try:
-        done = run_due(specs, str(store) if store else None, _utc(now))
+        done = run_due(specs, str(store) if store else None, _utc(now), invalid)
     except ImportCancelled as exc:
         fail(str(exc), 130)
     except EtlError as exc:
@@ -90,7 +94,16 @@ def schedule_run_due(
             out.print(line.rstrip(), markup=False, highlight=False)
         if not done:
             out.print("Nothing is due.")
+    _report_invalid(invalid)
     if any(e["status"] == "failed" for e in done):
+        raise typer.Exit(1)
+
+
+def _report_invalid(invalid: list[str]) -> None:
+    """The specs that could not be read, on stderr, after the valid ones were listed or run: exit status 1."""
+    for message in invalid:
+        sys.stderr.write(f"error: invalid spec, not scheduled: {message}\n")
+    if invalid:
         raise typer.Exit(1)
 
 
