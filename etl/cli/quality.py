@@ -45,11 +45,13 @@ def validate_(
 ) -> None:
     """Run the expectation suites against the whole store and build Data Docs (GE's HTML).
 
-    Exit status 1 when a critical expectation failed. Example: `etl validate --entity orders`
+    Also checks the store's invariants (etl/store_invariants.py: every order and event on the customer its id
+    resolves to, every id on one customer, items with their parent ...) and lists each broken one with examples.
+    Exit status 1 when a critical expectation failed or an invariant is broken. Example: `etl validate --entity orders`
     """
     from datetime import UTC, datetime
 
-    from etl import validate
+    from etl import store_invariants, validate
     from etl.store import connect
 
     if engine not in ("gate", "ge"):
@@ -61,6 +63,7 @@ def validate_(
         with connect(path, read_only=True, wait=wait) as con:
             suites = validate.load_suites(con, expectations, entity, now=now)
             result = validate.run(con, suites, scope="store", now=now, run_name=run_name, engine=engine)  # type: ignore[arg-type]
+            result["invariants"] = store_invariants.violations(con)
             if docs:
                 from etl import data_docs
 
@@ -72,7 +75,10 @@ def validate_(
         sys.stdout.write(report.to_json(result) + "\n")
     else:
         report.render_validation(result, out)
-    if not result["success"]:
+        broken = store_invariants.describe(result["invariants"])
+        out.print(f"Store invariants broken:\n{broken}" if broken else "Store invariants: all hold.",
+                  markup=False, highlight=False)  # fmt: skip
+    if not result["success"] or result["invariants"]:
         raise typer.Exit(1)
 
 
