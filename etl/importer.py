@@ -31,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from etl import entities, formats, interrupts, report, sources, validate
+from etl import entities, formats, interrupts, report, sources, spools, validate
 from etl.encodings import LOW_CONFIDENCE, low_confidence_warning
 from etl.errors import EtlError, ImportCancelled, InputError, SpecError
 from etl.readers import csv as csv_reader
@@ -187,10 +187,12 @@ def _run(
     connection = spec.storage_options()
     module = formats.load(spec.format)
     options = spec.format_options()
-    spool_dir = store.parent / ".etl-spool"
+    spool_dir = spools.folder_of(store)
     with ExitStack() as stack:
+        dead_spools = spools.remove_dead(spool_dir)  # left by killed imports: their own cleanup never ran
         spool_dir.mkdir(parents=True, exist_ok=True)
-        work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=spool_dir, prefix=f"import-{import_id}-")))
+        prefix = spools.work_prefix(import_id)
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=spool_dir, prefix=prefix)))
         fetched = None
         if hasattr(module, "fetch"):  # an API: its records are read into a file first, then imported as files are
             with state.timed("fetch"):
@@ -249,6 +251,8 @@ def _run(
             result["api"] = module.report(fetched, options)
         result["validation"] = validation
         result["timings_s"] = state.timings
+        if dead_spools:
+            result["spools_removed"] = dead_spools
         return result
 
 

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import fsspec
 
+from etl import spools
 from etl.encodings import SAMPLE_BYTES, EncodingNotDetected, detect_encoding
 from etl.errors import EtlError, InputError
 
@@ -264,7 +265,7 @@ def opened(
         yield source
         return
     spool_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=spool_dir, prefix=".spool-", suffix=".csv") as spool:
+    with tempfile.NamedTemporaryFile(dir=spool_dir, prefix=f".spool-{spools.tag()}-", suffix=".csv") as spool:
         with remote_errors(uri, options):
             digest, size = _spool(
                 fs, path, label, spool, compression=kind, encoding=encoding, max_uncompressed=max_uncompressed
