@@ -25,6 +25,8 @@ It leaves `stg_record_customers` (record -> customer_id) for the entity's merge,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 
 from etl.errors import EtlError
@@ -33,10 +35,17 @@ from etl.sqlfiles import run_sql
 MAX_ROUNDS = 200  # propagation rounds; jumps along chains and star-shaped links keep them few
 
 
-def resolve(con: duckdb.DuckDBPyConnection, import_id: int, *, one_id_per_record: bool = False) -> dict[str, int]:
+def resolve(
+    con: duckdb.DuckDBPyConnection,
+    import_id: int,
+    *,
+    one_id_per_record: bool = False,
+    named_by: Sequence[str] = (),
+) -> dict[str, int]:
     """Resolve this import's records to customers; the counts for the report. `one_id_per_record`: the entity's
     records carry one id each (an order's buyer): each distinct id is resolved once, for all its records, and the
-    only links are those of emails to their sha256 (identity_email_hashes.sql)."""
+    only links are those of emails to their sha256 (identity_email_hashes.sql). `named_by`: the id types, in the
+    order by which a record names its person (an event's user_id_type): its customer is that id's."""
     shared = one_id_per_record
     if shared:  # many records share an id (a buyer's orders): each id is resolved once
         run_sql(con, "identity_shared_ids")
@@ -58,7 +67,7 @@ def resolve(con: duckdb.DuckDBPyConnection, import_id: int, *, one_id_per_record
         con.execute("CREATE OR REPLACE TEMP TABLE stg_node_customers (node BIGINT, customer_id BIGINT)")
         con.execute("CREATE OR REPLACE TEMP TABLE stg_new_customers (customer_id BIGINT)")
         con.execute("CREATE OR REPLACE TEMP TABLE stg_isolated (record BIGINT, cluster BIGINT, customer_id BIGINT)")
-        _records(con, shared)
+        _records(con, shared, named_by)
         return {"customers_added": 0, "identities_added": 0, "merges": 0}
     run_sql(con, "identity_isolated", import_id=import_id)  # people of their own: no propagation
     run_sql(con, "identity_clusters")
@@ -67,16 +76,16 @@ def resolve(con: duckdb.DuckDBPyConnection, import_id: int, *, one_id_per_record
     _settle(con, "identity_propagate", labels="id_nodes", changes="id_label_changes")
     run_sql(con, "identity_assign", import_id=import_id)
     run_sql(con, "identity_follow")  # stored orders and events move with their buyers' ids
-    _records(con, shared)
+    _records(con, shared, named_by)
     added, merges = con.execute(
         "SELECT (SELECT count(*) FROM stg_new_customers), (SELECT count(*) FROM stg_merges)"
     ).fetchall()[0]
     return {"customers_added": added, "identities_added": new_ids, "merges": merges}
 
 
-def _records(con: duckdb.DuckDBPyConnection, shared: bool) -> None:
+def _records(con: duckdb.DuckDBPyConnection, shared: bool, named_by: Sequence[str]) -> None:
     """stg_record_customers: each record's customer (of the records that stood for their ids, when shared)."""
-    run_sql(con, "identity_records")
+    run_sql(con, "identity_records", named_by=list(named_by))
     if shared:
         run_sql(con, "identity_shared_customers")
 

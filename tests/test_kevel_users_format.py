@@ -49,7 +49,7 @@ def test_a_csv_row_gives_its_ids_normalised_and_its_other_fields_as_text_attribu
         "csv",
     )
     assert row == {
-        "ids": [("email", "ann@example.com"), ("external_id", "c-42")],
+        "ids": [("email", "ann@example.com"), ("external_id", "C-42")],
         "patch": {"numberOfOrders": "21", "city": None},
         "not_attributes": {},
         "drop_nulls": True,  # empty_values: ignore, the default: the empty city is left out by the merge

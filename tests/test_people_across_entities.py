@@ -196,3 +196,36 @@ def test_when_people_merge_each_attribute_is_the_one_set_latest_whichever_custom
                 "attributes": {"tier": "gold", "city": "Lviv", "updatedAt": "2024-02-01T00:00:00Z"}, "orders": [],
             },
         }  # fmt: skip
+
+
+def events_file(folder: Path, name: str, format_name: str, entries: list[dict]) -> dict:
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    options = {"unknown_contacts": "create"} if format_name == "esputnik_events" else {}
+    return {"format": format_name, "source": str(path), "options": options}
+
+
+def test_an_event_sits_on_the_customer_its_named_id_resolves_to_whatever_the_import_order(tmp_path):
+    # issue 33: an eSputnik event naming email ann and externalCustomerId crm-2, after a CrossEngage event that made
+    # ann crm-1's, sat on crm-2's customer although it names ann (user_id_type email); the other way round it did not
+    crossengage = events_file(tmp_path, "event_history_1", "crossengage_events",
+                              [{"event": "viewed", "id": "crm-1", "email": "ann@example.com", "businessUnit": "s"}])
+    esputnik = events_file(tmp_path, "es", "esputnik_events", [{"eventTypeKey": "paid", "params": [
+        {"name": "Email", "value": "ann@example.com"}, {"name": "externalCustomerId", "value": "crm-2"}]}])
+    placed = []  # fmt: skip
+    for n, order in enumerate([(crossengage, esputnik), (esputnik, crossengage)]):
+        store = tmp_path / f"{n}.duckdb"
+        imported(store, *order)
+        with duckdb.connect(str(store), read_only=True) as con:
+            placed.append(con.execute(
+                "SELECT e.event_type, e.user_id_type, e.user_id, "
+                "(SELECT list_sort(list(x.id_type || ':' || x.id_value)) FROM identities AS x "
+                " WHERE x.customer_id = e.customer_id AND x.id_type <> 'email_sha256') AS customer_ids, "
+                "e.customer_id = i.customer_id AS on_its_named_ids_customer "
+                "FROM events AS e JOIN identities AS i ON i.id_type = e.user_id_type AND i.id_value = e.user_id "
+                "ORDER BY 1"
+            ).fetchall())  # fmt: skip
+    assert placed[0] == placed[1] == [
+        ("paid", "email", "ann@example.com", ["email:ann@example.com", "external_id:crm-1"], True),
+        ("viewed", "external_id", "crm-1", ["email:ann@example.com", "external_id:crm-1"], True),
+    ]

@@ -72,7 +72,7 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         con.execute("DELETE FROM stg_event_records WHERE _seq IN (SELECT _seq FROM stg_ignored_order_events)")
         con.execute("DELETE FROM stg_identity_links WHERE record IN (SELECT _seq FROM stg_ignored_order_events)")
     with state.timed("resolve_people"):
-        people = identity.resolve(con, run.import_id)
+        people = identity.resolve(con, run.import_id, named_by=id_types)  # an event sits on its user_id's customer
         identity.add_customers(con, run.import_id)
     with state.timed("apply"):
         paths = {"item_paths": list(plan.item_paths), "currency_paths": list(plan.currency_paths)}

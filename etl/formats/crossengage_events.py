@@ -7,8 +7,9 @@ specification is silent (README, Events):
 - `timestamp` is when it happened: ISO 8601, with an offset or `Z` (without one, UTC), or an ISO 8601 date
   alone (2024-01-01: midnight UTC); another form is rejected. An entry without one is stored with the import's start as its time (the spec requires only
   `event` and the id) and counted in the report (events_without_time).
-- `id` and `email` are ids of the identity graph (external_id, email; trimmed and lowercased, as every
-  import's), so an event joins the person whatever was imported first; `businessUnit` is kept on the event.
+- `id` and `email` are ids of the identity graph (external_id, email; trimmed, the email lowercased, the id
+  kept in its case, as every import's: etl.formats.ids), so an event joins the person whatever was imported
+  first; `businessUnit` is kept on the event.
   An email is one person across business units (CrossEngage keeps a lead per business unit): a store's
   segments filter by events.business_unit where units matter.
 - The items of an event are its cart's products (`cart.products`), else `products`, else the one `product`;
@@ -22,7 +23,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from etl.formats.events import EventsPlan, event_key, json_string, no_orders, salt
-from etl.formats.ids import EMAIL
+from etl.formats.ids import EMAIL, fold_id_case_option, normalised
 from etl.formats.rows import Check
 from etl.formats.rows import _datetime as iso_datetime
 from etl.transforms.steps import FormatFields
@@ -35,9 +36,10 @@ FIELDS_READ = ("event", "timestamp", "id", "email", "businessUnit")
 
 
 class Options(BaseModel):
-    """Options of the `crossengage_events` format (none yet)."""
+    """Options of the `crossengage_events` format."""
 
     model_config = ConfigDict(extra="forbid", title="CrossEngageEventsOptions")
+    fold_id_case: bool = fold_id_case_option()
 
 
 FIELDS = FormatFields(name=NAME, knows=lambda field: bool(field), required=["event"], known=list(FIELDS_READ),
@@ -73,8 +75,8 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
         occurred_at, _ = iso_datetime(time_text.otherwise(texts["timestamp"].str.strip_chars()))
         lf = lf.with_columns(
             _event=texts["event"].str.strip_chars(),
-            _id=texts["id"].str.strip_chars().str.to_lowercase(),
-            _email=texts["email"].str.strip_chars().str.to_lowercase(),
+            _id=normalised(texts["id"], "external_id", fold_case=options.fold_id_case),  # etl.formats.ids
+            _email=normalised(texts["email"], "email"),
             _unit=texts["businessUnit"].str.strip_chars(),
             _time=texts["timestamp"],
             occurred_at=occurred_at,

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from etl import egoi_api
 from etl.errors import SpecError
-from etl.formats.ids import EMAIL
+from etl.formats.ids import EMAIL, normalised
 from etl.formats.kevel_users import UsersPlan
 from etl.formats.rows import Check
 from etl.transforms.steps import FormatFields
@@ -181,7 +181,7 @@ def _base(field: str) -> pl.Expr:
 
 def _typed(lf: pl.LazyFrame, options: Options):
     contact_id = _base("contact_id")
-    email = _base("email").str.to_lowercase()
+    email = normalised(_base("email"), "email")  # the ids' rule (etl.formats.ids), then hashed
     checks = [
         Check("email", "not a valid email", email.is_not_null() & ~email.str.contains(EMAIL)),
         Check("(ids)", "no id: the contact has neither contact_id nor email", contact_id.is_null() & email.is_null()),

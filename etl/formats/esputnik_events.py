@@ -9,10 +9,10 @@ YYYY-MM-DDTHH:mm; required in a past-events body). Our choices where eSputnik's 
   `esputnik_contact_id`; Email, EmailAddress, UserEmail, ContactEmail -> email; Phone, SMS, PhoneNumber -> phone;
   PushToken -> push_token; ContactKey, Contact_key -> contact_key; the option `identifiers` adds names), then
   keyValue when it is an email or a phone and that id is not given; externalCustomerId is the shop's customer id
-  (external_id). Emails and external ids are trimmed and lowercased (as every import's), the others kept as given
-  (eSputnik matches them case-sensitively). An event whose contact the store does not know is rejected
-  (`unknown_contacts: reject`, the default: eSputnik takes events for existing contacts only) or creates it
-  (`create`).
+  (external_id). Every id is trimmed, emails lowercased, the others kept in their case (as every import's:
+  etl.formats.ids; 001: "All values, except for the email address, are mapped including the register"). An
+  event whose contact the store does not know is rejected (`unknown_contacts: reject`, the default: eSputnik
+  takes events for existing contacts only) or creates it (`create`).
 - A value given as JSON text, of items, products, page, product or category, is parsed once (a text inside it
   stays a text: "one more array or object remains serialized"); a JSON text that is not valid JSON is rejected,
   naming the parameter (stored as text, it would be an item nobody can segment on).
@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from etl.formats.esputnik_records import EventReader
 from etl.formats.events import EventsPlan, event_key, salt
-from etl.formats.ids import EMAIL, PHONE
+from etl.formats.ids import EMAIL, PHONE, fold_id_case_option, normalised
 from etl.formats.rows import Check
 from etl.formats.rows import _datetime as iso_datetime
 from etl.transforms.steps import FormatFields
@@ -54,7 +54,6 @@ IDENTIFIERS = {
     "externalcustomerid": "external_id",
 }  # fmt: skip
 ID_TYPES = ("esputnik_contact_id", "email", "phone", "push_token", "contact_key", "external_id")
-LOWERCASED = ("email", "external_id")  # normalised as every import's; the others matched as given
 PARSED = ("items", "products", "page", "product", "category")  # JSON text values parsed once
 # eSputnik's order statuses -> the line items' statuses (README's table); ABANDONED_SHOPPING_CART makes no order
 STATUSES = {"INITIALIZED": "placed", "IN_PROGRESS": "paid", "DELIVERED": "fulfilled", "CANCELLED": "cancelled"}
@@ -82,6 +81,7 @@ class Options(BaseModel):
     identifiers: dict[str, str] = Field(
         default_factory=dict, description="More parameters that identify the contact: {parameter name: id type} "
         "(e.g. {loyaltyCard: loyalty_card}); names matched case-insensitively.")  # fmt: skip
+    fold_id_case: bool = fold_id_case_option()
 
     def id_names(self) -> dict[str, str]:
         return IDENTIFIERS | {name.strip().lower(): id_type for name, id_type in self.identifiers.items()}
@@ -122,11 +122,11 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
 
     def transform(lf: pl.LazyFrame):
         c = pl.col
-        ids = [c("es_param_ids").list.get(i, null_on_oob=True).str.strip_chars() for i in range(len(id_types))]
-        ids = [v.str.to_lowercase() if t in LOWERCASED else v for v, t in zip(ids, id_types, strict=True)]
+        ids = [c("es_param_ids").list.get(i, null_on_oob=True) for i in range(len(id_types))]
+        ids = [normalised(v, t, fold_case=options.fold_id_case) for v, t in zip(ids, id_types, strict=True)]
         ids = [pl.when(v.str.len_bytes() > 0).then(v) for v in ids]
         key = c("es_key")
-        key_email = pl.when(key.str.contains("@")).then(key.str.to_lowercase())
+        key_email = pl.when(key.str.contains("@")).then(normalised(key, "email"))
         key_phone = pl.when(~key.str.contains("@") & key.str.contains(PHONE)).then(key)
         email_at, phone_at = id_types.index("email"), id_types.index("phone")
         ids[email_at] = pl.coalesce(ids[email_at], key_email)

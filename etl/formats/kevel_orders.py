@@ -11,7 +11,7 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 without per-row Python)
 from pydantic import BaseModel, ConfigDict, Field
 
-from etl.formats.ids import EMAIL, PHONE, SHA256_HEX
+from etl.formats.ids import EMAIL, PHONE, SHA256_HEX, fold_id_case_option, normalised
 from etl.formats.rows import (
     LINE_COLUMNS,
     ORDER_COLUMNS,
@@ -41,6 +41,7 @@ class Options(BaseModel):
         description="Hash plaintext email user ids (userIdType=email) to email_sha256, "
         "after lowercasing and trimming them.",
     )
+    fold_id_case: bool = fold_id_case_option()
 
 
 ORDER = "order"
@@ -140,11 +141,10 @@ def _typed(lf: pl.LazyFrame, present: list[Column], custom: list[str], options: 
     values.append(pl.lit(None, pl.String).alias("line_custom_fields"))  # the spec has no custom line columns
     lf = lf.with_columns(values)  # checks read these columns: each value is parsed once
 
-    # userId by userIdType: lowercase the default id types (as Kevel does), then validate.
+    # userId by userIdType: the ids' rule (etl.formats.ids: trimmed, emails lowercased), then validate.
     id_type = pl.col("user_id_type")
     user_id = pl.col("user_id")
-    lowered = id_type.is_in(["email", "email_sha256"])
-    lf = lf.with_columns(user_id=pl.when(lowered).then(user_id.str.strip_chars().str.to_lowercase()).otherwise(user_id))
+    lf = lf.with_columns(user_id=normalised(user_id, id_type, fold_case=options.fold_id_case))
     present_id = user_id.is_not_null()
     checks += [
         (Check("userId", "not a valid email (userIdType=email)",

@@ -7,8 +7,9 @@ applies to the person's attributes (RFC 7386: a null removes an attribute):
 
 - `ids`: the values of the id fields, one per `id_types` entry of the plan (null when empty): the `id`
   field (Kevel's form: one id field and its type) and the `ids` fields of our form. (A list of text: a
-  list of structs costs Polars ten times as much.) The default id types (email, email_sha256, phone,
-  external_id) are lowercased and trimmed, and checked: an invalid id rejects the record, and so does a
+  list of structs costs Polars ten times as much.) Every id is trimmed, emails (and email_sha256) lowercased,
+  the others kept in their case (etl.formats.ids; `fold_id_case` lowercases them all); the default id types
+  (email, email_sha256, phone, external_id) are checked: an invalid id rejects the record, and so does a
   record without any id. With `hash_emails`, emails become email_sha256 after that.
 - `patch`: the other fields as a JSON object (for JSON lines the whole object, and `not_attributes` names the
   id fields the merge takes out of it, as a merge patch of nulls). A CSV cell that is empty is left out (`empty_values:
@@ -33,7 +34,7 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from etl.formats.ids import EMAIL, PHONE, SHA256_HEX
+from etl.formats.ids import EMAIL, PHONE, SHA256_HEX, fold_id_case_option, normalised
 from etl.formats.rows import RAW, Check, _datetime
 from etl.names import nearest
 from etl.transforms.steps import FormatFields
@@ -77,6 +78,7 @@ class Options(BaseModel):
         None, description="A timestamp field: a value older than the stored one never overwrites it."
     )
     hash_emails: bool = Field(False, description="Email ids lowercased, trimmed, then sha256 -> email_sha256.")
+    fold_id_case: bool = fold_id_case_option()
 
     @model_validator(mode="after")
     def _some_id(self) -> Options:
@@ -172,7 +174,7 @@ def _typed(lf: pl.LazyFrame, reader: str, id_fields: dict[str, str], attributes:
     ids: list[pl.Expr] = []
     for field, id_type in id_fields.items():
         raw = _value(field, reader)
-        value = raw.str.strip_chars().str.to_lowercase() if id_type in DEFAULT_TYPES else raw
+        value = normalised(raw, id_type, fold_case=options.fold_id_case)  # the ids' rule: etl.formats.ids
         value = pl.when(value.str.len_bytes() > 0).then(value)
         if id_type in VALID:
             checks.append(

@@ -25,7 +25,7 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 without per-row Python)
 from pydantic import BaseModel, ConfigDict, Field
 
-from etl.formats.ids import EMAIL, PHONE
+from etl.formats.ids import EMAIL, PHONE, normalised
 from etl.formats.rows import (
     CUSTOM_FIELD,
     LINE_COLUMNS,
@@ -191,7 +191,7 @@ def _typed(lf: pl.LazyFrame, header: list[str], options: Options):
     values["_financial"] = text("Financial Status").str.to_lowercase()
     values["_fulfillment"] = text("Lineitem fulfillment status").str.to_lowercase()
     values["currency"] = text("Currency").str.to_uppercase()
-    email = text("Email").str.to_lowercase()
+    email = normalised(text("Email"), "email")  # the ids' rule (etl.formats.ids)
     values["_email"] = email
     lf = lf.with_columns(**values)
 
