@@ -16,6 +16,7 @@ from etl.sqlfiles import sql
 PER_BODY = 500  # eSputnik's limit for one request
 BODIES_PER_FILE = 200  # 100,000 events a file
 PREFIX = "past_events_"
+DOCUMENTED_FORM = r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?"  # 003's forms of occurred, written as given
 
 
 def export(con, directory: Path, *, per_body: int = PER_BODY, bodies_per_file: int = BODIES_PER_FILE) -> dict:
@@ -47,5 +48,11 @@ def export(con, directory: Path, *, per_body: int = PER_BODY, bodies_per_file: i
     finally:
         if handle is not None:
             handle.close()
-    (events,) = con.execute("SELECT count(*) FROM events WHERE properties IS NOT NULL").fetchall()[0]
-    return {"files": [str(f) for f in files], "bodies": bodies, "events": events}
+    # written to the minute (003's form): the events whose time had seconds, which eSputnik cannot take
+    events, to_the_minute = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE date_part('microseconds', occurred_at AT TIME ZONE 'UTC') <> 0 "
+        "AND NOT regexp_full_match(coalesce(properties ->> '$.occurred', ''), $form)) "
+        "FROM events WHERE properties IS NOT NULL",
+        {"form": DOCUMENTED_FORM},
+    ).fetchall()[0]
+    return {"files": [str(f) for f in files], "bodies": bodies, "events": events, "seconds_dropped": to_the_minute}

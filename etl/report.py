@@ -181,6 +181,11 @@ def render(result: dict[str, Any], console: Console) -> None:
             f"Orders without a buyer (no email nor phone; stored, in no customer's segments): "
             f"{result['orders_without_buyer']:,}"
         )
+    kept = result.get("orders_buyer_kept") or {}
+    if kept.get("orders"):  # eSputnik's order events naming another contact: the order kept its buyer
+        examples = ", ".join(f"{e['order_id']} ({e['buyer']}, not {e['named']})" for e in kept["examples"])
+        console.print(Text(f"Warning: {kept['orders']:,} orders keep their buyer although an event named another "
+                           f"contact (the event is stored on that contact): {examples}", style="yellow"))  # fmt: skip
     if result["issues"]:
         issues = tables.new(
             "Issues (rows rejected)", ("column", "key"), ("hint", "prose"), ("items", "number"), ("%", "number"),

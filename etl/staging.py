@@ -313,19 +313,26 @@ def locate_late_rejects(con, sources, plans, state: Staging, work: Path) -> None
     for index, (source, plan) in enumerate(zip(sources, plans, strict=True)):
         if plan.reader != "json":
             continue
+        prepared = index in state.events_files  # its events' lines are found in their record (a body)
         rows = con.sql(
-            "SELECT DISTINCT _row FROM stg_rejects WHERE _file = $file AND _line IS NULL", params={"file": index}
+            "SELECT DISTINCT _row FROM stg_rejects WHERE _file = $file AND (_line IS NULL OR $prepared)",
+            params={"file": index, "prepared": prepared},
         ).pl()
         if rows.height == 0:
             continue
-        if index in state.events_files:  # a prepared file's events are found by their record
+        if prepared:  # a prepared file's events are found by their record, and their place in it
             events = pl.read_parquet(state.events_files[index], columns=["_row", "_record"])
+            events = events.with_columns(_element=pl.col("_row") - pl.col("_row").min().over("_record"))
             rows = rows.with_columns(pl.col("_row").cast(pl.UInt32)).join(events, on="_row")
         else:
             rows = rows.with_columns(_record=pl.col("_row"))
         scanned = json_array.scan(source, work / f"json-late-{index}.parquet")
-        located = pl.read_parquet(scanned, columns=["_row", "_line"])
-        lines = rows.join(located.rename({"_row": "_record"}), on="_record").select("_row", "_line")
+        located = pl.read_parquet(scanned, columns=["_row", "_line", "_offset", "raw"])
+        lines = rows.join(located.rename({"_row": "_record"}), on="_record")
+        if prepared:
+            lines = lines.with_columns(_line=plan.prepare.event_lines(source.path, lines.with_columns(
+                _bytes=pl.col("raw").str.len_bytes())))  # fmt: skip
+        lines = lines.select("_row", "_line")
         con.register("stg_late_lines", lines.to_arrow())
         try:
             con.execute(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from etl.errors import EtlError
-from etl.formats.esputnik_events import OCCURRED_HINT
+from etl.formats.esputnik_events import DATE_HINT, OCCURRED_HINT
 from etl.importer import run_import
 from etl.spec import validate_spec
 from tests.conftest import kevel_row, rows_of, write_csv
@@ -325,8 +325,8 @@ def test_order_events_that_cannot_change_an_order_are_rejected_naming_the_parame
     assert got[2].startswith("externalOrderId: the store holds no order nowhere and the import makes none")
     assert got[4].startswith("externalOrderId: the store holds no order o5: to make it, the event needs totalCost")
     assert got[5] == ("totalCost: not a number (e.g. 258.0); status: not an eSputnik order status (INITIALIZED, "
-                      "IN_PROGRESS, DELIVERED, CANCELLED, ABANDONED_SHOPPING_CART); date: not an ISO date and time "
-                      "(e.g. 2020-05-14T10:11:00); currency: not a three-letter currency code (e.g. UAH)")  # fmt: skip
+                      "IN_PROGRESS, DELIVERED, CANCELLED, ABANDONED_SHOPPING_CART); date: " + DATE_HINT
+                      + "; currency: not a three-letter currency code (e.g. UAH)")  # fmt: skip
     assert query("SELECT count(*) AS n FROM orders") == [{"n": 0}]
     assert query("SELECT event_type FROM events") == [{"event_type": "orderCreated"}]
 
@@ -409,3 +409,132 @@ def test_the_segments_count_esputnik_orders_and_recommendation_events(ann, tmp_p
     assert views.select("user_id", "views").to_dicts() == [{"user_id": "380501234567", "views": 3}]
     counted = segment.run("event_count", {"event_name": "cartUpdated", "min_events": 1}, store=ann)
     assert counted["user_id"].to_list() == ["ann@example.com"]
+
+
+def test_an_order_without_items_is_stored_without_lines_and_keeps_its_status(ann, tmp_path, query):
+    """001: items are optional. Before: counted valid, its event stored, the order never written."""
+    no_items = [c for c in CREATED if c[0] != "items"]
+    report = import_events(ann, write(tmp_path / "1.json", [
+        order("orderCreated", "n1", *no_items, occurred="2024-05-14T10:11"),
+        order("orderUpdated", "n2", *no_items, occurred="2024-05-14T10:12"),  # an update of no order makes it
+    ]))  # fmt: skip
+    assert (report["valid"], report["rejected"], report["entities"]["orders"]["added"]) == (2, 0, 2)
+    assert query(
+        "SELECT order_id, user_id, total, currency, custom_fields->>'$.order_status' AS status FROM orders ORDER BY 1"
+    ) == [  # fmt: skip
+        {"order_id": "n1", "user_id": "ann@example.com", "total": 258.0, "currency": "UAH", "status": "placed"},
+        {"order_id": "n2", "user_id": "ann@example.com", "total": 258.0, "currency": "UAH", "status": "placed"},
+    ]
+    assert query("SELECT count(*) AS n FROM line_items") == [{"n": 0}]
+    assert query("SELECT order_id, event_type FROM events WHERE event_type = 'orderPlace' ORDER BY 1") == [
+        {"order_id": "n1", "event_type": "orderPlace"}, {"order_id": "n2", "event_type": "orderPlace"}]  # fmt: skip
+    # a status event finds it (the line items hold statuses: an order without lines keeps it in custom_fields)
+    later = import_events(
+        ann,
+        write(
+            tmp_path / "2.json",
+            [
+                order("orderDelivered", "n1", occurred="2024-05-15"),
+                order("orderCancelled", "n2", occurred="2024-05-15"),
+            ],
+        ),
+    )
+    assert (later["rejected"], later["entities"]["orders"]["updated"]) == (0, 2)
+    assert query("SELECT custom_fields->>'$.order_status' AS s FROM orders ORDER BY order_id") == [
+        {"s": "fulfilled"}, {"s": "cancelled"}]  # fmt: skip
+    # items given later become its lines, in its status; the custom field goes
+    items = [c for c in CREATED if c[0] == "items"]
+    import_events(ann, write(tmp_path / "3.json", order("orderUpdated", "n1", *items, occurred="2024-05-16")))
+    assert query("SELECT order_id, product_id, status FROM line_items") == [
+        {"order_id": "n1", "product_id": "200600", "status": "fulfilled"}]  # fmt: skip
+    assert query("SELECT custom_fields FROM orders WHERE order_id = 'n1'") == [{"custom_fields": None}]
+
+
+def test_an_order_date_in_the_documented_forms(ann, tmp_path, query):
+    """003: "YYYY-MM-DD" and "YYYY-MM-DDTHH:mm" (before: 2020-05-14T10:11 was "not an ISO date and time")."""
+    other = [c for c in CREATED if c[0] != "date"]
+    dates = {"d1": "2020-05-14T10:11", "d2": "2020-05-14", "d3": "2020-05-14T10:11:00", "d4": "2020-05-14T10:11+02:00",
+             "d5": "14.05.2020"}  # fmt: skip
+    report = import_events(
+        ann,
+        write(
+            tmp_path / "e.json",
+            [
+                order("orderCreated", key, *other, ("date", value), occurred="2024-05-14")
+                for key, value in dates.items()
+            ],
+        ),
+    )
+    assert (report["valid"], report["rejected"]) == (4, 1)
+    assert reasons(query)[0][2] == "date: " + DATE_HINT
+    assert query("SELECT order_id, created_at::VARCHAR AS at FROM orders ORDER BY 1") == [
+        {"order_id": "d1", "at": "2020-05-14 10:11:00+00"}, {"order_id": "d2", "at": "2020-05-14 00:00:00+00"},
+        {"order_id": "d3", "at": "2020-05-14 10:11:00+00"}, {"order_id": "d4", "at": "2020-05-14 08:11:00+00"},
+    ]  # fmt: skip
+
+
+def test_products_as_an_object_holding_an_array_are_its_items(ann, tmp_path, query):
+    """001's second example: products {"array": [...]} (before: one item, its product, quantity and price null)."""
+    wrapped = json.dumps({"array": [{"productId": "p1", "quantity": 2, "price": 4.5},
+                                    {"externalItemId": "p2", "quantity": 1, "cost": 990}]})  # fmt: skip
+    import_events(
+        ann,
+        write(
+            tmp_path / "e.json",
+            event("cartUpdated", ("email", "ann@example.com"), ("products", wrapped), ("currencyCode", "USD")),
+        ),
+    )
+    assert query("SELECT product_id, quantity, price, currency FROM event_items ORDER BY position") == [
+        {"product_id": "p1", "quantity": 2.0, "price": 4.5, "currency": "USD"},
+        {"product_id": "p2", "quantity": 1.0, "price": 990.0, "currency": "USD"},
+    ]
+    (row,) = query("SELECT properties->'$.params.products' AS products FROM events")
+    assert json.loads(row["products"]) == json.loads(wrapped)  # the event as given
+
+
+def test_a_rejected_event_of_a_body_names_its_own_line(ann, tmp_path, query):
+    """Before: every rejected event of a body said line 1. A body over many lines: the line its event starts on;
+    JSON lines of bodies: the body's line, and the record is the event's number in the file."""
+    good, bad = event("x", ("email", "ann@example.com"), occurred="2024-01-01"), event("x", occurred="later")
+    text = '{"events": [\n' + json.dumps(good) + ",\n\n" + json.dumps(bad) + ", " + json.dumps(
+        {**bad, "note": "a,] and [{ in a string"}) + "\n]}\n"  # fmt: skip
+    (tmp_path / "body.json").write_text(text, encoding="utf-8")
+    assert import_events(ann, tmp_path / "body.json")["rejected"] == 2
+    assert [(record, line) for record, line, _ in reasons(query)] == [(2, 4), (3, 4)]
+    lines = tmp_path / "bodies.jsonl"
+    lines.write_text("".join(json.dumps({"events": body}) + "\n" for body in ([good], [good, bad])), encoding="utf-8")
+    assert import_events(ann, lines)["rejected"] == 1
+    assert [(record, line) for record, line, _ in reasons(query)] == [(3, 2)]
+
+
+def test_the_sample_shows_rejected_records_as_rejected(ann, tmp_path):
+    events = [event("x", ("email", "ann@example.com")), event("x", ("email", "zoe@example.com"), key=None),
+              order("orderDelivered", "nowhere"), event("x", occurred="bad")]  # fmt: skip
+    report = import_events(ann, write(tmp_path / "e.json", events))
+    assert [(r["record"], r["event_type"], r["change"]) for r in report["sample"]["first"]] == [
+        (1, "x", "added"), (2, "x", "rejected"), (3, "orderDelivered", "rejected")]  # fmt: skip
+
+
+def test_an_order_event_naming_another_contact_keeps_the_buyer_and_says_so(ann, tmp_path, query):
+    """Our choice (001 is silent): an order is one person's purchase; an orderUpdated or a status event naming
+    another contact changes the order, not its buyer, and is stored on the contact it names; the report counts
+    those orders, with examples. The same person named by another of their ids is no conflict."""
+    bob = ("Phone", "380501234567")
+    events = [
+        order("orderCreated", "b1", *CREATED, occurred="2024-05-14T10:11"),
+        event("orderUpdated", bob, ("externalOrderId", "b1"), ("totalCost", "300"), key=None, occurred="2024-05-15"),
+        order("orderUpdated", "b1", ("totalCost", "301"), ("phone", "380999"), occurred="2024-05-16"),  # Ann too
+    ]
+    report = import_events(ann, write(tmp_path / "e.json", events))
+    assert report["orders_buyer_kept"] == {"orders": 1, "examples": [
+        {"order_id": "b1", "buyer": "email ann@example.com", "named": "phone 380501234567"}]}  # fmt: skip
+    (ann_id,) = query("SELECT customer_id FROM identities WHERE id_value = 'ann@example.com'")
+    assert query("SELECT customer_id, user_id, total FROM orders") == [{**ann_id, "user_id": "ann@example.com",
+                                                                         "total": 301.0}]  # fmt: skip
+    (bob_id,) = query("SELECT customer_id FROM identities WHERE id_value = '380501234567'")
+    assert query("SELECT customer_id FROM events WHERE user_id = '380501234567'") == [bob_id]
+    # later, in another import: the same
+    again = import_events(ann, write(tmp_path / "2.json", event("orderCancelled", bob, ("externalOrderId", "b1"),
+                                                                key=None, occurred="2024-05-17")))  # fmt: skip
+    assert again["orders_buyer_kept"]["orders"] == 1
+    assert query("SELECT user_id FROM orders") == [{"user_id": "ann@example.com"}]

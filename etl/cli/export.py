@@ -78,6 +78,8 @@ def export_esputnik_events(
     for path in written["files"]:
         out.print(path)
     out.print(f"{written['events']:,} events in {written['bodies']:,} bodies")
+    if written["seconds_dropped"]:  # 003's form, YYYY-MM-DDTHH:mm, is to the minute
+        out.print(f"{written['seconds_dropped']:,} events' times written to the minute (eSputnik takes no seconds)")
 
 
 def _folder(directory: Path, what: str, example: str) -> None:

@@ -51,4 +51,17 @@ def merge(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         "CREATE OR REPLACE TEMP TABLE stg_rejects AS "
         "SELECT * FROM stg_event_rejects UNION ALL BY NAME SELECT * FROM stg_rejects"
     )
+    counts["extra"]["orders_buyer_kept"] = buyer_kept(con)
     return counts
+
+
+def buyer_kept(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict:
+    """The orders whose events named another contact than their buyer (events_orders.sql: the order keeps its
+    buyer): how many, and a few as {order_id, buyer, named}."""
+    (orders,) = con.execute("SELECT count(DISTINCT order_id) FROM stg_order_buyer_kept").fetchall()[0]
+    rows = con.execute(
+        "SELECT order_id, buyer_type || ' ' || buyer AS buyer, named_type || ' ' || named AS named "
+        "FROM stg_order_buyer_kept ORDER BY order_id, named LIMIT $size",
+        {"size": size},
+    ).fetchall()
+    return {"orders": orders, "examples": [dict(zip(("order_id", "buyer", "named"), r, strict=True)) for r in rows]}

@@ -124,6 +124,7 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         entities["identities"]["added"] += counts["entities"]["identities"]["added"]
         order_events = counts["events"]
         extra["orders_without_buyer"] = counts["extra"]["orders_without_buyer"]
+        extra["orders_buyer_kept"] = counts["extra"]["orders_buyer_kept"]  # events naming another contact
     return {
         "kept": kept,
         "entities": entities,
@@ -174,10 +175,12 @@ def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict
         WITH picked AS (
             SELECT _file, _row, _seq FROM stg_rows ORDER BY _file {direction}, _row {direction} LIMIT $size
         )
-        SELECT picked._row + 1 AS record, coalesce(by_key.event_type, by_hash.event_type) AS event_type,
+        SELECT picked._row + 1 AS record,
+               coalesce(by_key.event_type, by_hash.event_type, rows.event_type) AS event_type,
                coalesce(by_key.occurred_at, by_hash.occurred_at)::VARCHAR AS occurred_at,
                coalesce(by_key.customer_id, by_hash.customer_id) AS customer_id,
-               coalesce(r.change, 'unchanged') AS change
+               CASE WHEN EXISTS (SELECT 1 FROM stg_rejects AS j WHERE j._file = picked._file AND j._row = picked._row)
+                   THEN 'rejected' ELSE coalesce(r.change, 'unchanged') END AS change  -- a late reject is kept
         FROM picked
         JOIN stg_rows AS rows USING (_seq)
         LEFT JOIN stg_event_records AS r USING (_seq)

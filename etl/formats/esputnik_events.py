@@ -60,8 +60,10 @@ STATUSES = {"INITIALIZED": "placed", "IN_PROGRESS": "paid", "DELIVERED": "fulfil
 NO_ORDER_STATUS = "ABANDONED_SHOPPING_CART"
 ORDER_TYPES = ("orderCreated", "orderUpdated", "orderDelivered", "orderCancelled")
 CREATE_REQUIRED = {"externalOrderId": "es_order_id", "totalCost": "es_total", "status": "es_status", "date": "es_date"}
-ITEM_PATHS = ("$.params.products", "$.params.items", "$.params.product", "$.params.category")
+# 001's second form of products, {"array": [...]}, first: its elements are the items
+ITEM_PATHS = ("$.params.products.array", "$.params.products", "$.params.items", "$.params.product", "$.params.category")
 OCCURRED = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:\d{2})?$"
+DATE_HINT = "not a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:mm, e.g. 2020-05-14T10:11, or ISO 8601)"
 OCCURRED_HINT = "not a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:mm, e.g. 2023-03-22T14:30)"
 
 
@@ -137,9 +139,9 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
         status_text = c("es_status").str.strip_chars().str.to_uppercase()
         status = status_text.replace_strict(STATUSES, default=None, return_dtype=pl.String)
         total = c("es_total").str.strip_chars().cast(pl.Float64, strict=False)
+        # the forms 003 documents (YYYY-MM-DD, YYYY-MM-DDTHH:mm), and any ISO date and time (001's example)
         created, _ = iso_datetime(c("es_date").str.strip_chars())
-        date_only = c("es_date").str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
-        created = pl.coalesce(created, date_only.cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
+        created = pl.coalesce(created, _occurred(c("es_date").str.strip_chars()))
         currency = c("es_currency").str.strip_chars().str.to_uppercase()
         lf = lf.with_columns(
             _ids=pl.concat_list(ids), _event=event_type, _order_event=order_event.fill_null(False),
@@ -180,7 +182,7 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
             Check("status", "not an eSputnik order status (INITIALIZED, IN_PROGRESS, DELIVERED, CANCELLED, "
                   "ABANDONED_SHOPPING_CART)", order_event & c("es_status").is_not_null() & c("_status").is_null()
                   & (status_text != NO_ORDER_STATUS), c("es_status")),
-            Check("date", "not an ISO date and time (e.g. 2020-05-14T10:11:00)",
+            Check("date", DATE_HINT,
                   order_event & c("es_date").is_not_null() & c("_created").is_null(), c("es_date")),
             Check("currency", "not a three-letter currency code (e.g. UAH)",
                   order_event & c("es_currency").is_not_null() & ~c("_currency").str.contains(r"^[A-Z]{3}$"),

@@ -11,14 +11,16 @@
 -- at a time, as its JSON held over 1 GB for 1,000 bodies of 500 events at once), $id_names, $id_name_types (a parameter's name, lowercased, and the
 -- id type it gives), $id_types (the plan's id types, in order), $parsed_names (the parameters whose value, a
 -- JSON text, is parsed one level), $order_types (the event types that are orders' events), $body_start (the
--- pattern of a body's first characters).
+-- pattern of a body's first characters), $not_json (the records that are not strictly JSON: not read as bodies;
+-- the JSON lines parse rejects them).
 
 WITH shaped AS (
     -- a body: an object whose first key is "events", holding an array (as eSputnik's API takes it), and valid
     -- JSON (esputnik_events.py's COUNTS tells bodies the same way). Its events read by one JSON function: a
     -- json_valid before it held a gigabyte over 1,000 bodies of 500 events (try: NULL for invalid JSON).
     SELECT _line, _row AS _record, _offset, raw,
-        CASE WHEN regexp_matches(raw, $body_start) THEN try(json_extract(raw, '$.events[*]'))::VARCHAR[] END AS listed
+        CASE WHEN regexp_matches(raw, $body_start) AND NOT list_contains($not_json::INTEGER[], _row)
+            THEN try(json_extract(raw, '$.events[*]'))::VARCHAR[] END AS listed
     FROM read_parquet($records)
     WHERE _row BETWEEN $first_record AND $last_record
 ),

@@ -66,8 +66,12 @@ stored_lines AS (
     SELECT * FROM line_items SEMI JOIN stg_order_actions USING (order_id)
 ),
 
-stored_status AS (  -- an order's status: its first line's
-    SELECT order_id, arg_min(status, line_no) AS status FROM stored_lines GROUP BY order_id
+stored_status AS (  -- an order's status: its first line's, else (an order without lines) its custom field's
+    SELECT o.order_id, coalesce(arg_min(l.status, l.line_no), o.custom_fields ->> '$.order_status') AS status,
+        count(l.line_no) AS stored_lines
+    FROM stored_orders AS o
+    LEFT JOIN stored_lines AS l USING (order_id)
+    GROUP BY o.order_id, o.custom_fields
 ),
 
 folded AS (
@@ -78,8 +82,9 @@ folded AS (
         arg_max(_row, place) AS _row,
         count(*) AS actions,
         max(happened) AS last_at,
-        arg_max(user_id_type, place) FILTER (WHERE action = 'upsert' AND user_id IS NOT NULL) AS user_id_type,
-        arg_max(user_id, place) FILTER (WHERE action = 'upsert' AND user_id IS NOT NULL) AS user_id,
+        -- the buyer: the contact of the order's first event (its creation), see stg_order_buyer_kept
+        arg_min(user_id_type, place) FILTER (WHERE action = 'upsert' AND user_id IS NOT NULL) AS user_id_type,
+        arg_min(user_id, place) FILTER (WHERE action = 'upsert' AND user_id IS NOT NULL) AS user_id,
         arg_max(currency, place) FILTER (WHERE action = 'upsert' AND currency IS NOT NULL) AS currency,
         arg_max(total, place) FILTER (WHERE action = 'upsert' AND total IS NOT NULL) AS total,
         arg_max(created_at, place) FILTER (WHERE action = 'upsert' AND created_at IS NOT NULL) AS created_at,
@@ -92,8 +97,9 @@ folded AS (
 orders_now AS (
     SELECT
         f.order_id, f._seq, f._file, f._row, f.lines,
-        coalesce(f.user_id_type, s.user_id_type) AS user_id_type,
-        coalesce(f.user_id, s.user_id) AS user_id,
+        -- an order keeps its buyer: an event naming another contact does not move it (stg_order_buyer_kept)
+        CASE WHEN s.user_id IS NOT NULL THEN s.user_id_type ELSE f.user_id_type END AS user_id_type,
+        coalesce(s.user_id, f.user_id) AS user_id,
         coalesce(f.currency, s.currency, $default_currency::VARCHAR) AS currency,
         coalesce(f.total, s.total) AS total,
         coalesce(f.created_at, s.created_at) AS created_at,
@@ -102,7 +108,14 @@ orders_now AS (
         coalesce(f.status, st.status) AS status,
         -- what eSputnik's events do not carry, kept as stored (an order a Kevel or Shopify import made)
         s.subtotal, s.tax, s.shipping, s.discount, s.refund, s.payment_method, s.shipping_method, s.shipping_country,
-        s.source, s.promotions, s.custom_fields::VARCHAR AS custom_fields
+        s.source, s.promotions,
+        -- the line items hold an order's status: an order without lines (items are optional) keeps it here
+        CASE WHEN f.lines IS NULL AND coalesce(st.stored_lines, 0) = 0
+            THEN json_merge_patch(coalesce(s.custom_fields, '{}'), json_object('order_status', coalesce(f.status, st.status)))
+            WHEN s.custom_fields ->> '$.order_status' IS NOT NULL
+            THEN nullif(json_merge_patch(s.custom_fields, '{"order_status": null}')::VARCHAR, '{}')
+            ELSE s.custom_fields
+        END::VARCHAR AS custom_fields
     FROM folded AS f
     LEFT JOIN stored_orders AS s USING (order_id)
     LEFT JOIN stored_status AS st USING (order_id)
@@ -162,3 +175,20 @@ SELECT
     subscription_duration_ms, size, size_system, status, line_custom_fields,
     hash(order_id, line_no, _seq)::UBIGINT AS hash_hi, hash(line_no, order_id, _seq)::UBIGINT AS hash_lo
 FROM rows;
+
+-- The order events that name another contact than their order's buyer (who made it: the store's buyer, else the
+-- contact of the import's first event of the order), unless the store knows both ids as one person's: the order
+-- keeps its buyer (an order is one person's purchase; the event is stored on the contact it names), and the
+-- report counts them (orders_buyer_kept) with examples.
+CREATE OR REPLACE TEMP TABLE stg_order_buyer_kept AS
+SELECT a.order_id, o.user_id_type AS buyer_type, o.user_id AS buyer, a.user_id_type AS named_type, a.user_id AS named
+FROM stg_order_actions AS a
+JOIN (SELECT DISTINCT order_id, user_id_type, user_id FROM stg_event_order_rows) AS o USING (order_id)
+WHERE a.user_id IS NOT NULL AND o.user_id IS NOT NULL
+    AND (a.user_id_type, a.user_id) IS DISTINCT FROM (o.user_id_type, o.user_id)
+    AND NOT EXISTS (
+        SELECT 1 FROM identities AS named
+        JOIN identities AS buyer ON buyer.customer_id = named.customer_id
+        WHERE named.id_type = a.user_id_type AND named.id_value = a.user_id
+            AND buyer.id_type = o.user_id_type AND buyer.id_value = o.user_id
+    );

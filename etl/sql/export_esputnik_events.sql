@@ -4,7 +4,8 @@
 -- properties and are left out). Grain out: one row per body: body (its number, from 0), text (minified JSON).
 -- An event of esputnik_events is written as it was read (eventTypeKey, keyValue, params in their order, occurred
 -- as given); another format's with its properties as params, after the parameter that names its person.
--- occurred: as given, else the stored time, YYYY-MM-DDTHH:mm (with seconds and microseconds when it has them).
+-- occurred: in a form 003 lists (YYYY-MM-DD, YYYY-MM-DDTHH:mm): as given when it is one, else the stored time in
+-- UTC, YYYY-MM-DDTHH:mm (its seconds dropped: the export counts the events that had some).
 -- Parameters: $per_body.
 
 WITH events AS (
@@ -25,14 +26,13 @@ shaped AS (
                 WHEN 'push_token' THEN 'PushToken' WHEN 'contact_key' THEN 'ContactKey' ELSE user_id_type END
         END AS person_param,
         user_id,
-        coalesce(
-            CASE WHEN format = 'esputnik_events' THEN properties ->> '$.occurred' END,
-            CASE WHEN date_part('second', occurred_at AT TIME ZONE 'UTC') = 0
-                    AND date_part('microseconds', occurred_at AT TIME ZONE 'UTC') = 0
-                THEN strftime(occurred_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M')
-                ELSE strftime(occurred_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f')
-            END
-        ) AS occurred
+        -- 003's forms only (what eSputnik takes): as given when it is one (the event read again is the same
+        -- event), else the stored time in UTC to the minute (seconds dropped: 003 has no form for them)
+        CASE WHEN format = 'esputnik_events'
+                AND regexp_full_match(properties ->> '$.occurred', '\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?')
+            THEN properties ->> '$.occurred'
+            ELSE strftime(occurred_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M')
+        END AS occurred
     FROM events
 ),
 

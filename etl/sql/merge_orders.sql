@@ -18,7 +18,9 @@ CREATE OR REPLACE TEMP TABLE staged_orders AS
 WITH staged_lines AS (
     SELECT _seq, count(*) AS line_count FROM stg_line_items_keyed GROUP BY _seq
 )
-SELECT o._seq, o.order_id, o.customer_id, o.user_id_type, o.user_id, o.created_at, o.last_updated, l.line_count
+SELECT
+    o._seq, o.order_id, o.customer_id, o.user_id_type, o.user_id, o.created_at, o.last_updated,
+    coalesce(l.line_count, 0) AS line_count
 FROM stg_orders_keyed AS o
-JOIN staged_lines AS l ON l._seq = o._seq;
+LEFT JOIN staged_lines AS l ON l._seq = o._seq;  -- an order without lines (eSputnik's without items) is an order
 

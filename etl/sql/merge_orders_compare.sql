@@ -31,7 +31,7 @@ SELECT
         IS NOT DISTINCT FROM hash(stored.order_hash, stored_lines.lines_hash) AS same
 FROM held
 JOIN staged ON staged._seq = held._seq
-JOIN staged_lines ON staged_lines._seq = held._seq
+LEFT JOIN staged_lines ON staged_lines._seq = held._seq  -- an order without lines (eSputnik items are optional)
 JOIN stored ON stored.order_id = held.order_id
 LEFT JOIN stored_lines ON stored_lines.order_id = held.order_id;
 
