@@ -79,7 +79,9 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     rejects.reasons gained `value` (the value that broke the rule); older rows get null. orders.customer_id
     became the identity graph's customer. customers.patch_hash became record_hash (its values are dropped: the
     next import of each person applies its record once more, and sets it). orders.content_hash is gone (the
-    merge hashes what it compares). An email and its sha256 became one identity: stored emails gain theirs.
+    merge hashes what it compares). An email and its sha256 became one identity: stored emails gain theirs. Ids
+    other than emails keep their case and are trimmed (etl.ids_upgrade: what the store still knows is recovered,
+    the rest reported).
     """
     reasons = con.execute(
         "SELECT data_type FROM information_schema.columns WHERE table_name = 'rejects' AND column_name = 'reasons'"
@@ -107,6 +109,10 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     if content_hash:  # the merge hashes both sides of the orders it compares (merge_orders.sql) instead
         con.execute("ALTER TABLE orders DROP COLUMN content_hash")
         con.execute("DELETE FROM store_meta WHERE key = 'content_hash_version'")
+    from etl import ids_upgrade
+
+    if ids_upgrade.needed(con):  # ids other than emails keep their case (etl.formats.ids): stored ones brought to it
+        ids_upgrade.upgrade(con)
 
 
 def _resolve_stored_buyers(con: duckdb.DuckDBPyConnection) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import duckdb
-from conftest import kevel_row, write_csv
+from conftest import kevel_row, rows_of, write_csv
 
 OLD_REJECTS = """
 CREATE TABLE rejects (
@@ -119,3 +119,80 @@ def test_stored_emails_gain_their_sha256_and_the_people_holding_the_two_become_o
     ]
     assert query("SELECT count(*) AS n FROM customer_merges WHERE merged_id = 99") == [{"n": 1}]
     assert query("SELECT value FROM store_meta WHERE key = 'email_hashes_linked'") == [{"value": "true"}]
+
+
+def _old_rule(value, id_type, *, fold_case=False):
+    """The id rule before issue 33: kevel_users, crossengage_events and esputnik_events lowercased external ids."""
+    import polars as pl
+
+    lowered = ("email", "email_sha256", "external_id", "phone")
+    trimmed = value.str.strip_chars()
+    if isinstance(id_type, str):
+        return trimmed.str.to_lowercase() if id_type in lowered else trimmed
+    return pl.when(id_type.is_in(lowered)).then(trimmed.str.to_lowercase()).otherwise(trimmed)
+
+
+def test_a_store_written_under_the_old_id_rule_gets_back_the_case_it_still_knows_and_reports_the_rest(
+    tmp_path, store, monkeypatch, capsys
+):
+    from etl import store as etl_store
+    from etl.formats import crossengage_events, esputnik_events, kevel_users
+    from etl.importer import run_import
+    from etl.spec import validate_spec
+
+    def imported(spec: dict) -> None:
+        assert run_import(validate_spec(spec, "spec"), store)["rejected"] == 0
+
+    with monkeypatch.context() as old:  # the store as the version before it wrote it
+        for module in (crossengage_events, esputnik_events, kevel_users):
+            old.setattr(module, "normalised", _old_rule)
+        imported({"format": "kevel_orders", "source": str(write_csv(tmp_path / "o.csv", [
+            kevel_row("k1", userIdType="external_id", userId="Cust-42")]))})  # fmt: skip
+        (tmp_path / "event_history_1.json").write_text(json.dumps([
+            {"event": "viewed", "id": "Cust-42", "email": "ann@example.com", "businessUnit": "s"},
+            {"event": "viewed", "id": "Zed-1"},
+        ]))  # fmt: skip
+        imported({"format": "crossengage_events", "source": str(tmp_path / "event_history_1.json")})
+        (tmp_path / "es.json").write_text(
+            json.dumps({"eventTypeKey": "paid", "params": [{"name": "ExternalCustomerId", "value": "Eve-9"}]})
+        )
+        imported({"format": "esputnik_events", "source": str(tmp_path / "es.json"),
+                  "options": {"unknown_contacts": "create"}})  # fmt: skip
+        users = tmp_path / "users.jsonl"
+        users.write_text(json.dumps({"customerNumber": "Bob-7", "name": "Bob"}) + "\n"
+                         + json.dumps({"customerNumber": "Cust-42", "tier": "gold"}) + "\n")  # fmt: skip
+        imported({"format": "kevel_users", "source": str(users), "options": {"ids": {"external_id": "customerNumber"}}})
+    with duckdb.connect(str(store)) as con:
+        con.execute("DELETE FROM store_meta WHERE key = 'ids_case_kept'")
+        before = con.execute("SELECT list_sort(list(id_value)) FROM identities WHERE id_type = 'external_id'")
+        assert before.fetchall() == [(["Cust-42", "bob-7", "cust-42", "eve-9", "zed-1"],)]
+    capsys.readouterr()
+
+    with etl_store.connect(store, read_only=False):  # opened for writing: upgraded
+        pass
+
+    message = capsys.readouterr().err
+    people = rows_of(store, """
+        SELECT list_sort(list(i.id_type || ':' || i.id_value)) AS ids, any_value(c.attributes) AS attributes,
+               (SELECT list_sort(list(o.order_id)) FROM orders AS o WHERE o.customer_id = c.customer_id) AS orders,
+               (SELECT list_sort(list(e.user_id)) FROM events AS e
+                WHERE e.customer_id = c.customer_id AND e.order_id IS NULL AND e.event_type <> 'orderPlace') AS events
+        FROM customers AS c JOIN identities AS i USING (customer_id)
+        WHERE i.id_type <> 'email_sha256' GROUP BY c.customer_id ORDER BY ids
+    """)  # fmt: skip
+    assert people == [
+        # Cust-42: the order's and the event's (given so: recovered) are one person, the users record's attributes
+        # (folded: cust-42 stood for it) with them
+        {"ids": ["email:ann@example.com", "external_id:Cust-42"], "attributes": '{"tier":"gold"}', "orders": ["k1"],
+         "events": ["Cust-42"]},
+        {"ids": ["external_id:Eve-9"], "attributes": "{}", "orders": None, "events": ["Eve-9"]},
+        {"ids": ["external_id:Zed-1"], "attributes": "{}", "orders": None, "events": ["Zed-1"]},
+        {"ids": ["external_id:bob-7"], "attributes": '{"name":"Bob"}', "orders": None, "events": None},  # unknown
+    ]  # fmt: skip
+    [(mark,)] = [tuple(r.values()) for r in rows_of(store, "SELECT value FROM store_meta WHERE key = 'ids_case_kept'")]
+    assert json.loads(mark)["unknown_case"] == ["external_id:bob-7"]
+    assert f"etl import --format kevel_users --source {users}" in message
+    assert "external_id:bob-7" in message and "2 ids took back the form they were given, 1 were the same id" in message
+    with etl_store.connect(store, read_only=False):  # once
+        pass
+    assert capsys.readouterr().err == ""
