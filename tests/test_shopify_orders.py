@@ -203,16 +203,17 @@ def test_the_mapping_of_an_order_and_its_lines(tmp_path):
     data = canonical(store)
     first = data["orders"][0]
     assert first["user_id"] == "buyer1001@example.com" and first["promotions"] == ["SPRING"]
-    # subtotal before discounts, without tax and shipping: total = subtotal - discount + tax + shipping
+    # 002's meaning (issue 33): subtotal after discounts, without tax and shipping: total = subtotal + tax + shipping
+    # (Shopify's own Subtotal, 18.00 here); the discount is informational
     assert (first["total"], first["subtotal"], first["tax"], first["shipping"], first["discount"]) == (
-        24.5, 20.0, 1.5, 5.0, 2.0)  # fmt: skip
+        24.5, 18.0, 1.5, 5.0, 2.0)  # fmt: skip
     assert first["city"] == "Portland" and json.loads(first["tags"]) == ["vip", "wholesale"]
     taxes = rows(store, "SELECT custom_fields->>'tax_1_name' AS name, custom_fields->'tax_1_value' AS value, "
                         "custom_fields->'tax_2_name' AS empty FROM orders WHERE order_id = '#1001'")  # fmt: skip
     assert taxes == [{"name": "State Tax 8.3%", "value": "1.5", "empty": None}]  # a number; an empty one no key
     assert data["lines"][:2] == [
         {"order_id": "#1001", "line_no": 1, "product_id": "WAX-1", "sku": "WAX-1", "name": "Wax", "brand": "Acme",
-         "currency": "USD", "quantity": 2.0, "subtotal": 20.0, "discount": 2.0, "total": 18.0, "status": "fulfilled"},
+         "currency": "USD", "quantity": 2.0, "subtotal": 18.0, "discount": 2.0, "total": 18.0, "status": "fulfilled"},
         # no SKU: the product is known by its name; the continuation row's currency is its order's
         {"order_id": "#1001", "line_no": 2, "product_id": "Board", "sku": None, "name": "Board", "brand": "Acme",
          "currency": "USD", "quantity": 1.0, "subtotal": 4.5, "discount": 0.0, "total": 4.5, "status": "fulfilled"},
@@ -363,7 +364,7 @@ def test_rejects_with_their_reasons_and_the_books_stay_whole(tmp_path):
     assert ("Email", "not a valid email") in reasons
     assert ("Name", "rows of this order are not contiguous: only its last contiguous run of rows is kept") in reasons
     assert ("Lineitem fulfillment status", "not a Shopify line item fulfillment status (pending, partial, restocked, "
-            "fulfilled)") in reasons  # fmt: skip
+            "fulfilled, unfulfilled, not_eligible)") in reasons  # fmt: skip
     assert ("Subtotal", "not a number (e.g. 102.50)") in reasons
     # #5001's first run is superseded by its later one, which lacks the order's fields: the order is rejected whole
     assert [r["order_id"] for r in rows(store, "SELECT order_id FROM orders ORDER BY 1")] == ["#5007"]

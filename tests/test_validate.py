@@ -43,8 +43,11 @@ def count_expectations(folder: Path, entities: tuple[str, ...] = ORDERS_IMPORT_W
 
 
 def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, store, tmp_path, real_suites):
-    # or123 of the sample: total 102.5 <> subtotal 85 - discount 5 + tax 11.5 + shipping 6 (a warning)
-    run = etl("import", "data/samples/kevel_orders.yaml", "--json", env=suite_env(real_suites))
+    # the sample adds up (002: total = subtotal + tax + shipping); or123's total changed to 103.5 does not (a warning)
+    unbalanced = tmp_path / "unbalanced.csv"
+    unbalanced.write_text(SAMPLE_CSV.read_text(encoding="utf-8").replace("102.5", "103.5"), encoding="utf-8")
+    sample = ("--format", "kevel_orders", "--source", str(unbalanced))
+    run = etl("import", *sample, "--json", env=suite_env(real_suites))
     assert run.code == 0, run.stderr
     validation = run.json["validation"]
     assert validation["success"] is True
@@ -83,7 +86,7 @@ def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, sto
         f"Showing 1 to {len(ORDERS_IMPORT_WRITES)} of {len(ORDERS_IMPORT_WRITES)} rows" in page
     )  # drawn by its script, offline
 
-    again = etl("import", "data/samples/kevel_orders.yaml", "--json", env=suite_env(real_suites))
+    again = etl("import", *sample, "--json", env=suite_env(real_suites))
     assert again.code == 0, again.stderr
     assert again.json["entities"]["orders"]["unchanged"] == 4
     unchanged = again.json["validation"]
@@ -91,7 +94,7 @@ def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, sto
     assert "nothing to check" in etl("report", str(again.json["import_id"])).stdout
 
     changed = tmp_path / "changed.csv"
-    changed.write_text(SAMPLE_CSV.read_text(encoding="utf-8").replace("102.5", "103.5"), encoding="utf-8")
+    changed.write_text(SAMPLE_CSV.read_text(encoding="utf-8").replace("102.5", "104.5"), encoding="utf-8")
     third = etl("import", "--format", "kevel_orders", "--source", str(changed), "--json", env=suite_env(real_suites))
     assert third.code == 0, third.stderr
     assert etl("docs", "--store", str(store)).code == 0

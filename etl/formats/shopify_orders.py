@@ -7,11 +7,12 @@ choice is, is in the README ("The `shopify_orders` format"); in short:
 - the order's id is Name (or Id, option `order_id`); rows are grouped by Name either way;
 - the buyer is the Email (validated, lowercased; sha256 with `hash_emails`), else the Phone when it is a phone
   number, else none: a point-of-sale or draft order without an email is stored without a buyer;
-- money is Shopify's: total = Total, tax = Taxes, shipping = Shipping, discount = Discount Amount, refund =
-  Refunded Amount, and subtotal = Total - Taxes - Shipping + Discount Amount (the value before discounts,
-  without tax and shipping, whether the shop's prices include tax or not);
-- a line's subtotal is price x quantity, its total that minus Lineitem discount; its status comes from the
-  order's Financial Status and Cancelled at and the line's fulfillment status;
+- money is Shopify's, in the store's one meaning (specification 002: total = subtotal + tax + shipping, the
+  subtotal after discounts): total = Total, tax = Taxes, shipping = Shipping, discount = Discount Amount
+  (informational), refund = Refunded Amount, and subtotal = Total - Taxes - Shipping (after discounts, without
+  tax and shipping, whether the shop's prices include tax or not: Shopify's own Subtotal includes the tax then);
+- a line's subtotal and total are price x quantity minus Lineitem discount (its tax and shipping are per order);
+  its status comes from the order's Financial Status and Cancelled at and the line's fulfillment status;
 - every other column is kept: the order's in custom_fields (snake_case names), the line's in the line's
   custom_fields.
 """
@@ -67,7 +68,12 @@ REQUIRED = [
     "Lineitem discount", "Lineitem fulfillment status", "Lineitem sku",
 ]  # fmt: skip
 FINANCIAL_STATUSES = ["authorized", "paid", "partially_paid", "pending", "refunded", "partially_refunded", "voided"]
-FULFILLMENT_STATUSES = ["pending", "partial", "restocked", "fulfilled"]
+# A line's fulfillment status (any case). 002 lists pending, partial, restocked, fulfilled; Shopify's line item
+# fulfillment_status also takes not_eligible (nothing to fulfil: a gift card, a tip, a digital product) and
+# unfulfilled (its GraphQL form of "none yet"), and exports leave it empty for a line with nothing fulfilled. Only
+# restocked (-> refunded) and fulfilled (-> fulfilled) decide the line's status (_line_values); the others leave
+# it to the order's Financial Status. Any other value rejects the order, naming these.
+FULFILLMENT_STATUSES = ["pending", "partial", "restocked", "fulfilled", "unfulfilled", "not_eligible"]
 # the columns of a line, not of its order: kept on the line (the Vendor is the line's brand)
 LINE_EXTRAS = {
     "Lineitem price": "price",
@@ -200,7 +206,7 @@ def _typed(lf: pl.LazyFrame, header: list[str], options: Options):
     if options.order_id == "id":
         order_required.append("Id")
     checks += [Check(name, "required value is missing", first & text(name).is_null()) for name in order_required]
-    line_required = ["Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem fulfillment status"]
+    line_required = ["Lineitem quantity", "Lineitem name", "Lineitem price"]  # an empty fulfillment is "none yet"
     checks += [Check(name, "required value is missing", text(name).is_null()) for name in line_required]
     checks += [_bad_number(name, text(name), first=True) for name in money.values()]
     checks += [
@@ -259,7 +265,7 @@ def _order_values(header: list[str], text, options: Options) -> dict[str, pl.Exp
     return {
         "user_id_type": user_id_type,
         "user_id": user_id,
-        "subtotal": pl.col("total") - pl.col("tax") - pl.col("shipping") + pl.col("discount"),
+        "subtotal": (pl.col("total") - pl.col("tax") - pl.col("shipping")).round(2),  # 002: after discounts
         "payment_method": text("Payment Method"),
         "shipping_method": text("Shipping Method"),
         "shipping_country": text("Shipping Country"),
@@ -321,7 +327,8 @@ def _line_values(header: list[str], text) -> dict[str, pl.Expr]:
         .when(financial.is_in(["paid", "partially_paid", "partially_refunded"])).then(pl.lit("paid"))
         .otherwise(pl.lit("placed"))
     )  # fmt: skip
-    subtotal = (pl.col("_price") * pl.col("quantity")).round(2)
+    # after the line's discount (002's meaning); the line's tax and shipping are the order's (null here)
+    subtotal = (pl.col("_price") * pl.col("quantity") - pl.col("_line_discount").fill_null(0.0)).round(2)
     sku = text("Lineitem sku")
 
     def extra(name: str) -> pl.Expr:
@@ -347,7 +354,7 @@ def _line_values(header: list[str], text) -> dict[str, pl.Expr]:
         "line_currency": pl.col("_order_currency"),
         "line_subtotal": subtotal,
         "line_discount": pl.col("_line_discount").fill_null(0.0),
-        "line_total": (subtotal - pl.col("_line_discount").fill_null(0.0)).round(2),
+        "line_total": subtotal,
         "line_tax": pl.lit(None, pl.Float64),
         "line_shipping": pl.lit(None, pl.Float64),
         "line_refund": pl.lit(None, pl.Float64),
