@@ -289,3 +289,71 @@ def _wide_unicode(sample: bytes, complete: bool) -> Detected | None:
 
 
 _MULTI_BYTE_NAMES = {codecs.lookup(name).name for name in (*MULTI_BYTE, "shift_jis_2004", "euc_kr")}
+
+
+# What an error says when a file is read in the wrong encoding (error paths only: one line is looked at).
+
+# UTF-32 first: its text also reads as UTF-16, full of NULs
+_WIDE_NAMES = {"utf-32-le": "UTF-32 LE", "utf-32-be": "UTF-32 BE", "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE"}
+# a UTF-16 byte-order mark read as cp1252 or latin-1 and written as UTF-8 (a spooled file): "ÿþ" or "þÿ"
+_BOMS_AS_LATIN = ("ÿþ".encode(), "þÿ".encode())
+
+
+def wide_unicode(first_line: bytes) -> tuple[str, str, str] | None:
+    """The codec, its name and a reason when a file's first line is UTF-16 or UTF-32: its byte-order mark, or NUL
+    bytes between ASCII characters (read as UTF-8 they are valid characters, and the header's names hold them)."""
+    for bom, codec, label in _BOMS:
+        if codec != "utf-8-sig" and first_line.startswith(bom):
+            return codec, label, f"{label} byte-order mark"
+    body = first_line
+    for bom in _BOMS_AS_LATIN:
+        if body.startswith(bom):
+            body = body[len(bom) :]
+    body = body[:1024]
+    if body.count(0) < len(body) // 4 or not body:
+        return None
+    for codec, name in _WIDE_NAMES.items():
+        width = 4 if codec.startswith("utf-32") else 2
+        text = body[: len(body) // width * width].decode(codec, errors="replace")
+        readable = sum(1 for char in text if " " <= char <= "~" or char in "\t\r\n")
+        if text and readable >= 0.9 * len(text):
+            if not first_line.startswith(body):  # a byte-order mark, transcoded: the codec reads it
+                return "utf-16", name, f"{name} with a byte-order mark, read as a code page"
+            return codec, name, f"NUL bytes beside the letters of line 1, as {name} without a byte-order mark has"
+    return None
+
+
+def wide_unicode_message(label: str, first_line: bytes, read_as: str) -> str | None:
+    """The error for a UTF-16/32 file read as `read_as`, naming the codec to set; None when it is not one."""
+    found = wide_unicode(first_line)
+    if found is None:
+        return None
+    codec, name, reason = found
+    return (
+        f"{label}: line 1, column 1: the file looks like {name} ({reason}), but the import reads it as {read_as}; "
+        f"expected: `encoding: {codec}` in the import spec (or --encoding {codec}), or `encoding: auto`, which "
+        "detects UTF-16 and UTF-32 with or without a byte-order mark"
+    )
+
+
+def field_of(prefix: str, header: str, delimiter: str | None) -> str:
+    """Which CSV field a position of a line is in, e.g. "field 3 ('last_name')": the fields of the line's text
+    before the position, split by the file's delimiter (unknown: the one of , ; tab | that splits the header
+    into the most fields, as `delimiter: auto` chooses), and the header's name of that field."""
+    import csv
+
+    def fields(text: str, separator: str) -> list[str]:
+        try:
+            return next(csv.reader([text.replace("\r", " ")], delimiter=separator), [])
+        except csv.Error:  # binary data (a NUL byte): no fields to name
+            return []
+
+    delimiters = [",", ";", "\t", "|"]
+    if delimiter is None:
+        counts = {d: len(fields(header, d)) for d in delimiters}
+        delimiter = max(delimiters, key=lambda d: (counts[d], -delimiters.index(d)))
+    number = len(fields(prefix, delimiter)) or 1  # "a;b;" -> ['a', 'b', '']: the third
+    names = fields(header.lstrip("\ufeff"), delimiter)
+    named = number <= len(names) and len(names[number - 1]) <= 100 and names[number - 1].isprintable()
+    name = f" ({names[number - 1]!r})" if named else ""  # not a binary file's bytes
+    return f"field {number}{name}"

@@ -13,7 +13,6 @@ Nothing here reads a file whole into Python objects.
 from __future__ import annotations
 
 import codecs
-import csv
 import gzip
 import hashlib
 import io
@@ -33,7 +32,7 @@ from urllib.parse import urlsplit
 import fsspec
 
 from etl import spools
-from etl.encodings import SAMPLE_BYTES, EncodingNotDetected, detect_encoding
+from etl.encodings import SAMPLE_BYTES, EncodingNotDetected, detect_encoding, field_of, wide_unicode_message
 from etl.errors import EtlError, InputError
 
 CHUNK = 4 << 20
@@ -347,7 +346,8 @@ def _spool(
         else:
             stream = counted
         unpacked, written, lines = 0, 0, 0
-        tail = b""  # the current line so far, to give a column in errors
+        tail = b""  # the current line so far as read (not transcoded), to give a column in errors
+        header = None  # the first line as read, to name the field of an error
         while True:
             try:
                 chunk = stream.read(CHUNK)
@@ -368,16 +368,19 @@ def _spool(
             unpacked += len(chunk)
             if compression != "none" and unpacked > max_uncompressed:
                 raise _too_big(label, compression, max_uncompressed)
+            raw_chunk = chunk
+            header = chunk[: chunk.find(b"\n") + 1 or len(chunk)] if header is None else header
             if decoder is not None:
                 try:
                     text = decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
-                    raise decode_error(label, encoding, tail + chunk, exc.start + len(tail), lines) from None
+                    at = exc.start + len(tail)
+                    raise decode_error(label, encoding, tail + chunk, at, lines, header=header) from None
                 chunk = text.encode("utf-8")
             out.write(chunk)
             written += len(chunk)
             lines += chunk.count(b"\n")
-            tail = chunk[chunk.rfind(b"\n") + 1 :]
+            tail = raw_chunk[raw_chunk.rfind(b"\n") + 1 :]
         if decoder is not None:
             try:
                 out.write(decoder.decode(b"", final=True).encode("utf-8"))
@@ -415,16 +418,35 @@ def _too_big(label: str, compression: str, limit: int) -> InputError:
     )
 
 
-def decode_error(label: str, encoding: str, data: bytes, offset: int, lines_before: int) -> InputError:
+def decode_error(
+    label: str,
+    encoding: str,
+    data: bytes,
+    offset: int,
+    lines_before: int,
+    *,
+    header: bytes | None = None,
+    delimiter: str | None = None,
+) -> InputError:
+    """The error for bytes not valid in `encoding` at `offset` of `data` (the line so far, then the chunk):
+    line, byte column, and the CSV field with its header name. `header`: the file's first line (None: the
+    first line of `data`); `delimiter`: None when not chosen yet (the header's best split then), "" when the
+    file is not CSV (no field is named)."""
+    header = data[: data.find(b"\n") + 1 or len(data)] if header is None else header
+    wide = wide_unicode_message(label, header, encoding)
+    if wide:
+        return InputError(wide)
     line = lines_before + data.count(b"\n", 0, offset) + 1
     line_start = data.rfind(b"\n", 0, offset) + 1
     column = offset - line_start + 1
     # Which CSV field of the line: parse the line's text up to the bad byte (error path only).
-    prefix = data[line_start:offset].decode("utf-8", errors="replace")
-    field = len(next(csv.reader([prefix]), [])) or 1  # "a,b," -> ['a', 'b', '']: the third
+    field = ""
+    if delimiter != "":
+        prefix = data[line_start:offset].decode(encoding, errors="replace")
+        field = ", " + field_of(prefix, header.decode(encoding, errors="replace").rstrip("\r\n"), delimiter)
     bad = data[offset : offset + 4].hex(" ")
     return InputError(
-        f"{label}: line {line}, column {column} (byte), field {field}: bytes {bad} are not valid {encoding}; "
+        f"{label}: line {line}, column {column} (byte){field}: bytes {bad} are not valid {encoding}; "
         "expected text in the spec's encoding (set `encoding:` to the file's codec, e.g. cp1251)"
     )
 
@@ -434,11 +456,21 @@ def locate_invalid_utf8(source: SourceFile) -> InputError | None:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
     lines, tail = 0, b""
     with open(source.path, "rb") as handle:
+        header = handle.readline(1 << 20)
+        handle.seek(0)
         while chunk := handle.read(CHUNK):
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                return decode_error(source.uri, "utf-8", tail + chunk, exc.start + len(tail), lines)
+                return decode_error(
+                    source.uri,
+                    "utf-8",
+                    tail + chunk,
+                    exc.start + len(tail),
+                    lines,
+                    header=header,
+                    delimiter=source.delimiter,
+                )
             lines += chunk.count(b"\n")
             tail = chunk[chunk.rfind(b"\n") + 1 :]
     return None

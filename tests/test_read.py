@@ -69,7 +69,7 @@ def test_other_encodings_are_transcoded_and_undecodable_bytes_name_line_and_colu
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"name,city\nok,ok\nx,\x81bad\n")  # 0x81 is undefined in cp1252
     with pytest.raises(
-        InputError, match=r"bad.csv: line 3, column 3 \(byte\), field 2: bytes 81 .* are not valid cp1252"
+        InputError, match=r"bad.csv: line 3, column 3 \(byte\), field 2 \('city'\): bytes 81 .* are not valid cp1252"
     ):
         read_rows(str(bad), tmp_path, encoding="cp1252")
 

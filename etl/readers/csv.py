@@ -11,6 +11,7 @@ import csv
 
 import polars as pl
 
+from etl.encodings import wide_unicode_message
 from etl.errors import InputError
 from etl.sources import SourceFile, decode_error, locate_invalid_utf8
 
@@ -39,10 +40,15 @@ def read_header(source: SourceFile) -> list[str]:
         raise InputError(f"{source.uri}: line 1: the file is empty; expected a header line")
     with open(source.path, "rb") as handle:  # Polars decodes the header leniently: check it here
         first_line = handle.readline(1 << 20)
+    # UTF-16 read as UTF-8 (or as a code page, then spooled) fails at its byte-order mark, or without one gives
+    # names full of NUL characters and a "missing column" error: name the encoding instead
+    wide = wide_unicode_message(source.uri, first_line, source.encoding)
+    if wide:
+        raise InputError(wide)
     try:
         first_line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise decode_error(source.uri, "utf-8", first_line, exc.start, 0) from None
+        raise decode_error(source.uri, "utf-8", first_line, exc.start, 0, delimiter=source.delimiter) from None
     try:
         names = pl.scan_csv(source.path, infer_schema=False, separator=source.delimiter).collect_schema().names()
     except pl.exceptions.NoDataError:
