@@ -30,7 +30,7 @@ def shopify_row(name: str, email: str = "", phone: str = "", **values: str) -> d
         "Subtotal": "10.00", "Shipping": "0.00", "Taxes": "0.00", "Total": "10.00", "Discount Amount": "0.00",
         "Created at": "2024-03-09 09:59:00 +0100", "Lineitem quantity": "1", "Lineitem name": "Wax",
         "Lineitem price": "10.00", "Lineitem sku": "WAX-1", "Lineitem fulfillment status": "pending",
-        "Lineitem discount": "0.00", "Id": "9" + name.strip("#"),
+        "Lineitem discount": "0.00", "Refunded Amount": "0.00", "Id": "9" + name.strip("#"),
     }  # fmt: skip
     row.update(values)
     return row
