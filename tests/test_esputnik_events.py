@@ -5,6 +5,7 @@ bad input rejected with its reason, nothing lost."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -538,3 +539,62 @@ def test_an_order_event_naming_another_contact_keeps_the_buyer_and_says_so(ann, 
                                                                 key=None, occurred="2024-05-17")))  # fmt: skip
     assert again["orders_buyer_kept"]["orders"] == 1
     assert query("SELECT user_id FROM orders") == [{"user_id": "ann@example.com"}]
+
+
+JSON_SUITE = Path(__file__).resolve().parents[2] / "shared" / "data" / "jsontestsuite" / "test_parsing"
+
+
+def _strict_json(text: str) -> bool:
+    def refuse(constant: str) -> None:
+        raise ValueError(constant)
+
+    try:
+        json.loads(text, parse_constant=refuse)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def test_bodies_are_parsed_strictly_every_n_file_inside_one_is_refused_at_its_line(ann, tmp_path, query):
+    """Deliverable 6: JSONTestSuite's n_ files, each inside a body (one a line), are rejected naming the line and
+    the column (before: DuckDB's parser took a trailing comma, NaN and Infinity). Python's json says which bodies
+    an n_ file leaves valid (an empty one: `{"events":[ ]}`)."""
+    good = json.dumps(event("x", ("email", "ann@example.com"), occurred="2024-01-01"))
+    inside = []
+    for path in sorted(JSON_SUITE.glob("n_*.json")):
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            continue  # a file not UTF-8 fails whole: tests/test_jsonl_reader.py
+        body = '{"events":[' + good + "," + text + "]}"
+        if "\n" not in text and "\r" not in text and not _strict_json(body):
+            inside.append((path.name, body))
+    assert len(inside) > 150
+    lines = tmp_path / "bodies.jsonl"
+    lines.write_text('{"events":[' + good + "]}\n" + "".join(body + "\n" for _, body in inside), encoding="utf-8")
+    report = import_events(ann, lines)
+    assert (report["items"], report["valid"], report["rejected"]) == (1 + len(inside), 1, len(inside))
+    rejected = reasons(query)
+    assert [line for _, line, _ in rejected] == list(range(2, 2 + len(inside)))
+    named = r"\(line\): not valid JSON(.* at column \d+|: nested too deeply)"  # the depth: at no column
+    unnamed = [(name, text) for (name, _), (_, _, text) in zip(inside, rejected, strict=True)
+               if not re.fullmatch(named, text)]  # fmt: skip
+    assert unnamed == []
+    assert query("SELECT count(*) AS n FROM events") == [{"n": 1}]
+
+
+@pytest.mark.parametrize(
+    ("element", "message"),
+    [
+        ('{"id":0,}', r"line 3, column 9: Expecting property name"),
+        ("[1,]", r"line 3, column \d+: (Expecting value|Illegal trailing comma)"),
+        ("[NaN]", r"line 3, column 2: NaN is not a JSON number"),
+        ("[-Infinity]", r"line 3, column 2: -Infinity is not a JSON number"),
+    ],
+)
+def test_a_body_file_that_is_not_strict_json_fails_at_its_line_and_column(element, message, store, tmp_path):
+    good = json.dumps(event("x", ("email", "ann@example.com"), occurred="2024-01-01"))
+    path = tmp_path / "body.json"
+    path.write_text('{"events": [\n' + good + ",\n" + element + "\n]}\n", encoding="utf-8")
+    with pytest.raises(EtlError, match=r"body\.json: " + message):
+        import_events(store, path, unknown_contacts="create")
