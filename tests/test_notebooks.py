@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,14 @@ def notebook_store(tmp_path_factory) -> Path:
     return store
 
 
+def _status() -> str:
+    """git status of the notebooks folder, untracked and ignored files included (data/ is shared with other tests
+    running beside: the store's folder is checked instead)."""
+    found = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all", "--", "notebooks"],
+                           cwd=REPO, capture_output=True, text=True, check=True)  # fmt: skip
+    return found.stdout
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -75,6 +84,7 @@ def test_notebook_runs(path: Path, notebook_store: Path, monkeypatch, tmp_path):
     monkeypatch.setenv("ETL_STORE", str(notebook_store))  # the kernel inherits it
     monkeypatch.setenv("ETL_EXPECTATIONS", str(REPO / "expectations"))
     before = _digest(notebook_store)
+    tree_before = _status(), sorted(p.name for p in notebook_store.parent.iterdir())
     notebook = nbformat.read(path, as_version=4)
     if path.stem.startswith("02"):  # what the plots show, checked in the kernel after they were drawn
         notebook.cells.append(nbformat.v4.new_code_cell(PLOTS_A_READER_CAN_TRUST))
@@ -82,5 +92,9 @@ def test_notebook_runs(path: Path, notebook_store: Path, monkeypatch, tmp_path):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert _digest(notebook_store) == before, f"{path.name} wrote into the user's store"
+    # nothing left in the project's tree, nor beside the store but the notebook's own demo stores
+    assert _status() == tree_before[0], f"{path.name} left files in the working tree"
+    left = sorted(p.name for p in notebook_store.parent.iterdir() if p.name not in tree_before[1])
+    assert [name for name in left if not name.startswith("demo_") or ".duckdb" not in name] == [], left
     if path.stem.startswith("02"):  # the plots were drawn
         assert sum(1 for o in outputs if "image/png" in o.get("data", {})) >= 4
