@@ -231,7 +231,7 @@ def test_bad_events_are_rejected_with_their_reason(ann, tmp_path, query):
         (2, 'params: entry 1 has no name (expected {"name": ..., "value": ...})'),
         (3, "occurred: " + "not a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:mm, e.g. 2023-03-22T14:30)"),
         (4, "occurred: " + "not a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:mm, e.g. 2023-03-22T14:30)"),
-        (5, "params: the value of page is a JSON text that is not valid JSON"),
+        (5, "params: the value of page is a JSON text that is not valid JSON: Extra data at column 25"),
         (6, "params: the name email is given twice: which value is meant is ambiguous"),
         (7, "(contact): no contact: expected an identifier parameter (ContactId, Email, Phone, PushToken, "
             "ContactKey ...) or a keyValue that is an email or a phone"),
@@ -598,3 +598,25 @@ def test_a_body_file_that_is_not_strict_json_fails_at_its_line_and_column(elemen
     path.write_text('{"events": [\n' + good + ",\n" + element + "\n]}\n", encoding="utf-8")
     with pytest.raises(EtlError, match=r"body\.json: " + message):
         import_events(store, path, unknown_contacts="create")
+
+
+def test_a_json_text_in_a_parameter_is_parsed_strictly_naming_the_column(ann, tmp_path, query):
+    """A JSON text that DuckDB's parser takes (a trailing comma, NaN) is not JSON: rejected as a malformed one,
+    naming the parameter and the column in its text (before: stored as DuckDB read it)."""
+    texts = [
+        '[{"productId":"p1"},]',
+        '[{"productId":"p1","price":NaN}]',
+        '{"productId":"p1"}]}',
+        '[{"productId":"p2"}]',
+    ]
+    events = [event("cartUpdated", ("email", "ann@example.com"), ("products", text)) for text in texts]
+    report = import_events(ann, write(tmp_path / "e.json", events))
+    assert (report["valid"], report["rejected"]) == (1, 3)
+    hints = [text for _, _, text in reasons(query)]
+    assert (
+        hints[0] == "params: the value of products is a JSON text that is not valid JSON: Expecting value at column 21"
+    )
+    assert hints[1].startswith("params: the value of products is a JSON text that is not valid JSON: NaN is not")
+    assert hints[1].endswith("at column 28")
+    assert hints[2] == "params: the value of products is a JSON text that is not valid JSON: Extra data at column 19"
+    assert query("SELECT product_id FROM event_items") == [{"product_id": "p2"}]

@@ -37,6 +37,7 @@ from etl.formats.events import EventsPlan, event_key, salt
 from etl.formats.ids import EMAIL, PHONE, fold_id_case_option, normalised
 from etl.formats.rows import Check
 from etl.formats.rows import _datetime as iso_datetime
+from etl.readers.jsonl import parser_message
 from etl.transforms.steps import FormatFields
 
 NAME = "esputnik_events"
@@ -149,6 +150,17 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
             _created=created, _currency=currency,
         )  # fmt: skip
         order_event, action = c("_order_event"), c("_event")
+        # a JSON text DuckDB's parser took, of a record that may hold what JSON has not (a trailing comma, NaN):
+        # parsed strictly (serde_json)
+        strict_failed = c("es_suspect_texts").list.eval(
+            pl.element().struct.field("text").str.json_path_match("$").is_null()
+            & (pl.element().struct.field("text").str.strip_chars() != "null")
+        )
+        first_failed = pl.when(strict_failed.list.any()).then(
+            c("es_suspect_texts").list.get(strict_failed.list.arg_max(), null_on_oob=True)
+        )
+        malformed_name = pl.coalesce(c("es_malformed_param"), first_failed.struct.field("name"))
+        malformed_text = pl.coalesce(c("es_malformed_text"), first_failed.struct.field("text"))
         entry = c("es_bad_entry").cast(pl.String)  # counted from 1
         checks = [
             Check("eventTypeKey", "required value is missing", c("es_type_kind").is_null() | (c("_event") == "")),
@@ -160,8 +172,9 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
                   c("es_bad_entry") > 0),
             Check("params", pl.lit("the name ") + c("es_repeated_param") + " is given twice: which value is meant "
                   "is ambiguous", c("es_repeated_param").is_not_null(), c("es_repeated_param")),
-            Check("params", pl.lit("the value of ") + c("es_malformed_param") + " is a JSON text that is not valid "
-                  "JSON", c("es_malformed_param").is_not_null(), c("es_malformed_param")),
+            Check("params", pl.lit("the value of ") + malformed_name + " is a JSON text that is "
+                  + malformed_text.map_elements(parser_message, return_dtype=pl.String),  # for rejects only
+                  malformed_name.is_not_null(), malformed_name),
             Check("occurred", "required for a past event (an event of an {\"events\": [...]} body)",
                   c("es_in_body") & c("es_occurred_kind").is_null()),
             Check("occurred", OCCURRED_HINT, c("es_occurred_kind").is_not_null() & c("occurred_at").is_null(),

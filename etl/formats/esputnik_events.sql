@@ -12,7 +12,8 @@
 -- id type it gives), $id_types (the plan's id types, in order), $parsed_names (the parameters whose value, a
 -- JSON text, is parsed one level), $order_types (the event types that are orders' events), $body_start (the
 -- pattern of a body's first characters), $not_json (the records that are not strictly JSON: not read as bodies;
--- the JSON lines parse rejects them).
+-- the JSON lines parse rejects them), $suspect_records (the records that may hold a trailing comma, NaN or
+-- Infinity: their JSON texts are checked strictly by the plan, es_suspect_texts).
 
 WITH shaped AS (
     -- a body: an object whose first key is "events", holding an array (as eSputnik's API takes it), and valid
@@ -100,7 +101,10 @@ values AS (
             'key': p.key,
             'value': CASE WHEN p.text IS NULL THEN p.value WHEN json_valid(p.text) THEN json(p.text) END,
             'id_type': p.id_type,
-            'malformed': p.text IS NOT NULL AND NOT json_valid(p.text)
+            'text': p.text,
+            'malformed': p.text IS NOT NULL AND NOT json_valid(p.text),
+            -- in a record that may hold what DuckDB's parser takes and JSON has not: checked strictly (the plan)
+            'suspect': p.text IS NOT NULL AND list_contains($suspect_records::INTEGER[], _record)
         }) AS params
     FROM params
 ),
@@ -109,6 +113,10 @@ checked AS (
     SELECT
         *,
         list_filter(params, lambda p: p.malformed)[1].name AS malformed_param,
+        list_filter(params, lambda p: p.malformed)[1].text AS malformed_text,
+        CASE WHEN list_contains($suspect_records::INTEGER[], _record) THEN
+            list_transform(list_filter(params, lambda p: p.suspect), lambda p: {'name': p.name, 'text': p.text})
+        END AS suspect_texts,
         list_filter(
             list_transform(params, lambda p: p.key), lambda k, i: list_position(list_transform(params, lambda p: p.key), k) < i
         )[1] AS repeated_param,
@@ -151,6 +159,8 @@ SELECT
     params_kind AS es_params_kind,
     bad_entry AS es_bad_entry,
     malformed_param AS es_malformed_param,
+    malformed_text AS es_malformed_text,
+    suspect_texts AS es_suspect_texts,
     repeated_param AS es_repeated_param,
     param_ids AS es_param_ids,
     CASE WHEN order_event AND repeated_param IS NULL THEN o['externalorderid'] ->> '$' END AS es_order_id,

@@ -44,6 +44,7 @@ class EventReader:
         self.params = params  # the query's parameters: the format's options
         self.query = resources.files("etl.formats").joinpath("esputnik_events.sql").read_text(encoding="utf-8")
         self.not_json: dict[str, list[int]] = {}  # the records of a file that are not strictly JSON (counts)
+        self.suspects: dict[str, list[int]] = {}  # those that may hold a trailing comma, NaN ... (counts)
 
     def counts(self, records: Path) -> dict[str, np.ndarray]:
         with _connection() as con:
@@ -52,6 +53,7 @@ class EventReader:
         suspects = np.asarray(counts.pop("suspect"), dtype=bool)
         not_json = _not_json(records, np.asarray(counts["_record"])[suspects]) if suspects.any() else []
         self.not_json[str(records)] = not_json
+        self.suspects[str(records)] = np.asarray(counts["_record"])[suspects].astype(np.int64).tolist()
         if not_json:  # one record each: the JSON lines parse rejects it
             n = np.asarray(counts["n"]).copy()
             n[np.isin(np.asarray(counts["_record"]), not_json)] = 1
@@ -64,7 +66,8 @@ class EventReader:
         with _connection() as con:
             con.register("record_offsets", offsets)
             not_json = self.not_json.get(str(records), [])
-            params = {**self.params, "records": str(records), "body_start": BODY_START, "not_json": not_json}
+            params = {**self.params, "records": str(records), "body_start": BODY_START, "not_json": not_json,
+                      "suspect_records": self.suspects.get(str(records), [])}  # fmt: skip
             writer = None
             try:
                 for low, high in _parts(offsets.column("_record").to_numpy(), sizes):
