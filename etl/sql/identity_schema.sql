@@ -63,9 +63,9 @@ COMMENT ON COLUMN customers.last_import_id IS 'The last import that changed this
 COMMENT ON COLUMN customers.record_hash IS 'A 128-bit hash of the last record applied to this person on its own (its ids, its attributes, the import''s strategy and null rule): a record with the same hash would change nothing, so a re-import skips it without looking its ids up. Null after a merge, or when one of its ids went to another person.';
 
 COMMENT ON TABLE identities IS 'One row per id (id_type, business_unit, id_value); each belongs to exactly one customer.';
-COMMENT ON COLUMN identities.id_type IS 'email, email_sha256, phone, external_id (lowercased and trimmed), or another named type kept as given.';
+COMMENT ON COLUMN identities.id_type IS 'email, email_sha256, phone, external_id, or another named type (e.g. loyalty_card).';
 COMMENT ON COLUMN identities.business_unit IS 'The business unit the id belongs to; empty when the source has none.';
-COMMENT ON COLUMN identities.id_value IS 'The id.';
+COMMENT ON COLUMN identities.id_value IS 'The id, trimmed: an email (and an email_sha256) lowercased, every other id in its case, so Cust-42 and cust-42 are two ids (etl/formats/ids.py; fold_id_case lowercases a source''s ids).';
 COMMENT ON COLUMN identities.customer_id IS 'The customer (customers.customer_id) this id belongs to.';
 COMMENT ON COLUMN identities.first_import_id IS 'The import that first stored this id.';
 

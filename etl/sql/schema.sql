@@ -176,7 +176,7 @@ COMMENT ON COLUMN events.occurred_at IS 'When it happened (UTC). Imported: the f
 COMMENT ON COLUMN events.format IS 'The format of the import that stored it (crossengage_events, kevel_orders ...); null for order events stored before this column.';
 COMMENT ON COLUMN events.business_unit IS 'The business unit the event names (CrossEngage''s businessUnit), or null.';
 COMMENT ON COLUMN events.user_id_type IS 'The type of the id the event named its person by (the first its format names: CrossEngage''s external_id, then email; eSputnik''s contact id, email, phone, push token, contact key, external_id): the person follows that id when the identity graph moves it. Null for order events (they follow their order).';
-COMMENT ON COLUMN events.user_id IS 'That id''s value (normalised: trimmed, lowercased).';
+COMMENT ON COLUMN events.user_id IS 'That id''s value, as every id is stored: trimmed, an email lowercased, other ids in their case (etl/formats/ids.py). The event''s customer_id is the customer this id belongs to.';
 COMMENT ON COLUMN events.properties IS 'The imported event as given, a JSON object with every field and its JSON type (query as properties->>''field''; eSputnik''s: {eventTypeKey, keyValue, occurred, params: {name: value}}); null for the store''s own orderPlace and orderUpdate.';
 COMMENT ON COLUMN events.event_key IS 'The event''s identity: a 128-bit hash of its whole content (type, person, time and every property, as minified JSON, with the format). An event with a key the store holds is not stored again: a re-import adds nothing.';
 COMMENT ON COLUMN events.record_hash IS 'A 128-bit hash of the record as read (its text, the format and its options): the next import of the same record skips it without parsing it. Not for analysis.';
