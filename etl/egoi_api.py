@@ -7,16 +7,20 @@ key in the `Apikey` header):
 - GET /lists/{list_id}/contacts?offset&limit: the list's contacts, permission "Get all contacts";
 - GET /lists/{list_id}/contacts/segment/{segment_id}?offset&limit: a segment's, "Get all contacts by segment".
 
-Both contact endpoints answer a ContactCollection, `{"total_items": n, "items": [{"base": {...}, "extra": [...]}]}`,
-`limit` at most 1000. Paging runs from offset 0 until a page comes back short or empty, or the offset reaches
-total_items. HTTP 429 and 5xx, timeouts and dropped connections are retried by urllib3's Retry (GET only):
-`max_retries` times, waiting `retry_backoff_s` x 2^(n-1) seconds (at most BACKOFF_MAX_S), or what a
-Retry-After header asks for (at most RETRY_AFTER_MAX_S). 401 and 403 fail at once, naming what is missing.
+Both contact endpoints answer a ContactCollection, `{"total_items": n, "items": [{"base": {...}, "extra": [...]}]}`.
+`limit` is at most 1000 for a list's contacts but 100 for a segment's (E-goi's OpenAPI document, as its Python
+SDK's generated schemas give it: LimitSchema inclusive_maximum 1000 and 100); a page is asked within it. Paging
+runs from offset 0 until a page comes back short or empty, or the offset reaches total_items. HTTP 429 and 5xx,
+timeouts and dropped connections are retried by urllib3's Retry (GET only): `max_retries` times, waiting
+`retry_backoff_s` x 2^(n-1) seconds (at most BACKOFF_MAX_S), or what a Retry-After header asks for (at most
+RETRY_AFTER_MAX_S). 401 and 403 fail at once, naming what is missing.
 
 Each page's body is kept as it came, in a folder of the import's; `contacts_file` then writes their items as
 JSON lines, one contact a line in the list's order (DuckDB, no Python per contact), which the format reads like
-any JSON lines file. The key travels in a header only: it is in no URL, message, file or report. The environment's
-proxy settings are not used; `connection.proxy` names one (https goes through it with CONNECT).
+any JSON lines file. A line holds only what the mapping reads (of the cellphone and phone, only whether the
+contact has one): a rejected contact's record in `rejects.raw` keeps no names, numbers, extra fields or tags,
+which the format does not import. The key travels in a header only: it is in no URL, message, file or report.
+The environment's proxy settings are not used; `connection.proxy` names one (https goes through it with CONNECT).
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ from urllib3.util.retry import Retry
 from etl.errors import InputError
 
 BASE_URL = "https://api.egoiapp.com"
-MAX_PAGE = 1000  # the API's largest `limit`
+MAX_PAGE = 1000  # the API's largest `limit` (GET /lists/{id}/contacts)
+PAGE_LIMITS = {"contacts": MAX_PAGE, "segment": 100}  # of each endpoint: the segment's is 100
 BACKOFF_MAX_S = 60.0
 RETRY_AFTER_MAX_S = 120
 RETRIED = (429, 500, 502, 503, 504)
@@ -204,6 +209,7 @@ def fetch_contacts(
     pages = folder / "egoi-pages"
     pages.mkdir(parents=True, exist_ok=True)
     fetched = Fetched(path=folder / "egoi-contacts.jsonl", uri=client.base_url + path, account_id=account)
+    page_size = min(page_size, PAGE_LIMITS[endpoint])  # a segment's endpoint answers 422 above 100
     offset = 0
     while True:
         where = f"page {fetched.pages + 1}, contacts from {offset + 1}"
@@ -231,17 +237,30 @@ def fetch_contacts(
 
 
 def contacts_file(page_files: list[Path], path: Path) -> None:
-    """The pages' items as JSON lines, in page order and their order in the page (each as E-goi wrote it,
-    minified; a JSON text holds no line break), streamed a batch at a time."""
+    """The pages' items as JSON lines, in page order and their order in the page, each only what the mapping
+    reads: `{"base": {"contact_id": ..., "has_cellphone": true, ...}}` (values as E-goi wrote them, minified; a JSON
+    text holds no line break), streamed a batch at a time."""
     con = duckdb.connect(config={"memory_limit": "500MB", "threads": 2})
     try:
+        # the base fields etl.formats.egoi_contacts reads, as E-goi gave them; of the cellphone and phone only
+        # whether there is one (a value with more than blanks, the format's rule for any field): true or null
         result = con.sql(
-            """
+            r"""
             WITH pages AS (
                 SELECT filename, json_extract(json, '$.items[*]') AS items
                 FROM read_json_objects($files, format = 'auto', filename = true)
             )
-            SELECT contact::VARCHAR AS contact
+            SELECT json_object('base', json_object(
+                'contact_id', contact->'$.base.contact_id',
+                'email', contact->'$.base.email',
+                'status', contact->'$.base.status',
+                'consent', contact->'$.base.consent',
+                'email_status', contact->'$.base.email_status',
+                'cellphone_status', contact->'$.base.cellphone_status',
+                'phone_status', contact->'$.base.phone_status',
+                'has_cellphone', CASE WHEN regexp_matches(contact->>'$.base.cellphone', '[^\s]') THEN true END,
+                'has_phone', CASE WHEN regexp_matches(contact->>'$.base.phone', '[^\s]') THEN true END
+            ))::VARCHAR AS contact
             FROM (SELECT filename, unnest(items) AS contact, unnest(range(len(items))) AS place FROM pages)
             ORDER BY filename, place
             """,

@@ -5,7 +5,8 @@ What it serves (E-goi's OpenAPI document; the SDKs' ContactsApi and MyAccountApi
 - GET /lists/{list_id}/contacts?offset&limit -> {"total_items", "items": [Contact]} (permission "contacts");
 - GET /lists/{list_id}/contacts/segment/{segment_id}?offset&limit -> the same, of the segment ("segment").
 The key comes in the `Apikey` header; an unknown key gets 401, a key without the endpoint's permission 403,
-an unknown list or segment 404, a limit outside 1..1000 422; errors are RFC 7807 problem objects as E-goi's.
+an unknown list or segment 404, a limit outside 1..1000 (a segment's: 1..100, as E-goi's OpenAPI document gives
+each endpoint's LimitSchema) 422; errors are RFC 7807 problem objects as E-goi's.
 
 A test queues faults (`fail`): the next requests whose path starts with a prefix get a status (429 with
 Retry-After: 0, a 500 ...) or `hang` (no answer until the test ends: for timeouts), then the server answers
@@ -130,8 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._problem(404, "List not found" if segment is None else "Segment not found")
             return
         offset, limit = int(query.get("offset", 0)), int(query.get("limit", 10))
-        if not 1 <= limit <= 1000 or offset < 0:
-            self._problem(422, "limit must be from 1 to 1000")
+        largest = 1000 if segment is None else 100
+        if not 1 <= limit <= largest or offset < 0:
+            self._problem(422, f"limit must be from 1 to {largest}")
             return
         self._json({"total_items": len(contacts), "items": contacts[offset : offset + limit]})
 

@@ -256,6 +256,47 @@ def test_an_unanswered_request_times_out_after_its_retries(egoi_api, store, monk
     assert rows_of(store, "SELECT count(*) AS n FROM customers") == [{"n": 0}]
 
 
+def test_a_rejected_contact_keeps_what_the_mapping_reads_and_no_more(egoi_api, store, monkeypatch):
+    """Names, numbers, extra fields and tags are not imported, so a reject does not keep them either; the email
+    as typed is what was wrong, and is kept to find the contact in E-goi (issue 33)."""
+    egoi_api.lists[321] = [
+        contact("c4", " Ann@@example ", first_name="Ann", last_name="Secret", cellphone="351-911111111",
+                cellphone_status="active", phone="+351 21 000 0000", birth_date="1980-01-01"),
+        contact(None, None, cellphone="   ", phone=None),  # no ids; a blank cellphone is no cellphone
+    ]  # fmt: skip
+
+    report = run(egoi_api, store, monkeypatch, egoi_api.key())
+
+    assert (report["valid"], report["rejected"]) == (0, 2)
+    kept = rows_of(store, "SELECT raw->>'line' AS record FROM rejects ORDER BY rejects.line")
+    raws = [json.loads(r["record"]) for r in kept]
+    read = {"status": "active", "consent": "consent", "email_status": "active", "phone_status": "inactive"}
+    assert raws == [
+        {"base": {"contact_id": "c4", "email": " Ann@@example ", **read, "cellphone_status": "active",
+                  "has_cellphone": True, "has_phone": True}},
+        {"base": {"contact_id": None, "email": None, **read, "email_status": "inactive",
+                  "cellphone_status": "inactive", "has_cellphone": None, "has_phone": None}},
+    ]  # fmt: skip
+    everything = json.dumps(rows_of(store, "SELECT * FROM rejects"), default=str)
+    for kept_out in ("Secret", "911111111", "000 0000", "1980", "extra", "tags", "first_name"):
+        assert kept_out not in everything
+
+
+def test_a_segment_is_read_in_pages_of_at_most_100_as_e_goi_documents(egoi_api, store, monkeypatch):
+    """E-goi's OpenAPI document caps `limit` at 100 for a segment's contacts (1000 for a list's); the loopback
+    server answers 422 above it, as E-goi does."""
+    egoi_api.lists[321] = []
+    egoi_api.segments[(321, "5")] = [contact(f"c{n}") for n in range(250)]
+
+    report = run(egoi_api, store, monkeypatch, egoi_api.key(), segment_id=5, page_size=1000)
+
+    pages = [(r["query"]["offset"], r["query"]["limit"]) for r in egoi_api.requests if r["path"] != "/my-account"]
+    assert pages == [("0", "100"), ("100", "100"), ("200", "100")]
+    assert (report["items"], report["api"]["pages"]) == (250, 3)
+    ids = rows_of(store, "SELECT id_value FROM identities WHERE id_type = 'egoi_contact_id' ORDER BY id_value")
+    assert [r["id_value"] for r in ids] == sorted(f"c{n}" for n in range(250))
+
+
 def test_a_segment_brings_its_contacts_only(egoi_api, store, monkeypatch):
     egoi_api.lists[321] = [contact("c1"), contact("c2"), contact("c3")]
     egoi_api.segments[(321, "5")] = [contact("c2")]

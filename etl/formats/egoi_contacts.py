@@ -13,7 +13,9 @@ v3 into people, as the specification's "E-goi Attribute Mapping" maps a contact:
 
 A contact without contact_id and without email, or with an email that is not one, is rejected with the reason.
 The source is the API, not a file: etl.egoi_api reads the pages into a JSON lines file of the import's, one
-contact a line in the list's order, and from there the import runs as for any users file (the line of a reject
+contact a line in the list's order, each only the fields read here (a reject's raw record keeps the contact_id and
+the email as typed, to find and fix the contact in E-goi, and the statuses; no names, numbers, extra fields or
+tags), and from there the import runs as for any users file (the line of a reject
 is the contact's place in the list). The specification allows no transformations on this source, so a spec
 with `transforms:` is refused.
 """
@@ -51,7 +53,9 @@ ATTRIBUTES = {
     "cellphone_status": "cellphoneStatus",
     "phone_status": "phoneStatus",
 }
-CHANNELS = {"email_status": "email", "cellphone_status": "cellphone", "phone_status": "phone"}
+# a channel's status -> the field that says the contact has the channel (etl.egoi_api writes has_<channel>: the
+# numbers themselves are not read, so not kept)
+CHANNELS = {"email_status": "email", "cellphone_status": "has_cellphone", "phone_status": "has_phone"}
 
 
 class Options(BaseModel):
@@ -63,7 +67,12 @@ class Options(BaseModel):
     segment_id: str | None = Field(
         None, description="Only the contacts of this segment of the list (the number before the segment's name)."
     )
-    page_size: int = Field(1000, ge=1, le=egoi_api.MAX_PAGE, description="Contacts asked for a page (1-1000).")
+    page_size: int = Field(
+        1000,
+        ge=1,
+        le=egoi_api.MAX_PAGE,
+        description="Contacts asked for a page (1-1000; a segment's are asked at most 100 a page, E-goi's limit).",
+    )
     timeout_s: float = Field(30.0, gt=0, le=600, description="Seconds to wait for each answer of the API.")
     max_retries: int = Field(
         5,
