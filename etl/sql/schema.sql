@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS imports (
 );
 COMMENT ON TABLE imports IS 'One row per import run (dry runs too): its status and its report.';
 COMMENT ON COLUMN imports.import_id IS 'Number of the run, increasing; etl report IMPORT_ID shows it again.';
-COMMENT ON COLUMN imports.status IS 'completed, failed or cancelled (queued and in_progress are never committed: an import is one transaction).';
+COMMENT ON COLUMN imports.status IS 'completed, failed or cancelled (queued and in_progress are never committed: an import is one transaction); marked_failed: stored, but the inbox found its zip breaking the event feed''s rule (the file is left in place).';
 COMMENT ON COLUMN imports.dry_run IS 'True for a dry run: nothing else was stored.';
 COMMENT ON COLUMN imports.format IS 'Input format, e.g. kevel_orders.';
 COMMENT ON COLUMN imports.sources IS 'The files read, as URIs without credentials.';
