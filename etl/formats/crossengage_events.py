@@ -5,8 +5,9 @@ Each entry names its event (`event`, required) and its person: `id` (the externa
 specification is silent (README, Events):
 
 - `timestamp` is when it happened: ISO 8601, with an offset or `Z` (without one, UTC), or an ISO 8601 date
-  alone (2024-01-01: midnight UTC); another form is rejected. An entry without one is stored with the import's start as its time (the spec requires only
-  `event` and the id) and counted in the report (events_without_time).
+  alone (2024-01-01: midnight UTC); another form is rejected. An entry without one is stored with the
+  import's start as its time (the spec requires only `event` and the id) and counted in the report
+  (events_without_time).
 - `id` and `email` are ids of the identity graph (external_id, email; trimmed, the email lowercased, the id
   kept in its case, as every import's: etl.formats.ids), so an event joins the person whatever was imported
   first; `businessUnit` is kept on the event.
