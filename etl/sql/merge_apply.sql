@@ -34,6 +34,13 @@ FROM stg_orders_keyed AS staged
 JOIN changed_orders ON changed_orders._seq = staged._seq
 LEFT JOIN replaced_orders ON replaced_orders.order_id = staged.order_id;
 
+-- an updated order may name another buyer: its earlier order events follow it (they name no id of their own)
+UPDATE events SET customer_id = o.customer_id
+FROM orders AS o
+WHERE o.order_id = events.order_id AND events.user_id_type IS NULL
+  AND o.order_id IN (SELECT order_id FROM replaced_orders)
+  AND events.customer_id IS DISTINCT FROM o.customer_id;
+
 INSERT INTO events (event_id, event_type, order_id, customer_id, occurred_at, import_id, format)
 SELECT
     (SELECT coalesce(greatest(max(event_id), (SELECT max(event_id) FROM deleted_events)), 0) FROM events) + row_number() OVER (),

@@ -152,6 +152,18 @@ def test_an_event_naming_an_email_and_another_external_id_sits_on_its_named_id_s
                                 frozenset({("external_id", "crm-2")})}  # fmt: skip
 
 
+def test_an_order_re_imported_with_another_buyer_takes_its_order_events_along(tmp_path: Path, store: Path):
+    """Order events follow their order (events.user_id_type is null for them): when a re-import names another
+    buyer, the order moves to that buyer's customer, and so must its orderPlace of the first import."""
+    formats.imported(store, formats.kevel_orders(tmp_path, "first", [("o1", "email", "ann@example.com")]))
+    formats.imported(store, formats.kevel_orders(tmp_path, "second", [("o1", "email", "bob@example.com")]))
+
+    events = rows_of(store, "SELECT e.event_type, e.customer_id = o.customer_id AS on_the_order_s_customer "
+                     "FROM events AS e JOIN orders AS o USING (order_id) ORDER BY e.event_id")  # fmt: skip
+    assert events == [{"event_type": "orderPlace", "on_the_order_s_customer": True},
+                      {"event_type": "orderUpdate", "on_the_order_s_customer": True}]  # fmt: skip
+
+
 # --- the property: random batches of every format, in several orders -------------------------------------------
 
 EMAILS = ["ann@example.com", "bob@example.com", "cy@example.org"]
