@@ -241,6 +241,26 @@ def test_the_sample_holds_the_first_and_last_five_products_each_in_full(tmp_path
     assert (detail["product_id"], detail["name"], detail["attributes"]) == ("p11", "T11", {"x": 11})
 
 
+def test_a_sample_record_shows_its_own_values_not_a_later_duplicates(tmp_path):
+    """Issue 33: record 1 showed p1 as the store holds it, i.e. record 3's values (the last record of p1 wins)."""
+    records = [
+        {"id": "p1", "title": "Old", "price": "5.00 EUR", "x": 1},
+        {"id": "p2", "title": "Other"},
+        {"id": "p1", "title": "New", "price": "7.00 EUR", "y": 2},
+    ]
+    source = jsonl_file(tmp_path / "feed.jsonl", records)
+    store = tmp_path / "s.duckdb"
+    report = import_feed(store, source)
+    first = {r["record"]: r for r in report["sample"]["first"]}
+    assert (first[1]["product_id"], first[1]["name"], first[1]["price"]) == ("p1", "Old", 5.0)
+    assert first[1]["detail"]["attributes"] == {"x": 1}
+    assert (first[3]["name"], first[3]["price"], first[3]["detail"]["attributes"]) == ("New", 7.0, {"y": 2})
+    assert catalogue(store, "product_id, name, price, attributes") == {
+        "p1": {"name": "New", "price": 7.0, "attributes": {"y": 2}},
+        "p2": {"name": "Other", "price": None, "attributes": {}},
+    }
+
+
 def test_the_report_opens_a_sample_item_in_full(tmp_path, etl):
     source = jsonl_file(tmp_path / "feed.jsonl", [{"id": "p1", "title": "Knife", "stock": 3}, {"id": "p2"}])
     spec = tmp_path / "spec.yaml"

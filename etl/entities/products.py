@@ -105,35 +105,63 @@ def report(con: duckdb.DuckDBPyConnection, run: Run, stored: dict) -> dict:
 
 def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict]]:
     """The first and last records of the import (Kevel's "first and last five elements read from the file"):
-    their record number, product, a few columns and its change; `detail`, the product as stored, whole."""
+    their record number, product, a few columns and its change; `detail`, the product as stored with the
+    record's own values over it (a later record of the same product may be what the store holds)."""
+    # a long text cut (a report is no place for a 50 MB description): etl report --item shows it
+    description = """CASE WHEN length(description) > $longest
+             THEN left(description, $longest) || '... (' || length(description) || ' characters)'
+             ELSE description END AS description"""
     query = """
         WITH picked AS (
             SELECT _file, _row, _seq FROM stg_rows ORDER BY _file {direction}, _row {direction} LIMIT $size
         )
-        SELECT picked._row + 1 AS record, records.product_id,
+        SELECT picked._seq, picked._row + 1 AS record, records.product_id,
                CASE WHEN changes.change IN ('added', 'updated') THEN changes.change ELSE 'unchanged' END AS change,
                to_json(p)::VARCHAR AS detail
         FROM picked
         JOIN stg_product_records AS records USING (_seq)
         LEFT JOIN product_changes AS changes USING (product_id)
-        LEFT JOIN (  -- a long text cut (a report is no place for a 50 MB description): etl report --item shows it
+        LEFT JOIN (
             SELECT * REPLACE (
-                CASE WHEN length(description) > $longest
-                     THEN left(description, $longest) || '... (' || length(description) || ' characters)'
-                     ELSE description END AS description,
+                DESCRIPTION,
                 CASE WHEN length(attributes::VARCHAR) > $longest
                      THEN to_json('(' || length(attributes::VARCHAR) || ' characters of JSON)')
                      ELSE attributes END AS attributes)
             FROM main.products
         ) AS p USING (product_id)
         ORDER BY picked._file {direction}, picked._row {direction}
-    """
+    """.replace("DESCRIPTION", description)
     sampled = first_and_last(con, query, {"size": size, "longest": LONGEST})
+    # each record read whole as it was read: a later record of its product may be what the store holds (plain
+    # columns: to_json over a row with a 50 MB text took 512 MB)
+    own_query = """
+        WITH own AS (  -- a record's attributes are its whole object, less the keys not_attributes names: patched
+                       -- only when small (a 50 MB description in it took the patch past 600 MB)
+            SELECT * EXCLUDE (_file, _row, hash_hi, hash_lo, description, attributes, not_attributes), DESCRIPTION,
+                   CASE WHEN length(attributes) <= $patched_at_most
+                        THEN json_merge_patch('{}', attributes, not_attributes)::VARCHAR END AS attributes
+            FROM stg_rows
+            WHERE not_attributes IS NOT NULL AND _seq IN (SELECT unnest($seqs))
+        )
+        SELECT * REPLACE (CASE WHEN length(attributes) > $longest
+                               THEN '"(' || length(attributes) || ' characters of JSON)"'
+                               ELSE attributes END AS attributes)
+        FROM own
+    """.replace("DESCRIPTION", description)
+    seqs = [row["_seq"] for rows in sampled.values() for row in rows]
+    cursor = con.execute(own_query, {"seqs": seqs, "longest": LONGEST, "patched_at_most": 1 << 20})
+    names = [d[0] for d in cursor.description]
+    own = {record[0]: dict(zip(names, record, strict=True)) for record in cursor.fetchall()}
     for rows in sampled.values():
         for row in rows:
             product = json.loads(row.pop("detail")) if row["detail"] else {}
             product.pop("record_hash", None)
-            if isinstance(product.get("attributes"), str):
+            values = own.get(row.pop("_seq"))  # (a record may be in both first and last)
+            if values is not None:  # the record's own values (a known record is the product as stored)
+                product.update({k: v for k, v in values.items() if k not in ("_seq", "attributes")})
+                if values["attributes"] is not None:  # else too long to patch here: the stored product's
+                    product["attributes"] = json.loads(values["attributes"])
+            if isinstance(product.get("attributes"), str) and product["attributes"].startswith("{"):
                 product["attributes"] = json.loads(product["attributes"])
             change = row.pop("change")
             row.update({k: product.get(k) for k in SAMPLE_COLUMNS[1:]}, change=change, detail=product)
