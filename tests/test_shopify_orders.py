@@ -287,6 +287,36 @@ def test_line_status_from_financial_status_fulfillment_and_cancellation(tmp_path
     assert [r["status"] for r in rows(store, "SELECT status FROM line_items ORDER BY line_no")] == [status, status]
 
 
+def test_shopifys_other_line_fulfillment_statuses_are_accepted_and_an_unknown_one_rejects_its_order(tmp_path):
+    """Issue 33: real exports carry statuses beyond 002's four (Shopify's line item fulfillment_status has
+    not_eligible for a line with nothing to fulfil, unfulfilled, and exports leave it empty): such orders were
+    rejected whole. They leave the line's status to the order's Financial Status."""
+    rows_in = [
+        order_row("#6001", **{"Lineitem fulfillment status": "not_eligible", "Lineitem name": "Gift card",
+                              "Lineitem sku": "GIFT"}),
+        line_row("#6001", **{"Lineitem fulfillment status": "Unfulfilled"}),
+        line_row("#6001", **{"Lineitem fulfillment status": "", "Lineitem sku": "TIP", "Lineitem name": "Tip"}),
+        line_row("#6001", **{"Lineitem fulfillment status": "fulfilled", "Lineitem sku": "WAX-2"}),
+        order_row("#6002", **{"Lineitem fulfillment status": "shipped"}),
+    ]  # fmt: skip
+    store = tmp_path / "cdp.duckdb"
+    report = imported(store, export(tmp_path / "statuses.csv", rows_in))
+    assert (report["valid"], report["rejected"]) == (4, 1)
+    stored = rows(store, "SELECT order_id, line_no, sku, status, custom_fields->>'fulfillment_status' AS "
+                         "fulfillment FROM line_items ORDER BY line_no")  # fmt: skip
+    assert stored == [
+        {"order_id": "#6001", "line_no": 1, "sku": "GIFT", "status": "paid", "fulfillment": "not_eligible"},
+        {"order_id": "#6001", "line_no": 2, "sku": None, "status": "paid", "fulfillment": "Unfulfilled"},
+        {"order_id": "#6001", "line_no": 3, "sku": "TIP", "status": "paid", "fulfillment": None},
+        {"order_id": "#6001", "line_no": 4, "sku": "WAX-2", "status": "fulfilled", "fulfillment": "fulfilled"},
+    ]
+    rejected = rows(store, "SELECT raw->>'Name' AS name, reasons FROM rejects")
+    assert [(r["name"], [(x["column"], x["hint"]) for x in r["reasons"]]) for r in rejected] == [
+        ("#6002", [("Lineitem fulfillment status", "not a Shopify line item fulfillment status (pending, partial, "
+                    "restocked, fulfilled, unfulfilled, not_eligible)")]),
+    ]  # fmt: skip
+
+
 def test_order_id_from_the_id_column(tmp_path):
     store = tmp_path / "cdp.duckdb"
     imported(store, export(tmp_path / "orders.csv", sample_rows()), order_id="id")
