@@ -6,6 +6,11 @@ Imports do not render anything: every import keeps its results, in GE's shape, i
 validate` adds its own run (validate-TIMESTAMP), kept as a JSON file in
 <store>.validation/runs/ so that the next build still shows it. Importing this module
 imports GE (seconds): only the commands that render do.
+
+A suite's status is the report's verdict, not GE's: GE fails a suite when any expectation failed, the gate only
+when a critical one did (or one could not be checked). A suite whose only failures are warnings (or info) is
+shown as passed, its status "Succeeded, with N failed warning(s)" and a warning icon, its failed expectations
+listed as GE lists them.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
     ValidationResultIdentifier,
 )
+
+from etl import validate  # noqa: E402  (after GE, as above)
 
 RUNS = "runs"  # in the docs folder: the results of `etl validate` runs, as JSON
 VENDOR = Path(__file__).with_name("data_docs_vendor")  # the pages' scripts and styles (its README)
@@ -112,8 +119,10 @@ def build(docs: Path, suite_results: list[dict[str, Any]]) -> Path:
         data_docs_sites={"local": site},
     )
     context = gx.get_context(project_config=config, mode="ephemeral")
+    with_warnings: dict[str, int] = {}  # a page under validations/ -> its failed warnings, when it passed
     for shaped in suite_results:
-        result = ExpectationSuiteValidationResult(**_for_ge(shaped))
+        success, warnings = validate.suite_verdict(shaped)
+        result = ExpectationSuiteValidationResult(**_for_ge(shaped, success))
         run_id = RunIdentifier(**shaped["meta"]["run_id"])
         key = ValidationResultIdentifier(
             expectation_suite_identifier=ExpectationSuiteIdentifier(name=shaped["suite_name"]),
@@ -121,9 +130,50 @@ def build(docs: Path, suite_results: list[dict[str, Any]]) -> Path:
             batch_identifier=shaped["suite_name"],
         )
         context.validation_results_store.set(key, result)
+        if success and warnings:
+            with_warnings["/".join(("validations", *key.to_tuple())) + ".html"] = warnings
     context.build_data_docs()
+    _label_warnings(docs, with_warnings)
     _offline(docs)
     return docs / "index.html"
+
+
+# GE's markup of a passed suite: on its validation page, and in its row of the index's table data
+_PAGE_PASSED = re.compile(r'(<i class="fas fa-check-circle text-success" aria-hidden="true"></i>\s*)Succeeded')
+_ROW_PASSED = re.compile(
+    r"""(<i class="fas fa-check-circle text-success ge-success-icon" ></i>)(.*?'_table_row_link_path': '([^']*)',"""
+    r"""\s*'_validation_success_text': 'Success')""",
+    re.DOTALL,
+)
+_WARNING_ICON = '<i class="fas fa-exclamation-triangle text-warning ge-warning-icon" title="{}"></i>'
+
+
+def _label_warnings(docs: Path, with_warnings: dict[str, int]) -> None:
+    """Say "Succeeded, with N failed warning(s)" where a suite passed with failed warnings: on its page and in
+    its row of the index (GE shows a bare "Succeeded", or, given GE's own verdict, "Failed")."""
+    if not with_warnings:
+        return
+    for path, count in with_warnings.items():
+        page = docs / path
+        if page.is_file():
+            text = _PAGE_PASSED.sub(lambda m, n=count: m.group(1) + _status(n), page.read_text(encoding="utf-8"), 1)
+            page.write_text(text, encoding="utf-8")
+    index = docs / "index.html"
+
+    def row(match: re.Match[str]) -> str:
+        count = with_warnings.get(match.group(3))
+        if count is None:
+            return match.group(0)
+        rest = match.group(2).replace(
+            "'_validation_success_text': 'Success'", f"'_validation_success_text': '{_status(count)}'"
+        )
+        return _WARNING_ICON.format(_status(count)) + rest
+
+    index.write_text(_ROW_PASSED.sub(row, index.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def _status(warnings: int) -> str:
+    return f"Succeeded, with {warnings} failed warning{'s' if warnings != 1 else ''}"
 
 
 def _offline(docs: Path) -> None:
@@ -140,7 +190,7 @@ def _offline(docs: Path) -> None:
         page.write_text(text, encoding="utf-8")
 
 
-def _for_ge(shaped: dict[str, Any]) -> dict[str, Any]:
+def _for_ge(shaped: dict[str, Any], success: bool) -> dict[str, Any]:
     from great_expectations.core.expectation_validation_result import ExpectationValidationResult
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
@@ -157,7 +207,7 @@ def _for_ge(shaped: dict[str, Any]) -> dict[str, Any]:
             )
         )
     return {
-        "success": shaped["success"],
+        "success": success,  # the report's verdict (validate.suite_verdict), not GE's any-failure one
         "results": results,
         "suite_name": shaped["suite_name"],
         "suite_parameters": shaped.get("suite_parameters") or {},

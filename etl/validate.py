@@ -190,6 +190,19 @@ def nothing_to_check(suites: Suites) -> dict[str, Any]:
     return _summary("import", suites, [], [], 0.0, [])
 
 
+def passed(records: list[dict[str, Any]]) -> bool:
+    """The gate's verdict on expectations' outcomes (records as the report has them): no critical one failed and
+    none could not be checked. A failed warning or info passes (GE's own verdict fails on any)."""
+    return not any(r.get("error") or (not r["success"] and r["severity"] == "critical") for r in records)
+
+
+def suite_verdict(suite_result: dict[str, Any]) -> tuple[bool, int]:
+    """Of a GE-shaped suite result: whether it passed as the report says (`passed`), and how many of its
+    expectations failed at warning or info level (Data Docs show "passed with warnings")."""
+    records = [_record(suite_result["suite_name"], r) for r in suite_result["results"]]
+    return passed(records), sum(1 for r in records if not r["success"] and r["severity"] != "critical")
+
+
 def _summary(
     scope: Scope,
     suites: Suites,
@@ -209,7 +222,7 @@ def _summary(
         "suites_dir": str(suites.folder),
         "suites": suites.entities,
         "engine": engine,
-        "success": not failed["critical"] and not any(r.get("error") for r in records),
+        "success": passed(records),
         "checked": len(records),
         "failed": failed,
         "expectations": records,

@@ -81,7 +81,8 @@ def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, sto
     for suite in ORDERS_IMPORT_WRITES:
         assert suite in page
     assert f"import-{run.json['import_id']}" in page  # runs are named by import
-    assert "Failed" in page or "failed" in page  # the warning shows as a failed expectation run
+    # the suite passed, as the report says, with its failed warning named (issue 33: it showed "Failed")
+    assert "Succeeded, with 1 failed warning" in page and "ge-failed-icon" not in page
     assert (
         f"Showing 1 to {len(ORDERS_IMPORT_WRITES)} of {len(ORDERS_IMPORT_WRITES)} rows" in page
     )  # drawn by its script, offline
@@ -196,6 +197,41 @@ def test_data_docs_page_lists_each_validation_with_its_result(tmp_path):
     assert len(validations) == 1
     detail = chromium_dom(validations[0])
     assert "id_type" in detail and "fax" in detail  # the failed warning and its unexpected value
+
+
+STATUS = re.compile(r'<span class="h6" >Status:</span>\s*<i [^>]*></i>\s*([^<]+?)\s*<')
+
+
+def test_data_docs_show_a_suite_whose_only_failures_are_warnings_as_passed(tmp_path):
+    """The report's verdict, on the pages too: a failed warning passes ("Succeeded, with 1 failed warning"), a
+    failed critical expectation fails (GE's own verdict fails both)."""
+    store = tmp_path / "cdp.duckdb"
+    folder = tmp_path / "suites"
+    folder.mkdir()
+    shutil.copy(EXPECTATIONS / "identities.json", folder)  # an unknown id type is a warning
+    only_one = {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "customer_id", "value_set": [1]},
+                "severity": "critical"}  # fmt: skip
+    (folder / "customers.json").write_text(json.dumps({"name": "customers", "expectations": [only_one]}))
+    with connect(store, read_only=False) as con:
+        con.execute("INSERT INTO customers VALUES (1, '{}', 1, 1, NULL), (2, '{}', 1, 1, NULL)")
+        con.execute("INSERT INTO identities VALUES ('email', '', 'a@x.com', 1, 1, 1, 1), ('fax', '', '1', 2, 1, 2, 2)")
+        result = validate.run(con, validate.load_suites(con, folder, now=NOW), scope="store", now=NOW, run_name="r1")
+    assert (result["success"], result["failed"]) == (False, {"critical": 1, "warning": 1, "info": 0})
+    verdicts = {r["suite_name"]: validate.suite_verdict(r) for r in result["suite_results"]}
+    assert verdicts == {"customers": (False, 0), "identities": (True, 1)}
+    from etl import data_docs
+
+    index = data_docs.build(validate.docs_dir(store), result["suite_results"])
+
+    statuses = {
+        page.parent.parent.parent.name: STATUS.findall(page.read_text(encoding="utf-8"))
+        for page in (index.parent / "validations").rglob("*.html")
+    }
+    assert statuses == {"identities": ["Succeeded, with 1 failed warning"], "customers": ["Failed"]}
+    rows = re.findall(
+        r"ge-(warning|failed|success)-icon.*?'_table_row_link_path': 'validations/(\w+)/", index.read_text()
+    )
+    assert sorted(rows) == [("failed", "customers"), ("warning", "identities")]
 
 
 def test_a_relative_store_path_gets_its_data_docs_beside_it(tmp_path, real_suites):
