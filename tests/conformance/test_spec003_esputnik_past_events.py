@@ -58,6 +58,7 @@ PAST_EVENTS = """{
 			}],
 			"occurred": "2023-03-22T14:30"
 		},
+
 		{
 			"eventTypeKey": "orderCreated",
 			"keyValue": "Hanna@yourcompany.com",
