@@ -16,7 +16,7 @@ def test_etl_formats_lists_each_format_with_its_entity_reader_and_options(etl):
     assert (by_name["kevel_users"]["entity"], by_name["kevel_users"]["readers"]) == ("customers", ["csv", "jsonl"])
     kevel = by_name["kevel_orders"]
     assert (kevel["entity"], kevel["readers"]) == ("orders", ["csv"])
-    assert [o["name"] for o in kevel["options"]] == ["hash_emails"]
+    assert [o["name"] for o in kevel["options"]] == ["hash_emails", "fold_id_case"]
     assert (kevel["options"][0]["default"], kevel["options"][0]["required"]) == (False, False)
     egoi = {o["name"]: o for o in by_name["egoi_contacts"]["options"]}
     assert (egoi["list_id"]["required"], egoi["page_size"]["default"]) == (True, 1000)
