@@ -123,10 +123,20 @@ def test_etl_validate_lists_the_broken_invariants_and_exits_1(sample_store: Path
 
     ok = etl("validate", "--store", str(sample_store), "--json", "--no-docs")
     broken = etl("validate", "--store", str(copy), "--no-docs")
+    as_json = etl("validate", "--store", str(copy), "--no-docs", "--json")
 
     assert ok.code == 0 and ok.json["invariants"] == []
     assert broken.code == 1
     assert "Store invariants broken:" in broken.stdout and "order_on_its_buyers_customer: 1 row(s)" in broken.stdout
+    assert as_json.code == 1
+    assert [v["invariant"] for v in as_json.json["invariants"]] == [
+        "customer_of_record_exists",
+        "order_event_on_its_orders_customer",
+        "order_on_its_buyers_customer",
+    ]
+    # the orders suite checks the same of an import's own orders, inside its transaction
+    failed = [e["description"] for e in as_json.json["expectations"] if not e["success"]]
+    assert any("order_on_its_buyers_customer" in d for d in failed), failed
 
 
 # --- the documented defect: an event naming two people's ids --------------------------------------------------
