@@ -242,26 +242,27 @@ def contacts_file(page_files: list[Path], path: Path) -> None:
     text holds no line break), streamed a batch at a time."""
     con = duckdb.connect(config={"memory_limit": "500MB", "threads": 2})
     try:
-        # the base fields etl.formats.egoi_contacts reads, as E-goi gave them; of the cellphone and phone only
-        # whether there is one (a value with more than blanks, the format's rule for any field): true or null
+        # the base fields etl.formats.egoi_contacts reads, as E-goi gave them (one parse of the contact for all);
+        # of the cellphone and phone only whether there is one (more than blanks, the format's rule): true or null
         result = con.sql(
-            r"""
+            """
             WITH pages AS (
                 SELECT filename, json_extract(json, '$.items[*]') AS items
                 FROM read_json_objects($files, format = 'auto', filename = true)
+            ), contacts AS (
+                SELECT filename, place, json_extract(contact, [
+                    '$.base.contact_id', '$.base.email', '$.base.status', '$.base.consent', '$.base.email_status',
+                    '$.base.cellphone_status', '$.base.phone_status', '$.base.cellphone', '$.base.phone'
+                ]) AS f
+                FROM (SELECT filename, unnest(items) AS contact, unnest(range(len(items))) AS place FROM pages)
             )
             SELECT json_object('base', json_object(
-                'contact_id', contact->'$.base.contact_id',
-                'email', contact->'$.base.email',
-                'status', contact->'$.base.status',
-                'consent', contact->'$.base.consent',
-                'email_status', contact->'$.base.email_status',
-                'cellphone_status', contact->'$.base.cellphone_status',
-                'phone_status', contact->'$.base.phone_status',
-                'has_cellphone', CASE WHEN regexp_matches(contact->>'$.base.cellphone', '[^\s]') THEN true END,
-                'has_phone', CASE WHEN regexp_matches(contact->>'$.base.phone', '[^\s]') THEN true END
+                'contact_id', f[1], 'email', f[2], 'status', f[3], 'consent', f[4], 'email_status', f[5],
+                'cellphone_status', f[6], 'phone_status', f[7],
+                'has_cellphone', CASE WHEN length(trim(f[8] ->> '$')) > 0 THEN true END,
+                'has_phone', CASE WHEN length(trim(f[9] ->> '$')) > 0 THEN true END
             ))::VARCHAR AS contact
-            FROM (SELECT filename, unnest(items) AS contact, unnest(range(len(items))) AS place FROM pages)
+            FROM contacts
             ORDER BY filename, place
             """,
             params={"files": [str(p) for p in page_files]},
