@@ -132,11 +132,19 @@ def _old_rule(value, id_type, *, fold_case=False):
     return pl.when(id_type.is_in(lowered)).then(trimmed.str.to_lowercase()).otherwise(trimmed)
 
 
+def _as_given(value, id_type, *, fold_case=False):
+    """kevel_orders' rule before issue 33: emails trimmed and lowercased, other ids as given (untrimmed)."""
+    import polars as pl
+
+    lowered = ("email", "email_sha256")
+    return pl.when(id_type.is_in(lowered)).then(value.str.strip_chars().str.to_lowercase()).otherwise(value)
+
+
 def test_a_store_written_under_the_old_id_rule_gets_back_the_case_it_still_knows_and_reports_the_rest(
     tmp_path, store, monkeypatch, capsys
 ):
     from etl import store as etl_store
-    from etl.formats import crossengage_events, esputnik_events, kevel_users
+    from etl.formats import crossengage_events, esputnik_events, kevel_orders, kevel_users
     from etl.importer import run_import
     from etl.spec import validate_spec
 
@@ -146,8 +154,21 @@ def test_a_store_written_under_the_old_id_rule_gets_back_the_case_it_still_knows
     with monkeypatch.context() as old:  # the store as the version before it wrote it
         for module in (crossengage_events, esputnik_events, kevel_users):
             old.setattr(module, "normalised", _old_rule)
-        imported({"format": "kevel_orders", "source": str(write_csv(tmp_path / "o.csv", [
-            kevel_row("k1", userIdType="external_id", userId="Cust-42")]))})  # fmt: skip
+        old.setattr(kevel_orders, "normalised", _as_given)
+        imported(
+            {
+                "format": "kevel_orders",
+                "source": str(
+                    write_csv(
+                        tmp_path / "o.csv",
+                        [
+                            kevel_row("k1", userIdType="external_id", userId="Cust-42"),
+                            kevel_row("k2", userIdType="loyalty_card", userId=" L-9 "),
+                        ],
+                    )
+                ),
+            }
+        )  # fmt: skip (untrimmed: as given)
         (tmp_path / "event_history_1.json").write_text(json.dumps([
             {"event": "viewed", "id": "Cust-42", "email": "ann@example.com", "businessUnit": "s"},
             {"event": "viewed", "id": "Zed-1"},
@@ -166,6 +187,7 @@ def test_a_store_written_under_the_old_id_rule_gets_back_the_case_it_still_knows
         con.execute("DELETE FROM store_meta WHERE key = 'ids_case_kept'")
         before = con.execute("SELECT list_sort(list(id_value)) FROM identities WHERE id_type = 'external_id'")
         assert before.fetchall() == [(["Cust-42", "bob-7", "cust-42", "eve-9", "zed-1"],)]
+        assert con.execute("SELECT id_value FROM identities WHERE id_type = 'loyalty_card'").fetchall() == [(" L-9 ",)]
     capsys.readouterr()
 
     with etl_store.connect(store, read_only=False):  # opened for writing: upgraded
@@ -188,11 +210,12 @@ def test_a_store_written_under_the_old_id_rule_gets_back_the_case_it_still_knows
         {"ids": ["external_id:Eve-9"], "attributes": "{}", "orders": None, "events": ["Eve-9"]},
         {"ids": ["external_id:Zed-1"], "attributes": "{}", "orders": None, "events": ["Zed-1"]},
         {"ids": ["external_id:bob-7"], "attributes": '{"name":"Bob"}', "orders": None, "events": None},  # unknown
+        {"ids": ["loyalty_card:L-9"], "attributes": "{}", "orders": ["k2"], "events": None},  # trimmed
     ]  # fmt: skip
     [(mark,)] = [tuple(r.values()) for r in rows_of(store, "SELECT value FROM store_meta WHERE key = 'ids_case_kept'")]
     assert json.loads(mark)["unknown_case"] == ["external_id:bob-7"]
     assert f"etl import --format kevel_users --source {users}" in message
-    assert "external_id:bob-7" in message and "2 ids took back the form they were given, 1 were the same id" in message
+    assert "external_id:bob-7" in message and "3 ids took back the form they were given, 1 were the same id" in message
     with etl_store.connect(store, read_only=False):  # once
         pass
     assert capsys.readouterr().err == ""

@@ -194,7 +194,8 @@ def test_other_id_types_keep_their_case_and_are_trimmed(store, tmp_path):
 
 def test_fold_id_case_lowercases_every_id_of_a_source_that_folds_case(store, tmp_path):
     imported(store, users_jsonl(tmp_path, "users", [{"customerNumber": "Cust-42", "a": 1}], fold_id_case=True))
-    imported(store, kevel_orders(tmp_path, "orders", [kevel_row("k1", userIdType="external_id", userId="cust-42")]))
+    orders = kevel_orders(tmp_path, "orders", [kevel_row("k1", userIdType="external_id", userId=" CUST-42")])
+    imported(store, {**orders, "options": {"fold_id_case": True}})
     imported(store, crossengage(tmp_path, "1", [{"event": "viewed", "id": "CUST-42"}], fold_id_case=True))
     imported(store, esputnik(tmp_path, "es", [es_event("paid", externalCustomerId="CuSt-42")], fold_id_case=True))
     [person] = people(store)
