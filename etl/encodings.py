@@ -339,8 +339,12 @@ def wide_unicode_message(label: str, first_line: bytes, read_as: str) -> str | N
 def field_of(prefix: str, header: str, delimiter: str | None) -> str:
     """Which CSV field a position of a line is in, e.g. "field 3 ('last_name')": the fields of the line's text
     before the position, split by the file's delimiter (unknown: the one of , ; tab | that splits the header
-    into the most fields, as `delimiter: auto` chooses), and the header's name of that field."""
+    into the most fields, as `delimiter: auto` chooses), and the header's name of that field. Nothing ("") for a
+    JSON or XML file, which has no fields by delimiter (a JSON lines file transcoded from a code page)."""
     import csv
+
+    if header.lstrip("\ufeff \t").startswith(("{", "[", "<")):
+        return ""
 
     def fields(text: str, separator: str) -> list[str]:
         try:

@@ -443,7 +443,8 @@ def decode_error(
     field = ""
     if delimiter != "":
         prefix = data[line_start:offset].decode(encoding, errors="replace")
-        field = ", " + field_of(prefix, header.decode(encoding, errors="replace").rstrip("\r\n"), delimiter)
+        located = field_of(prefix, header.decode(encoding, errors="replace").rstrip("\r\n"), delimiter)
+        field = f", {located}" if located else ""
     bad = data[offset : offset + 4].hex(" ")
     return InputError(
         f"{label}: line {line}, column {column} (byte){field}: bytes {bad} are not valid {encoding}; "

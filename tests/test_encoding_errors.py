@@ -102,3 +102,16 @@ def test_an_invalid_byte_names_its_line_byte_field_and_column_name(tmp_path, sto
     field = header.index("lineItem_name") + 1
     assert f"{source}: line 3, column {column} (byte), field {field} ('lineItem_name'): bytes e9 " in str(failed.value)
     assert f"are not valid {read_as}" in str(failed.value)
+
+
+def test_an_invalid_byte_in_a_json_lines_file_names_no_csv_field(tmp_path, store):
+    """A JSON lines file read in a code page has no fields by delimiter: the error names line and byte only."""
+    source = tmp_path / "users.jsonl"
+    source.write_bytes(b'{"mail": "a@example.com", "city": "Porto"}\n{"mail": "b@example.com", "city": "x\x81"}\n')
+    spec = {"format": "kevel_users", "source": str(source), "encoding": "cp1252", "options": {"ids": {"email": "mail"}}}
+
+    with pytest.raises(InputError) as failed:
+        run_import(validate_spec(spec, "spec.yaml"), store)
+
+    column = source.read_bytes().split(b"\n")[1].index(b"\x81") + 1
+    assert f"{source}: line 2, column {column} (byte): bytes 81 " in str(failed.value)
