@@ -1,7 +1,7 @@
 """Conformance with specification 002 (Kevel Audience, Offline Imports): its file-source rules ("File
 Encodings", "File Sources"), the users Info on lowercasing ids, and the "E-goi Contacts Source" with its
 "E-goi Attribute Mapping". Each test imports what the document describes and asserts what the store holds.
-The table: docs/conformance/002-sources.md.
+The table: docs/conformance/002.md (its section "Encodings, file sources, E-goi").
 """
 
 from __future__ import annotations
