@@ -34,12 +34,15 @@ listed AS (
 ),
 
 events AS (  -- a body's events in its place (_element orders them), each in its body's line
-    SELECT _line, _record, _offset, in_body, unnest(range(len(list))) AS _element, unnest(list) AS raw FROM listed
+    SELECT
+        _line, _record, _offset, in_body, unnest(range(len(list))) AS _element, unnest(list) AS raw,
+        list_contains($suspect_records::INTEGER[], _record) AS suspect_record
+    FROM listed
 ),
 
 read AS (
     SELECT
-        _line, _record, _offset, _element, raw, in_body,
+        _line, _record, _offset, _element, raw, in_body, suspect_record,
         -- an object (else: not JSON, or not an object, which the format's plan rejects), read once
         CASE WHEN regexp_matches(raw, '^\s*\{') THEN try(
             json_transform(raw, '{"eventTypeKey": "JSON", "keyValue": "JSON", "occurred": "JSON", "params": "JSON"}')
@@ -99,12 +102,12 @@ values AS (
         list_transform(params, lambda p: {
             'name': p.name,
             'key': p.key,
-            'value': CASE WHEN p.text IS NULL THEN p.value WHEN json_valid(p.text) THEN json(p.text) END,
+            -- a malformed text kept as given (for its reject's message: the event is rejected)
+            'value': CASE WHEN p.text IS NULL THEN p.value WHEN json_valid(p.text) THEN json(p.text) ELSE p.value END,
             'id_type': p.id_type,
-            'text': p.text,
             'malformed': p.text IS NOT NULL AND NOT json_valid(p.text),
             -- in a record that may hold what DuckDB's parser takes and JSON has not: checked strictly (the plan)
-            'suspect': p.text IS NOT NULL AND list_contains($suspect_records::INTEGER[], _record)
+            'text': CASE WHEN suspect_record THEN p.text END
         }) AS params
     FROM params
 ),
@@ -112,10 +115,9 @@ values AS (
 checked AS (
     SELECT
         *,
-        list_filter(params, lambda p: p.malformed)[1].name AS malformed_param,
-        list_filter(params, lambda p: p.malformed)[1].text AS malformed_text,
-        CASE WHEN list_contains($suspect_records::INTEGER[], _record) THEN
-            list_transform(list_filter(params, lambda p: p.suspect), lambda p: {'name': p.name, 'text': p.text})
+        list_filter(params, lambda p: p.malformed)[1] AS malformed,
+        CASE WHEN suspect_record THEN
+            list_transform(list_filter(params, lambda p: p.text IS NOT NULL), lambda p: {'name': p.name, 'text': p.text})
         END AS suspect_texts,
         list_filter(
             list_transform(params, lambda p: p.key), lambda k, i: list_position(list_transform(params, lambda p: p.key), k) < i
@@ -158,8 +160,8 @@ SELECT
     occurred AS es_occurred,
     params_kind AS es_params_kind,
     bad_entry AS es_bad_entry,
-    malformed_param AS es_malformed_param,
-    malformed_text AS es_malformed_text,
+    malformed.name AS es_malformed_param,
+    malformed.value ->> '$' AS es_malformed_text,
     suspect_texts AS es_suspect_texts,
     repeated_param AS es_repeated_param,
     param_ids AS es_param_ids,
@@ -184,7 +186,7 @@ SELECT
     END AS es_items,
     -- the event as stored: its fields, and its parameters as an object of their values (JSON types kept)
     CASE WHEN params_kind IS NULL OR (params_kind = 'ARRAY' AND bad_entry = 0 AND repeated_param IS NULL
-        AND malformed_param IS NULL) THEN
+        AND malformed IS NULL) THEN
         json_object(
             'eventTypeKey', event_type, 'keyValue', key_value, 'occurred', occurred,
             'params', json('{' || array_to_string(list_transform(
