@@ -15,41 +15,10 @@ from etl.entities import events as events_entity
 from etl.errors import EtlError
 from etl.importer import run_import
 from etl.spec import validate_spec
+from tests.conformance.test_spec000_crossengage import EXAMPLE
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-SPEC_EXAMPLE = """[
-  {
-    "event": "Changed Order Status",
-    "orderId": "0006000384",
-    "timestamp": "2018-05-22T22:00:00Z",
-    "businessUnit": "DE",
-    "orderType": "Click & Reserve Order",
-    "numberOfUniqueItems": 1,
-    "numberOfItems": 2,
-    "total": 7.98,
-    "discount": 0,
-    "shipping": 0,
-    "id": "e6bce5b3816eedd2cdd397256d6cee29d5b142ae821470c3b6883ee4b15f9499",
-    "email":"example@example.com",
-    "businessUnit":"crossengage"
-    "cart": {
-      "currency": "EUR",
-      "total": 7.98,
-      "products": [
-        {
-          "sku": "AMA0159270DE",
-          "currency": "EUR",
-          "quantity": 2,
-          "price": 3.99,
-          "name": "Ribbon Lace, B:2,5cm x L:3m, white",
-          "category": "Decorative Bands",
-          "id": "AMA0159270DE"
-        }
-      ]
-    }
-  }
-]
-"""
+SPEC_EXAMPLE = EXAMPLE  # 000's "Event Feed Example" as printed (tests/conformance/test_spec000_crossengage.py)
 
 
 @pytest.fixture(params=[True, False], ids=["skip_known", "parse_all"])
