@@ -78,6 +78,11 @@ def first_import(etl: Path, spec: dict, workdir: Path, tag: str) -> tuple[float,
     return run.wall_s, run.peak_rss_bytes, json.loads(run.stdout)["items"]
 
 
+def runs(walls: list[float]) -> str:
+    """Each round's wall time, in the order run."""
+    return ", ".join(f"{wall:.1f}" for wall in walls)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, required=True, help="the parent checkout's etl command")
@@ -87,8 +92,9 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated name prefixes of the imports to run")
     args = parser.parse_args()
     wanted = [name for name in specs(args.workdir) if not args.only or name.startswith(tuple(args.only.split(",")))]
-    print("| first import | base wall s | new wall s | change | base RSS GB | new RSS GB | items |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| first import | base wall s | new wall s | change | base runs s | new runs s | base RSS GB | new RSS GB "
+          "| items |")  # fmt: skip
+    print("|---|---:|---:|---:|---|---|---:|---:|---:|")
     for name in wanted:
         spec = specs(args.workdir)[name]
         walls: dict[str, list[float]] = {"base": [], "new": []}
@@ -102,8 +108,8 @@ def main() -> None:
                 rss[tag] = max(rss[tag], peak)
         base, new = statistics.median(walls["base"]), statistics.median(walls["new"])
         print(
-            f"| {name} | {base:.2f} | {new:.2f} | {new / base - 1:+.1%} | {rss['base'] / 1e9:.2f} | "
-            f"{rss['new'] / 1e9:.2f} | {items['new']:,} |",
+            f"| {name} | {base:.2f} | {new:.2f} | {new / base - 1:+.1%} | {runs(walls['base'])} | "
+            f"{runs(walls['new'])} | {rss['base'] / 1e9:.2f} | {rss['new'] / 1e9:.2f} | {items['new']:,} |",
             flush=True,
         )
 
