@@ -14,6 +14,7 @@ from etl.errors import EtlError
 from etl.formats.esputnik_events import DATE_HINT, OCCURRED_HINT
 from etl.importer import run_import
 from etl.spec import validate_spec
+from tests.conformance import formats
 from tests.conftest import kevel_row, rows_of, write_csv
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "esputnik-doc-examples"
@@ -21,13 +22,8 @@ USERS_OPTIONS = {"ids": {"external_id": "customerNumber", "email": "mail", "phon
 
 
 def event(kind: str, *params: tuple[str, object], key: str | None = "ann@example.com", occurred: str | None = None):
-    out: dict = {"eventTypeKey": kind}
-    if key is not None:
-        out["keyValue"] = key
-    out["params"] = [{"name": name, "value": value} for name, value in params]
-    if occurred is not None:
-        out["occurred"] = occurred
-    return out
+    """One eSputnik event (tests/conformance/formats.py's), Ann's by default, with no time of its own."""
+    return formats.esputnik_event(kind, *params, key=key, occurred=occurred)
 
 
 def order(kind: str, order_id: str | None, *more: tuple[str, object], email="ann@example.com", occurred=None):

@@ -20,6 +20,7 @@ from etl import report as report_text
 from etl.errors import InputError, SpecError
 from etl.importer import run_import
 from etl.spec import validate_spec
+from tests.conformance import formats
 from tests.conftest import SAMPLE_CSV, SHARED_DATA, kevel_row, line_row, rows_of, write_csv
 
 # 002's orders column table, in its order, and its Example column as one row (custom_<name...> has no example:
@@ -204,15 +205,8 @@ def test_orders_an_email_user_id_can_be_hashed_to_email_sha256(tmp_path) -> None
 
 
 def shopify_row(name: str, **values: str) -> dict[str, str]:
-    row = {
-        "Name": name, "Email": f"b{name.strip('#')}@example.com", "Financial Status": "paid", "Currency": "EUR",
-        "Subtotal": "10.00", "Shipping": "0.00", "Taxes": "0.00", "Total": "10.00", "Discount Amount": "0.00",
-        "Created at": "2024-03-09 09:59:00 +0100", "Lineitem quantity": "1", "Lineitem name": "Wax",
-        "Lineitem price": "10.00", "Lineitem sku": "WAX-1", "Lineitem fulfillment status": "pending",
-        "Lineitem discount": "0.00", "Refunded Amount": "0.00", "Id": "9" + name.strip("#"),
-    }  # fmt: skip
-    row.update(values)
-    return row
+    """An order of one line (tests/conformance/formats.py's), its buyer b<number>@example.com."""
+    return formats.shopify_row(name, email=f"b{name.strip('#')}@example.com", **values)
 
 
 FINANCIAL = ["authorized", "paid", "partially_paid", "pending", "refunded", "partially_refunded", "voided"]

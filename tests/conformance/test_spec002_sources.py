@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import kevel_row, rows_of, write_csv
 from egoi_server import contact
+from test_egoi_contacts import people  # each customer's ids and attributes
 
 from etl.errors import InputError, SpecError
 from etl.importer import run_import
@@ -207,15 +208,6 @@ def egoi_import(api, store: Path, monkeypatch, key: str, **options) -> dict:
     spec = {"format": "egoi_contacts", "source": api.base_url, "connection": {"api_key": "${EGOI_API_KEY}"},
             "options": {"list_id": 321, "retry_backoff_s": 0, **options}}  # fmt: skip
     return run_import(validate_spec(spec, "egoi.yaml"), store)
-
-
-def people(store: Path) -> list[dict]:
-    rows = rows_of(
-        store,
-        "SELECT list_sort(list(i.id_type || ':' || i.id_value)) AS ids, any_value(c.attributes) AS attributes "
-        "FROM customers AS c JOIN identities AS i USING (customer_id) GROUP BY c.customer_id ORDER BY ids",
-    )
-    return [{"ids": r["ids"], "attributes": json.loads(r["attributes"])} for r in rows]
 
 
 def test_egoi_mapping_table_row_by_row(egoi_api, store, monkeypatch):
