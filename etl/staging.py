@@ -327,11 +327,13 @@ def locate_late_rejects(con, sources, plans, state: Staging, work: Path) -> None
         else:
             rows = rows.with_columns(_record=pl.col("_row"))
         scanned = json_array.scan(source, work / f"json-late-{index}.parquet")
-        located = pl.read_parquet(scanned, columns=["_row", "_line", "_offset", "raw"])
-        lines = rows.join(located.rename({"_row": "_record"}), on="_record")
+        # the rejected records' places alone (a record's text is only measured, never read into memory whole)
+        located = pl.scan_parquet(scanned).select(
+            "_line", "_offset", _record="_row", _bytes=pl.col("raw").str.len_bytes()
+        )
+        lines = rows.lazy().join(located, on="_record").collect()
         if prepared:
-            lines = lines.with_columns(_line=plan.prepare.event_lines(source.path, lines.with_columns(
-                _bytes=pl.col("raw").str.len_bytes())))  # fmt: skip
+            lines = lines.with_columns(_line=plan.prepare.event_lines(source.path, lines))
         lines = lines.select("_row", "_line")
         con.register("stg_late_lines", lines.to_arrow())
         try:
