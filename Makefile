@@ -61,8 +61,8 @@ format: setup ## Format the code with ruff
 schema: setup ## Regenerate etl/import-spec.schema.json from the spec models
 	$(VENV)/bin/python -m etl.spec > etl/import-spec.schema.json
 
-docs: setup ## Regenerate the README's table documentation from etl/sql/schema.sql
-	$(VENV)/bin/python -m etl.docs
+docs: setup ## Regenerate the README's table documentation from etl/store/schema.sql
+	$(VENV)/bin/python -m etl.store.docs
 
 clean: ## Remove the virtualenv, caches and the local store
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache $(STORE) $(STORE).wal $(STORE).schedules.jsonl $(STORE).locks $(STORE).validation data/.etl-spool

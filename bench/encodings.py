@@ -4,7 +4,7 @@ A detector is right on a file when decoding the file's bytes with its answer giv
 file's text (a UTF-8 file with a BOM needs utf-8-sig). Detectors, each given what the importer
 gives its own (the first SAMPLE_BYTES of the file):
 
-  etl          etl.encodings.detect_encoding: the policy, chardet 7, and two rules of ours (readings
+  etl          etl.sources.encodings.detect_encoding: the policy, chardet 7, and two rules of ours (readings
                that look like mojibake are dropped; near ties go to the code page more shops write)
   etl at 1739c67   the detector before issue 14 (heuristics over charset-normalizer), when
                bench/work/encodings_1739c67.py exists:
@@ -13,7 +13,7 @@ gives its own (the first SAMPLE_BYTES of the file):
   chardet      chardet.detect (chardet 7)
   cchardet     cchardet.detect (uchardet)
   policy + X   X behind the policy no library has (BOM, then UTF-8, then X on the distinct fields with
-               non-ASCII bytes only, among etl.encodings.CANDIDATES where X can be told)
+               non-ASCII bytes only, among etl.sources.encodings.CANDIDATES where X can be told)
 
 Prints Markdown tables (overall with time per MB, per language, per code page, the misses of
 each) and writes them to bench/work/encodings.md.
@@ -35,7 +35,7 @@ sys.path.insert(0, str(BENCH_DIR.parent / "tests"))
 
 from encoding_corpus import Sample, corpus, text_of  # noqa: E402  (tests/, put on the path above)
 
-from etl.encodings import (  # noqa: E402
+from etl.sources.encodings import (  # noqa: E402
     _NON_ASCII_FIELD,
     CANDIDATES,
     SAMPLE_BYTES,
@@ -152,7 +152,7 @@ def gigabyte_file() -> list[str]:
     read from disk, then detected. Written once to bench/work/gigabyte-cp1251.csv."""
     import subprocess
 
-    from etl.sources import _sample, filesystem
+    from etl.sources.files import _sample, filesystem
 
     path = BENCH_DIR / "work" / "gigabyte-cp1251.csv"
     if not path.exists() or path.stat().st_size < GIGABYTE:

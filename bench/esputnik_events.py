@@ -114,7 +114,7 @@ def write_bodies(folder: Path, n: int) -> None:
 CONTACTS = """
 import sys, json
 from pathlib import Path
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 spec = {"format": "kevel_users", "source": sys.argv[2], "options": {"ids": {"email": "mail"}}}
 print(run_import(validate_spec(spec, "users"), Path(sys.argv[1]))["entities"]["customers"])

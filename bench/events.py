@@ -176,7 +176,7 @@ def measure_import(n: int, workdir: Path, rounds: int) -> list[str]:
 SEGMENT_STORE = """
 import sys
 from pathlib import Path
-from etl import store
+from etl.store import connection as store
 n = int(sys.argv[2])
 with store.connect(Path(sys.argv[1]), read_only=False) as con:
     con.execute("SET enable_progress_bar = false")
@@ -214,7 +214,7 @@ print(n)
 
 RUN_SEGMENT = """
 import sys, json, time
-from etl import segment
+from etl.segments import run as segment
 start = time.monotonic()
 got = segment.run(sys.argv[2], json.loads(sys.argv[3]), store=sys.argv[1])
 print(json.dumps({"rows": got.height, "query_s": time.monotonic() - start}))

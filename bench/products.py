@@ -185,7 +185,7 @@ def measure_xml(gigabytes: float, workdir: Path) -> str:
 ENRICHMENT = """
 import statistics, sys, time
 from pathlib import Path
-from etl.segment_catalog import get
+from etl.segments.catalog import get
 store = Path(sys.argv[1])
 values = {"since": "2000-01-01", "observation_end": "2100-01-01"}
 import duckdb

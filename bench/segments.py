@@ -17,7 +17,7 @@ SEGMENT_MAX_S = 3.0  # rfm and customer_summary, each
 MAKE_STORE = r"""
 import sys, time
 from pathlib import Path
-from etl.store import connect, refresh_order_facts
+from etl.store.connection import connect, refresh_order_facts
 orders = int(sys.argv[2])
 with connect(Path(sys.argv[1]), read_only=False) as con:
     con.execute(
@@ -48,7 +48,7 @@ with connect(Path(sys.argv[1]), read_only=False) as con:
 REFRESH_STORE = r"""
 import sys, time
 from pathlib import Path
-from etl.store import connect
+from etl.store.connection import connect
 start = time.perf_counter()
 with connect(Path(sys.argv[1]), read_only=False):
     pass
@@ -58,8 +58,8 @@ print(time.perf_counter() - start)
 RUN_SEGMENT = r"""
 import resource, sys, time
 from pathlib import Path
-from etl import segment
-from etl.store import connect
+from etl.segments import run as segment
+from etl.store.connection import connect
 params = {"observation_end": "2024-12-31"}
 with connect(Path(sys.argv[1]), read_only=True) as con:
     segment.run(sys.argv[2], params, con=con)  # warm: the file's pages in the cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from etl import interrupts
+from etl.pipeline import interrupts
 
 
 def main() -> None:

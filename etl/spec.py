@@ -51,7 +51,7 @@ class ScheduleForm(BaseModel):
 
 
 class InboxOptions(BaseModel):
-    """How `etl inbox` treats the files of a folder (see etl/inbox.py)."""
+    """How `etl inbox` treats the files of a folder (see etl/ops/inbox.py)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -247,8 +247,8 @@ def test_a_truncated_gzip_names_the_bytes_and_line_it_decompressed(tmp_path):
     """The count is what zlib makes of the truncated file (it said "after 0 decompressed bytes" whatever the size)."""
     import zlib
 
-    from etl import sources
     from etl.errors import InputError
+    from etl.sources import files as sources
 
     data = b"".join(b'{"event":"x","id":"u%d"}\n' % i for i in range(200_000))  # more than one read of 4 MB
     truncated = gzip.compress(data)[: len(gzip.compress(data)) // 2]

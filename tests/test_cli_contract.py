@@ -137,7 +137,7 @@ def test_narrow_tables_keep_names_ids_and_paths_whole(tmp_path, etl, store):
     for word in ("completed", "kevel_orders", str(deep)):
         assert word in runs.stdout
     assert str(deep) in report.stdout
-    from etl.segment import catalog
+    from etl.segments.run import catalog
 
     flat = " ".join(segments.stdout.split())
     for segment in catalog().values():

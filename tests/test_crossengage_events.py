@@ -11,9 +11,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from etl.entities import events as events_entity
+from etl.entities.events import entity as events_entity
 from etl.errors import EtlError
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 from tests.conformance.test_spec000_crossengage import EXAMPLE
 

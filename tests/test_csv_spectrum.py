@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from etl import sources
 from etl.readers import csv as csv_reader
+from etl.sources import files as sources
 from tests.conftest import SHARED_DATA
 
 SPECTRUM = SHARED_DATA / "csv-spectrum"

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from etl import identity
-from etl.entities import customers
-from etl.store import connect
+from etl.entities.customers import entity as customers
+from etl.entities.identity import graph as identity
+from etl.store.connection import connect
 
 
 @pytest.fixture

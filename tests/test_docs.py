@@ -1,6 +1,6 @@
 """Generated documentation stays current."""
 
-from etl.docs import store_tables_markdown, with_store_tables
+from etl.store.docs import store_tables_markdown, with_store_tables
 from tests.conftest import REPO
 
 

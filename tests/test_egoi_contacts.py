@@ -13,7 +13,7 @@ from conftest import rows_of
 from egoi_server import contact
 
 from etl.errors import EtlError, InputError, SpecError
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 
 PREFIX = "egoi.account123.list321."

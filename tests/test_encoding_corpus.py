@@ -8,7 +8,7 @@ from collections import Counter
 
 from encoding_corpus import CODEPAGES, UNICODE, corpus
 
-from etl.encodings import SAMPLE_BYTES, detect_encoding
+from etl.sources.encodings import SAMPLE_BYTES, detect_encoding
 
 
 def test_the_corpus_covers_the_languages_and_code_pages_shops_export_in():

@@ -11,11 +11,11 @@ import io
 import pytest
 from conftest import kevel_row, rows_of
 
-from etl import sources
-from etl.encodings import wide_unicode
 from etl.errors import InputError
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.readers.csv import read_header
+from etl.sources import files as sources
+from etl.sources.encodings import wide_unicode
 from etl.spec import validate_spec
 
 NAME = "Zoë Ñúñez"

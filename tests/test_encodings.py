@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from etl.encodings import SAMPLE_BYTES, Detected, EncodingNotDetected, detect_encoding
+from etl.sources.encodings import SAMPLE_BYTES, Detected, EncodingNotDetected, detect_encoding
 
 HEADER = "id,name,city,email,comment\n"
 UKRAINIAN = [

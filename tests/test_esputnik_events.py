@@ -12,7 +12,7 @@ import pytest
 
 from etl.errors import EtlError
 from etl.formats.esputnik_events import DATE_HINT, OCCURRED_HINT
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 from tests.conformance import formats
 from tests.conftest import kevel_row, rows_of, write_csv
@@ -359,7 +359,7 @@ def test_what_users_paste_from_the_documentation_is_named(name, message, store):
 
 @pytest.mark.parametrize("skip", [True, False], ids=["skip_known", "parse_all"])
 def test_a_body_stored_whole_is_not_read_again(ann, tmp_path, monkeypatch, skip):
-    from etl.entities import events as events_entity
+    from etl.entities.events import entity as events_entity
 
     monkeypatch.setattr(events_entity, "SKIP_KNOWN", skip)
     view = [event("pageViewed", ("email", "ann@example.com"), ("n", n), occurred="2024-01-01") for n in range(5)]
@@ -376,7 +376,7 @@ def test_a_body_stored_whole_is_not_read_again(ann, tmp_path, monkeypatch, skip)
 
 
 def test_the_segments_count_esputnik_orders_and_recommendation_events(ann, tmp_path):
-    from etl import segment
+    from etl.segments import run as segment
 
     events = [  # an orderCreated without currency (as the specification's example): the spec's default_currency
         order("orderCreated", "o9", ("totalCost", "129"), ("status", "IN_PROGRESS"), ("date", "2024-05-14T10:11:00"),

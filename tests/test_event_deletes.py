@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from etl import event_deletes, export_esputnik
+from etl.entities.events import deletes as event_deletes
 from etl.errors import EtlError
-from etl.importer import run_import
+from etl.ops import export_esputnik
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
-from etl.store import connect
+from etl.store.connection import connect
 from tests.conftest import rows_of
 
 ALL_EVENTS = ("SELECT event_id, event_type, order_id, customer_id, occurred_at, format, user_id_type, user_id, "

@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 from conftest import kevel_row, write_csv
 
-from etl import segment
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
+from etl.segments import run as segment
 from etl.spec import validate_spec
 
 START = datetime(2024, 3, 1, tzinfo=UTC)

@@ -19,11 +19,11 @@ import duckdb
 import pytest
 from conftest import SHARED_DATA
 
-from etl import gx_run
-from etl.gate.evaluate import evaluate as gate_evaluate
-from etl.gate.kinds import KINDS
-from etl.gate.plan import plan_suite
-from etl.suites import ExpectationEntry
+from etl.quality import gx_run
+from etl.quality.gate.evaluate import evaluate as gate_evaluate
+from etl.quality.gate.kinds import KINDS
+from etl.quality.gate.plan import plan_suite
+from etl.quality.suites import ExpectationEntry
 
 BLNS = [s for s in json.loads((SHARED_DATA / "blns" / "blns.json").read_text(encoding="utf-8")) if "\x00" not in s]
 PARAMETERS = {"now_plus_one_day": "2026-12-02T00:00:00+00:00"}

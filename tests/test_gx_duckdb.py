@@ -1,7 +1,7 @@
-"""etl/gx_duckdb.py works around three breakages of GE 1.24 with duckdb-engine on DuckDB 2.0.
+"""etl/quality/gx_duckdb.py works around three breakages of GE 1.24 with duckdb-engine on DuckDB 2.0.
 
 Each test here runs the unpatched libraries and asserts the breakage is still there. When one
-fails, upstream fixed it: drop that workaround from etl/gx_duckdb.py, and this test with it.
+fails, upstream fixed it: drop that workaround from etl/quality/gx_duckdb.py, and this test with it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 gx = pytest.importorskip("great_expectations")  # a dependency: always there; imported here for its seconds
 
-UPSTREAM_FIXED = "upstream fixed this: remove the workaround from etl/gx_duckdb.py, and this test"
+UPSTREAM_FIXED = "upstream fixed this: remove the workaround from etl/quality/gx_duckdb.py, and this test"
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_ge_has_no_duckdb_regex_expression():
     from duckdb_engine import Dialect
     from great_expectations.expectations.metrics import util
 
-    from etl import gx_duckdb
+    from etl.quality import gx_duckdb
 
     gx_duckdb.install()
     original = getattr(util.get_dialect_regex_expression, "original", util.get_dialect_regex_expression)
@@ -72,7 +72,7 @@ def test_ge_has_no_duckdb_regex_expression():
 def test_the_borrowed_connection_sees_and_keeps_the_open_transaction(tmp_path):
     """What the workaround must guarantee: GE reads the import's uncommitted rows, and neither
     commits nor rolls back the import's transaction."""
-    from etl import gx_duckdb
+    from etl.quality import gx_duckdb
 
     with duckdb.connect(str(tmp_path / "s.duckdb")) as con:
         con.execute("CREATE TABLE t (id INTEGER)")
@@ -113,4 +113,4 @@ def test_jsonschema_still_builds_the_rfc3987_grammar_when_ge_is_imported():
 
 
 def test_ge_imported_after_gx_duckdb_leaves_rfc3987_syntax_out():
-    assert run_python(LIGHTER_IMPORT.format(first="import etl.gx_duckdb")) == "False"
+    assert run_python(LIGHTER_IMPORT.format(first="import etl.quality.gx_duckdb")) == "False"

@@ -9,8 +9,8 @@ import random
 import pytest
 from conftest import NOT_AN_EMAILS_HASH
 
-from etl import identity
-from etl.store import connect
+from etl.entities.identity import graph as identity
+from etl.store.connection import connect
 
 Ids = list[tuple[str, str]]  # (id_type, id_value) of one record
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from etl import sources
 from etl.errors import InputError
 from etl.readers import json_array, jsonl
+from etl.sources import files as sources
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "data" / "jsontestsuite" / "test_parsing"
 

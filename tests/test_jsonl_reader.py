@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from etl import sources
 from etl.errors import InputError
 from etl.readers import jsonl
+from etl.sources import files as sources
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "data" / "jsontestsuite" / "test_parsing"
 NAN = "NaN is not a JSON number (JSON has no NaN nor Infinity: expected a number, or null)"

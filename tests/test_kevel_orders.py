@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from etl.formats.rows import COMMA_HINT
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 from tests.conftest import kevel_row, line_row, write_csv
 

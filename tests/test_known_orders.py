@@ -1,5 +1,5 @@
 """Orders whose rows were stored as they are are known by their rows' hashes and left alone without being parsed
-or compared (etl/sql/orders_known.sql): a re-import of the same export costs a hash join. Knowing them must never
+or compared (etl/entities/orders/known.sql): a re-import of the same export costs a hash join. Knowing them must never
 change what an import gives: each test runs the same imports with it and without it (orders.SKIP_KNOWN) and
 compares every order, line item, event and reject, and the reports' counts."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl.entities import orders
-from etl.importer import run_import
+from etl.entities.orders import entity as orders
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 from tests.conftest import kevel_row, line_row, write_csv
 from tests.test_shopify_orders import export, order_row

@@ -1,4 +1,4 @@
-"""Records applied before are skipped without looking their ids up (etl/sql/customers_known.sql, issue 15 item 9):
+"""Records applied before are skipped without looking their ids up (etl/entities/customers/known.sql, issue 15 item 9):
 a re-import costs a hash join. The skip must never change what an import gives: each test here runs the same
 imports with the skip and without it (customers.SKIP_KNOWN) and compares every customer, id and attribute."""
 
@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from conftest import NOT_AN_EMAILS_HASH
 
-from etl.entities import customers
-from etl.importer import run_import
+from etl.entities.customers import entity as customers
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 
 OPTIONS = {"id": {"field": "customerNumber", "type": "external_id"}, "ids": {"email": "mail", "phone": "mobile"}}
@@ -156,7 +156,7 @@ def test_a_file_read_in_batches_gives_what_it_gives_read_at_once(tmp_path, monke
     changed = [rows[0], {**rows[3], "city": "Lviv"}, *rows[4:], user("c9", tier="gold")]
     specs = [users_spec(tmp_path, "first", rows), users_spec(tmp_path, "changed", changed)]
     whole = imported(tmp_path / "whole.duckdb", specs, skip=True, monkeypatch=monkeypatch)
-    monkeypatch.setattr("etl.staging.BATCH_ROWS", 2)
+    monkeypatch.setattr("etl.pipeline.staging.BATCH_ROWS", 2)
 
     batched = imported(tmp_path / "batched.duckdb", specs, skip=True, monkeypatch=monkeypatch)
 

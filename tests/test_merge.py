@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import etl.entities.orders
+import etl.entities.orders.entity
 from etl.errors import EtlError, ImportCancelled
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 from tests.conftest import kevel_row, line_row, write_csv
 
@@ -147,17 +147,17 @@ def test_dry_run_computes_counts_against_the_store_and_stores_nothing(tmp_path):
 
 def _fail_during_apply(monkeypatch, error: BaseException) -> None:
     """Let the merge's first statements run for real, then fail in the middle of it."""
-    real = etl.entities.orders.run_sql
+    real = etl.entities.orders.entity.run_sql
 
     def failing(con, name, **params):
-        if name == "merge_apply":
-            statements = etl.store.statements(name)
+        if name == "entities/orders/apply":
+            statements = etl.store.connection.statements(name)
             for statement in statements[:4]:  # orders and line items half-written
                 con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
             raise error
         return real(con, name, **params)
 
-    monkeypatch.setattr(etl.entities.orders, "run_sql", failing)
+    monkeypatch.setattr(etl.entities.orders.entity, "run_sql", failing)
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,7 @@ assert revenue_ax.yaxis.get_major_formatter()(12345, 0) == "12,345"
 @pytest.fixture(scope="module")
 def notebook_store(tmp_path_factory) -> Path:
     """The user's store: it holds an import of the bundled sample before the notebooks run."""
-    from etl.importer import run_import
+    from etl.pipeline.importer import run_import
     from etl.spec import load_spec_data, validate_spec
 
     store = tmp_path_factory.mktemp("notebooks") / "cdp.duckdb"

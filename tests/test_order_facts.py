@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from conftest import kevel_row, line_row, write_csv
 
-from etl import segment
-from etl.segment import SegmentError
-from etl.store import connect, refresh_order_facts
+from etl.segments import run as segment
+from etl.segments.run import SegmentError
+from etl.store.connection import connect, refresh_order_facts
 
 FACTS = """
 SELECT customer_keys.customer_id, order_facts.* EXCLUDE (customer_key)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import duckdb
 
-from etl import segment
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
+from etl.segments import run as segment
 from etl.spec import validate_spec
-from etl.store import connect
+from etl.store.connection import connect
 from tests.conftest import NOT_AN_EMAILS_HASH, kevel_row, write_csv
 
 USERS_OPTIONS = {"ids": {"external_id": "customerNumber", "email": "mail", "phone": "mobile"},

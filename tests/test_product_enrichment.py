@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 from conftest import kevel_row, line_row, write_csv
 
-from etl import segment
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
+from etl.segments import run as segment
 from etl.spec import validate_spec
 
 LINES = "product_id, name, brand, category, categories, item_group_id, price, in_catalogue"

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from etl.errors import EtlError
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 
 G = 'xmlns:g="http://base.google.com/ns/1.0"'

@@ -10,10 +10,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from etl.entities import products as products_entity
+from etl.entities.products import entity as products_entity
 from etl.errors import EtlError
 from etl.formats import google_merchant, kevel_products
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.readers import jsonl
 from etl.spec import validate_spec
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from etl import sources
 from etl.errors import InputError
 from etl.readers import csv as csv_reader
+from etl.sources import files as sources
 from tests.conftest import kevel_row, write_csv
 
 

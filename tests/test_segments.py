@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from etl import segment
-from etl.segment import SegmentError
-from etl.store import connect, refresh_order_facts
+from etl.segments import run as segment
+from etl.segments.run import SegmentError
+from etl.store.connection import connect, refresh_order_facts
 
 OBSERVATION_END = date(2024, 6, 30)
 PURCHASE = ["placed", "paid", "fulfilled"]

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from etl.errors import InputError
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 from tests.conftest import SHARED_DATA, write_csv
 
@@ -444,7 +444,7 @@ def test_a_dry_run_stores_nothing_and_reports_what_would_be(tmp_path):
 
 
 def test_orders_without_a_buyer_are_in_no_customer_segment(tmp_path):
-    from etl import segment
+    from etl.segments import run as segment
 
     store = tmp_path / "cdp.duckdb"
     imported(store, REAL_EXPORT)

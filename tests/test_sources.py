@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import kevel_row, write_csv, write_spec
 
-from etl.sources import redact, secrets_of
+from etl.sources.files import redact, secrets_of
 
 UKRAINIAN = "Іван Петренко, Київ, ґанок, Євгенія"
 

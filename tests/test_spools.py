@@ -10,8 +10,8 @@ import sys
 
 from conftest import REPO, kevel_row, rows_of, write_csv
 
-from etl import spools
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
+from etl.sources import spools
 from etl.spec import validate_spec
 
 # What an import holds while it runs: its work folder and a source's spooled copy (a gzip is spooled), made by
@@ -19,7 +19,7 @@ from etl.spec import validate_spec
 HOLDER = """
 import sys, tempfile
 from pathlib import Path
-from etl import sources, spools
+from etl.sources import files as sources, spools
 spool_dir = Path(sys.argv[1])
 spool_dir.mkdir(parents=True, exist_ok=True)
 with tempfile.TemporaryDirectory(dir=spool_dir, prefix=spools.work_prefix(7)) as work:

@@ -104,7 +104,7 @@ def test_stored_emails_gain_their_sha256_and_the_people_holding_the_two_become_o
         node = con.execute("SELECT nextval('identity_node_ids')").fetchall()[0][0]
         con.execute("INSERT INTO identities VALUES ('email_sha256', '', ?, 99, 1, ?, ?)", [ann, node, node])
 
-    from etl.store import connect
+    from etl.store.connection import connect
 
     with connect(store, read_only=False):  # what every import and write does first: the upgrade
         pass
@@ -143,10 +143,10 @@ def _as_given(value, id_type, *, fold_case=False):
 def test_a_store_written_under_the_old_id_rule_gets_back_the_case_it_still_knows_and_reports_the_rest(
     tmp_path, store, monkeypatch, capsys
 ):
-    from etl import store as etl_store
     from etl.formats import crossengage_events, esputnik_events, kevel_orders, kevel_users
-    from etl.importer import run_import
+    from etl.pipeline.importer import run_import
     from etl.spec import validate_spec
+    from etl.store import connection as etl_store
 
     def imported(spec: dict) -> None:
         assert run_import(validate_spec(spec, "spec"), store)["rejected"] == 0

@@ -1,5 +1,5 @@
 """Notebooks and imports at the same time: an import waits for a reader to let go of the
-store, a reader waits for an import, and etl.store.reading() holds the store only while used.
+store, a reader waits for an import, and etl.store.connection.reading() holds the store only while used.
 Two real processes each time: DuckDB's lock is a file lock between processes."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import ETL, REPO, kevel_row, write_csv
 
-from etl import store as store_module
+from etl.store import connection as store_module
 
 HOLD = """
 import sys, duckdb
@@ -95,7 +95,7 @@ def test_without_waiting_the_holder_is_named(tmp_path, etl, store):
         let_go(notebook)
     assert run.code == 1
     assert f"is in use by process {notebook.pid}" in run.stderr
-    assert "etl.store.reading()" in run.stderr
+    assert "etl.store.connection.reading()" in run.stderr
 
 
 def test_reading_holds_the_store_only_inside_its_block(tmp_path, etl, store):

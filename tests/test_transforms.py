@@ -410,7 +410,7 @@ def test_overwriting_a_column_of_the_file_must_be_said(tmp_path, etl) -> None:
 
 
 def users_import(tmp_path: Path, store: Path, text: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
-    from etl.importer import run_import
+    from etl.pipeline.importer import run_import
 
     source = tmp_path / "crm.csv"
     source.write_text(text, encoding="utf-8")

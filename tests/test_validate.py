@@ -15,10 +15,10 @@ import duckdb
 import pytest
 from conftest import EXPECTATIONS, REPO, SAMPLE_CSV, kevel_row, line_row, write_csv
 
-from etl import suites as suites_module
-from etl import validate
-from etl.store import connect
-from etl.suites import SuiteError
+from etl.quality import suites as suites_module
+from etl.quality import validate
+from etl.quality.suites import SuiteError
+from etl.store.connection import connect
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -111,7 +111,7 @@ def test_import_runs_every_suite_reports_a_warning_and_builds_data_docs(etl, sto
 IMPORT_IN_A_FRESH_PROCESS = """
 import json, sys
 from pathlib import Path
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.spec import ImportSpec
 spec = ImportSpec(format="kevel_orders", source="data/samples/kevel_orders.csv")
 result = run_import(spec, Path(sys.argv[1]), expectations=Path(sys.argv[2]))
@@ -188,7 +188,7 @@ def test_data_docs_page_lists_each_validation_with_its_result(tmp_path):
         shutil.copy(EXPECTATIONS / "identities.json", folder)
         result = validate.run(con, validate.load_suites(con, folder, now=NOW), scope="store", now=NOW, run_name="r1")
     assert result["success"] is True  # an unknown id type is a warning
-    from etl import data_docs
+    from etl.quality import data_docs
 
     index = data_docs.build(validate.docs_dir(store), result["suite_results"])
     page = chromium_dom(index)
@@ -219,7 +219,7 @@ def test_data_docs_show_a_suite_whose_only_failures_are_warnings_as_passed(tmp_p
     assert (result["success"], result["failed"]) == (False, {"critical": 1, "warning": 1, "info": 0})
     verdicts = {r["suite_name"]: validate.suite_verdict(r) for r in result["suite_results"]}
     assert verdicts == {"customers": (False, 0), "identities": (True, 1)}
-    from etl import data_docs
+    from etl.quality import data_docs
 
     index = data_docs.build(validate.docs_dir(store), result["suite_results"])
 

@@ -52,7 +52,7 @@ schedule_app = typer.Typer(help="Scheduled imports: specs with a schedule:.", no
 app.add_typer(schedule_app, name="schedule")
 events_app = typer.Typer(help="Events: delete by time range, restore.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
-segment_app = typer.Typer(help="Segments: SQL queries over the store (etl/sql/segments/).", no_args_is_help=True)
+segment_app = typer.Typer(help="Segments: SQL queries over the store (etl/segments/sql/).", no_args_is_help=True)
 app.add_typer(segment_app, name="segment")
 # Messages are plain text: a value in them (a file name, a parameter) is never read as markup.
 console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)  # lines as written, not cut
@@ -70,7 +70,7 @@ WaitOption = Annotated[
         "this long before failing.",
     ),
 ]
-WAIT_DEFAULT = 120.0  # etl.store.WAIT_S, written here so that --help need not import DuckDB
+WAIT_DEFAULT = 120.0  # etl.store.connection.WAIT_S, written here so that --help need not import DuckDB
 ExpectationsOption = Annotated[
     Path | None,
     typer.Option(
@@ -82,21 +82,21 @@ ExpectationsOption = Annotated[
 
 def store_of(store: Path | None, from_spec: str | None = None) -> Path:
     """--store, then $ETL_STORE, then the spec's store:, then data/cdp.duckdb."""
-    from etl.store import store_path
+    from etl.store.connection import store_path
 
     return store_path(str(store) if store else None, from_spec)
 
 
 def read_only_store(store: Path | None, wait: float):
     """The store for a command that only reads (never created, never locked for writing)."""
-    from etl.store import connect
+    from etl.store.connection import connect
 
     return connect(store_of(store), read_only=True, wait=wait)
 
 
 def fail(message: str, code: int = 2) -> None:
     if code == 130:
-        from etl import interrupts
+        from etl.pipeline import interrupts
 
         interrupts.mark_reported()
     console.print(Text.assemble(("error:", "bold red"), " ", message))

@@ -1,5 +1,5 @@
 """`etl events delete` and `etl events restore`: events removed by time range, as eSputnik's Remove events, and
-put back (etl.event_deletes)."""
+put back (etl.entities.events.deletes)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def delete(
 
     Example: `etl events delete --from 2019-06-04 --to 2020-01-04 --type pageViewed`
     """
-    from etl import event_deletes
+    from etl.entities.events import deletes as event_deletes
 
     try:
         report = event_deletes.delete(store_of(store), start, end, types, dry_run=dry_run, wait=wait)
@@ -54,7 +54,7 @@ def restore(
 
     Example: `etl events restore 12`
     """
-    from etl import event_deletes
+    from etl.entities.events import deletes as event_deletes
 
     try:
         report = event_deletes.restore(store_of(store), run_id, dry_run=dry_run, wait=wait)

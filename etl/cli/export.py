@@ -32,7 +32,7 @@ def export_parquet(
     _folder(directory, "the Parquet files", "exports/")
     try:
         with read_only_store(store, wait) as con:
-            from etl.store import TABLES
+            from etl.store.connection import TABLES
 
             present = {
                 name
@@ -65,7 +65,7 @@ def export_esputnik_events(
 
     Example: `etl export esputnik-events exports/esputnik/`
     """
-    from etl import export_esputnik
+    from etl.ops import export_esputnik
 
     _folder(directory, "the files", "exports/esputnik/")
     try:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from etl import tables
+from etl.cli import tables
 from etl.cli.common import app, out
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from etl import report, tables
+from etl.cli import tables
 from etl.cli.common import (
     WAIT_DEFAULT,
     StoreOption,
@@ -21,6 +21,7 @@ from etl.cli.common import (
     read_only_store,
 )
 from etl.errors import EtlError
+from etl.pipeline import report
 
 
 @app.command()
@@ -40,7 +41,7 @@ def runs(
     Example: `etl runs --store data/cdp.duckdb`, or `etl runs --schedule nightly_orders`
     """
     if schedule is not None:
-        from etl.schedule import store_of_schedule
+        from etl.ops.schedule import store_of_schedule
 
         try:
             schedule_store = store_of_schedule(specs, schedule, str(store) if store else None)
@@ -79,7 +80,7 @@ def runs(
 
 
 def _schedule_runs(name: str, store: Path, as_json: bool) -> None:
-    from etl.schedule import history
+    from etl.ops.schedule import history
 
     entries = list(reversed(history(store, name)))
     if as_json:

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from etl import report, tables
+from etl.cli import tables
 from etl.cli.common import (
     WAIT_DEFAULT,
     ExpectationsOption,
@@ -25,6 +25,7 @@ from etl.cli.common import (
     store_of,
 )
 from etl.errors import EtlError, ImportCancelled, SpecError
+from etl.pipeline import report
 
 
 @app.command("import")
@@ -76,7 +77,7 @@ def import_(
     """
     result = None
     try:
-        from etl.importer import run_import  # Polars and DuckDB: imported only when importing
+        from etl.pipeline.importer import run_import  # Polars and DuckDB: imported only when importing
         from etl.spec import load_spec_data, validate_spec
 
         data = load_spec_data(spec_file) if spec_file else {}
@@ -202,7 +203,7 @@ def inbox(
     Example: `etl inbox sftp://crm@files.example.com/ --spec specs/orders.yaml --connection password=${SFTP_PW}`
     """
     try:
-        from etl.inbox import run_inbox
+        from etl.ops.inbox import run_inbox
         from etl.spec import load_spec_data, validate_spec
 
         data = load_spec_data(spec_file)

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from etl import report
 from etl.cli.common import (
     WAIT_DEFAULT,
     ExpectationsOption,
@@ -20,6 +19,7 @@ from etl.cli.common import (
     store_of,
 )
 from etl.errors import EtlError
+from etl.pipeline import report
 
 
 @app.command("validate")
@@ -45,14 +45,14 @@ def validate_(
 ) -> None:
     """Run the expectation suites against the whole store and build Data Docs (GE's HTML).
 
-    Also checks the store's invariants (etl/store_invariants.py: every order and event on the customer its id
+    Also checks the store's invariants (etl/quality/store_invariants.py: every order and event on the customer its id
     resolves to, every id on one customer, items with their parent ...) and lists each broken one with examples.
     Exit status 1 when a critical expectation failed or an invariant is broken. Example: `etl validate --entity orders`
     """
     from datetime import UTC, datetime
 
-    from etl import store_invariants, validate
-    from etl.store import connect
+    from etl.quality import store_invariants, validate
+    from etl.store.connection import connect
 
     if engine not in ("gate", "ge"):
         fail(f"--engine is gate or ge, not {engine!r}", 2)
@@ -65,7 +65,7 @@ def validate_(
             result = validate.run(con, suites, scope="store", now=now, run_name=run_name, engine=engine)  # type: ignore[arg-type]
             result["invariants"] = store_invariants.violations(con)
             if docs:
-                from etl import data_docs
+                from etl.quality import data_docs
 
                 data_docs.save_run(validate.docs_dir(path), result["suite_results"], run_name)
                 result["data_docs"] = str(data_docs.build_for_store(con, validate.docs_dir(path))[0])
@@ -89,14 +89,14 @@ def docs_(store: StoreOption = None, wait: WaitOption = WAIT_DEFAULT) -> None:
 
     Example: `etl docs --store data/cdp.duckdb`
     """
-    from etl import validate
-    from etl.store import connect, require_existing
+    from etl.quality import validate
+    from etl.store.connection import connect, require_existing
 
     path = store_of(store)
     try:
         require_existing(path)
         with connect(path, read_only=True, wait=wait) as con:
-            from etl import data_docs
+            from etl.quality import data_docs
 
             index, runs = data_docs.build_for_store(con, validate.docs_dir(path))
     except EtlError as exc:
@@ -113,7 +113,7 @@ def refresh(store: StoreOption = None, wait: WaitOption = WAIT_DEFAULT) -> None:
 
     Example: `etl refresh --store data/cdp.duckdb`
     """
-    from etl.store import connect, refresh_order_facts, require_existing
+    from etl.store.connection import connect, refresh_order_facts, require_existing
 
     path = store_of(store)
     try:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from etl import tables
+from etl.cli import tables
 from etl.cli.common import (
     StoreOption,
     fail,
@@ -31,7 +31,7 @@ def schedule_list(
 
     Example: `etl schedule list --specs specs/`
     """
-    from etl.schedule import scheduled
+    from etl.ops.schedule import scheduled
 
     invalid: list[str] = []
     try:
@@ -75,7 +75,7 @@ def schedule_run_due(
 
     Example (crontab): `*/5 * * * * cd /srv/cdp && .venv/bin/etl schedule run-due --specs specs/`
     """
-    from etl.schedule import run_due
+    from etl.ops.schedule import run_due
 
     invalid: list[str] = []
     try:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from etl import report, tables
+from etl.cli import tables
 from etl.cli.common import (
     WAIT_DEFAULT,
     StoreOption,
@@ -20,6 +20,7 @@ from etl.cli.common import (
     segment_app,
 )
 from etl.errors import EtlError
+from etl.pipeline import report
 
 
 @segment_app.command("list")
@@ -28,7 +29,7 @@ def segment_list() -> None:
 
     Example: `etl segment list`
     """
-    from etl.segment import catalog
+    from etl.segments.run import catalog
 
     table = tables.new("Segments", ("segment", "key"), ("what it is", "prose"), ("grain", "prose"),
                        ("parameters", "prose"))  # fmt: skip
@@ -44,7 +45,7 @@ def segment_show(name: Annotated[str, typer.Argument(help="The segment (see etl 
 
     Example: `etl segment show rfm`
     """
-    from etl.segment import get
+    from etl.segments.run import get
 
     try:
         segment = get(name)
@@ -68,7 +69,7 @@ def segment_run(
 
     Example: `etl segment run rfm --param observation_end=2024-12-31 --out rfm.parquet`
     """
-    from etl.segment import run
+    from etl.segments.run import run
 
     given = key_value_pairs("--param", param or [], "observation_end=2024-12-31")
     if out_file is not None and out_file.suffix.lower() not in {".csv", ".parquet"}:

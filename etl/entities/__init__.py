@@ -16,7 +16,7 @@ An entity module declares:
   finds it needs one of them whole, it raises KnownRecordsNeeded, and the engine runs the import again
   without them.
 
-The engine (etl.importer) runs the same steps around them for every entity: read and stage, store, rejects,
+The engine (etl.pipeline.importer) runs the same steps around them for every entity: read and stage, store, rejects,
 the quality gate, the report, dry run and the one transaction.
 """
 
@@ -29,10 +29,10 @@ from types import ModuleType
 from typing import Any
 
 REGISTRY = {
-    "orders": "etl.entities.orders",
-    "customers": "etl.entities.customers",
-    "products": "etl.entities.products",
-    "events": "etl.entities.events",
+    "orders": "etl.entities.orders.entity",
+    "customers": "etl.entities.customers.entity",
+    "products": "etl.entities.products.entity",
+    "events": "etl.entities.events.entity",
 }
 
 
@@ -49,7 +49,7 @@ class Run:
     dry_run: bool
     options: Any  # the format's options model
     plans: list[Any]  # the format's plan of each file
-    state: Any  # etl.staging.Staging: per-file results and timings
+    state: Any  # etl.pipeline.staging.Staging: per-file results and timings
     format: str = ""  # the format's name
 
 

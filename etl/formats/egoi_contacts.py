@@ -4,7 +4,7 @@ v3 into people, as the specification's "E-goi Attribute Mapping" maps a contact:
 - contact_id -> the id type `egoi_contact_id` (kept as given, trimmed);
 - email -> `email_sha256`: lowercased, trimmed and hashed; the plain email is not stored. The identity graph
   takes an email and its sha256 for one id, so the contact joins the customer another import knows by the
-  plain email, whichever came first (etl/sql/identity_email_hashes.sql);
+  plain email, whichever came first (etl/entities/identity/email_hashes.sql);
 - status, consent, email_status, cellphone_status, phone_status -> the attributes
   egoi.account<ACCOUNT-ID>.list<LIST-ID>.status, .consent, .emailStatus, .cellphoneStatus, .phoneStatus, the
   account id read from the key (GET /my-account). A channel's status is set when the contact has that channel
@@ -12,7 +12,7 @@ v3 into people, as the specification's "E-goi Attribute Mapping" maps a contact:
   so the attributes say what E-goi says now. Other attributes of the person are untouched (merge).
 
 A contact without contact_id and without email, or with an email that is not one, is rejected with the reason.
-The source is the API, not a file: etl.egoi_api reads the pages into a JSON lines file of the import's, one
+The source is the API, not a file: etl.sources.egoi_api reads the pages into a JSON lines file of the import's, one
 contact a line in the list's order, each only the fields read here (a reject's raw record keeps the contact_id and
 the email as typed, to find and fix the contact in E-goi, and the statuses; no names, numbers, extra fields or
 tags), and from there the import runs as for any users file (the line of a reject
@@ -29,16 +29,16 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from etl import egoi_api
 from etl.errors import SpecError
 from etl.formats.ids import EMAIL, normalised
 from etl.formats.kevel_users import UsersPlan
 from etl.formats.rows import Check
+from etl.sources import egoi_api
 from etl.transforms.steps import FormatFields
 
 NAME = "egoi_contacts"
 ENTITY = "customers"
-READERS = ("jsonl",)  # of the file etl.egoi_api writes
+READERS = ("jsonl",)  # of the file etl.sources.egoi_api writes
 SUMMARY = "E-goi Contacts (API v3): a list's or segment's contacts, their ids and statuses, as Kevel maps them"
 BASE_URL = egoi_api.BASE_URL  # the source when the spec gives none
 ALLOWS_TRANSFORMS = False  # "the user import from this type of Source does not allow you to specify any"
@@ -53,7 +53,7 @@ ATTRIBUTES = {
     "cellphone_status": "cellphoneStatus",
     "phone_status": "phoneStatus",
 }
-# a channel's status -> the field that says the contact has the channel (etl.egoi_api writes has_<channel>: the
+# a channel's status -> the field that says the contact has the channel (etl.sources.egoi_api writes has_<channel>: the
 # numbers themselves are not read, so not kept)
 CHANNELS = {"email_status": "email", "cellphone_status": "has_cellphone", "phone_status": "has_phone"}
 
@@ -136,8 +136,8 @@ def check_spec(spec) -> list[str]:
 
 
 def fetch(base_url: str, connection: dict[str, Any], options: Options, folder: Path, progress=None):
-    """The list's contacts from the API into a JSON lines file in `folder` (etl.egoi_api.Fetched), and the options
-    with the key's account id."""
+    """The list's contacts from the API into a JSON lines file in `folder` (etl.sources.egoi_api.Fetched), and the
+    options with the key's account id."""
     api_key = connection.get("api_key")
     if not isinstance(api_key, str) or not api_key.strip():
         raise SpecError("connection.api_key: E-goi's API key is empty")

@@ -20,7 +20,7 @@ YYYY-MM-DDTHH:mm; required in a past-events body). Our choices where eSputnik's 
   it ends in Z or an offset; another form is rejected. An event outside a body without one is stored with the
   import's start as its time.
 - Order events (orderCreated, orderUpdated, orderDelivered, orderCancelled) are stored as events and change the
-  orders entity (etl.entities.events: orders_from_events): see STATUSES and the README's table.
+  orders entity (etl.entities.events.entity: orders_from_events): see STATUSES and the README's table.
 - properties: the event as {eventTypeKey, keyValue, occurred, params: {name: value}}, the values with their JSON
   types (a parsed JSON text as its array or object).
 """

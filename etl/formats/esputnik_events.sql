@@ -3,7 +3,7 @@
 -- any JSON type as text; Polars' decoding cannot). The format's Polars plan checks and types these columns.
 -- Grain in: the file's records (read_parquet($records): _line, _row, _offset, raw), one per JSON value read;
 -- record_offsets (registered: _record, first_row, the number of its first event, hash_hi and hash_lo, its
--- hash as read; of the records to read, the others are known: etl.prepared).
+-- hash as read; of the records to read, the others are known: etl.pipeline.prepared).
 -- Grain out: one row per event: _line (its record's), _row (the event's number in the file, from 0), _record
 -- (its record's number: where its line is found), hash_hi, hash_lo (its record's hash, its place in the record
 -- mixed into the low half), _offset, raw (the event's text), es_* (below), properties.

@@ -1,5 +1,6 @@
 """eSputnik's records read into events, in DuckDB (esputnik_events.sql): the `prepare` of the esputnik_events
-format's plan (see etl.prepared, which calls it). DuckDB's JSON functions keep a value of any JSON type as text,
+format's plan (see etl.pipeline.prepared, which calls it). DuckDB's JSON functions keep a value of any JSON type as
+text,
 which Polars' decoding cannot; they read a part of the file at a time, as over 1,000 bodies of 500 events they
 held more than a gigabyte."""
 

@@ -17,7 +17,7 @@ whole object too. (DuckDB reads them, in parallel: in Polars, a path read parses
   the order's fields given here replace those stored, the others are kept; status: only its status changes, and
   an order the store does not hold is not made), order_status (a line item status), order_total, order_currency,
   order_created_at and order_lines (a JSON array of {product_id, name, category, quantity, price (of one unit),
-  url, image_url, description}; null when not given): see etl/sql/events_orders.sql;
+  url, image_url, description}; null when not given): see etl/entities/events/orders.sql;
 - key_hi, key_lo: the event's identity (`event_key`): a hash of its whole content, so that the same event read
   again, from this file or another, is not stored twice.
 """
@@ -59,11 +59,11 @@ class EventsPlan:
     run_key: None = None  # an event is one record
     row_wise: bool = True  # each record on its own: read in batches (memory flat)
     # what reads a file's records into events, when a record is not one event (eSputnik's past-events bodies):
-    # etl.prepared stages them with it (the rows keep `_record`, their record's number)
+    # etl.pipeline.prepared stages them with it (the rows keep `_record`, their record's number)
     prepare: Any = None
     known_people_only: bool = False  # an event whose person the store does not know is rejected
     feeds_orders: bool = False  # its order_* columns change the orders entity
-    default_currency: str | None = None  # of an order whose events name none (etl/sql/events_orders.sql)
+    default_currency: str | None = None  # of an order whose events name none (etl/entities/events/orders.sql)
 
 
 def no_orders() -> dict[str, pl.Expr]:

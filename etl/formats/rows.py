@@ -53,7 +53,8 @@ DTYPES: dict[Kind, pl.DataType] = {
 }
 
 RAW = "raw:"  # raw text columns are named raw:<header name>, beside the canonical ones
-# The canonical columns every order format stages (what assemble_orders.sql and orders_keyed.sql read): the
+# The canonical columns every order format stages (what entities/orders/assemble.sql and entities/orders/keyed.sql
+# read): the
 # order's, taken from the first row of its run, and the line's, from every row.
 ORDER_COLUMNS = [
     "order_id", "user_id_type", "user_id", "currency", "total", "subtotal", "tax", "shipping", "discount", "refund",
@@ -67,7 +68,7 @@ LINE_COLUMNS = [
     "line_custom_fields",
 ]  # fmt: skip
 # a staged order column custom:<key> is the order's custom field <key>: the store packs them into
-# orders.custom_fields, a JSON object without the null ones (see orders_custom_fields.sql)
+# orders.custom_fields, a JSON object without the null ones (see entities/orders/custom_fields.sql)
 CUSTOM_FIELD = "custom:"
 
 
@@ -230,7 +231,7 @@ class FormatPlan:
     reject_keys: tuple[str, ...] = ("order_id",)  # canonical columns a reject keeps (the merge needs them)
     key_field: str = "orderId"  # the input field that names a record's key (an order's id), for reject reasons
     # with a salt, the engine hashes each record as read (hash_hi, hash_lo) and stages those the entity knows
-    # apart (see etl.staging); a record of several rows (an order's run) hashes each row (run_hashes)
+    # apart (see etl.pipeline.staging); a record of several rows (an order's run) hashes each row (run_hashes)
     hash_salt: str | None = None
     # the input field whose value names a run of one record's rows (an order's id): when the store knows some
     # rows, the engine numbers the runs (with_runs) before the known rows go apart, so that a run's rows are

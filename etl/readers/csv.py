@@ -1,6 +1,6 @@
 """CSV: a source's rows as text, every value a string, so that each format decides its own types.
 
-Polars scans the (local, UTF-8) file that etl.sources made of the source lazily and in parallel. Here: the
+Polars scans the (local, UTF-8) file that etl.sources.files made of the source lazily and in parallel. Here: the
 header, the delimiter (`auto`: the one of , ; tab | that splits the header best), Polars' errors turned into
 ones that name the line, and line numbers for records whose quoted values hold line breaks.
 """
@@ -11,9 +11,9 @@ import csv
 
 import polars as pl
 
-from etl.encodings import wide_unicode_message
 from etl.errors import InputError
-from etl.sources import SourceFile, decode_error, locate_invalid_utf8
+from etl.sources.encodings import wide_unicode_message
+from etl.sources.files import SourceFile, decode_error, locate_invalid_utf8
 
 
 def locate_ragged_row(source: SourceFile, width: int) -> InputError | None:

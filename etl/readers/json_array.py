@@ -32,8 +32,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from etl import sources
 from etl.errors import InputError
+from etl.sources import files as sources
 
 CHUNK = 32 << 20  # bytes read at a time: numpy's work arrays are a few times this
 MAX_RECORD_BYTES = 128 << 20

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import polars as pl
 
-from etl import sources
 from etl.errors import InputError
+from etl.sources import files as sources
 
 _KEY = r'"(?:[^"\\]|\\.)*"\s*:'  # a JSON string followed by a colon: a key (a value string is not)
 NOT_JSON = "not valid JSON"

@@ -28,8 +28,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from lxml import etree
 
-from etl import sources
 from etl.errors import InputError
+from etl.sources import files as sources
 
 GOOGLE = "http://base.google.com/ns/1.0"
 ATOM = "http://www.w3.org/2005/Atom"

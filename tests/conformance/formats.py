@@ -9,8 +9,8 @@ from typing import Any
 
 import duckdb
 
-from etl import store_invariants
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
+from etl.quality import store_invariants
 from etl.spec import validate_spec
 from tests.conftest import kevel_row, write_csv
 

@@ -9,7 +9,7 @@ The rules, as the README ("People: the identity graph") and 001 state them:
   through the records linking ids that are not external, the smallest external id its part of the graph reaches
   through ids that were never seen with one (else that part is one person of its own).
 
-This is the label propagation of etl/sql/identity_region.sql written plainly, over all the records at once: it does
+This is the label propagation of etl/entities/identity/region.sql written plainly, over all the records at once: it does
 not depend on the order of the imports, which is what the property test checks of the store.
 """
 

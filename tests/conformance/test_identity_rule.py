@@ -11,7 +11,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 from tests.conftest import NOT_AN_EMAILS_HASH, kevel_row, rows_of, write_csv
 from tests.egoi_server import contact

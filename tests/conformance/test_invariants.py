@@ -1,4 +1,4 @@
-"""The store's invariants (issue 33, deliverable 4): etl.store_invariants finds each kind of broken store, `etl
+"""The store's invariants (issue 33, deliverable 4): etl.quality.store_invariants finds each kind of broken store, `etl
 validate` shows it, and random small batches of every format that names people, imported in several orders, keep
 every invariant and give the people the documented rules give (tests/conformance/model.py)."""
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from etl import store_invariants
+from etl.quality import store_invariants
 from tests.conformance import formats, model
 from tests.conftest import EXPECTATIONS, NOT_AN_EMAILS_HASH, rows_of
 

@@ -11,8 +11,8 @@ import pytest
 from conftest import rows_of
 
 from etl.errors import EtlError
-from etl.importer import run_import
-from etl.inbox import run_inbox
+from etl.ops.inbox import run_inbox
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 
 # "Event Feed Example", as printed (its missing comma and its businessUnit given twice included)

@@ -14,7 +14,7 @@ import pytest
 from conftest import SHARED_DATA, rows_of
 
 from etl.errors import EtlError
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 
 DOC_EXAMPLES = SHARED_DATA / "esputnik-doc-examples"

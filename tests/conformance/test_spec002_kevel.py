@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from etl import report as report_text
 from etl.errors import InputError, SpecError
-from etl.importer import run_import
+from etl.pipeline import report as report_text
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 from tests.conformance import formats
 from tests.conftest import SAMPLE_CSV, SHARED_DATA, kevel_row, line_row, rows_of, write_csv

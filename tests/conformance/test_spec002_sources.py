@@ -18,7 +18,7 @@ from egoi_server import contact
 from test_egoi_contacts import people  # each customer's ids and attributes
 
 from etl.errors import InputError, SpecError
-from etl.importer import run_import
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 
 # Accented names of Western European customers: every letter is in Windows-1252 and ISO-8859-1 alike.

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from conftest import rows_of
 
-from etl import export_esputnik
 from etl.formats.esputnik_events import OCCURRED_HINT
-from etl.importer import run_import
+from etl.ops import export_esputnik
+from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
-from etl.store import connect
+from etl.store.connection import connect
 
 # The document's examples, as printed (tabs included). Its DELETE body is indented with EM SPACE (U+2003), which
 # JSON does not take as whitespace: it is not imported but given to `etl events delete` (see the test).

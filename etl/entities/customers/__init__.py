@@ -1,0 +1,1 @@
+"""Customers (people) and their attributes: entity.py runs the SQL files beside it."""

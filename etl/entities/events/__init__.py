@@ -1,0 +1,1 @@
+"""Events and their items, event deletes: entity.py runs the SQL files beside it."""

@@ -1,0 +1,1 @@
+"""Products: entity.py runs the SQL files beside it."""

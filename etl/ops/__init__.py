@@ -1,0 +1,1 @@
+"""Operations around imports: the inbox, schedules, exports."""

@@ -1,0 +1,376 @@
+"""One import run: read -> transform -> validate -> stage -> assemble -> merge, in one transaction.
+
+The flow, and where each step lives:
+- read (etl.sources.files): list the sources, make each one scannable, parse CSV as text (a format whose source is an
+  API, such as E-goi's, first reads its records into a file: etl.sources.egoi_api);
+- transform (etl.formats.*): the format's Polars plan turns text into typed canonical rows
+  and checks;
+- validate (here): rows failing a check go to rejects with every reason; Polars streams the
+  valid rows and the rejected ones into two Parquet files, which DuckDB reads as views;
+- store (etl.entities.*): the entity's steps, SQL files of etl/sql reading canonical columns only:
+  people resolved through the identity graph, records compared with the store and merged (orders: upserted
+  with their events; customers: attributes patched);
+- rejects, the quality gate (etl.quality.validate) and the report (etl.pipeline.report), the same for every entity.
+
+Everything between BEGIN and COMMIT: a failure, a crash or Ctrl-C leaves the store as it
+was. A failed or cancelled run is then recorded in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from etl import entities, formats
+from etl.errors import EtlError, ImportCancelled, InputError, SpecError
+from etl.pipeline import interrupts, report
+from etl.pipeline.staging import FileResult, Progress, Staging, fill_raw_values, locate_late_rejects, stage
+from etl.quality import validate
+from etl.quality.validate import ValidationFailed
+from etl.readers import csv as csv_reader
+from etl.sources import files as sources
+from etl.sources import spools
+from etl.sources.encodings import LOW_CONFIDENCE, low_confidence_warning
+from etl.spec import ImportSpec
+from etl.store.connection import WAIT_S, connect
+from etl.transforms.steps import fields_after
+
+
+def run_import(
+    spec: ImportSpec,
+    store: Path,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    extra: dict[str, Any] | None = None,
+    expectations: Path | None = None,
+    wait: float = WAIT_S,
+) -> dict[str, Any]:
+    """Import the spec's sources into the store and return the report (see etl.pipeline.report).
+
+    `wait`: seconds to wait for another process that holds the store (a notebook's
+    connection, another import) before failing.
+
+    `extra`: keys added to the report as they are (the inbox gives a file's timestamp).
+    `expectations`: the folder of expectation suites (default: etl.quality.suites.default_dir()).
+    """
+    existed = store.exists()
+    try:
+        return _import_into(spec, store, dry_run, progress, extra, expectations, wait)
+    except BaseException:
+        if dry_run and not existed:  # a dry run that failed leaves no store behind it
+            for leftover in (store, store.with_name(store.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+
+
+def _import_into(spec, store, dry_run, progress, extra, expectations, wait) -> dict[str, Any]:
+    with connect(store, read_only=False, wait=wait) as con:
+        started = time.monotonic()  # from the moment the store is ours: a wait is not the import's time
+        started_at = datetime.now(UTC)
+        import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
+        state = Staging()
+        con.begin()
+        try:
+            try:
+                result = _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations)
+            except entities.KnownRecordsNeeded:  # rare: a record staged as known is needed whole
+                con.rollback()
+                con.begin()
+                state = Staging()  # what the first run found is gone with it
+                result = _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations,
+                              use_known=False)  # fmt: skip
+            result["duration_s"] = round(time.monotonic() - started, 3)
+            result.update(extra or {})
+            if dry_run:  # everything ran; storing is what a dry run leaves out
+                con.rollback()
+                con.begin()
+            _record(con, result, started_at)
+            with _ctrl_c_deferred():  # an interrupted COMMIT may still have committed
+                con.commit()
+        except BaseException as exc:
+            _rollback(con)
+            cancelled = _is_cancellation(exc)
+            message = "cancelled by the user (Ctrl-C)" if cancelled else _error_text(exc)
+            if not state.files:  # failed before the sources were listed: name what the spec gave
+                state.files = [FileResult(uri=sources.display_uri(uri)) for uri in spec.source]
+                state.current = 0 if len(state.files) == 1 else None
+            for index, file in enumerate(state.files):  # one file failed: none of them is stored
+                failed_here = index == state.current and not cancelled
+                file.status, file.error = ("failed", message) if failed_here else ("not stored", None)
+            result = report.failed(
+                import_id=import_id,
+                status="cancelled" if cancelled else "failed",
+                spec=spec,
+                dry_run=dry_run,
+                files=[f.__dict__ for f in state.files],
+                error=message,
+                duration_s=round(time.monotonic() - started, 3),
+            )
+            if isinstance(exc, ValidationFailed):
+                result["validation"] = exc.validation
+            con.begin()
+            _record(con, result, started_at)
+            con.commit()
+            if cancelled:
+                cancellation = ImportCancelled(f"Import {import_id} cancelled: the store is unchanged.")
+                cancellation.report = result
+                raise cancellation from None
+            if isinstance(exc, EtlError):
+                failure = type(exc)(f"Import {import_id} failed, the store is unchanged:\n{exc}")
+                failure.report = result
+                raise failure from None
+            raise
+        return result
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo the import (a failed COMMIT leaves no transaction to undo)."""
+    try:
+        con.rollback()
+    except duckdb.TransactionException:
+        pass
+
+
+@contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back while the COMMIT runs, then act on it.
+
+    DuckDB turns Ctrl-C into an interrupted query, and a COMMIT interrupted late has still
+    committed: the run would then be reported cancelled while its data is in the store.
+    So the COMMIT runs to its end; a Ctrl-C that came meanwhile is too late to cancel,
+    and the import is reported as what it is, completed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: pressed.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        print("Ctrl-C came while the import was committing: too late to cancel, it completed.", file=sys.stderr)
+
+
+def _is_cancellation(exc: BaseException) -> bool:
+    """Ctrl-C. Inside a DuckDB query it interrupts the query instead of raising KeyboardInterrupt,
+    and some of DuckDB's result paths report that as a plain RuntimeError("Query interrupted")."""
+    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException) or interrupts.pressed():
+        return True  # pressed(): Ctrl-C that surfaced as another error (a Polars error, an ImportError)
+    return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
+
+
+def _error_text(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, EtlError) else f"{type(exc).__name__}: {exc}"
+
+
+def _run(
+    con, spec, import_id, started_at, dry_run, state, progress, store, expectations, use_known=True
+) -> dict[str, Any]:
+    with state.timed("load_suites"):  # checked before anything is read
+        suites = validate.load_suites(con, expectations, now=started_at)
+    connection = spec.storage_options()
+    module = formats.load(spec.format)
+    options = spec.format_options()
+    spool_dir = spools.folder_of(store)
+    with ExitStack() as stack:
+        dead_spools = spools.remove_dead(spool_dir)  # left by killed imports: their own cleanup never ran
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        prefix = spools.work_prefix(import_id)
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=spool_dir, prefix=prefix)))
+        fetched = None
+        if hasattr(module, "fetch"):  # an API: its records are read into a file first, then imported as files are
+            with state.timed("fetch"):
+                fetched, options = module.fetch(spec.source[0], connection, options, work, progress)
+            uris, connection = [str(fetched.path)], {}
+        else:
+            uris = sources.list_sources(spec.source, connection)
+        state.files = [FileResult(uri=fetched.uri if fetched else sources.display_uri(uri)) for uri in uris]
+        open_files, headers, plans = [], [], []
+        for index, uri in enumerate(uris):  # open and plan every file before reading rows
+            state.current = index
+            source = stack.enter_context(
+                sources.opened(
+                    uri,
+                    compression=spec.compression,
+                    encoding=spec.encoding,
+                    spool_dir=spool_dir,
+                    options=connection,
+                    max_uncompressed=spec.max_uncompressed_bytes,
+                )
+            )
+            reader = _reader(module, source.uri)
+            if reader == "csv":
+                csv_reader.choose_delimiter(source, spec.delimiter)
+            else:
+                source.delimiter = ""  # JSON lines and XML have none
+            header, plan = _plan_file(module, options, source, spec, reader)
+            file = state.files[index]
+            file.encoding, file.encoding_detected, file.ignored_columns = source.encoding, source.detected, plan.ignored
+            file.delimiter, file.delimiter_detected = source.delimiter, source.delimiter_detected
+            _check_confidence(source, file, spec)
+            open_files.append(source)
+            headers.append(header)
+            plans.append(plan)
+        entity = entities.load(module.ENTITY)
+        with state.timed("read_validate_stage"):
+            known_hashes = getattr(entity, "known_hashes", None)  # records the entity applied before
+            known = known_hashes(con) if use_known and known_hashes else None
+            stage(con, open_files, headers, plans, spec, state, work, progress, known)
+        for result, source in zip(state.files, open_files, strict=True):
+            result.sha256 = source.sha256
+        state.current = None  # from here on, errors concern the run, not one file
+        run = entities.Run(import_id, started_at, dry_run, options, plans, state, spec.format)
+        stored = entity.store(con, run)  # inside the transaction; a dry run stores too, and is rolled back
+        with state.timed("rejects"):
+            locate_late_rejects(con, open_files, plans, state, work)
+            fill_raw_values(con, open_files, headers, state.files)
+            _insert_rejects(con, import_id, state)
+        validation = _gate(con, suites, import_id, started_at, state)
+        for file in state.files:
+            file.status = "checked (dry run)" if dry_run else "stored"
+        with state.timed("report"):
+            counts = entity.report(con, run, stored)
+            result = report.build(con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files, **counts)
+        if fetched is not None:
+            result["api"] = module.report(fetched, options)
+        result["validation"] = validation
+        result["timings_s"] = state.timings
+        if dead_spools:
+            result["spools_removed"] = dead_spools
+        return result
+
+
+def _check_confidence(source: sources.SourceFile, file: FileResult, spec: ImportSpec) -> None:
+    """A detection with low confidence is said in the report, or fails the import (fail_on_low_confidence)."""
+    file.encoding_confidence, file.encoding_runner_up = source.confidence, source.runner_up
+    if source.confidence is None or source.confidence >= LOW_CONFIDENCE:
+        return
+    file.encoding_warning = low_confidence_warning(source.uri, source.encoding, source.confidence, source.runner_up)
+    if spec.fail_on_low_confidence:
+        raise InputError(f"{file.encoding_warning} (fail_on_low_confidence is set)")
+
+
+def _reader(module, uri: str) -> str:
+    """The reader of a file: JSON lines (.jsonl, .ndjson), XML (.xml, .rss, .atom) or a JSON array (.json) by its
+    name, compressed or not, when the format reads them, else the format's first reader."""
+    name = uri.lower().removesuffix(".gz").removesuffix(".zip")
+    if "jsonl" in module.READERS and name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if "xml" in module.READERS and name.endswith((".xml", ".rss", ".atom")):
+        return "xml"
+    if "json" in module.READERS and name.endswith(".json"):
+        return "json"
+    return module.READERS[0]
+
+
+def _insert_rejects(con, import_id: int, state) -> None:
+    con.execute(
+        """
+        INSERT INTO rejects
+        SELECT $import_id, $sources[r._file + 1], r._line, r._row + 1, r.raw, r.reasons
+        FROM stg_rejects AS r
+        ORDER BY r._file, r._row
+        """,
+        {"import_id": import_id, "sources": [f.uri for f in state.files]},
+    )
+
+
+def _gate(con, suites, import_id: int, started_at, state) -> dict[str, Any]:
+    """The quality gate over what the import wrote; fails the import when a critical expectation fails."""
+    if validate.nothing_written(con, import_id, suites.entities):
+        validation = validate.nothing_to_check(suites)
+    else:
+        with state.timed("validate"):
+            validation = validate.run(
+                con, suites, scope="import", import_id=import_id, now=started_at, run_name=f"import-{import_id}"
+            )
+    if not validation["success"]:
+        raise ValidationFailed(validate.failure_message(validation), validation)
+    return validation
+
+
+def _plan_file(module, options, source: sources.SourceFile, spec: ImportSpec, reader: str = "csv"):
+    """The file's header (none for JSON lines), and the format's plan for its fields after the spec's
+    transforms."""
+    if reader in ("jsonl", "xml", "json"):
+        if spec.transforms:
+            kind = {"jsonl": "JSON lines", "xml": "XML feeds", "json": "JSON arrays"}[reader]
+            raise SpecError(f"{spec.origin}: transforms are not applied to {kind} yet ({source.uri})")
+        return [], module.plan([], options, reader)
+    header = csv_reader.read_header(source)
+    fields, problems = fields_after(spec.transforms, header)
+    if problems:
+        raise SpecError(
+            f"{spec.origin}: the transforms do not fit {source.uri} (its columns: {', '.join(header)}):\n"
+            + "\n".join(f"  {p}" for p in problems)
+        )
+    plan = module.plan(fields, options, "csv")
+    if plan.problems:
+        raise InputError(f"{source.uri}: line 1: " + "; ".join(plan.problems))
+    if plan.missing:
+        hints = []
+        for name in plan.missing:
+            near = [h for h in fields if h.lower() == name.lower()]
+            hints.append(f"{name!r}" + (f" (the header has {near[0]!r}: names are case sensitive)" if near else ""))
+        after = " after the spec's transforms" if spec.transforms else ""
+        raise InputError(
+            f"{source.uri}: line 1: missing required column{'s' if len(hints) > 1 else ''} "
+            f"{', '.join(hints)}{after}; expected a header with every required column of the format"
+            + _fitting_formats(module, fields)
+            + csv_reader.delimiter_hint(source)
+        )
+    return header, plan
+
+
+def _fitting_formats(module, fields: list[str]) -> str:
+    """' (the header fits kevel_orders: ...)' when other CSV formats find every column they need in it: the
+    spec's `format:` is then the likelier mistake."""
+    fitting = []
+    for name in formats.REGISTRY:
+        other = formats.load(name)
+        if other is module or "csv" not in other.READERS:
+            continue
+        try:
+            options = other.Options()
+        except ValueError:  # a format that needs options to read a header (kevel_users: its id field)
+            continue
+        plan = other.plan(fields, options, "csv")
+        if not plan.missing and not plan.problems:
+            fitting.append(name)
+    return f" (the header fits {' and '.join(fitting)}: is the spec's format right?)" if fitting else ""
+
+
+def _record(con: duckdb.DuckDBPyConnection, result: dict[str, Any], started_at: datetime) -> None:
+    con.execute(
+        """
+        INSERT INTO imports
+        SELECT $import_id, $status, $dry_run, $format, $sources, $started_at, now(),
+               $items, $valid, $rejected, $error, $report::JSON
+        """,
+        {
+            "import_id": result["import_id"],
+            "status": result["status"],
+            "dry_run": result["dry_run"],
+            "format": result["format"],
+            "sources": [f["uri"] for f in result["files"]],
+            "started_at": started_at,
+            "items": result.get("items"),
+            "valid": result.get("valid"),
+            "rejected": result.get("rejected"),
+            "error": result.get("error"),
+            "report": report.to_json(result),
+        },
+    )

@@ -1,0 +1,1 @@
+"""Data quality: the gate, expectation suites, validation, Great Expectations, Data Docs, store invariants."""

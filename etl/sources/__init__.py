@@ -1,0 +1,1 @@
+"""Where records come from: listing and opening files (spools, gzip, zip, encodings), and API sources."""

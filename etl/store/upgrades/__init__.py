@@ -1,0 +1,1 @@
+"""Upgrades of stores written by earlier versions."""
