@@ -259,8 +259,8 @@ def validate_spec(data: Any, origin: str) -> ImportSpec:
     from etl.transforms.steps import check_steps
 
     module = formats.load(spec.format)
-    checked = getattr(module, "check_spec", None)  # an API format's rules (its connection, no transforms)
-    problems = checked(spec) if checked else check_steps(spec.transforms, module.FIELDS)
+    # an API format's rules (its connection, no transforms); a file format's: its transformation steps
+    problems = module.API.check_spec(spec) if module.API else check_steps(spec.transforms, module.FIELDS)
     if problems:
         raise SpecError(f"{origin}: invalid import spec\n" + "\n".join(f"  {p}" for p in problems))
     return spec

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from etl.cli import tables
+from etl.cli import render, tables
 from etl.cli.common import (
     WAIT_DEFAULT,
     StoreOption,
@@ -22,6 +22,7 @@ from etl.cli.common import (
 )
 from etl.errors import EtlError
 from etl.pipeline import report
+from etl.store.runs import to_json
 
 
 @app.command()
@@ -61,7 +62,7 @@ def runs(
         fail(str(exc), 1)
     if as_json:
         for row in rows:
-            sys.stdout.write(report.to_json(dict(zip(names, row, strict=True))) + "\n")
+            sys.stdout.write(to_json(dict(zip(names, row, strict=True))) + "\n")
         return
     table = tables.new(
         "Imports", ("id", "number"), ("status", "key"), ("dry run", "key"), ("format", "key"),
@@ -125,14 +126,14 @@ def show_report(
         except EtlError as exc:
             fail(str(exc), 1)
         if as_json:
-            sys.stdout.write(report.to_json(detail) + "\n")
+            sys.stdout.write(to_json(detail) + "\n")
         else:
-            report.render_item(result, item, out)
+            render.render_item(result, item, out)
         return
     if as_json:
         sys.stdout.write(row[0] + "\n")
     else:
-        report.render(result, out)
+        render.render(result, out)
 
 
 @app.command("rejects")
@@ -180,7 +181,7 @@ def show_rejects(
     if as_json:
         for row in rows:
             row["raw"] = json.loads(row["raw"]) if row["raw"] is not None else None
-            sys.stdout.write(report.to_json(row) + "\n")
+            sys.stdout.write(to_json(row) + "\n")
         return
     table = tables.new(
         f"Rejected rows of import {import_id}: {len(rows):,}", ("file", "key"), ("line", "number"),

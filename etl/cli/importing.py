@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from etl.cli import tables
+from etl.cli import render, tables
 from etl.cli.common import (
     WAIT_DEFAULT,
     ExpectationsOption,
@@ -25,7 +25,7 @@ from etl.cli.common import (
     store_of,
 )
 from etl.errors import EtlError, ImportCancelled, SpecError
-from etl.pipeline import report
+from etl.store.runs import to_json
 
 
 @app.command("import")
@@ -115,12 +115,12 @@ def import_(
         _failed_report(exc, as_json, "failed")
         fail(str(exc), 1)
     if as_json:
-        sys.stdout.write(report.to_json(result) + "\n")
+        sys.stdout.write(to_json(result) + "\n")
         for file in result["files"]:  # the JSON has them too; a CI log shows stderr
             if file.get("encoding_warning"):
                 console.print(Text(f"Warning: {file['encoding_warning']}", style="yellow"))
     else:
-        report.render(result, out)
+        render.render(result, out)
     if fail_on_rejects and result["rejected"]:
         console.print(Text(f"{result['rejected']} row(s) rejected (--fail-on-rejects)", style="red"))
         raise typer.Exit(3)
@@ -132,7 +132,7 @@ def _failed_report(exc: EtlError, as_json: bool, status: str) -> None:
     and the error with no import id."""
     if as_json:
         found = exc.report or {"import_id": None, "status": status, "error": str(exc), "files": []}
-        sys.stdout.write(report.to_json(found) + "\n")
+        sys.stdout.write(to_json(found) + "\n")
 
 
 def _add_connection(data: dict[str, Any], pairs: list[str] | None) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from etl.cli import render
 from etl.cli.common import (
     WAIT_DEFAULT,
     ExpectationsOption,
@@ -19,7 +20,7 @@ from etl.cli.common import (
     store_of,
 )
 from etl.errors import EtlError
-from etl.pipeline import report
+from etl.store.runs import to_json
 
 
 @app.command("validate")
@@ -72,9 +73,9 @@ def validate_(
     except EtlError as exc:
         fail(str(exc), 1)
     if as_json:
-        sys.stdout.write(report.to_json(result) + "\n")
+        sys.stdout.write(to_json(result) + "\n")
     else:
-        report.render_validation(result, out)
+        render.render_validation(result, out)
         broken = store_invariants.describe(result["invariants"])
         out.print(f"Store invariants broken:\n{broken}" if broken else "Store invariants: all hold.",
                   markup=False, highlight=False)  # fmt: skip

@@ -20,7 +20,7 @@ from etl.cli.common import (
     segment_app,
 )
 from etl.errors import EtlError
-from etl.pipeline import report
+from etl.store.runs import to_json
 
 
 @segment_app.command("list")
@@ -84,7 +84,7 @@ def segment_run(
         console.print(f"{frame.height:,} rows written to {out_file}")
     elif as_json:
         for row in frame.iter_rows(named=True):
-            sys.stdout.write(report.to_json(row) + "\n")
+            sys.stdout.write(to_json(row) + "\n")
     else:
         table = tables.new(f"{name}: {frame.height:,} rows", *((c, "key") for c in frame.columns))
         for row in frame.head(50).iter_rows():

@@ -33,6 +33,7 @@ NAME = "crossengage_events"
 ENTITY = "events"
 READERS = ("json", "jsonl")
 SUMMARY = "CrossEngage's event feed: a JSON array of events (event, id or email + businessUnit, timestamp)"
+API = None  # read from files
 FIELDS_READ = ("event", "timestamp", "id", "email", "businessUnit")
 
 

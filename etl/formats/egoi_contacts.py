@@ -30,6 +30,7 @@ import polars_hash  # noqa: F401  (registers the .chash namespace)
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from etl.errors import SpecError
+from etl.formats import ApiSource
 from etl.formats.ids import EMAIL, normalised
 from etl.formats.kevel_users import UsersPlan
 from etl.formats.rows import Check
@@ -173,6 +174,22 @@ def report(fetched: egoi_api.Fetched, options: Options) -> dict[str, Any]:
         "retries": fetched.retries,
         "attribute_prefix": options.prefix(),
     }
+
+
+def notes(api: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's line on what the API gave."""
+    segment = f" (segment {api['segment_id']})" if api.get("segment_id") else ""
+    pages, contacts = api["pages"], api["contacts"]
+    retried = f"; {api['retries']} requests sent again (429, 5xx, timeouts)" if api.get("retries") else ""
+    text = (
+        f"{api['service']}: account {api['account_id']}, list {api['list_id']}{segment}: {pages:,} "
+        f"page{'s' if pages != 1 else ''}, {contacts:,} contact{'s' if contacts != 1 else ''} read{retried}; "
+        f"attributes {api['attribute_prefix']}*"
+    )
+    return [{"text": text, "warning": False}]
+
+
+API = ApiSource(fetch=fetch, check_spec=check_spec, report=report, notes=notes)
 
 
 def plan(header: list[str], options: Options, reader: str = "jsonl") -> UsersPlan:

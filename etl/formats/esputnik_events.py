@@ -44,6 +44,7 @@ NAME = "esputnik_events"
 ENTITY = "events"
 READERS = ("json", "jsonl")
 SUMMARY = "eSputnik's events (v1/event, past events): eventTypeKey, keyValue, params [{name, value}], occurred"
+API = None  # read from files
 
 # a parameter's name, lowercased -> the id type it gives (eSputnik's default identifier parameters)
 IDENTIFIERS = {

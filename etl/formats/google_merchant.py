@@ -34,6 +34,7 @@ NAME = "google_merchant"
 ENTITY = "products"
 READERS = ("csv", "xml")  # by the file's name: .xml, .rss, .atom (and .gz of them) are XML
 SUMMARY = "Google Merchant Center product feeds: the tab-separated text feed, or RSS/Atom XML with g: fields"
+API = None  # read from files
 
 
 class Options(ProductOptions):

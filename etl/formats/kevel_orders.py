@@ -29,6 +29,7 @@ NAME = "kevel_orders"
 ENTITY = "orders"
 READERS = ("csv",)
 SUMMARY = "Kevel Audience's offline order import: a CSV with one row per line item"
+API = None  # read from files
 
 
 class Options(BaseModel):

@@ -18,6 +18,7 @@ NAME = "kevel_products"
 ENTITY = "products"
 READERS = ("jsonl",)
 SUMMARY = "Kevel Audience's product import: JSON lines with Google Merchant's field names"
+API = None  # read from files
 
 
 class Options(ProductOptions):

@@ -43,6 +43,7 @@ NAME = "kevel_users"
 ENTITY = "customers"
 READERS = ("csv", "jsonl")  # by the file's name: .jsonl, .ndjson (and .gz of them) are JSON lines
 SUMMARY = "Kevel Audience's user import (CSV or JSON lines): ids and attributes of people"
+API = None  # read from files
 
 DEFAULT_TYPES = ("email", "email_sha256", "phone", "external_id")
 HASH_VERSION = "users-3"  # of the record hash (hash_hi, hash_lo): changed when what it covers changes

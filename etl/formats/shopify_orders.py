@@ -44,6 +44,7 @@ NAME = "shopify_orders"
 ENTITY = "orders"
 READERS = ("csv",)
 SUMMARY = "Shopify's Export orders CSV: one row per line item, grouped by Name"
+API = None  # read from files
 
 
 class Options(BaseModel):

@@ -18,14 +18,8 @@ was. A failed or cancelled run is then recorded in a transaction of its own.
 
 from __future__ import annotations
 
-import signal
-import sys
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +36,8 @@ from etl.sources import files as sources
 from etl.sources import spools
 from etl.sources.encodings import LOW_CONFIDENCE, low_confidence_warning
 from etl.spec import ImportSpec
-from etl.store.connection import WAIT_S, connect
+from etl.store import runs
+from etl.store.connection import WAIT_S
 from etl.transforms.steps import fields_after
 
 
@@ -75,93 +70,66 @@ def run_import(
 
 
 def _import_into(spec, store, dry_run, progress, extra, expectations, wait) -> dict[str, Any]:
-    with connect(store, read_only=False, wait=wait) as con:
-        started = time.monotonic()  # from the moment the store is ours: a wait is not the import's time
-        started_at = datetime.now(UTC)
-        import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
-        state = Staging()
-        con.begin()
+    state = Staging()
+    failure: dict[str, Any] = {}  # the failed run's report, once recorded
+
+    def work(con, run: runs.Run) -> dict[str, Any]:
+        nonlocal state
         try:
-            try:
-                result = _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations)
-            except entities.KnownRecordsNeeded:  # rare: a record staged as known is needed whole
-                con.rollback()
-                con.begin()
-                state = Staging()  # what the first run found is gone with it
-                result = _run(con, spec, import_id, started_at, dry_run, state, progress, store, expectations,
-                              use_known=False)  # fmt: skip
-            result["duration_s"] = round(time.monotonic() - started, 3)
-            result.update(extra or {})
-            if dry_run:  # everything ran; storing is what a dry run leaves out
-                con.rollback()
-                con.begin()
-            _record(con, result, started_at)
-            with _ctrl_c_deferred():  # an interrupted COMMIT may still have committed
-                con.commit()
-        except BaseException as exc:
-            _rollback(con)
-            cancelled = _is_cancellation(exc)
-            message = "cancelled by the user (Ctrl-C)" if cancelled else _error_text(exc)
-            if not state.files:  # failed before the sources were listed: name what the spec gave
-                state.files = [FileResult(uri=sources.display_uri(uri)) for uri in spec.source]
-                state.current = 0 if len(state.files) == 1 else None
-            for index, file in enumerate(state.files):  # one file failed: none of them is stored
-                failed_here = index == state.current and not cancelled
-                file.status, file.error = ("failed", message) if failed_here else ("not stored", None)
-            result = report.failed(
-                import_id=import_id,
-                status="cancelled" if cancelled else "failed",
-                spec=spec,
-                dry_run=dry_run,
-                files=[f.__dict__ for f in state.files],
-                error=message,
-                duration_s=round(time.monotonic() - started, 3),
-            )
-            if isinstance(exc, ValidationFailed):
-                result["validation"] = exc.validation
+            result = _run(con, spec, run.run_id, run.started_at, dry_run, state, progress, store, expectations)
+        except entities.KnownRecordsNeeded:  # rare: a record staged as known is needed whole
+            con.rollback()
             con.begin()
-            _record(con, result, started_at)
-            con.commit()
-            if cancelled:
-                cancellation = ImportCancelled(f"Import {import_id} cancelled: the store is unchanged.")
-                cancellation.report = result
-                raise cancellation from None
-            if isinstance(exc, EtlError):
-                failure = type(exc)(f"Import {import_id} failed, the store is unchanged:\n{exc}")
-                failure.report = result
-                raise failure from None
-            raise
+            state = Staging()  # what the first run found is gone with it
+            result = _run(con, spec, run.run_id, run.started_at, dry_run, state, progress, store, expectations,
+                          use_known=False)  # fmt: skip
+        result["duration_s"] = run.duration_s()
+        result.update(extra or {})
         return result
 
+    def failed(exc: BaseException, run: runs.Run) -> dict[str, Any]:
+        cancelled = _is_cancellation(exc)
+        message = "cancelled by the user (Ctrl-C)" if cancelled else _error_text(exc)
+        if not state.files:  # failed before the sources were listed: name what the spec gave
+            state.files = [FileResult(uri=sources.display_uri(uri)) for uri in spec.source]
+            state.current = 0 if len(state.files) == 1 else None
+        for index, file in enumerate(state.files):  # one file failed: none of them is stored
+            failed_here = index == state.current and not cancelled
+            file.status, file.error = ("failed", message) if failed_here else ("not stored", None)
+        result = report.failed(
+            import_id=run.run_id,
+            status="cancelled" if cancelled else "failed",
+            spec=spec,
+            dry_run=dry_run,
+            files=[f.__dict__ for f in state.files],
+            error=message,
+            duration_s=run.duration_s(),
+        )
+        if isinstance(exc, ValidationFailed):
+            result["validation"] = exc.validation
+        failure.update(result)
+        return result
 
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    """Undo the import (a failed COMMIT leaves no transaction to undo)."""
+    def recorded(result: dict[str, Any]) -> runs.Recorded:
+        return runs.Recorded([f["uri"] for f in result["files"]], result.get("items"), result.get("valid"),
+                             result.get("rejected"))  # fmt: skip
+
     try:
-        con.rollback()
-    except duckdb.TransactionException:
-        pass
-
-
-@contextmanager
-def _ctrl_c_deferred() -> Iterator[None]:
-    """Hold Ctrl-C back while the COMMIT runs, then act on it.
-
-    DuckDB turns Ctrl-C into an interrupted query, and a COMMIT interrupted late has still
-    committed: the run would then be reported cancelled while its data is in the store.
-    So the COMMIT runs to its end; a Ctrl-C that came meanwhile is too late to cancel,
-    and the import is reported as what it is, completed.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: pressed.append(number))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pressed:
-        print("Ctrl-C came while the import was committing: too late to cancel, it completed.", file=sys.stderr)
+        return runs.recorded_run(store, work=work, failed=failed, recorded=recorded, dry_run=dry_run, wait=wait)
+    except BaseException as exc:
+        if not failure:  # the store could not be opened: no run was made
+            raise
+        result = dict(failure)
+        import_id = result["import_id"]
+        if result["status"] == "cancelled":
+            cancellation = ImportCancelled(f"Import {import_id} cancelled: the store is unchanged.")
+            cancellation.report = result
+            raise cancellation from None
+        if isinstance(exc, EtlError):
+            failure = type(exc)(f"Import {import_id} failed, the store is unchanged:\n{exc}")
+            failure.report = result
+            raise failure from None
+        raise
 
 
 def _is_cancellation(exc: BaseException) -> bool:
@@ -191,9 +159,9 @@ def _run(
         prefix = spools.work_prefix(import_id)
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=spool_dir, prefix=prefix)))
         fetched = None
-        if hasattr(module, "fetch"):  # an API: its records are read into a file first, then imported as files are
+        if module.API is not None:  # an API: its records are read into a file first, then imported as files are
             with state.timed("fetch"):
-                fetched, options = module.fetch(spec.source[0], connection, options, work, progress)
+                fetched, options = module.API.fetch(spec.source[0], connection, options, work, progress)
             uris, connection = [str(fetched.path)], {}
         else:
             uris = sources.list_sources(spec.source, connection)
@@ -245,7 +213,8 @@ def _run(
             counts = entity.report(con, run, stored)
             result = report.build(con, import_id=import_id, spec=spec, dry_run=dry_run, files=state.files, **counts)
         if fetched is not None:
-            result["api"] = module.report(fetched, options)
+            result["api"] = module.API.report(fetched, options)
+            result["notes"] += module.API.notes(result["api"])
         result["validation"] = validation
         result["timings_s"] = state.timings
         if dead_spools:
@@ -351,26 +320,3 @@ def _fitting_formats(module, fields: list[str]) -> str:
         if not plan.missing and not plan.problems:
             fitting.append(name)
     return f" (the header fits {' and '.join(fitting)}: is the spec's format right?)" if fitting else ""
-
-
-def _record(con: duckdb.DuckDBPyConnection, result: dict[str, Any], started_at: datetime) -> None:
-    con.execute(
-        """
-        INSERT INTO imports
-        SELECT $import_id, $status, $dry_run, $format, $sources, $started_at, now(),
-               $items, $valid, $rejected, $error, $report::JSON
-        """,
-        {
-            "import_id": result["import_id"],
-            "status": result["status"],
-            "dry_run": result["dry_run"],
-            "format": result["format"],
-            "sources": [f["uri"] for f in result["files"]],
-            "started_at": started_at,
-            "items": result.get("items"),
-            "valid": result.get("valid"),
-            "rejected": result.get("rejected"),
-            "error": result.get("error"),
-            "report": report.to_json(result),
-        },
-    )

@@ -28,11 +28,11 @@ from typing import Any, Literal
 import duckdb
 
 from etl.errors import EtlError
-from etl.pipeline.report import describe
 from etl.quality import suites as suites_module
 from etl.quality.gate import results as ge_shape
 from etl.quality.gate.evaluate import evaluate
 from etl.quality.gate.plan import SuitePlan, plan_suite
+from etl.quality.gate.results import describe
 from etl.quality.gate.scratch import check_on_empty_tables
 from etl.quality.suites import ENTITIES, SuiteError, SuiteText
 

@@ -14,16 +14,13 @@ counted as `already_stored`.
 
 from __future__ import annotations
 
-import json
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from etl.errors import EtlError, SpecError
-from etl.store.connection import DELETE_MEMORY_LIMIT, WAIT_S, connect
+from etl.store import runs
+from etl.store.connection import DELETE_MEMORY_LIMIT, WAIT_S
 from etl.store.sqlfiles import run_sql
 
 DELETE = "events delete"
@@ -106,41 +103,23 @@ def _per_type(con, query: str, run_id: int) -> dict[str, int]:
 
 
 def _run(store: Path, kind: str, work, dry_run: bool, wait: float) -> dict[str, Any]:
-    """`work(con, run_id)` in one transaction, recorded as a run (a failed one too, in a transaction of its own);
-    a dry run does the work, reports it and rolls it back."""
+    """`work(con, run_id)` as a recorded run (etl.store.runs: one transaction, a failed run recorded too); a dry
+    run does the work, reports it and rolls it back."""
     if not store.exists():
         raise EtlError(f"no store at {store}: nothing to {kind.split()[1]}")
-    with connect(store, read_only=False, wait=wait, memory_limit=DELETE_MEMORY_LIMIT) as con:
-        started, started_at = time.monotonic(), datetime.now(UTC)
-        (run_id,) = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0]
-        con.begin()
-        try:
-            report = {"import_id": run_id, "status": "completed", "dry_run": dry_run, "format": kind,
-                      **work(con, run_id)}  # fmt: skip
-            report["duration_s"] = round(time.monotonic() - started, 3)
-            if dry_run:
-                con.rollback()
-                con.begin()
-            _record(con, report, started_at)
-            con.commit()
-        except BaseException as exc:
-            con.rollback()
-            message = str(exc) if isinstance(exc, EtlError) else f"{type(exc).__name__}: {exc}"
-            failed = {"import_id": run_id, "status": "failed", "dry_run": dry_run, "format": kind, "error": message}
-            con.begin()
-            _record(con, failed, started_at)
-            con.commit()
-            raise
+
+    def done(con, run: runs.Run) -> dict[str, Any]:
+        report = {"import_id": run.run_id, "status": "completed", "dry_run": dry_run, "format": kind,
+                  **work(con, run.run_id)}  # fmt: skip
+        report["duration_s"] = run.duration_s()
         return report
 
+    def failed(exc: BaseException, run: runs.Run) -> dict[str, Any]:
+        message = str(exc) if isinstance(exc, EtlError) else f"{type(exc).__name__}: {exc}"
+        return {"import_id": run.run_id, "status": "failed", "dry_run": dry_run, "format": kind, "error": message}
 
-def _record(con: duckdb.DuckDBPyConnection, report: dict[str, Any], started_at: datetime) -> None:
-    con.execute(
-        "INSERT INTO imports SELECT $run, $status, $dry_run, $format, []::VARCHAR[], $started_at, now(), $items, "
-        "$items, 0, $error, $report::JSON",
-        {
-            "run": report["import_id"], "status": report["status"], "dry_run": report["dry_run"],
-            "format": report["format"], "started_at": started_at, "items": report.get("events"),
-            "error": report.get("error"), "report": json.dumps(report, default=str),
-        },
-    )  # fmt: skip
+    def recorded(report: dict[str, Any]) -> runs.Recorded:  # every event of the range counts as valid
+        return runs.Recorded([], report.get("events"), report.get("events"), 0)
+
+    return runs.recorded_run(store, work=done, failed=failed, recorded=recorded, dry_run=dry_run, wait=wait,
+                             memory_limit=DELETE_MEMORY_LIMIT)  # fmt: skip

@@ -117,7 +117,7 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         extra["unknown_order_events"] = con.execute("SELECT count(*) FROM stg_ignored_order_events").fetchall()[0][0]
     if plan.known_people_only:
         extra["unknown_contacts"] = con.execute("SELECT count(*) FROM stg_unknown_people").fetchall()[0][0]
-    order_events = {}
+    order_events, notes = {}, []
     if orders_changed:
         with state.timed("orders"):
             counts = event_orders.merge(con, run)
@@ -128,7 +128,16 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         order_events = counts["events"]
         extra["orders_without_buyer"] = counts["extra"]["orders_without_buyer"]
         extra["orders_buyer_kept"] = counts["extra"]["orders_buyer_kept"]  # events naming another contact
+        notes += counts["notes"]
+    said = {"leads added (people known by email alone)": leads,
+            "events given again in the import (stored once)": changes.get("repeated", 0),
+            "events without a time (stored at the import's start)": untimed}  # fmt: skip
+    if any(said.values()):
+        notes.append(
+            {"text": "; ".join(f"{count:,} {text}" for text, count in said.items() if count), "warning": False}
+        )
     return {
+        "notes": notes,
         "kept": kept,
         "entities": entities,
         "events": order_events,
@@ -144,7 +153,8 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
 
 def report(con: duckdb.DuckDBPyConnection, run: Run, stored: dict) -> dict:
     counts = dict(stored)
-    out = {"kept": counts.pop("kept"), "entities": counts.pop("entities"), "sample": counts.pop("sample")}
+    out = {"kept": counts.pop("kept"), "entities": counts.pop("entities"), "sample": counts.pop("sample"),
+           "notes": counts.pop("notes")}  # fmt: skip
     events = counts.pop("events")
     if events:
         out["events"] = events

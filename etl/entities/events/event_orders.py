@@ -51,7 +51,12 @@ def merge(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         "CREATE OR REPLACE TEMP TABLE stg_rejects AS "
         "SELECT * FROM stg_event_rejects UNION ALL BY NAME SELECT * FROM stg_rejects"
     )
-    counts["extra"]["orders_buyer_kept"] = buyer_kept(con)
+    kept = counts["extra"]["orders_buyer_kept"] = buyer_kept(con)
+    if kept["orders"]:  # eSputnik's order events naming another contact: the order kept its buyer
+        examples = ", ".join(f"{e['order_id']} ({e['buyer']}, not {e['named']})" for e in kept["examples"])
+        text = (f"{kept['orders']:,} orders keep their buyer although an event named another contact (the event "
+                f"is stored on that contact): {examples}")  # fmt: skip
+        counts["notes"].append({"text": text, "warning": True})
     return counts
 
 

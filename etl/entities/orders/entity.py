@@ -107,7 +107,17 @@ def report(con: duckdb.DuckDBPyConnection, run: Run, people: dict[str, int]) -> 
         "events": {"orderPlace": orders["added"], "orderUpdate": orders["updated"]},
         "extra": {"merges": people["merges"], "orders_without_buyer": without_buyer, "known_orders": known_orders},
         "sample": {"first": _sample(con, "ASC"), "last": _sample(con, "DESC")},
+        "sample_of": "orders",
+        "notes": without_buyer_notes(without_buyer),
     }  # fmt: skip
+
+
+def without_buyer_notes(orders: int) -> list[dict[str, Any]]:
+    """The report's line on orders stored without a buyer, when there are any."""
+    if not orders:
+        return []
+    return [{"text": f"Orders without a buyer (no email nor phone; stored, in no customer's segments): {orders:,}",
+             "warning": False}]  # fmt: skip
 
 
 def _counts(con: duckdb.DuckDBPyConnection, query: str, kinds: list[str]) -> dict[str, int]:

@@ -102,7 +102,17 @@ def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: s
 
 def report(con: duckdb.DuckDBPyConnection, run: Run, stored: dict) -> dict:
     counts = dict(stored)
-    return {"kept": counts.pop("kept"), "entities": counts.pop("entities"), "extra": counts, "sample": sample(con)}
+    notes = []
+    if counts["repeated_products"]:
+        text = f"Products listed more than once (the later record wins): {counts['repeated_products']:,}"
+        notes.append({"text": text, "warning": False})
+    missing = counts["missing_products"]
+    if missing["kept"] or missing["marked_unavailable"]:
+        text = (f"Products in the store that the feed does not list: {missing['kept']:,} kept as they were, "
+                f"{missing['marked_unavailable']:,} marked unavailable (missing: {missing['option']})")  # fmt: skip
+        notes.append({"text": text, "warning": False})
+    return {"kept": counts.pop("kept"), "entities": counts.pop("entities"), "extra": counts, "sample": sample(con),
+            "sample_of": "products", "notes": notes}  # fmt: skip
 
 
 def sample(con: duckdb.DuckDBPyConnection, size: int = 5) -> dict[str, list[dict]]:

@@ -162,3 +162,18 @@ def _ge_version() -> str | None:
         return version("great-expectations")
     except PackageNotFoundError:
         return None
+
+
+def describe(r: dict[str, Any]) -> str:
+    """One expectation's result in a line: where, and what was unexpected or observed."""
+    where = f"{r['suite']}: {r['expectation']}"
+    if r.get("column"):
+        where += f" on {r['column']}"
+    if r.get("error"):
+        return f"{where} could not run: {r['error']}"
+    if r.get("unexpected_count") is not None:
+        examples = ", ".join(repr(v) for v in r.get("examples") or [])
+        return f"{where}: {r['unexpected_count']:,} unexpected ({r.get('unexpected_percent') or 0:.2f}%)" + (
+            f", e.g. {examples}" if examples else ""
+        )
+    return f"{where}: observed {r.get('observed_value')!r}"
