@@ -5,10 +5,11 @@
 -- attributes with them where the kept one has none of that name. An id in another component than its
 -- customer's home moves there, without a merge.
 -- Grain in: rg_nodes, rg_split, id_nodes (final labels), identities, customers.
--- Grain out: identities updated and added; customers merged (the new ones are listed in stg_new_customers
--- for the entity to add, with its attributes); customer_merges gains this import's (stg_merges);
--- stg_node_customers, one per id of the region with its customer.
--- Parameters: $import_id.
+-- Grain out: id_components (one per id of the region, with its component), component_customers (one per
+-- component, with its customer; the new ones also listed in stg_new_customers for the entity to add, with its
+-- attributes); stg_merges (merged_id, into_id), one per customer merged into another: merge.sql merges them,
+-- then place_ids.sql moves the ids.
+-- Parameters: none.
 
 CREATE OR REPLACE TEMP TABLE id_components AS
 SELECT r.node, r.old_customer, r.cluster,
@@ -52,83 +53,3 @@ SELECT h.old_customer AS merged_id, cc.customer_id AS into_id
 FROM customer_homes AS h
 JOIN component_customers AS cc USING (component)
 WHERE h.old_customer <> cc.customer_id;
-
-INSERT INTO customer_merges SELECT $import_id, merged_id, into_id FROM stg_merges;
-
--- the merged customers' attributes go to the kept one where it has none of that name
-UPDATE customers SET attributes = merged.attributes, last_import_id = $import_id, record_hash = NULL
-FROM (
-    SELECT
-        m.into_id,
-        -- a later patch wins: the merged ones' from the newest to the oldest, then the kept one's own
-        json_merge_patch(
-            list_reduce(list(c.attributes ORDER BY c.customer_id DESC), lambda a, b: json_merge_patch(a, b)),
-            any_value(target.attributes)
-        ) AS attributes
-    FROM stg_merges AS m
-    JOIN customers AS c ON c.customer_id = m.merged_id
-    JOIN customers AS target ON target.customer_id = m.into_id
-    GROUP BY m.into_id
-) AS merged
-WHERE customers.customer_id = merged.into_id;
-
--- with times (customer_attribute_times, kept when a format gives updated_at), an attribute is the one set
--- latest among the merged customers and the kept one, and its time goes with it: so that the result does not
--- depend on which customer was kept, nor on the order of the imports
-CREATE OR REPLACE TEMP TABLE stg_merge_times AS
-WITH merging AS (
-    SELECT merged_id AS customer_id, into_id FROM stg_merges
-    UNION
-    SELECT into_id, into_id FROM stg_merges
-)
-SELECT m.into_id, t.name, arg_max(t.customer_id, (t.updated_at, t.customer_id = m.into_id)) AS source_id,
-       max(t.updated_at) AS updated_at
-FROM customer_attribute_times AS t
-JOIN merging AS m USING (customer_id)
-GROUP BY m.into_id, t.name;
-
-UPDATE customers SET attributes = json_merge_patch(customers.attributes, latest.patch)
-FROM (
-    SELECT
-        mt.into_id,
-        ('{' || string_agg(to_json(mt.name)::VARCHAR || ':' || coalesce(e.value::VARCHAR, 'null'), ',') || '}')::JSON
-            AS patch
-    FROM stg_merge_times AS mt
-    JOIN customers AS source ON source.customer_id = mt.source_id
-    LEFT JOIN LATERAL (SELECT value FROM json_each(source.attributes) WHERE key = mt.name) AS e ON true
-    WHERE mt.source_id <> mt.into_id
-    GROUP BY mt.into_id
-) AS latest
-WHERE customers.customer_id = latest.into_id;
-
-DELETE FROM customer_attribute_times
-WHERE customer_id IN (SELECT merged_id FROM stg_merges UNION SELECT into_id FROM stg_merges);
-
-INSERT INTO customer_attribute_times SELECT into_id, name, updated_at FROM stg_merge_times;
-
-DELETE FROM customers WHERE customer_id IN (SELECT merged_id FROM stg_merges);
-
-CREATE OR REPLACE TEMP TABLE stg_node_customers AS
-SELECT c.node, c.old_customer, c.cluster, cc.customer_id
-FROM id_components AS c
-JOIN component_customers AS cc USING (component)
-UNION ALL
-SELECT node, NULL, cluster, customer_id FROM stg_isolated_nodes;
-
--- a customer that loses an id forgets its record hash: the record it last applied may now resolve elsewhere
-UPDATE customers SET record_hash = NULL
-WHERE record_hash IS NOT NULL AND customer_id IN (
-    SELECT old_customer FROM stg_node_customers WHERE old_customer IS NOT NULL AND old_customer <> customer_id
-);
-
-UPDATE identities SET customer_id = n.customer_id, cluster = n.cluster
-FROM stg_node_customers AS n
-WHERE identities.node = n.node AND n.old_customer IS NOT NULL
-  AND (identities.customer_id <> n.customer_id OR identities.cluster <> n.cluster);
-
-INSERT INTO identities  -- the isolated records' ids are in already (entities/identity/isolated.sql)
-SELECT r.id_type, r.business_unit, r.id_value, cc.customer_id, $import_id, r.node, r.cluster
-FROM rg_nodes AS r
-JOIN id_components AS c USING (node)
-JOIN component_customers AS cc USING (component)
-WHERE r.old_customer IS NULL;

@@ -1,6 +1,6 @@
 -- What names a person follows its ids: stored orders (and their events and order facts) whose buyer's id went
 -- to another customer in this import (a merge, or an id claimed by a smaller external id) move with it.
--- Grain in: stg_node_customers (entities/identity/assign.sql), identities, orders, events, customer_keys.
+-- Grain in: stg_node_customers (entities/identity/place_ids.sql), identities, orders, events, customer_keys.
 -- Grain out: orders.customer_id, events.customer_id (an order's by its order, the others by their user_id), order_facts.customer_key updated. Parameters: none.
 
 CREATE OR REPLACE TEMP TABLE stg_moved_orders AS

@@ -75,7 +75,9 @@ def resolve(
     _settle(con, "entities/identity/clusters_propagate", labels="cl_labels", changes="cl_changes")
     run_sql(con, "entities/identity/region")
     _settle(con, "entities/identity/propagate", labels="id_nodes", changes="id_label_changes")
-    run_sql(con, "entities/identity/assign", import_id=import_id)
+    run_sql(con, "entities/identity/assign")
+    run_sql(con, "entities/identity/merge", import_id=import_id)
+    run_sql(con, "entities/identity/place_ids", import_id=import_id)
     run_sql(con, "entities/identity/follow")  # stored orders and events move with their buyers' ids
     _records(con, shared, named_by)
     added, merges = con.execute(

@@ -44,7 +44,9 @@ def upgrade(con: duckdb.DuckDBPyConnection) -> dict:
             if con.execute("SELECT count(*) FROM stg_identity_links").fetchall()[0][0]:
                 identity.resolve(con, last_import)
                 identity.add_customers(con, last_import)
-            run_sql(con, "store/upgrades/ids_case_seat", import_id=last_import)
+            run_sql(con, "store/upgrades/ids_case_merges")
+            run_sql(con, "entities/identity/merge", import_id=last_import)
+            run_sql(con, "store/upgrades/ids_case_seat")
             run_sql(con, "entities/orders/facts", import_id=None)
             result = _result(con)
         con.execute("INSERT INTO store_meta VALUES ($key, $value)", {"key": MARK, "value": json.dumps(result)})
