@@ -33,6 +33,13 @@ def test_each_registered_module_declares_what_the_engine_needs():
         assert set(module.READERS) <= {"csv", "jsonl", "xml", "json"} and module.READERS and module.ENTITY
         assert module.Options.model_json_schema()["title"].endswith("Options")
         assert callable(module.plan) and module.FIELDS.name == name
+        # a capability is a declared field: an API source, or None for a format read from files
+        assert module.API is None or isinstance(module.API, formats.ApiSource)
+        assert (module.API is not None) == (name in formats.API_SOURCES), name
+        annotations = formats.Format.__annotations__
+        assert {"NAME", "ENTITY", "READERS", "SUMMARY", "Options", "FIELDS", "API"} == set(annotations)
+        for attribute in annotations:
+            assert hasattr(module, attribute), f"{name} does not declare {attribute}"
 
 
 def test_a_misspelt_format_names_the_known_ones(tmp_path, etl):
@@ -60,3 +67,15 @@ def test_every_format_feeds_a_registered_entity_whose_strategies_are_sql_files()
         assert callable(entity.store) and callable(entity.report)
     with pytest.raises(KeyError, match="the entities are orders, customers"):
         entities.load("product")
+
+
+def test_the_one_nothing_lost_check_names_every_balance_that_fails():
+    from etl.entities import nothing_lost
+    from etl.errors import EtlError
+
+    nothing_lost(("records read", 3, "kept or rejected", 3))  # balanced: silent
+    with pytest.raises(EtlError) as failed:
+        nothing_lost(("records read", 3, "kept or rejected", 2), ("orders staged", 1, "stored", 1), ("a", 5, "b", 7))
+    assert str(failed.value) == (
+        "consistency check failed (nothing was stored): records read 3 != kept or rejected 2; a 5 != b 7"
+    )

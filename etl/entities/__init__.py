@@ -28,6 +28,8 @@ from datetime import datetime
 from types import ModuleType
 from typing import Any
 
+from etl.errors import EtlError
+
 REGISTRY = {
     "orders": "etl.entities.orders.entity",
     "customers": "etl.entities.customers.entity",
@@ -51,6 +53,15 @@ class Run:
     plans: list[Any]  # the format's plan of each file
     state: Any  # etl.pipeline.staging.Staging: per-file results and timings
     format: str = ""  # the format's name
+
+
+def nothing_lost(*balances: tuple[str, int, str, int]) -> None:
+    """The one "nothing lost" check: each balance (what, count, what it must equal, count) must hold; raises an
+    EtlError naming every one that does not (the import is then rolled back: nothing is stored). The pipeline
+    checks that every record read is kept or rejected; each entity, that what it meant to store is stored."""
+    broken = [f"{a} {x:,} != {b} {y:,}" for a, x, b, y in balances if x != y]
+    if broken:
+        raise EtlError("consistency check failed (nothing was stored): " + "; ".join(broken))
 
 
 def load(name: str) -> ModuleType:

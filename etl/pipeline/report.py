@@ -55,8 +55,7 @@ def build(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files, kept: 
     entity's own lines for the reader ({text, warning}), printed as they are; `sample_of`: what its sample holds."""
     items = sum(f.rows for f in files)
     (rejected,) = con.execute("SELECT count(*) FROM stg_rejects").fetchall()[0]
-    if items != kept + rejected:  # nothing lost: every record read is kept or rejected
-        raise EtlError(f"consistency check failed: read {items} records, kept {kept}, rejected {rejected}")
+    entities.nothing_lost(("records read", items, "kept or rejected", kept + rejected))
     return {
         "import_id": import_id,
         "status": "completed",

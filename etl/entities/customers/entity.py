@@ -14,9 +14,8 @@ from typing import Literal
 
 import duckdb
 
-from etl.entities import KnownRecordsNeeded, Run, first_and_last
+from etl.entities import KnownRecordsNeeded, Run, first_and_last, nothing_lost
 from etl.entities.identity import graph as identity
-from etl.errors import EtlError
 from etl.store.sqlfiles import run_sql
 
 NAME = "customers"
@@ -114,11 +113,10 @@ def merge(
         "(SELECT count(*) - count(DISTINCT customer_id) FROM stg_record_customers) "
         "+ (SELECT count(*) - count(DISTINCT customer_id) FROM stg_skipped)"
     ).fetchall()[0]
-    if not kept == resolved_records + skipped == staged + skipped:  # nothing lost: every kept record reached a person
-        raise EtlError(
-            f"consistency check failed: {kept} records kept, {resolved_records} resolved to customers, "
-            f"{staged} merged and {skipped} known from before; nothing was stored"
-        )
+    nothing_lost(  # every kept record reached a person
+        ("records kept", kept, "resolved to customers or known from before", resolved_records + skipped),
+        ("records kept", kept, "merged or known from before", staged + skipped),
+    )
     return {
         "kept": kept,
         "entities": {"customers": changes, "identities": {"added": resolved["identities_added"]}},

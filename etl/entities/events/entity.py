@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import duckdb
 
-from etl.entities import KnownRecordsNeeded, Run, first_and_last
+from etl.entities import KnownRecordsNeeded, Run, first_and_last, nothing_lost
 from etl.entities.events import event_orders
 from etl.entities.identity import graph as identity
-from etl.errors import EtlError
 from etl.formats.events import STAGED
 from etl.store.sqlfiles import run_sql
 
@@ -100,11 +99,10 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
     ).fetchall()[0]
     added = changes.get("added", 0)
     kept -= late  # rejected after staging
-    if kept != records + known or stored != added:  # nothing lost: every record is an event, stored once
-        raise EtlError(
-            f"consistency check failed: {kept} records kept, {records} staged and {known} known from before, "
-            f"{added} new and {stored} stored; nothing was stored"
-        )
+    nothing_lost(  # every record is an event, stored once
+        ("records kept", kept, "staged or known from before", records + known),
+        ("new events", added, "events stored", stored),
+    )
     entities = {
         "events": {"added": added, "unchanged": changes.get("unchanged", 0) + known},
         "event_items": {"added": items},

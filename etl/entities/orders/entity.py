@@ -15,9 +15,8 @@ from typing import Any
 
 import duckdb
 
-from etl.entities import KnownRecordsNeeded, Run
+from etl.entities import KnownRecordsNeeded, Run, nothing_lost
 from etl.entities.identity import graph as identity
-from etl.errors import EtlError
 from etl.formats.rows import CUSTOM_FIELD
 from etl.store.sqlfiles import run_sql
 
@@ -194,8 +193,5 @@ def _check_applied(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
         """,
         {"import_id": import_id},
     ).fetchall()[0]
-    if (staged_orders, staged_lines) != (stored_orders, stored_lines):
-        raise EtlError(
-            f"consistency check failed: meant to store {staged_orders} orders and {staged_lines} line items, "
-            f"the store holds {stored_orders} and {stored_lines}; nothing was stored"
-        )
+    nothing_lost(("orders meant to be stored", staged_orders, "orders stored", stored_orders),
+                 ("line items meant to be stored", staged_lines, "line items stored", stored_lines))  # fmt: skip

@@ -15,8 +15,7 @@ import json
 
 import duckdb
 
-from etl.entities import KnownRecordsNeeded, Run, first_and_last
-from etl.errors import EtlError
+from etl.entities import KnownRecordsNeeded, Run, first_and_last, nothing_lost
 from etl.formats.products import STAGED
 from etl.store.connection import MEMORY_LIMIT
 from etl.store.sqlfiles import run_sql
@@ -77,11 +76,10 @@ def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: s
         "(SELECT count(*) FROM stg_product_winners), "
         "(SELECT count(*) FROM main.products WHERE product_id IN (SELECT product_id FROM stg_product_winners))"
     ).fetchall()[0]
-    if not kept == records or products != stored_products:  # nothing lost: every record reached a product
-        raise EtlError(
-            f"consistency check failed: {kept} records kept, {records} given a product, {products} products "
-            f"staged and {stored_products} of them stored; nothing was stored"
-        )
+    nothing_lost(  # every record reached a product
+        ("records kept", kept, "given a product", records),
+        ("products staged", products, "stored", stored_products),
+    )
     counts = {
         "added": changes.get("added", 0),
         "updated": changes.get("updated", 0),
