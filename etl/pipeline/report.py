@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from etl.entities import nothing_lost
 from etl.errors import EtlError
 
 if TYPE_CHECKING:  # imported for their types only: `etl --help` and `etl runs` load neither
@@ -55,7 +56,7 @@ def build(con, *, import_id: int, spec: ImportSpec, dry_run: bool, files, kept: 
     entity's own lines for the reader ({text, warning}), printed as they are; `sample_of`: what its sample holds."""
     items = sum(f.rows for f in files)
     (rejected,) = con.execute("SELECT count(*) FROM stg_rejects").fetchall()[0]
-    entities.nothing_lost(("records read", items, "kept or rejected", kept + rejected))
+    nothing_lost(("records read", items, "kept or rejected", kept + rejected))
     return {
         "import_id": import_id,
         "status": "completed",
