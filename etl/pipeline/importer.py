@@ -38,6 +38,7 @@ from etl.sources.encodings import LOW_CONFIDENCE, low_confidence_warning
 from etl.spec import ImportSpec
 from etl.store import runs
 from etl.store.connection import WAIT_S
+from etl.store.sqlfiles import run_sql
 from etl.transforms.steps import fields_after
 
 
@@ -201,6 +202,7 @@ def _run(
             result.sha256 = source.sha256
         state.current = None  # from here on, errors concern the run, not one file
         run = entities.Run(import_id, started_at, dry_run, options, plans, state, spec.format)
+        run_sql(con, "pipeline/rejects")  # the format's rejects; the entity may add its own
         stored = entity.store(con, run)  # inside the transaction; a dry run stores too, and is rolled back
         with state.timed("rejects"):
             locate_late_rejects(con, open_files, plans, state, work)

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from etl.cli import render as report_text
 from etl.errors import InputError, SpecError
-from etl.pipeline import report as report_text
 from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 from tests.conformance import formats

@@ -94,7 +94,6 @@ def merge(
     to people, their attributes merged; stg_rejects made from the rejected rows. The counts for the report."""
     run_sql(con, "entities/customers/known", skip_known=SKIP_KNOWN)
     run_sql(con, "entities/customers/stage", id_types=list(id_types))
-    run_sql(con, "entities/staged_rejects")
     resolved = identity.resolve(con, import_id)
     run_sql(con, "entities/customers/known_settle", id_types=list(id_types))
     # records staged as known (keys and hash alone: no drop_nulls) are all among the skipped ones, or one is

@@ -80,7 +80,6 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         paths = {"item_paths": list(plan.item_paths), "currency_paths": list(plan.currency_paths)}
         run_sql(con, "entities/events/apply", import_id=run.import_id, format=run.format, started_at=run.started_at,
                 id_types=id_types, **paths)  # fmt: skip
-    run_sql(con, "entities/staged_rejects")
     late = _late_rejects(con, state, late_rejects)
     changes = dict(con.execute("SELECT change, count(*) FROM stg_event_records GROUP BY change").fetchall())
     kept, records, stored, items, untimed, leads = con.execute(

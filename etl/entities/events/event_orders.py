@@ -33,11 +33,10 @@ def fold(con: duckdb.DuckDBPyConnection, run: Run, id_types: list[str]) -> int:
 
 
 def merge(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
-    """The folded orders merged by the orders entity; its report's counts (entities, events, extra). The events'
-    rejects (stg_rejects) are kept, and the orders' added to them."""
+    """The folded orders merged by the orders entity; its report's counts (entities, events, extra). The orders'
+    rejects are added to the events' (stg_rejects)."""
     from etl.entities.orders import entity as orders
 
-    con.execute("CREATE OR REPLACE TEMP TABLE stg_event_rejects AS SELECT * FROM stg_rejects")
     con.execute("CREATE OR REPLACE TEMP VIEW stg_rows AS SELECT * FROM stg_event_order_rows")
     con.execute(
         "CREATE OR REPLACE TEMP VIEW stg_row_rejects AS SELECT _file, _row, _seq, order_id, NULL::VARCHAR AS raw, "
@@ -47,10 +46,6 @@ def merge(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
     orders_run = replace(run, plans=[OrderRowsPlan()])
     people = orders.store(con, orders_run)
     counts = orders.report(con, orders_run, people)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE stg_rejects AS "
-        "SELECT * FROM stg_event_rejects UNION ALL BY NAME SELECT * FROM stg_rejects"
-    )
     kept = counts["extra"]["orders_buyer_kept"] = buyer_kept(con)
     if kept["orders"]:  # eSputnik's order events naming another contact: the order kept its buyer
         examples = ", ".join(f"{e['order_id']} ({e['buyer']}, not {e['named']})" for e in kept["examples"])

@@ -4,8 +4,8 @@
 -- across all files of the import, in file order.
 -- Grain out: stg_line_items (view), one per line item (its *_keyed twin carries the run number `_seq`, a
 -- cheaper key than order_id for joins; entities/orders/keyed.sql makes stg_orders, once the buyers are resolved);
--- stg_rejects, one per rejected row with every reason (raw is null for rows rejected here,
--- and the engine fills it from the file).
+-- stg_rejects (made by the pipeline from the format's rejects: pipeline/rejects.sql) gains the rows rejected
+-- here with their order's run (raw is null for them: the pipeline fills it from the file).
 -- Rules (the spec's "Kevel Audience CSV" notes): an order's rows are sequential; when they are
 -- not, only the last contiguous run is kept; the run's first row supplies the order fields;
 -- every row of the run is a line item; a run with a rejected row is rejected whole, so that an
@@ -44,31 +44,25 @@ JOIN kept_runs ON kept_runs.order_id = runs.order_id
 LEFT JOIN runs_with_rejects ON runs_with_rejects._seq = runs._seq
 WHERE runs._seq <> kept_runs.kept_seq OR runs_with_rejects._seq IS NOT NULL;
 
-CREATE OR REPLACE TEMP TABLE stg_rejects AS
-WITH row_rejects AS (
-    SELECT
-        r._file, r._row, r.raw,
-        CASE WHEN dropped.superseded_hint IS NOT NULL
-            THEN list_append(r.reasons, {'column': $key_field, 'hint': dropped.superseded_hint, 'value': r.order_id})
-            ELSE r.reasons
-        END AS reasons
-    FROM stg_row_rejects AS r
-    LEFT JOIN stg_dropped_runs AS dropped ON dropped._seq = r._seq
-),
-order_rejects AS (
-    SELECT
-        l._file, l._row, NULL::JSON AS raw,
-        [{
-            'column': $key_field,
-            'hint': coalesce(dropped.superseded_hint, 'another row of the same order was rejected, so the whole order is'),
-            'value': l.order_id
-        }] AS reasons
-    FROM stg_line_rows AS l
-    JOIN stg_dropped_runs AS dropped ON dropped._seq = l._seq
+-- a rejected row of a dropped run says why the run is dropped too
+UPDATE stg_rejects SET reasons = list_append(
+    stg_rejects.reasons, {'column': $key_field, 'hint': dropped.superseded_hint, 'value': r.order_id}
 )
-SELECT * FROM row_rejects
-UNION ALL
-SELECT * FROM order_rejects;
+FROM stg_row_rejects AS r
+JOIN stg_dropped_runs AS dropped ON dropped._seq = r._seq
+WHERE dropped.superseded_hint IS NOT NULL AND stg_rejects._file = r._file AND stg_rejects._row = r._row;
+
+-- the valid rows of a dropped run are rejected with it (raw: the pipeline reads it from the file)
+INSERT INTO stg_rejects BY NAME
+SELECT
+    l._file, l._row, NULL::JSON AS raw,
+    [{
+        'column': $key_field,
+        'hint': coalesce(dropped.superseded_hint, 'another row of the same order was rejected, so the whole order is'),
+        'value': l.order_id
+    }] AS reasons
+FROM stg_line_rows AS l
+JOIN stg_dropped_runs AS dropped ON dropped._seq = l._seq;
 
 CREATE OR REPLACE TEMP VIEW stg_line_items_keyed AS
 SELECT

@@ -69,7 +69,6 @@ def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: s
     finally:
         if huge:
             con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    run_sql(con, "entities/staged_rejects")
     changes = dict(con.execute("SELECT change, count(*) FROM product_changes GROUP BY change").fetchall())
     kept, records, products, stored_products = con.execute(
         "SELECT (SELECT count(*) FROM stg_rows), (SELECT count(*) FROM stg_product_records), "
