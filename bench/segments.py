@@ -22,7 +22,7 @@ orders = int(sys.argv[2])
 with connect(Path(sys.argv[1]), read_only=False) as con:
     con.execute(
         "INSERT INTO orders (order_id, customer_id, user_id_type, user_id, currency, total, created_at) "
-        "SELECT 'o' || i, 'email:c' || (hash(i, 1) % 1000000) || '@example.com', 'email', "
+        "SELECT 'o' || i, 1 + (hash(i, 1) % 1000000)::BIGINT, 'email', "
         "       'c' || (hash(i, 1) % 1000000) || '@example.com', 'EUR', 0, "
         "       TIMESTAMPTZ '2022-01-01 00:00:00+00' + to_seconds((hash(i, 2) % (3 * 365 * 86400))::BIGINT) "
         "FROM range($orders) AS t(i)",
