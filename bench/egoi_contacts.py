@@ -2,7 +2,7 @@
 as E-goi's API v3 does (tests/egoi_server.py), pages of 1,000, into a fresh store, then the re-import.
 
 No target of its own (the issue names none): the figures say what the API path costs beside the file imports.
-Each step in its own process (wall time and peak RSS, as bench/run.py measures them).
+Each step in its own process (bench/harness.py: wall time and peak RSS).
 
     .venv/bin/python bench/egoi_contacts.py [--contacts 100000]
 """
@@ -21,17 +21,13 @@ sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(BENCH_DIR.parent / "tests"))
 
 from egoi_server import contact, serving  # noqa: E402  (the tests' loopback E-goi API)
-from run import ETL, run_measured  # noqa: E402
+from harness import Row, Series, StepFailed, checked, etl_import, exit_failed, table  # noqa: E402
 
 
 def measure(contacts: int) -> str:
     """The first import and the re-import of a list of `contacts`: a Markdown table."""
-    lines = [
-        f"E-goi Contacts, {contacts:,} contacts from the loopback API, pages of 1,000:",
-        "",
-        "| step | wall s | peak RSS GB | pages | customers added / unchanged |",
-        "|---|---:|---:|---:|---|",
-    ]
+    heading = f"E-goi Contacts, {contacts:,} contacts from the loopback API, pages of 1,000:"
+    rows = []
     with serving() as api, tempfile.TemporaryDirectory() as work:
         api.lists[321] = [
             contact(f"c{n:07d}", f"user{n}@example.com", cellphone=f"+3519{n:08d}", cellphone_status="active")
@@ -42,16 +38,17 @@ def measure(contacts: int) -> str:
         spec.write_text(json.dumps({"format": "egoi_contacts", "source": api.base_url, "connection": connection,
                                     "options": {"list_id": 321}}))  # fmt: skip
         os.environ["EGOI_API_KEY"] = api.key()  # the child processes' environment
-        store = Path(work) / "cdp.duckdb"
         for name in ("first import", "re-import"):
-            run = run_measured([ETL, "import", str(spec), "--store", str(store), "--json"])
-            if run.returncode != 0:
-                sys.exit(f"{name} failed: {run.stderr}")
-            report = json.loads(run.stdout)
+            try:
+                run = checked(name, etl_import(spec, Path(work) / "cdp.duckdb"))
+            except StepFailed as failed:
+                exit_failed(failed)
+            report = run.json()
             people = report["entities"]["customers"]
-            lines.append(f"| {name} | {run.wall_s:.2f} | {run.peak_rss_bytes / 1e9:.2f} | {report['api']['pages']} | "
-                         f"{people['added']:,} / {people['unchanged']:,} |")  # fmt: skip
-    return "\n".join(lines)
+            cells = {"pages": str(report["api"]["pages"]),
+                     "customers added / unchanged": f"{people['added']:,} / {people['unchanged']:,}"}  # fmt: skip
+            rows.append(Row(Series.of(name, run), cells=cells))
+    return "\n".join([heading, "", table(rows, extra=["pages", "customers added / unchanged"])])
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ A detector is right on a file when decoding the file's bytes with its answer giv
 file's text (a UTF-8 file with a BOM needs utf-8-sig). Detectors, each given what the importer
 gives its own (the first SAMPLE_BYTES of the file):
 
-  etl          etl.sources.encodings.detect_encoding: the policy, chardet 7, and two rules of ours (readings
+  etl          etl.encodings.detect_encoding: the policy, chardet 7, and two rules of ours (readings
                that look like mojibake are dropped; near ties go to the code page more shops write)
   etl at 1739c67   the detector before issue 14 (heuristics over charset-normalizer), when
                bench/work/encodings_1739c67.py exists:
@@ -16,13 +16,14 @@ gives its own (the first SAMPLE_BYTES of the file):
                non-ASCII bytes only, among etl.sources.encodings.CANDIDATES where X can be told)
 
 Prints Markdown tables (overall with time per MB, per language, per code page, the misses of
-each) and writes them to bench/work/encodings.md.
+each) and writes them to bench/work/encodings.md (--workdir).
 
-    .venv/bin/python bench/encodings.py
+    .venv/bin/python bench/encodings.py [--workdir bench/work] [--file-gb 1] [--files 1040]
 """
 
 from __future__ import annotations
 
+import argparse
 import codecs
 import sys
 import time
@@ -32,8 +33,10 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent / "tests"))
+sys.path.insert(0, str(BENCH_DIR))
 
 from encoding_corpus import Sample, corpus, text_of  # noqa: E402  (tests/, put on the path above)
+from harness import checked, python  # noqa: E402  (bench/, too)
 
 from etl.sources.encodings import (  # noqa: E402
     _NON_ASCII_FIELD,
@@ -144,21 +147,17 @@ def right(answer: str | None, data: bytes, text: str) -> bool:
         return False
 
 
-GIGABYTE = 10**9
-
-
-def gigabyte_file() -> list[str]:
+def gigabyte_file(workdir: Path, gigabytes: float) -> list[str]:
     """The cost of detection on a 1 GB cp1251 export (mostly ASCII, a Ukrainian row in 25): the sample
-    read from disk, then detected. Written once to bench/work/gigabyte-cp1251.csv."""
-    import subprocess
-
+    read from disk, then detected. Written once to <workdir>/gigabyte-cp1251.csv (`gigabytes` of it)."""
     from etl.sources.files import _sample, filesystem
 
-    path = BENCH_DIR / "work" / "gigabyte-cp1251.csv"
-    if not path.exists() or path.stat().st_size < GIGABYTE:
-        block = text_of(Sample("ukrainian", "cp1251", 10_000, "ascii")).encode("cp1251")
+    path = workdir / "gigabyte-cp1251.csv"
+    block = text_of(Sample("ukrainian", "cp1251", 10_000, "ascii")).encode("cp1251")
+    blocks = int(gigabytes * 1e9) // len(block) + 1
+    if not path.exists() or path.stat().st_size != blocks * len(block):
         with path.open("wb") as out:
-            for _ in range(GIGABYTE // len(block) + 1):
+            for _ in range(blocks):
                 out.write(block)
     fs, local = filesystem(str(path), {})
     seconds = []
@@ -167,12 +166,8 @@ def gigabyte_file() -> list[str]:
         sample, complete = _sample(fs, local, str(path), "none")
         found = detect_encoding(sample, complete=complete)
         seconds.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import chardet"], check=True)
-    with_import = time.perf_counter() - start
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "pass"], check=True)
-    bare = time.perf_counter() - start
+    with_import = checked("import chardet", python("import chardet")).wall_s
+    bare = checked("python", python("pass")).wall_s
     return [
         f"1 GB file ({path.stat().st_size / 1e9:.2f} GB, cp1251): detected {found.codec}, confidence "
         f"{found.confidence}; sample read + detection {min(seconds):.3f}-{max(seconds):.3f} s in 5 runs "
@@ -183,7 +178,15 @@ def gigabyte_file() -> list[str]:
 
 
 def main() -> None:
-    files = list(corpus())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=BENCH_DIR / "work")
+    parser.add_argument("--file-gb", type=float, default=1.0, help="size of the cp1251 file the sample is read from")
+    parser.add_argument("--files", type=int, default=0, help="an evenly spread share of the corpus (0: all of it)")
+    args = parser.parse_args()
+    work = args.workdir.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    samples = list(corpus())
+    files = samples[:: max(1, len(samples) // args.files)] if args.files else samples
     megabytes = sum(min(len(data), SAMPLE_BYTES) for _, data, _ in files) / 1e6
     outcome: dict[str, dict[Sample, tuple[bool, str | None]]] = {}
     seconds: dict[str, float] = {}
@@ -194,7 +197,7 @@ def main() -> None:
         seconds[name] = time.perf_counter() - start
         outcome[name] = {s: (right(a, d, t), a) for s, a, d, t in answers}
 
-    out = gigabyte_file()
+    out = gigabyte_file(work, args.file_gb)
     out += [f"{len(files)} files ({megabytes:.1f} MB read by the detectors), tests/encoding_corpus.py", ""]
     out += ["| detector | right | share | ms per MB |", "|---|---:|---:|---:|"]
     for name in DETECTORS:
@@ -223,8 +226,6 @@ def main() -> None:
         out += [f"- {where} -> {answer}: {n}" for (where, answer), n in worst] or ["- none"]
     text = "\n".join(out) + "\n"
     print(text)
-    work = BENCH_DIR / "work"
-    work.mkdir(exist_ok=True)
     (work / "encodings.md").write_text(text, encoding="utf-8")
 
 

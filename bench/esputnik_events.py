@@ -4,8 +4,8 @@
    views, product and category views, carts, orders and their deliveries, each with an eventId parameter of its
    own (no two alike); 200,000 contacts, known to the store
    from a users import made once) against DuckDB's own read_json of the same files into a table: the floor, the
-   first import into the store of contacts and the re-import, each in its own subprocess (wall time, peak RSS),
-   in rounds; medians. Targets: first import <= 2.0x, re-import <= 1.5x, peak RSS <= 1.5 GB.
+   first import into the store of contacts and the re-import, each in its own subprocess (bench/harness.py: wall
+   time, peak RSS), in rounds; medians. Targets: first import <= 2.0x, re-import <= 1.5x, peak RSS <= 1.5 GB.
 2. `etl events delete` of one month of a store of 50,000,000 events (bench/events.py's segment store, copied),
    then `etl events restore` of it: each <= 10 s.
 
@@ -17,24 +17,33 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
-from events import SEGMENT_STORE, STEPS, ensure, floor_and_imports  # noqa: E402  (bench/, on the path above)
-from run import ETL, remove_duckdb_file, run_measured  # noqa: E402
+from events import segment_store  # noqa: E402  (bench/, on the path above)
+from harness import (  # noqa: E402
+    ETL,
+    Floor,
+    Row,
+    Run,
+    Series,
+    StepFailed,
+    Target,
+    checked,
+    etl_import,
+    failed_row,
+    floor_and_imports,
+    made_once,
+    ratio_rows,
+    remove_duckdb_file,
+    table,
+)
 
-FLOOR = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1])
-con.execute("SET enable_progress_bar = false")
-con.execute("CREATE TABLE t AS SELECT * FROM read_json(?, format = 'newline_delimited')", [sys.argv[2:]])
-print(con.execute("SELECT sum(len(events)) FROM t").fetchone()[0])
-"""
 MAX_RSS = 1.5e9
+TARGETS = {"first import": Target(2.0, MAX_RSS), "re-import": Target(1.5, MAX_RSS)}  # x floor, peak RSS
 DELETE_TARGET_S = 10.0
 PEOPLE = 200_000
 BODY = 500
@@ -111,100 +120,85 @@ def write_bodies(folder: Path, n: int) -> None:
         (folder / f"past_events_{number:05d}.jsonl").write_text("\n".join(bodies["b"].to_list()) + "\n")
 
 
-CONTACTS = """
-import sys, json
-from pathlib import Path
-from etl.pipeline.importer import run_import
-from etl.spec import validate_spec
-spec = {"format": "kevel_users", "source": sys.argv[2], "options": {"ids": {"email": "mail"}}}
-print(run_import(validate_spec(spec, "users"), Path(sys.argv[1]))["entities"]["customers"])
-"""
+def contacts_spec(path: Path, users: Path) -> Path:
+    """The spec of the contacts' import (the people the events name, by email): kevel_users of users.jsonl."""
+    path.write_text(json.dumps({"format": "kevel_users", "source": str(users), "options": {"ids": {"email": "mail"}}}))
+    return path
 
 
-def measure_import(n: int, workdir: Path, rounds: int) -> list[str]:
+def measure_import(n: int, workdir: Path, rounds: int) -> list[Row] | str:
+    """Rounds of the floor, the first import into a copy of the store of contacts and the re-import: the rows, or
+    the failure."""
     folder = workdir / f"esputnik-{n}"
     code = f"import esputnik_events as e; from pathlib import Path; e.write_bodies(Path({str(folder)!r}), {n})"
-    ensure(folder / "users.jsonl", f"{n}-{BODY}-{BODIES_PER_FILE}-unique", code)
+    made_once(folder / "users.jsonl", f"{n}-{BODY}-{BODIES_PER_FILE}-unique", code)
     files = sorted(folder.glob("past_events_*.jsonl"))
     contacts = workdir / "esputnik-contacts.duckdb"
-    if not contacts.exists():
-        made = run_measured([sys.executable, "-c", CONTACTS, contacts, folder / "users.jsonl"])
-        if made.returncode != 0:
-            return [f"| contacts | failed: {made.stderr.strip()[-300:]} | | | | | | |"]
     spec = workdir / "esputnik.yaml"
     spec.write_text(json.dumps({"format": "esputnik_events", "source": str(folder / "past_events_*.jsonl")}))
+    store = workdir / "esputnik-bench.duckdb"
 
-    def counted(report: dict) -> dict:
-        return {**report["entities"]["events"], "rejected": report["rejected"],
-                "orders": report["entities"].get("orders", {}).get("added", 0)}  # fmt: skip
+    def fresh_store() -> None:
+        remove_duckdb_file(store)
+        shutil.copy(contacts, store)
 
+    floor = Floor(files, "read_json(?, format = 'newline_delimited')", count="sum(len(events))")
     try:
-        times, rss, counts = floor_and_imports([FLOOR, *files], spec, workdir / "esputnik", rounds,
-                                               lambda store: shutil.copy(contacts, store), counted)  # fmt: skip
-    except RuntimeError as failed:
-        return [f"| eSputnik bodies | {failed} | | | | | | |"]
-    floor_s = statistics.median(times["floor"])
-    size = sum(f.stat().st_size for f in files) / 1e9
-    spread = f"{min(times['floor']):.2f}-{max(times['floor']):.2f}"
-    lines = [f"| {n:,} events in {len(files)} files, {size:.2f} GB | floor (read_json) | {floor_s:.2f} | {spread} | "
-             f"1.00 | {rss['floor'] / 1e9:.2f} | | |"]  # fmt: skip
-    for step, target in STEPS:
-        wall = statistics.median(times[step])
-        ratio = wall / floor_s
-        ok = ratio <= target and rss[step] <= MAX_RSS
-        c = counts[step]
-        lines.append(
-            f"| {n:,} events | {step} ({c['added']:,} added, {c['unchanged']:,} unchanged, {c['orders']:,} orders, "
-            f"{c['rejected']:,} rejected) | {wall:.2f} | {min(times[step]):.2f}-{max(times[step]):.2f} | "
-            f"{ratio:.2f} | {rss[step] / 1e9:.2f} | <= {target}x, <= 1.5 GB | {'met' if ok else 'NOT met'} |"
-        )
-    return lines
+        if not contacts.exists():
+            made = contacts_spec(workdir / "esputnik-contacts.yaml", folder / "users.jsonl")
+            checked("contacts", etl_import(made, contacts))
+        series = floor_and_imports(floor.step(workdir / "esputnik-floor.duckdb"), spec, store, rounds, fresh_store)
+    except StepFailed as failed:
+        return failed_row("eSputnik bodies", failed)
+
+    def label(name: str, run: Run) -> str:
+        if name == "floor":
+            size = sum(f.stat().st_size for f in files) / 1e9
+            return f"{n:,} events in {len(files)} files, {size:.2f} GB: floor (read_json)"
+        report = run.json()
+        c, orders = report["entities"]["events"], report["entities"].get("orders", {}).get("added", 0)
+        return (f"{n:,} events: {name} ({c['added']:,} added, {c['unchanged']:,} unchanged, {orders:,} orders, "
+                f"{report['rejected']:,} rejected)")  # fmt: skip
+
+    return ratio_rows(series, TARGETS, label)
 
 
-def measure_delete(n: int, workdir: Path) -> list[str]:
-    built = workdir / f"events-segments-{n}.duckdb"  # bench/events.py's segment store, made once
-    stamp = built.with_suffix(".stamp")
-    if not (built.exists() and stamp.exists() and stamp.read_text() == str(n)):
-        remove_duckdb_file(built)
-        made = run_measured([sys.executable, "-c", SEGMENT_STORE, built, str(n)])
-        if made.returncode != 0:
-            return [f"| delete | building the store failed: {made.stderr.strip()[-300:]} | | |"]
-        stamp.write_text(str(n))
+def measure_delete(n: int, workdir: Path) -> str:
+    """`etl events delete` of March 2024 in a copy of bench/events.py's segment store of `n` events, then
+    `etl events restore` of it: each one run."""
     store = workdir / "esputnik-delete.duckdb"
+    target = Target(max_s=DELETE_TARGET_S)
+    rows: list[Row] = []
+    try:
+        built = segment_store(n, workdir)
+        remove_duckdb_file(store)
+        started = time.monotonic()
+        shutil.copy(built, store)
+        print(
+            f"esputnik bench: copied the store of {n:,} events in {time.monotonic() - started:.0f} s", file=sys.stderr
+        )
+        deleted = checked("delete", [ETL, "events", "delete", "--from", "2024-03-01", "--to", "2024-03-31", "--json",
+                                     "--store", store])  # fmt: skip
+        report = deleted.json()
+        rows.append(Row(Series.of("delete", deleted), target, label=f"delete March 2024 of {n:,} events",
+                        cells={"rows": f"{report['events']:,} events, {report['event_items']:,} items"}))  # fmt: skip
+        restored = checked("restore", [ETL, "events", "restore", str(report["import_id"]), "--json", "--store", store])
+        rows.append(Row(Series.of("restore", restored), target, label="restore it",
+                        cells={"rows": f"{restored.json()['events']:,} events"}))  # fmt: skip
+    except StepFailed as failed:
+        return "\n".join([table(rows, extra=["rows"]) if rows else "", failed_row(failed.name, failed)])
     remove_duckdb_file(store)
-    started = time.monotonic()
-    shutil.copy(built, store)
-    print(f"esputnik bench: copied the store of {n:,} events in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    lines = []
-    deleted = run_measured([ETL, "events", "delete", "--from", "2024-03-01", "--to", "2024-03-31", "--json",
-                            "--store", store])  # fmt: skip
-    if deleted.returncode != 0:
-        return [f"| delete | failed: {deleted.stderr.strip()[-300:]} | | |"]
-    report = json.loads(deleted.stdout)
-    lines.append(f"| delete March 2024 of {n:,} events | {report['events']:,} events, {report['event_items']:,} items "
-                 f"| {deleted.wall_s:.2f} | {deleted.peak_rss_bytes / 1e9:.2f} | "
-                 f"{'met' if deleted.wall_s <= DELETE_TARGET_S else 'NOT met'} |")  # fmt: skip
-    restored = run_measured([ETL, "events", "restore", str(report["import_id"]), "--json", "--store", store])
-    if restored.returncode != 0:
-        return [*lines, f"| restore | failed: {restored.stderr.strip()[-300:]} | | |"]
-    back = json.loads(restored.stdout)
-    met = "met" if restored.wall_s <= DELETE_TARGET_S else "NOT met"
-    lines.append(f"| restore it | {back['events']:,} events | {restored.wall_s:.2f} | "
-                 f"{restored.peak_rss_bytes / 1e9:.2f} | {met} |")  # fmt: skip
-    remove_duckdb_file(store)
-    return lines
+    return table(rows, extra=["rows"])
 
 
 def measure(events: int, delete_events: int, workdir: Path, rounds: int) -> str:
     out = []
     if events:
-        out += ["| files | step | median s | range s | x floor | peak RSS GB | target | |",
-                "|---|---|---|---|---|---|---|---|"]  # fmt: skip
-        out += measure_import(events, workdir, rounds)
+        imported = measure_import(events, workdir, rounds)
+        out += [imported if isinstance(imported, str) else table(imported)]
     if delete_events:
-        out += ["", f"Deleting a month of {delete_events:,} events and restoring it (wall time of the command):", "",
-                "| step | rows | s | peak RSS GB | <= 10 s |", "|---|---|---|---|---|"]  # fmt: skip
-        out += measure_delete(delete_events, workdir)
+        out += ["", f"Deleting a month of {delete_events:,} events and restoring it (wall time of the command):", ""]
+        out += [measure_delete(delete_events, workdir)]
     return "\n".join(out)
 
 

@@ -2,10 +2,12 @@
 
 1. 5,000,000 events as one CrossEngage array on one line (crossengage_events: views, carts with a product,
    newsletters; 200,000 people) against DuckDB's own read_json of the same file into a table: the floor, the
-   first import into a fresh store and the re-import of the same file, each in its own subprocess (wall time,
-   peak RSS), in rounds; medians. Targets: first import <= 2.0x, re-import <= 1.5x, peak RSS <= 1.5 GB.
+   first import into a fresh store and the re-import of the same file, each in its own subprocess
+   (bench/harness.py: wall time, peak RSS), in rounds; medians. Targets: first import <= 2.0x, re-import <= 1.5x,
+   peak RSS <= 1.5 GB.
 2. The event segments over a store of 50,000,000 events (written by SQL, as an import would store them: events
-   and their items, 1,000,000 people, orders of a tenth of them): each segment's wall time (<= 3 s).
+   and their items, 1,000,000 people, orders of a tenth of them): each segment's query time,
+   timed inside its process (<= 3 s).
 
     .venv/bin/python bench/events.py [--events 5000000] [--segment-events 50000000] [--rounds 3]
 """
@@ -14,24 +16,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
-from run import ETL, generate_in_child, remove_duckdb_file, run_measured  # noqa: E402  (bench/, on the path above)
+from harness import (  # noqa: E402  (bench/, on the path above)
+    Floor,
+    Row,
+    Run,
+    Series,
+    StepFailed,
+    Target,
+    checked,
+    failed_row,
+    floor_and_imports,
+    made_once,
+    python,
+    ratio_rows,
+    remove_duckdb_file,
+    run,
+    table,
+)
 
-FLOOR = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1])
-con.execute("SET enable_progress_bar = false")
-con.execute("CREATE TABLE t AS SELECT * FROM read_json(?, format = 'array')", [sys.argv[2]])
-print(con.execute("SELECT count(*) FROM t").fetchone()[0])
-"""
 MAX_RSS = 1.5e9
-STEPS = (("first import", 2.0), ("re-import", 1.5))
+TARGETS = {"first import": Target(2.0, MAX_RSS), "re-import": Target(1.5, MAX_RSS)}  # x floor, peak RSS
 SEGMENT_TARGET_S = 3.0
 SEGMENTS = {
     "event_count": {"event_name": "productViewed", "min_events": 20},
@@ -107,70 +117,26 @@ def write_feed(path: Path, n: int) -> None:
         out.write("]\n")
 
 
-def ensure(path: Path, key: str, code: str) -> Path:
-    stamp = path.with_suffix(path.suffix + ".stamp")
-    if not (path.exists() and stamp.exists() and stamp.read_text() == key):
-        generate_in_child(code)
-        stamp.write_text(key)
-    return path
-
-
-def floor_and_imports(floor: list, spec: Path, prefix: Path, rounds: int, fresh_store, counted):
-    """Rounds of: the floor (python -c FLOOR DB ARGS..., `floor` = [FLOOR, *ARGS]), then the import of `spec` into
-    a store `fresh_store(store)` made ready, and its re-import; wall times and peak RSS per step, and
-    `counted(report)` of each import. RuntimeError naming the step that failed."""
-    times: dict[str, list[float]] = {}
-    rss: dict[str, float] = {}
-    counts: dict[str, dict] = {}
-    floor_db, store = prefix.with_name(prefix.name + "-floor.duckdb"), prefix.with_name(prefix.name + "-bench.duckdb")
-    for _ in range(rounds):
-        remove_duckdb_file(floor_db)
-        run = run_measured([sys.executable, "-c", floor[0], floor_db, *floor[1:]])
-        remove_duckdb_file(floor_db)
-        times.setdefault("floor", []).append(run.wall_s)
-        rss["floor"] = max(rss.get("floor", 0.0), run.peak_rss_bytes)
-        remove_duckdb_file(store)
-        fresh_store(store)
-        for step, _target in STEPS:
-            run = run_measured([ETL, "import", spec, "--store", store, "--json"])
-            if run.returncode != 0:
-                raise RuntimeError(f"{step} failed: {run.stderr.strip()[-300:]}")
-            times.setdefault(step, []).append(run.wall_s)
-            rss[step] = max(rss.get(step, 0.0), run.peak_rss_bytes)
-            counts[step] = counted(json.loads(run.stdout))
-        remove_duckdb_file(store)
-    return times, rss, counts
-
-
-def measure_import(n: int, workdir: Path, rounds: int) -> list[str]:
+def measure_import(n: int, workdir: Path, rounds: int) -> list[Row] | str:
+    """Rounds of the floor, the first import into a fresh store and the re-import: the rows, or the failure."""
     path = workdir / "event_history_20240101000000.json"
-    source = ensure(
-        path, f"{n}-unique", f"import events; from pathlib import Path; events.write_feed(Path({str(path)!r}), {n})"
-    )
+    code = f"import events; from pathlib import Path; events.write_feed(Path({str(path)!r}), {n})"
+    source = made_once(path, f"{n}-unique", code)
     spec = workdir / "events.yaml"
     spec.write_text(json.dumps({"format": "crossengage_events", "source": str(source)}))
+    floor = Floor(source, "read_json(?, format = 'array')").step(workdir / "events-floor.duckdb")
     try:
-        times, rss, counts = floor_and_imports([FLOOR, source], spec, workdir / "events", rounds, remove_duckdb_file,
-                                               lambda report: report["entities"]["events"])  # fmt: skip
-    except RuntimeError as failed:
-        return [f"| {source.name} | {failed} | | | | | | |"]
-    floor_s = statistics.median(times["floor"])
-    size = f"{source.stat().st_size / 1e9:.2f} GB"
-    spread = f"{min(times['floor']):.2f}-{max(times['floor']):.2f}"
-    lines = [
-        f"| {n:,} events, {size} | floor (read_json) | {floor_s:.2f} | {spread} | 1.00 | {rss['floor'] / 1e9:.2f} | | |"
-    ]
-    for step, target in STEPS:
-        wall = statistics.median(times[step])
-        ratio = wall / floor_s
-        ok = ratio <= target and rss[step] <= MAX_RSS
-        c = counts[step]
-        lines.append(
-            f"| {n:,} events | {step} ({c['added']:,} added, {c['unchanged']:,} unchanged) | {wall:.2f} | "
-            f"{min(times[step]):.2f}-{max(times[step]):.2f} | {ratio:.2f} | {rss[step] / 1e9:.2f} | "
-            f"<= {target}x, <= 1.5 GB | {'met' if ok else 'NOT met'} |"
-        )
-    return lines
+        series = floor_and_imports(floor, spec, workdir / "events-bench.duckdb", rounds)
+    except StepFailed as failed:
+        return failed_row(source.name, failed)
+
+    def label(name: str, run: Run) -> str:
+        if name == "floor":
+            return f"{n:,} events, {source.stat().st_size / 1e9:.2f} GB: floor (read_json)"
+        c = run.json()["entities"]["events"]
+        return f"{n:,} events: {name} ({c['added']:,} added, {c['unchanged']:,} unchanged)"
+
+    return ratio_rows(series, TARGETS, label)
 
 
 SEGMENT_STORE = """
@@ -221,42 +187,47 @@ print(json.dumps({"rows": got.height, "query_s": time.monotonic() - start}))
 """
 
 
-def measure_segments(n: int, workdir: Path) -> list[str]:
+def segment_store(n: int, workdir: Path) -> Path:
+    """The store of `n` events the segments (and bench/esputnik_events.py's deletes) run on, made once (StepFailed)."""
     store = workdir / f"events-segments-{n}.duckdb"
     stamp = store.with_suffix(".stamp")
     if not (store.exists() and stamp.exists() and stamp.read_text() == str(n)):
         remove_duckdb_file(store)
         started = time.monotonic()
-        built = run_measured([sys.executable, "-c", SEGMENT_STORE, store, str(n)])
-        if built.returncode != 0:
-            return [f"| segments | building the store failed: {built.stderr.strip()[-300:]} | | |"]
+        checked("building the store", python(SEGMENT_STORE, store, str(n)))
         stamp.write_text(str(n))
         print(f"events bench: a store of {n:,} events in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    lines = []
+    return store
+
+
+def measure_segments(n: int, workdir: Path) -> str:
+    """Each segment's query time over the store of `n` events, timed inside a process of its own."""
+    try:
+        store = segment_store(n, workdir)
+    except StepFailed as failed:
+        return failed_row("segments", failed)
+    rows, failures = [], []
     for name, params in SEGMENTS.items():
-        run = run_measured([sys.executable, "-c", RUN_SEGMENT, store, name, json.dumps(params)])
-        if run.returncode != 0:
-            lines.append(f"| {name} | failed: {run.stderr.strip()[-200:]} | | |")
+        done = run(python(RUN_SEGMENT, store, name, json.dumps(params)))
+        if not done.ok:
+            failures.append(failed_row(name, StepFailed(name, done, tail=200)))
             continue
-        out = json.loads(run.stdout.strip().splitlines()[-1])
-        ok = out["query_s"] <= SEGMENT_TARGET_S
-        lines.append(f"| {name} `{json.dumps(params)}` | {out['rows']:,} | {out['query_s']:.2f} | "
-                     f"{run.peak_rss_bytes / 1e9:.2f} | {'met' if ok else 'NOT met'} |")  # fmt: skip
-    return lines
+        out = json.loads(done.stdout.strip().splitlines()[-1])
+        series = Series(name)
+        series.add(done, seconds=out["query_s"])
+        rows.append(Row(series, Target(max_s=SEGMENT_TARGET_S), label=f"{name} `{json.dumps(params)}`",
+                        cells={"rows": f"{out['rows']:,}"}))  # fmt: skip
+    return "\n".join([table(rows, extra=["rows"], seconds="query s"), *failures])
 
 
 def measure(events: int, segment_events: int, workdir: Path, rounds: int) -> str:
     out = []
     if events:
-        out += [
-            "| file | step | median s | range s | x floor | peak RSS GB | target | |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        out += measure_import(events, workdir, rounds)
+        imported = measure_import(events, workdir, rounds)
+        out += [imported if isinstance(imported, str) else table(imported)]
     if segment_events:
-        out += ["", f"Segments over {segment_events:,} events (query time, in a process of its own):", "",
-                "| segment | rows | s | peak RSS GB | <= 3 s |", "|---|---|---|---|---|"]  # fmt: skip
-        out += measure_segments(segment_events, workdir)
+        out += ["", f"Segments over {segment_events:,} events (query time, in a process of its own):", ""]
+        out += [measure_segments(segment_events, workdir)]
     return "\n".join(out)
 
 

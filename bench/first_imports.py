@@ -8,7 +8,7 @@ store of their contacts, made by the same checkout), alternating the two checkou
 prints each one's median wall time and peak RSS and the change in percent.
 
     .venv/bin/python bench/first_imports.py --base /path/to/parent/.venv/bin/etl --new .venv/bin/etl \
-        --workdir bench/work [--rounds 3] [--only orders,users_csv]
+        --workdir bench/work [--rounds 3] [--only kevel_orders,shopify] [--esputnik-events 5000000]
 
 The inputs are `make bench`'s (bench/run.py and its modules write them into the work directory and keep them).
 """
@@ -18,21 +18,20 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
-from esputnik_events import CONTACTS  # noqa: E402  (bench/, on the path above)
-from run import remove_duckdb_file, run_measured  # noqa: E402
+from esputnik_events import contacts_spec  # noqa: E402  (bench/, on the path above)
+from harness import Series, Step, StepFailed, checked, etl_import, exit_failed, interleave, remove_duckdb_file  # noqa: E402
 
 USERS_OPTIONS = {"id": {"field": "customerNumber", "type": "external_id"}, "ids": {"email": "mail"}}
 
 
-def specs(workdir: Path) -> dict[str, dict]:
+def specs(workdir: Path, esputnik_events: int = 5_000_000) -> dict[str, dict]:
     """The first imports `make bench` measures, by name: each spec's keys (sources in workdir)."""
-    esputnik = workdir / "esputnik-5000000"
+    esputnik = workdir / f"esputnik-{esputnik_events}"
     return {
         "kevel_orders 1M": {"format": "kevel_orders", "source": str(workdir / "orders.csv")},
         "shopify_orders 1M": {"format": "shopify_orders", "source": str(workdir / "shopify-orders.csv")},
@@ -52,35 +51,37 @@ def specs(workdir: Path) -> dict[str, dict]:
     }
 
 
-def contacts_store(etl: Path, workdir: Path, tag: str) -> Path:
-    """The eSputnik bench's store of contacts, made once by this checkout (its own schema and upgrades)."""
+def contacts_store(etl: Path, users: Path, workdir: Path, tag: str) -> Path:
+    """The eSputnik bench's store of contacts (`users`), made once by this checkout's `etl` (its own schema)."""
     store = workdir / f"first-imports-contacts-{tag}.duckdb"
     if not store.exists():
-        python = etl.with_name("python")
-        made = run_measured([python, "-c", CONTACTS, store, workdir / "esputnik-5000000" / "users.jsonl"])
-        if made.returncode != 0:
-            raise SystemExit(f"contacts for {tag}: {made.stderr[-500:]}")
+        spec = contacts_spec(workdir / f"first-imports-contacts-{tag}.yaml", users)
+        checked(f"contacts for {tag}", etl_import(spec, store, etl))
     return store
 
 
-def first_import(etl: Path, spec: dict, workdir: Path, tag: str) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS bytes and items of one first import into a fresh store."""
+def first_import(etl: Path, spec: dict, workdir: Path, tag: str) -> Step:
+    """One first import of `spec` by the checkout of `etl` into a fresh store (StepFailed), named `tag`."""
     spec_path = workdir / f"first-imports-{tag}.yaml"
-    spec_path.write_text(json.dumps(spec))
     store = workdir / f"first-imports-{tag}.duckdb"
-    remove_duckdb_file(store)
-    if spec["format"] == "esputnik_events":
-        shutil.copy(contacts_store(etl, workdir, tag), store)
-    run = run_measured([etl, "import", spec_path, "--store", store, "--json"])
-    remove_duckdb_file(store)
-    if run.returncode != 0:
-        raise SystemExit(f"{tag} {spec['format']} failed: {run.stderr[-800:]}")
-    return run.wall_s, run.peak_rss_bytes, json.loads(run.stdout)["items"]
+
+    def measure():
+        spec_path.write_text(json.dumps(spec))
+        remove_duckdb_file(store)
+        if spec["format"] == "esputnik_events":
+            users = Path(spec["source"]).parent / "users.jsonl"  # beside the bodies: bench/esputnik_events.py's
+            shutil.copy(contacts_store(etl, users, workdir, tag), store)
+        try:
+            return checked(f"{tag} {spec['format']}", etl_import(spec_path, store, etl))
+        finally:
+            remove_duckdb_file(store)
+
+    return Step(tag, measure)
 
 
-def runs(walls: list[float]) -> str:
+def runs(series: Series) -> str:
     """Each round's wall time, in the order run."""
-    return ", ".join(f"{wall:.1f}" for wall in walls)
+    return ", ".join(f"{wall:.1f}" for wall in series.seconds)
 
 
 def main() -> None:
@@ -90,26 +91,24 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--only", default="", help="comma-separated name prefixes of the imports to run")
+    parser.add_argument("--esputnik-events", type=int, default=5_000_000, help="the eSputnik bench's size (its folder)")
     args = parser.parse_args()
-    wanted = [name for name in specs(args.workdir) if not args.only or name.startswith(tuple(args.only.split(",")))]
+    imports = specs(args.workdir, args.esputnik_events)
+    wanted = [name for name in imports if not args.only or name.startswith(tuple(args.only.split(",")))]
     print("| first import | base wall s | new wall s | change | base runs s | new runs s | base RSS GB | new RSS GB "
           "| items |")  # fmt: skip
     print("|---|---:|---:|---:|---|---|---:|---:|---:|")
     for name in wanted:
-        spec = specs(args.workdir)[name]
-        walls: dict[str, list[float]] = {"base": [], "new": []}
-        rss: dict[str, float] = {"base": 0.0, "new": 0.0}
-        items = {}
-        for number in range(args.rounds):
-            order = ("base", "new") if number % 2 == 0 else ("new", "base")  # who goes first alternates
-            for tag in order:
-                wall, peak, items[tag] = first_import(getattr(args, tag), spec, args.workdir, tag)
-                walls[tag].append(wall)
-                rss[tag] = max(rss[tag], peak)
-        base, new = statistics.median(walls["base"]), statistics.median(walls["new"])
+        spec = imports[name]
+        steps = [first_import(getattr(args, tag), spec, args.workdir, tag) for tag in ("base", "new")]
+        try:  # who goes first alternates, round after round
+            base, new = interleave(steps, args.rounds, alternate=True).values()
+        except StepFailed as failed:
+            exit_failed(failed)
         print(
-            f"| {name} | {base:.2f} | {new:.2f} | {new / base - 1:+.1%} | {runs(walls['base'])} | "
-            f"{runs(walls['new'])} | {rss['base'] / 1e9:.2f} | {rss['new'] / 1e9:.2f} | {items['new']:,} |",
+            f"| {name} | {base.median_s:.2f} | {new.median_s:.2f} | {new.median_s / base.median_s - 1:+.1%} | "
+            f"{runs(base)} | {runs(new)} | {base.peak_rss_bytes / 1e9:.2f} | {new.peak_rss_bytes / 1e9:.2f} | "
+            f"{new.last.json()['items']:,} |",
             flush=True,
         )
 

@@ -2,8 +2,8 @@
 
 1. 1,000,000 products as JSON lines (kevel_products, Google's fields and three attributes) against DuckDB's own
    read_json of the same file into a table: the floor, the first import into a fresh store and the re-import of
-   the same file, each in its own subprocess (wall time, peak RSS), in rounds; each step's median against the
-   floor's. Targets: first import <= 2.0x, re-import <= 1.5x, peak RSS <= 1.5 GB.
+   the same file, each in its own subprocess (bench/harness.py: wall time, peak RSS), in rounds; each step's
+   median against the floor's. Targets: first import <= 2.0x, re-import <= 1.5x, peak RSS <= 1.5 GB.
 2. A 1 GB Google Merchant RSS feed (google_merchant): its import's wall time, throughput and peak RSS (<= 1.5 GB).
 3. The enrichment's cost: category_interest on the kevel_orders bench's store (orders imported from the same
    generator), reading order_lines_enriched with no catalogue and with a catalogue of every product, against the
@@ -16,25 +16,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from run import ETL, generate_in_child, remove_duckdb_file, run_measured  # noqa: E402  (bench/, on the path above)
+from harness import (  # noqa: E402  (bench/, on the path above)
+    Floor,
+    Row,
+    Run,
+    Series,
+    StepFailed,
+    Target,
+    checked,
+    etl_import,
+    failed_row,
+    floor_and_imports,
+    made_once,
+    python,
+    ratio_rows,
+    remove_duckdb_file,
+    table,
+)
 
-FLOOR = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1])
-con.execute("SET enable_progress_bar = false")
-con.execute("CREATE TABLE t AS SELECT * FROM read_json(?)", [sys.argv[2]])
-print(con.execute("SELECT count(*) FROM t").fetchone()[0])
-"""
 MAX_RSS = 1.5e9
-STEPS = (("first import", 2.0), ("re-import", 1.5))
+TARGETS = {"first import": Target(2.0, MAX_RSS), "re-import": Target(1.5, MAX_RSS)}  # x floor, peak RSS
 CATEGORIES = ["Home > Kitchen > Knives", "Men > Shirts > Short Sleeve", "Women > Dresses", "Kids > Shoes", "Garden"]
 
 
@@ -106,78 +113,52 @@ def write_rss(path: Path, gigabytes: float) -> None:
         out.write("</channel></rss>\n")
 
 
-def ensure(path: Path, key: str, code: str) -> Path:
-    stamp = path.with_suffix(path.suffix + ".stamp")
-    if not (path.exists() and stamp.exists() and stamp.read_text() == key):
-        generate_in_child(code)
-        stamp.write_text(key)
-    return path
-
-
 def spec(workdir: Path, source: Path, fmt: str) -> Path:
     path = workdir / f"products-{fmt}.yaml"
     path.write_text(json.dumps({"format": fmt, "source": str(source)}))
     return path
 
 
-def measure_jsonl(n: int, workdir: Path, rounds: int) -> list[str]:
+def measure_jsonl(n: int, workdir: Path, rounds: int) -> list[Row] | str:
+    """Rounds of the floor, the first import into a fresh store and the re-import: the rows, or the failure."""
     path = workdir / "products.jsonl"
-    source = ensure(
-        path, str(n), f"import products; from pathlib import Path; products.write_jsonl(Path({str(path)!r}), {n})"
-    )
-    times: dict[str, list[float]] = {}
-    rss: dict[str, float] = {}
-    counts: dict[str, dict] = {}
-    for _ in range(rounds):
-        floor_db = workdir / "products-floor.duckdb"
-        remove_duckdb_file(floor_db)
-        floor = run_measured([sys.executable, "-c", FLOOR, floor_db, source])
-        remove_duckdb_file(floor_db)
-        times.setdefault("floor", []).append(floor.wall_s)
-        rss["floor"] = max(rss.get("floor", 0.0), floor.peak_rss_bytes)
-        store = workdir / "products-bench.duckdb"
-        remove_duckdb_file(store)
-        for step, _target in STEPS:
-            run = run_measured([ETL, "import", spec(workdir, source, "kevel_products"), "--store", store, "--json"])
-            if run.returncode != 0:
-                return [f"| {source.name} | {step} failed: {run.stderr.strip()[-200:]} | | | | | | |"]
-            times.setdefault(step, []).append(run.wall_s)
-            rss[step] = max(rss.get(step, 0.0), run.peak_rss_bytes)
-            counts[step] = json.loads(run.stdout)["entities"]["products"]
-        remove_duckdb_file(store)
-    floor_s = statistics.median(times["floor"])
-    spread = f"{min(times['floor']):.2f}-{max(times['floor']):.2f}"
-    lines = [f"| {source.name} | floor (read_json) | {floor_s:.2f} | {spread} | 1.00 | {rss['floor'] / 1e9:.2f} | | |"]
-    for step, target in STEPS:
-        wall = statistics.median(times[step])
-        ratio = wall / floor_s
-        ok = ratio <= target and rss[step] <= MAX_RSS
-        c = counts[step]
-        lines.append(
-            f"| {source.name} | {step} ({c['added']:,} added, {c['unchanged']:,} unchanged) | {wall:.2f} | "
-            f"{min(times[step]):.2f}-{max(times[step]):.2f} | {ratio:.2f} | {rss[step] / 1e9:.2f} | "
-            f"<= {target}x, <= 1.5 GB | {'met' if ok else 'NOT met'} |"
-        )
-    return lines
+    code = f"import products; from pathlib import Path; products.write_jsonl(Path({str(path)!r}), {n})"
+    source = made_once(path, str(n), code)
+    floor = Floor(source, "read_json(?)").step(workdir / "products-floor.duckdb")
+    imports = spec(workdir, source, "kevel_products")
+    try:
+        series = floor_and_imports(floor, imports, workdir / "products-bench.duckdb", rounds)
+    except StepFailed as failed:
+        return failed_row(source.name, failed)
+
+    def label(name: str, run: Run) -> str:
+        if name == "floor":
+            return f"{source.name}: floor (read_json)"
+        c = run.json()["entities"]["products"]
+        return f"{source.name}: {name} ({c['added']:,} added, {c['unchanged']:,} unchanged)"
+
+    return ratio_rows(series, TARGETS, label)
 
 
 def measure_xml(gigabytes: float, workdir: Path) -> str:
     path = workdir / "products.xml"
     code = f"import products; from pathlib import Path; products.write_rss(Path({str(path)!r}), {gigabytes})"
-    source = ensure(path, str(gigabytes), code)
+    source = made_once(path, str(gigabytes), code)
     store = workdir / "products-xml.duckdb"
     remove_duckdb_file(store)
-    run = run_measured([ETL, "import", spec(workdir, source, "google_merchant"), "--store", store, "--json"])
-    remove_duckdb_file(store)
-    if run.returncode != 0:
-        return f"XML feed: failed: {run.stderr.strip()[-300:]}"
-    report = json.loads(run.stdout)
+    try:
+        run = checked("XML feed", etl_import(spec(workdir, source, "google_merchant"), store))
+    except StepFailed as failed:
+        return f"XML feed: {failed}"
+    finally:
+        remove_duckdb_file(store)
+    report = run.json()
     size = source.stat().st_size
-    verdict = "met" if run.peak_rss_bytes <= MAX_RSS else "NOT met"
+    row = Row(Series.of("XML feed", run), Target(max_rss_bytes=MAX_RSS))
     return (
         f"XML feed ({size / 1e9:.2f} GB, {report['items']:,} items, google_merchant): {run.wall_s:.1f} s, "
         f"{size / 1e6 / run.wall_s:.0f} MB/s, {report['items'] / run.wall_s:,.0f} items/s; peak RSS "
-        f"{run.peak_rss_bytes / 1e9:.2f} GB (<= 1.5 GB: {verdict}); reading the XML into JSON objects "
+        f"{run.peak_rss_bytes / 1e9:.2f} GB ({row.target.text()}: {row.verdict}); reading the XML into JSON objects "
         f"{report['timings_s'].get('read_validate_stage', 0):.1f} s of it (staging)"
     )
 
@@ -192,7 +173,8 @@ import duckdb
 def timed(sql):
     out = []
     for _ in range(3):
-        with duckdb.connect(str(store), read_only=True, config={"enable_progress_bar": False}) as con:
+        with duckdb.connect(str(store), read_only=True) as con:
+            con.execute("SET enable_progress_bar = false")  # on a slow run the bar reached this probe's stdout
             start = time.perf_counter()
             con.execute(sql, {"since": values["since"], "observation_end": values["observation_end"],
                               "statuses": ["placed", "paid", "fulfilled"]}).fetchall()
@@ -212,23 +194,22 @@ def measure_enrichment(orders: int, workdir: Path, orders_csv: Path | None = Non
         "import generate_kevel_orders as g; from pathlib import Path; "
         f"g.generate({orders}, 42, 0.0).write_csv(Path({str(path)!r}))"
     )
-    csv = orders_csv or ensure(path, str(orders), code)
+    csv = orders_csv or made_once(path, str(orders), code)
     store = workdir / "products-enrich.duckdb"
     remove_duckdb_file(store)
     orders_spec = workdir / "products-orders.yaml"
     orders_spec.write_text(json.dumps({"format": "kevel_orders", "source": str(csv)}))
-    subprocess.run([ETL, "import", orders_spec, "--store", store, "--json"], check=True, capture_output=True)
-    probe = [sys.executable, "-c", "import sys; sys.path.insert(0, '.'); " + ENRICHMENT, str(store)]
-    without = subprocess.run(probe, check=True, capture_output=True, text=True).stdout.split()
+    checked("enrichment: orders import", etl_import(orders_spec, store))
+    probe = python("import sys; sys.path.insert(0, '.'); " + ENRICHMENT, store)
+    without = checked("enrichment: category_interest", probe).stdout.split()
     with duckdb.connect(str(store), read_only=True) as con:
         ids = [r[0] for r in con.execute("SELECT DISTINCT product_id FROM line_items").fetchall()]
     feed = workdir / "products-catalogue.jsonl"
     with feed.open("w") as out:
         for n, product_id in enumerate(ids):
             out.write(json.dumps({"id": product_id, "brand": "Acme", "product_type": CATEGORIES[n % 5]}) + "\n")
-    subprocess.run([ETL, "import", spec(workdir, feed, "kevel_products"), "--store", store], check=True,
-                   capture_output=True)  # fmt: skip
-    with_catalogue = subprocess.run(probe, check=True, capture_output=True, text=True).stdout.split()
+    checked("enrichment: catalogue import", etl_import(spec(workdir, feed, "kevel_products"), store))
+    with_catalogue = checked("enrichment: category_interest", probe).stdout.split()
     with duckdb.connect(str(store), read_only=True) as con:
         lines = con.execute("SELECT count(*) FROM line_items").fetchall()[0][0]
     remove_duckdb_file(store)
@@ -253,10 +234,9 @@ def main() -> None:
 
 def measure(products: int, xml_gb: float, orders: int, workdir: Path, rounds: int = 3,
             orders_csv: Path | None = None) -> str:  # fmt: skip
+    imported = measure_jsonl(products, workdir, rounds)
     lines = [f"Products: {products:,} as JSON lines, median of {rounds} rounds", "",
-             "| file | step | s (median) | min-max | x floor | peak RSS GB | target | verdict |",
-             "|---|---|---:|---:|---:|---:|---|---|"]  # fmt: skip
-    lines += measure_jsonl(products, workdir, rounds)
+             imported if isinstance(imported, str) else table(imported)]  # fmt: skip
     lines += ["", measure_xml(xml_gb, workdir) if xml_gb else "", "",
               measure_enrichment(orders, workdir, orders_csv) if orders else ""]  # fmt: skip
     return "\n".join(lines)

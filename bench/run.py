@@ -1,7 +1,7 @@
 """Benchmark `etl import` of a Kevel order export against DuckDB's own CSV load.
 
-What it measures, each step in its own subprocess (wall time, and peak RSS from
-`os.wait4`, which is that process's own high-water mark):
+What it measures, each step in a process of its own (bench/harness.py: wall time, and
+peak RSS of the process tree):
 
   floor         DuckDB alone: CREATE TABLE t AS SELECT * FROM read_csv(?) into a fresh file.
                 Nothing that reads and stores the same CSV can be much faster, so the
@@ -16,7 +16,7 @@ What it measures, each step in its own subprocess (wall time, and peak RSS from
                 of ten transformation steps that maps them back: at most 15% slower than
                 the first import, and storing the same counts.
 
-The four steps run in rounds (3 by default), interleaved so that a slow spell of the
+The steps run in rounds (3 by default), interleaved so that a slow spell of the
 machine hits every step alike; each step's median wall time is compared with the floor's
 median, and the min-max is shown beside it. This machine's timings vary by 10-15% from
 one minute to the next, more than a single run can tell apart from a real change.
@@ -27,31 +27,51 @@ checked too, since a fast import that gets the counts wrong is no result.
 
 The input files come from bench/generate_kevel_orders.py with a fixed seed and
 are kept in the work directory with a stamp of their parameters, so reruns skip
-generation. Prints a Markdown table and writes it to <workdir>/results.md.
+generation. Then the other benchmarks, each sized by an option (0 skips it): a gzip
+from S3 (bench/s3_gzip.py), the suites over 10M line items (bench/validation.py), the
+segments (bench/segments.py), users, Shopify, products, events, eSputnik and E-goi
+(bench/<name>.py). Prints Markdown tables and writes them to <workdir>/results.md.
 
     .venv/bin/python bench/run.py                   # 1,000,000 orders (~460 MB)
-    .venv/bin/python bench/run.py --orders 20000 --rounds 1   # a quick try
+    .venv/bin/python bench/run.py --orders 20000 --rounds 1   # a quick try of the orders alone:
+        --s3-gzip-orders 0 --validation-orders 0 --segment-orders 0 --users 0 --shopify-orders 0 \
+        --products 0 --events 0 --segment-events 0 --esputnik-events 0 --delete-events 0 --egoi-contacts 0
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
-from segments import measure_segments  # bench/segments.py (the script's folder is on sys.path)
+from harness import (  # bench/harness.py (the script's folder is on sys.path)
+    ETL,
+    Floor,
+    Row,
+    Run,
+    Series,
+    Step,
+    StepFailed,
+    Target,
+    checked,
+    etl_import,
+    exit_failed,
+    interleave,
+    made_once,
+    remove_duckdb_file,
+    stamp_of,
+    table,
+)
+from segments import measure_segments
 
 BENCH_DIR = Path(__file__).resolve().parent
 GENERATOR = BENCH_DIR / "generate_kevel_orders.py"
-ETL = Path(sys.executable).parent / "etl"
 
 CHANGED_FRACTION = 0.01
 TRANSFORMED = "first import, ten transformation steps"
@@ -62,35 +82,6 @@ TRANSFORMS_MAX_EXTRA = 0.15  # the ten-step spec may add at most 15% to a first 
 FIRST_IMPORT_MAX_RATIO = 2.0
 REIMPORT_MAX_RATIO = 1.5
 MAX_RSS_BYTES = 1.5e9
-
-FLOOR_SCRIPT = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1])
-con.execute("SET enable_progress_bar = false")
-con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [sys.argv[2]])
-print(con.execute("SELECT count(*) FROM t").fetchone()[0])
-con.close()
-"""
-
-
-@dataclass
-class Run:
-    """One finished subprocess: its wall time, peak RSS and output."""
-
-    wall_s: float
-    peak_rss_bytes: int
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@dataclass
-class Step:
-    name: str
-    run: Run
-    max_ratio: float | None = None  # None: the floor, which is the reference
-    report: dict = field(default_factory=dict)  # parsed `etl import --json`
-    problems: list[str] = field(default_factory=list)  # failed count checks
 
 
 def parse_args() -> argparse.Namespace:
@@ -148,45 +139,14 @@ def parse_args() -> argparse.Namespace:
 # --- input files -------------------------------------------------------------
 
 
-def generator_stamp(orders: int, seed: int, changed_fraction: float) -> str:
-    """The parameters a file was made with, and the generator's own hash."""
-    generator_sha = hashlib.sha256(GENERATOR.read_bytes()).hexdigest()[:16]
-    return json.dumps(
-        {
-            "orders": orders,
-            "seed": seed,
-            "changed_fraction": changed_fraction,
-            "generator_sha256": generator_sha,
-        }
-    )
-
-
 def ensure_orders_csv(path: Path, orders: int, seed: int, changed_fraction: float) -> Path:
-    """Generate the CSV unless it is already there with the same stamp."""
-    stamp_path = path.with_suffix(".stamp")
-    stamp = generator_stamp(orders, seed, changed_fraction)
-    if path.exists() and stamp_path.exists() and stamp_path.read_text() == stamp:
-        print(f"reusing {path} ({path.stat().st_size / 1e6:.0f} MB)", flush=True)
-        return path
-    stamp_path.unlink(missing_ok=True)
-    partial = path.with_suffix(".csv.partial")
-    subprocess.run(
-        [
-            sys.executable,
-            GENERATOR,
-            partial,
-            "--orders",
-            str(orders),
-            "--seed",
-            str(seed),
-            "--changed-fraction",
-            str(changed_fraction),
-        ],
-        check=True,
-    )
-    partial.replace(path)
-    stamp_path.write_text(stamp)
-    return path
+    """The generator's CSV, made again only when its parameters or the generator itself changed."""
+    generator_sha = hashlib.sha256(GENERATOR.read_bytes()).hexdigest()[:16]
+    key = json.dumps({"orders": orders, "seed": seed, "changed_fraction": changed_fraction,
+                      "generator_sha256": generator_sha})  # fmt: skip
+    code = (f"import generate_kevel_orders as g; g.generate({orders}, {seed}, {changed_fraction})"
+            f".write_csv({str(path)!r})")  # fmt: skip
+    return made_once(path, key, code)
 
 
 # The same orders as another system might export them: other column names, numeric status
@@ -214,21 +174,10 @@ transforms:
 
 
 def ensure_foreign_csv(orders_csv: Path, path: Path) -> Path:
-    """orders_csv rewritten as another system's export (see TEN_STEP_SPEC), once per input.
-
-    In a process of its own: a child forked from a parent that held the data would report
-    the parent's memory as its own peak RSS.
-    """
-    stamp_path = path.with_suffix(".stamp")
-    stamp = json.dumps({"from": orders_csv.with_suffix(".stamp").read_text(), "spec": TEN_STEP_SPEC})
-    if path.exists() and stamp_path.exists() and stamp_path.read_text() == stamp:
-        print(f"reusing {path} ({path.stat().st_size / 1e6:.0f} MB)", flush=True)
-        return path
-    partial = path.with_suffix(".csv.partial")
-    subprocess.run([sys.executable, __file__, "--make-foreign", orders_csv, partial], check=True)
-    partial.replace(path)
-    stamp_path.write_text(stamp)
-    return path
+    """orders_csv rewritten as another system's export (see TEN_STEP_SPEC), once per input."""
+    key = json.dumps({"from": stamp_of(orders_csv).read_text(), "spec": TEN_STEP_SPEC})
+    code = f"import run; from pathlib import Path as P; run.write_foreign_csv(P({str(orders_csv)!r}), P({str(path)!r}))"
+    return made_once(path, key, code)
 
 
 def write_foreign_csv(orders_csv: Path, partial: Path) -> None:
@@ -267,418 +216,186 @@ def write_foreign_csv(orders_csv: Path, partial: Path) -> None:
     )
 
 
-# --- measuring ---------------------------------------------------------------
+# --- the steps ---------------------------------------------------------------
 
 
-def run_measured(command: list[str | Path]) -> Run:
-    """Run a command, returning its wall time and its own peak RSS (ru_maxrss)."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall_s = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(wall_s, usage.ru_maxrss * 1024, process.returncode, out.read(), err.read())
-
-
-def generate_in_child(code: str) -> None:
-    """Run Python `code` (with bench/ on the path) in a child process: a benchmark's input is generated there, as
-    Linux hands a parent's peak RSS down to the processes it starts (ru_maxrss), so generating it in the bench's
-    own process would show in every step's figure."""
-    subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(BENCH_DIR)!r}); {code}"], check=True)
-
-
-def remove_duckdb_file(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    path.with_name(path.name + ".wal").unlink(missing_ok=True)
-
-
-def exit_if_failed(name: str, run: Run) -> None:
-    if run.returncode != 0:
-        print(f"\n{name} failed with exit code {run.returncode}", file=sys.stderr)
-        print(run.stderr, file=sys.stderr)
-        sys.exit(1)
-
-
-def measure_floor(csv_path: Path, db_path: Path) -> tuple[Step, int]:
-    """DuckDB's plain CSV load into a fresh file; returns the step and its row count."""
-    remove_duckdb_file(db_path)
-    run = run_measured([sys.executable, "-c", FLOOR_SCRIPT, db_path, csv_path])
-    exit_if_failed("floor", run)
-    remove_duckdb_file(db_path)
-    return Step("floor (DuckDB read_csv)", run), int(run.stdout.strip())
-
-
-def measure_import(name: str, csv_path: Path, store: Path, max_ratio: float, spec: Path | None = None) -> Step:
-    command: list[str | Path] = [ETL, "import"]
-    command += [spec] if spec else ["--format", "kevel_orders", "--source", csv_path]
-    command += ["--store", store, "--json"]
-    run = run_measured(command)
-    exit_if_failed(name, run)
+def measure_import(name: str, source: Path, store: Path, spec: Path | None = None) -> Run:
+    """`etl import` of `source` as kevel_orders (or of `spec`) into `store`; StepFailed unless it exits 0 with
+    one JSON object on stdout."""
+    command = etl_import(spec, store) if spec else [ETL, "import", "--format", "kevel_orders", "--source", source,
+                                                    "--store", store, "--json"]  # fmt: skip
+    done = checked(name, command)
     try:
-        report = json.loads(run.stdout)
+        done.json()
     except json.JSONDecodeError:
-        print(f"\n{name}: stdout is not one JSON object:\n{run.stdout}", file=sys.stderr)
-        print(run.stderr, file=sys.stderr)
-        sys.exit(1)
-    return Step(name, run, max_ratio, report)
+        raise StepFailed(f"{name}: stdout is not one JSON object:\n{done.stdout}", done) from None
+    return done
 
 
-# --- checks and the table ----------------------------------------------------
-
-
-def check_counts(step: Step, expect: dict[str, dict[str, object]]) -> None:
-    """Compare entity counts with expectations: an int, or a (low, high) range."""
+def check_counts(report: dict, expect: dict[str, dict[str, object]]) -> list[str]:
+    """The entity counts that differ from expectations: an int, or a (low, high) range."""
+    problems = []
     for entity, counts in expect.items():
-        actual = step.report.get("entities", {}).get(entity, {})
+        actual = report.get("entities", {}).get(entity, {})
         for key, wanted in counts.items():
             got = actual.get(key)
             ok = isinstance(got, int) and wanted[0] <= got <= wanted[1] if isinstance(wanted, tuple) else got == wanted
             if not ok:
-                step.problems.append(f"{entity}.{key}={got}, expected {wanted}")
+                problems.append(f"{entity}.{key}={got}, expected {wanted}")
+    return problems
 
 
-def print_counts(step: Step) -> None:
-    report = step.report
+def print_counts(name: str, report: dict, problems: list[str]) -> None:
     entities = "; ".join(
         f"{entity} " + " ".join(f"{k}={v:,}" for k, v in counts.items())
         for entity, counts in report.get("entities", {}).items()
     )
     events = " ".join(f"{k}={v:,}" for k, v in report.get("events", {}).items())
     print(
-        f"{step.name}: status={report.get('status')} items={report.get('items')} "
+        f"{name}: status={report.get('status')} items={report.get('items')} "
         f"valid={report.get('valid')} rejected={report.get('rejected')} | {entities} "
         f"| events {events} | duration_s={report.get('duration_s')}",
         flush=True,
     )
-    for problem in step.problems:
+    for problem in problems:
         print(f"  COUNT CHECK FAILED: {problem}", flush=True)
 
 
-@dataclass
-class Measured:
-    """One step over every round: the median wall time decides, the spread is shown."""
-
-    name: str
-    steps: list[Step]
-    max_ratio: float | None
-
-    @property
-    def wall_s(self) -> float:
-        return statistics.median(s.run.wall_s for s in self.steps)
-
-    @property
-    def spread(self) -> str:
-        walls = [s.run.wall_s for s in self.steps]
-        return f"{min(walls):.2f}-{max(walls):.2f}"
-
-    @property
-    def peak_rss_bytes(self) -> int:
-        return max(s.run.peak_rss_bytes for s in self.steps)
-
-    @property
-    def problems(self) -> list[str]:
-        return [p for s in self.steps for p in s.problems]
-
-    @property
-    def gate_s(self) -> str:
-        """The quality gate's share of the import (timings_s: load_suites + validate), median."""
-        shares = [
-            s.report.get("timings_s", {}).get("load_suites", 0) + s.report.get("timings_s", {}).get("validate", 0)
-            for s in self.steps
-            if s.report
-        ]
-        return f"{statistics.median(shares):.2f}" if shares else "-"
+def gate_s(series: Series) -> str:
+    """The quality gate's share of the imports (timings_s: load_suites + validate), median."""
+    timings = [done.json().get("timings_s", {}) for done in series.runs]
+    return f"{statistics.median(t.get('load_suites', 0) + t.get('validate', 0) for t in timings):.2f}"
 
 
-def verdict(measured: Measured, floor_s: float) -> tuple[str, str]:
-    """(target, result) columns for one row of the table."""
-    if measured.max_ratio is None:
-        return "reference", "-"
-    target = f"<= {measured.max_ratio:.1f}x, <= {MAX_RSS_BYTES / 1e9:.1f} GB"
-    failed = []
-    if measured.wall_s / floor_s > measured.max_ratio:
-        failed.append("time")
-    if measured.peak_rss_bytes > MAX_RSS_BYTES:
-        failed.append("RSS")
-    if measured.problems:
-        failed.append("counts")
-    return target, f"FAIL ({', '.join(failed)})" if failed else "pass"
-
-
-def results_table(rows: list[Measured]) -> str:
-    floor_s = rows[0].wall_s
-    lines = [
-        "| step | wall s (median) | min-max | peak RSS GB | x floor | gate s | target | result |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
-    ]
-    for row in rows:
-        target, result = verdict(row, floor_s)
-        lines.append(
-            f"| {row.name} | {row.wall_s:.2f} | {row.spread} | {row.peak_rss_bytes / 1e9:.2f} "
-            f"| {row.wall_s / floor_s:.2f} | {row.gate_s} | {target} | {result} |"
-        )
-    return "\n".join(lines)
-
-
-# --- main --------------------------------------------------------------------
-
-
-def run_round(
+def orders_steps(
     args: argparse.Namespace, workdir: Path, orders_csv: Path, changed_csv: Path, foreign_csv: Path
-) -> tuple[list[Step], int]:
-    """floor, first import into a fresh store, re-import, 1% changed, and a first import of the
-    foreign file through the ten-step spec: one of each; and the row count."""
-    floor, rows = measure_floor(orders_csv, workdir / "floor.duckdb")
-    print(f"floor: {rows:,} rows in {floor.run.wall_s:.2f} s", flush=True)
-
-    sample_store = workdir / "sample.duckdb"
-    remove_duckdb_file(sample_store)
-    sample = measure_import(SAMPLE, SAMPLE_SPEC, sample_store, 0.0, spec=SAMPLE_SPEC)
-    check_counts(sample, {"orders": {"added": 4}})
-    print_counts(sample)
-
+) -> tuple[list[Step], dict[str, list[str]]]:
+    """A round's steps: the floor, the bundled sample, a first import into a fresh store, its re-import, the 1%
+    changed file, and a first import of the foreign file through the ten-step spec; and the problems their count
+    checks find, by step (filled as they run)."""
+    problems: dict[str, list[str]] = defaultdict(list)
     store = workdir / "store.duckdb"
-    remove_duckdb_file(store)
-    first = measure_import("first import", orders_csv, store, FIRST_IMPORT_MAX_RATIO)
-    check_counts(
-        first,
-        {
-            "orders": {"added": args.orders, "updated": 0},
-            "line_items": {"added": rows, "updated": 0},
-        },
-    )
-    print_counts(first)
-
-    again = measure_import("re-import, same file", orders_csv, store, REIMPORT_MAX_RATIO)
-    check_counts(
-        again,
-        {
-            "orders": {"added": 0, "updated": 0, "unchanged": args.orders},
-            "line_items": {"added": 0, "updated": 0},
-        },
-    )
-    print_counts(again)
-
-    changed = measure_import("re-import, 1% changed", changed_csv, store, REIMPORT_MAX_RATIO)
-    expected_updates = args.orders * CHANGED_FRACTION  # binomial; allow +-20%
-    check_counts(
-        changed,
-        {
-            "orders": {
-                "added": 0,
-                "updated": (int(expected_updates * 0.8), int(expected_updates * 1.2)),
-            },
-            "line_items": {"added": 0},
-        },
-    )
-    print_counts(changed)
-
     spec = workdir / "ten_steps.yaml"
     spec.write_text(TEN_STEP_SPEC.replace("SOURCE", str(foreign_csv)), encoding="utf-8")
-    remove_duckdb_file(store)
-    transformed = measure_import(TRANSFORMED, foreign_csv, store, FIRST_IMPORT_MAX_RATIO, spec=spec)
-    check_counts(
-        transformed,
-        {
-            "orders": {"added": args.orders, "updated": 0},
-            "line_items": {"added": rows, "updated": 0},
-        },
-    )
-    if transformed.report.get("rejected"):
-        transformed.problems.append(f"rejected={transformed.report['rejected']}, expected 0")
-    print_counts(transformed)
-    return [floor, first, again, changed, transformed, sample], rows
+    floor_rows = 0
+
+    def floor() -> Run:
+        nonlocal floor_rows
+        done = Floor(orders_csv).measure(workdir / "floor.duckdb")
+        floor_rows = int(done.stdout.strip())
+        print(f"floor: {floor_rows:,} rows in {done.wall_s:.2f} s", flush=True)
+        return done
+
+    def imported(name: str, source: Path, expect: Callable[[], dict], spec: Path | None = None,
+                 fresh: Path | None = None) -> Step:  # fmt: skip
+        def measure() -> Run:
+            if fresh:
+                remove_duckdb_file(fresh)
+            done = measure_import(name, source, fresh or store, spec)
+            report = done.json()
+            found = check_counts(report, expect())
+            if name == TRANSFORMED and report.get("rejected"):
+                found.append(f"rejected={report['rejected']}, expected 0")
+            problems[name] += found
+            print_counts(name, report, found)
+            return done
+
+        return Step(name, measure)
+
+    n, updates = args.orders, args.orders * CHANGED_FRACTION  # updates: binomial; allowed +-20%
+    new = lambda: {"orders": {"added": n, "updated": 0}, "line_items": {"added": floor_rows, "updated": 0}}  # noqa: E731
+    same = lambda: {"orders": {"added": 0, "updated": 0, "unchanged": n}, "line_items": {"added": 0, "updated": 0}}  # noqa: E731
+    some = lambda: {"orders": {"added": 0, "updated": (int(updates * 0.8), int(updates * 1.2))},  # noqa: E731
+                    "line_items": {"added": 0}}  # fmt: skip
+    steps = [
+        Step("floor (DuckDB read_csv)", floor),
+        imported(SAMPLE, SAMPLE_SPEC, lambda: {"orders": {"added": 4}}, SAMPLE_SPEC, fresh=workdir / "sample.duckdb"),
+        imported("first import", orders_csv, new, fresh=store),
+        imported("re-import, same file", orders_csv, same),
+        imported("re-import, 1% changed", changed_csv, some),
+        imported(TRANSFORMED, foreign_csv, new, spec, fresh=store),
+    ]
+    return steps, problems
 
 
-def main() -> None:
-    if sys.argv[1:2] == ["--make-foreign"]:
-        write_foreign_csv(Path(sys.argv[2]), Path(sys.argv[3]))
-        return
-    args = parse_args()
-    workdir: Path = args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    if args.only_validation:
-        print(measure_validation(args, workdir))
-        return
-    if args.only_segments:
-        print(measure_segments(args.segment_orders, workdir))
-        return
+def measure_orders(args: argparse.Namespace, workdir: Path) -> tuple[Path, str]:
+    """The orders' rounds: the kevel_orders CSV (for the benchmarks after) and the text of their figures."""
     orders_csv = ensure_orders_csv(workdir / "orders.csv", args.orders, args.seed, 0.0)
     changed_csv = ensure_orders_csv(workdir / "orders_changed.csv", args.orders, args.seed, CHANGED_FRACTION)
     foreign_csv = ensure_foreign_csv(orders_csv, workdir / "orders_foreign.csv")
+    steps, problems = orders_steps(args, workdir, orders_csv, changed_csv, foreign_csv)
+    announce = lambda number: print(f"\n-- round {number} of {args.rounds}", flush=True)  # noqa: E731
+    series = interleave(steps, args.rounds, before_round=announce)
+    floor, sample, first, again, changed, transformed = series.values()
+    rss = MAX_RSS_BYTES
 
-    rounds = []
-    for number in range(1, args.rounds + 1):
-        print(f"\n-- round {number} of {args.rounds}", flush=True)
-        steps, rows = run_round(args, workdir, orders_csv, changed_csv, foreign_csv)
-        rounds.append(steps)
-    measured = [Measured(steps[0].name, list(steps), steps[0].max_ratio) for steps in zip(*rounds, strict=True)]
-    heading = f"{args.orders:,} orders, {rows:,} rows, seed {args.seed}, median of {args.rounds} rounds"
-    table = results_table(measured[:4])
-    first, transformed = measured[1], measured[4]
-    extra = transformed.wall_s / first.wall_s - 1
-    within = extra <= TRANSFORMS_MAX_EXTRA and transformed.peak_rss_bytes <= MAX_RSS_BYTES
-    verdict_text = "pass" if within and not transformed.problems else "FAIL"
+    def row(s: Series, target: Target, reference: Series | None = floor) -> Row:
+        return Row(s, target, reference, problems=problems.get(s.name, []), cells={"gate s": gate_s(s)})
+
+    rows = [
+        Row(floor, reference=floor),
+        row(first, Target(FIRST_IMPORT_MAX_RATIO, rss)),
+        row(again, Target(REIMPORT_MAX_RATIO, rss)),
+        row(changed, Target(REIMPORT_MAX_RATIO, rss)),
+    ]
+    rows_read = int(floor.last.stdout.strip())
+    heading = f"{args.orders:,} orders, {rows_read:,} rows, seed {args.seed}, median of {args.rounds} rounds"
+    sampled = row(sample, Target(max_s=SAMPLE_MAX_S), reference=None)
+    sample_line = (f"{SAMPLE}: {sample.median_s:.2f} s (min-max {sample.spread}, of which the gate {gate_s(sample)} s) "
+                   f"(target {sampled.target.text()}) {sampled.verdict}")  # fmt: skip
+    ten = row(transformed, Target(1 + TRANSFORMS_MAX_EXTRA, rss), reference=first)
     transforms_line = (
-        f"{TRANSFORMED}: {transformed.wall_s:.2f} s (min-max {transformed.spread}, peak RSS "
-        f"{transformed.peak_rss_bytes / 1e9:.2f} GB) against the first import's {first.wall_s:.2f} s: "
-        f"{extra:+.1%} (target <= +{TRANSFORMS_MAX_EXTRA:.0%}, <= {MAX_RSS_BYTES / 1e9:.1f} GB) {verdict_text}"
+        f"{TRANSFORMED}: {transformed.median_s:.2f} s (min-max {transformed.spread}, peak RSS "
+        f"{transformed.peak_rss_bytes / 1e9:.2f} GB) against the first import's {first.median_s:.2f} s: "
+        f"{ten.ratio - 1:+.1%} (target <= +{TRANSFORMS_MAX_EXTRA:.0%}, <= {rss / 1e9:.1f} GB) {ten.verdict}"
     )
-    sample = measured[5]
-    sample_ok = sample.wall_s <= SAMPLE_MAX_S and not sample.problems
-    sample_line = (
-        f"{SAMPLE}: {sample.wall_s:.2f} s (min-max {sample.spread}, of which the gate {sample.gate_s} s) "
-        f"(target <= {SAMPLE_MAX_S:.1f} s) {'pass' if sample_ok else 'FAIL'}"
-    )
-    s3_line = measure_s3_gzip(args, workdir) if args.s3_gzip_orders else ""
-    validation_line = measure_validation(args, workdir) if args.validation_orders else ""
-    segments_line = measure_segments(args.segment_orders, workdir) if args.segment_orders else ""
-    users_table = ""
-    if args.users:
-        from users import measure as measure_users  # bench/users.py, beside this file
+    return orders_csv, "\n\n".join([heading, table(rows, extra=["gate s"]), sample_line, transforms_line])
 
-        users_table = measure_users(args.users, workdir, args.rounds)
-    shopify_table = ""
-    if args.shopify_orders:
-        from shopify import measure as measure_shopify  # bench/shopify.py, beside this file
 
-        shopify_table = measure_shopify(args.shopify_orders, workdir, args.rounds)
-    products_table = ""
-    if args.products:
-        from products import measure as measure_products  # bench/products.py, beside this file
+def bench(name: str) -> ModuleType:
+    """A bench/ module beside this file, imported only when it runs (E-goi's brings pytest along)."""
+    return importlib.import_module(name)
 
-        products_table = measure_products(args.products, args.products_xml_gb, args.orders, workdir, args.rounds,
-                                          orders_csv)  # fmt: skip
-    events_table = ""
-    if args.events or args.segment_events:
-        from events import measure as measure_events  # bench/events.py, beside this file
 
-        events_table = measure_events(args.events, args.segment_events, workdir, args.rounds)
-    esputnik_table = ""
-    if args.esputnik_events or args.delete_events:
-        from esputnik_events import measure as measure_esputnik  # bench/esputnik_events.py, beside this file
+def main() -> None:
+    args = parse_args()
+    workdir: Path = args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
 
-        esputnik_table = measure_esputnik(args.esputnik_events, args.delete_events, workdir, args.rounds)
-    egoi_table = ""
-    if args.egoi_contacts:
-        from egoi_contacts import measure as measure_egoi  # bench/egoi_contacts.py, beside this file
+    def orders_csv(path: str, orders: int) -> Path:
+        return ensure_orders_csv(workdir / path, orders, args.seed, 0.0)
 
-        egoi_table = measure_egoi(args.egoi_contacts)
-    parts = [heading, table, sample_line, transforms_line, s3_line, validation_line, segments_line, users_table,
-             shopify_table, products_table, events_table, esputnik_table, egoi_table]  # fmt: skip
+    def validation() -> str:  # 10 million line items by default
+        return bench("validation").measure(orders_csv("orders_10m_lines.csv", args.validation_orders), workdir,
+                                           MAX_RSS_BYTES)  # fmt: skip
+
+    try:
+        if args.only_validation or args.only_segments:
+            return print(validation() if args.only_validation else measure_segments(args.segment_orders, workdir))
+        orders, orders_text = measure_orders(args, workdir)
+        s3 = bench("s3_gzip").measure if args.s3_gzip_orders else None
+        # a failed step of the orders, S3, validation or segments ends the bench (exit 1); the modules after them
+        # show theirs as a line of their figures and go on
+        parts = [
+            orders_text,
+            s3(orders_csv("orders_large.csv", args.s3_gzip_orders), workdir, MAX_RSS_BYTES) if s3 else "",
+            validation() if args.validation_orders else "",
+            measure_segments(args.segment_orders, workdir) if args.segment_orders else "",
+            bench("users").measure(args.users, workdir, args.rounds) if args.users else "",
+            bench("shopify").measure(args.shopify_orders, workdir, args.rounds) if args.shopify_orders else "",
+            bench("products").measure(args.products, args.products_xml_gb, args.orders, workdir, args.rounds, orders)
+            if args.products else "",
+            bench("events").measure(args.events, args.segment_events, workdir, args.rounds)
+            if args.events or args.segment_events else "",
+            bench("esputnik_events").measure(args.esputnik_events, args.delete_events, workdir, args.rounds)
+            if args.esputnik_events or args.delete_events else "",
+            bench("egoi_contacts").measure(args.egoi_contacts) if args.egoi_contacts else "",
+        ]  # fmt: skip
+    except StepFailed as failed:
+        exit_failed(failed)
     text = "\n\n".join(parts)
     print(f"\n{text}")
     (workdir / "results.md").write_text(text + "\n")
-
-
-# --- the expectation suites over 10 million line items ----------------------------
-
-VALIDATION_MAX_SHARE = 0.25  # validating may take at most a quarter of the import's time
-
-
-def measure_validation(args: argparse.Namespace, workdir: Path) -> str:
-    """Import ~10 million line items into a fresh store, then run the line_items suite over them
-    with `etl validate --no-docs` (the gate, as imports run it): wall time and peak RSS of each."""
-    csv_path = ensure_orders_csv(workdir / "orders_10m_lines.csv", args.validation_orders, args.seed, 0.0)
-    store = workdir / "validation.duckdb"
-    remove_duckdb_file(store)
-    imported = measure_import("import", csv_path, store, 0.0)
-    lines = imported.report["entities"]["line_items"]["added"]
-    timings = imported.report.get("timings_s", {})
-    run = run_measured([ETL, "validate", "--entity", "line_items", "--store", store, "--json", "--no-docs"])
-    if run.returncode not in (0, 1):
-        exit_if_failed("etl validate", run)
-    result = json.loads(run.stdout)
-    share = run.wall_s / imported.run.wall_s
-    ok = share <= VALIDATION_MAX_SHARE and run.peak_rss_bytes <= MAX_RSS_BYTES
-    remove_duckdb_file(store)
-    return (
-        f"validating {lines:,} line items ({result['checked']} expectations of line_items.json, etl validate): "
-        f"{run.wall_s:.2f} s, peak RSS {run.peak_rss_bytes / 1e9:.2f} GB, against their import's "
-        f"{imported.run.wall_s:.2f} s (peak RSS {imported.run.peak_rss_bytes / 1e9:.2f} GB, of which the suites "
-        f"inside the import: {timings.get('validate', 0):.2f} s, plus {timings.get('load_suites', 0):.2f} s loading "
-        f"them): {share:.1%} (target <= {VALIDATION_MAX_SHARE:.0%}, <= {MAX_RSS_BYTES / 1e9:.1f} GB) "
-        f"{'pass' if ok else 'FAIL'}"
-    )
-
-
-# --- a large gzip file from S3 ----------------------------------------------------
-
-MOTO_SERVER = """
-import sys, time
-from moto.server import ThreadedMotoServer
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]))
-server.start()
-print("ready", flush=True)
-time.sleep(10**9)
-"""
-
-UPLOAD = """
-import sys, boto3
-s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id="bench", aws_secret_access_key="bench",
-                  region_name="us-east-1")
-s3.create_bucket(Bucket="bench")
-s3.upload_file(sys.argv[2], "bench", sys.argv[3])
-"""
-
-
-def ensure_gzip(csv_path: Path) -> Path:
-    """csv_path gzipped (level 1, streamed), once per input."""
-    packed = csv_path.with_suffix(".csv.gz")
-    stamp_path = packed.with_suffix(".stamp")
-    stamp = csv_path.with_suffix(".stamp").read_text()
-    if packed.exists() and stamp_path.exists() and stamp_path.read_text() == stamp:
-        return packed
-    import gzip
-    import shutil
-
-    with open(csv_path, "rb") as plain, gzip.open(packed.with_suffix(".partial"), "wb", compresslevel=1) as out:
-        shutil.copyfileobj(plain, out, 4 << 20)
-    packed.with_suffix(".partial").replace(packed)
-    stamp_path.write_text(stamp)
-    return packed
-
-
-def measure_s3_gzip(args: argparse.Namespace, workdir: Path) -> str:
-    """Peak RSS of importing a ~1 GB (unpacked) gzip file from an S3 server on loopback (moto)."""
-    import socket
-
-    csv_path = ensure_orders_csv(workdir / "orders_large.csv", args.s3_gzip_orders, args.seed, 0.0)
-    unpacked = csv_path.stat().st_size
-    packed = ensure_gzip(csv_path)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    endpoint = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-c", MOTO_SERVER, str(port)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        while (line := server.stdout.readline()) and line.strip() != "ready":  # moto says hello first
-            pass
-        subprocess.run([sys.executable, "-c", UPLOAD, endpoint, packed, "orders.csv.gz"], check=True)
-        store = workdir / "s3.duckdb"
-        remove_duckdb_file(store)
-        command: list[str | Path] = [
-            ETL, "import", "--format", "kevel_orders", "--source", "s3://bench/orders.csv.gz",
-            "--connection", f"endpoint_url={endpoint}", "--connection", "key=bench", "--connection", "secret=bench",
-            "--store", store, "--json",
-        ]  # fmt: skip
-        run = run_measured(command)
-        exit_if_failed("S3 gzip import", run)
-        report = json.loads(run.stdout)
-        remove_duckdb_file(store)
-    finally:
-        server.kill()
-        server.wait()
-    verdict_text = "pass" if run.peak_rss_bytes <= MAX_RSS_BYTES else "FAIL"
-    return (
-        f"gzip from S3 (loopback moto server): {packed.stat().st_size / 1e6:,.0f} MB packed, {unpacked / 1e9:.2f} GB "
-        f"unpacked, {report['items']:,} rows: {run.wall_s:.2f} s, peak RSS {run.peak_rss_bytes / 1e9:.2f} GB "
-        f"(target <= {MAX_RSS_BYTES / 1e9:.1f} GB) {verdict_text}"
-    )
 
 
 if __name__ == "__main__":

@@ -2,15 +2,15 @@
 
 The store is synthetic history made by DuckDB itself (importing 10 M orders would take minutes
 and measure the import again): 1 M customers, three years, 1-3 line items an order, the usual
-mix of statuses. Each segment runs in a process of its own: once to warm the file's pages, then
-three times; the median counts.
+mix of statuses. Each segment runs in a process of its own (bench/harness.py: its peak RSS): once to
+warm the file's pages, then three times, timed inside it; the median counts.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from harness import Row, Series, Target, checked, python, table
 
 SEGMENT_MAX_S = 3.0  # rfm and customer_summary, each
 
@@ -22,7 +22,7 @@ orders = int(sys.argv[2])
 with connect(Path(sys.argv[1]), read_only=False) as con:
     con.execute(
         "INSERT INTO orders (order_id, customer_id, user_id_type, user_id, currency, total, created_at) "
-        "SELECT 'o' || i, 'email:c' || (hash(i, 1) % 1000000) || '@example.com', 'email', "
+        "SELECT 'o' || i, 1 + (hash(i, 1) % 1000000)::BIGINT, 'email', "
         "       'c' || (hash(i, 1) % 1000000) || '@example.com', 'EUR', 0, "
         "       TIMESTAMPTZ '2022-01-01 00:00:00+00' + to_seconds((hash(i, 2) % (3 * 365 * 86400))::BIGINT) "
         "FROM range($orders) AS t(i)",
@@ -56,7 +56,7 @@ print(time.perf_counter() - start)
 """
 
 RUN_SEGMENT = r"""
-import resource, sys, time
+import sys, time
 from pathlib import Path
 from etl.segments import run as segment
 from etl.store.connection import connect
@@ -68,18 +68,17 @@ with connect(Path(sys.argv[1]), read_only=True) as con:
         start = time.perf_counter()
         rows = segment.run(sys.argv[2], params, con=con).height
         times.append(time.perf_counter() - start)
-print(sorted(times)[1], rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+print(sorted(times)[1], rows)
 """
 
 
 def measure_segments(orders: int, workdir: Path) -> str:
+    """rfm and customer_summary over a store of `orders` orders (made once): a table. StepFailed when one fails."""
     store = workdir / f"segments_{orders}.duckdb"
     if not store.exists():
         partial = store.with_name(store.name + ".partial")
         partial.unlink(missing_ok=True)
-        made = subprocess.run(
-            [sys.executable, "-c", MAKE_STORE, partial, str(orders)], check=True, capture_output=True, text=True
-        )
+        made = checked("segment store", python(MAKE_STORE, partial, str(orders)))
         refresh_s = float(made.stdout.split()[-3])
         stored_orders, line_items = made.stdout.split()[-2:]
         print(
@@ -89,16 +88,14 @@ def measure_segments(orders: int, workdir: Path) -> str:
         )
         partial.replace(store)
     else:
-        subprocess.run([sys.executable, "-c", REFRESH_STORE, store], check=True, capture_output=True, text=True)
-    lines = []
+        checked("segment store refresh", python(REFRESH_STORE, store))
+    rows = []
     for name in ("rfm", "customer_summary"):
-        run = subprocess.run(
-            [sys.executable, "-c", RUN_SEGMENT, store, name], check=True, capture_output=True, text=True
-        )
-        seconds, rows, rss = run.stdout.split()[-3:]
-        verdict = "pass" if float(seconds) <= SEGMENT_MAX_S else "FAIL"
-        lines.append(
-            f"{name} over {orders:,} orders: {float(seconds):.2f} s (median of 3, {int(rows):,} customers, "
-            f"peak RSS {int(rss) / 1e9:.2f} GB; target <= {SEGMENT_MAX_S:.0f} s) {verdict}"
-        )
-    return "\n".join(lines)
+        done = checked(name, python(RUN_SEGMENT, store, name))
+        seconds, customers = done.stdout.split()[-2:]
+        series = Series(name)
+        series.add(done, seconds=float(seconds))
+        rows.append(Row(series, Target(max_s=SEGMENT_MAX_S), label=f"{name} over {orders:,} orders",
+                        cells={"customers": f"{int(customers):,}"}))  # fmt: skip
+    heading = "Segments over the orders (query time: the median of 3 in a process of its own, after one to warm up):"
+    return "\n".join([heading, "", table(rows, extra=["customers"], seconds="query s")])

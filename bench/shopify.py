@@ -1,7 +1,7 @@
 """Benchmark `etl import` of a Shopify orders export (issue 16, item 7): a generated 79-column export of
 1,000,000 orders (1 to 3 line items each: about 2,000,000 rows) against DuckDB's own read_csv of it into a table.
 
-Steps, each in its own subprocess (wall time and its own peak RSS): the floor, the first import into a fresh
+Steps, each in its own subprocess (bench/harness.py: wall time, peak RSS): the floor, the first import into a fresh
 store, and the re-import of the same file. Targets: first import <= 2.0x the floor, re-import <= 1.5x, peak RSS
 <= 1.5 GB. Three rounds by default, each step's median against the floor's median.
 
@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from run import ETL, FLOOR_SCRIPT, MAX_RSS_BYTES, generate_in_child, remove_duckdb_file, run_measured  # noqa: E402
+from harness import Floor, Run, StepFailed, Target, floor_and_imports, made_once, ratio_rows, table  # noqa: E402
+
+if TYPE_CHECKING:
+    import polars as pl
+
+MAX_RSS_BYTES = 1.5e9
+TARGETS = {"first import": Target(2.0, MAX_RSS_BYTES), "re-import": Target(1.5, MAX_RSS_BYTES)}  # x floor, peak RSS
 
 # Shopify's 79 columns, in the order of today's export
 HEADER = [
@@ -46,6 +50,8 @@ LINE_LEVEL = {"Name", "Created at", "Lineitem quantity", "Lineitem name", "Linei
 
 def export(n: int) -> pl.DataFrame:
     """n orders of 1-3 lines; the order columns on each order's first row only, as Shopify writes them."""
+    import polars as pl  # only in the child that writes the file: the bench's own process stays small
+
     order = pl.int_range(0, n, eager=True).alias("order")
     orders = pl.DataFrame(order).with_columns(lines=(pl.col("order") % 3 + 1))
     rows = orders.select(pl.col("order").repeat_by("lines").explode())
@@ -124,14 +130,7 @@ def export(n: int) -> pl.DataFrame:
 
 
 def ensure(path: Path, n: int) -> Path:
-    stamp = path.with_suffix(".stamp")
-    if not (path.exists() and stamp.exists() and stamp.read_text() == str(n)):
-        generate_in_child(f"import shopify; shopify.export({n}).write_csv({str(path)!r})")
-        stamp.write_text(str(n))
-    return path
-
-
-STEPS = (("first import", 2.0), ("re-import", 1.5))
+    return made_once(path, str(n), f"import shopify; shopify.export({n}).write_csv({str(path)!r})")
 
 
 def measure(n: int, workdir: Path, rounds: int = 3) -> str:
@@ -139,44 +138,21 @@ def measure(n: int, workdir: Path, rounds: int = 3) -> str:
     source = ensure(workdir / "shopify-orders.csv", n)
     spec = workdir / "shopify.yaml"
     spec.write_text(json.dumps({"format": "shopify_orders", "source": str(source)}))
-    times: dict[str, list[float]] = {}
-    rss: dict[str, float] = {}
-    counts: dict[str, dict] = {}
-    for _ in range(rounds):
-        floor_db = workdir / "shopify-floor.duckdb"
-        remove_duckdb_file(floor_db)
-        floor = run_measured([sys.executable, "-c", FLOOR_SCRIPT, floor_db, source])
-        remove_duckdb_file(floor_db)
-        times.setdefault("floor", []).append(floor.wall_s)
-        rss["floor"] = max(rss.get("floor", 0.0), floor.peak_rss_bytes)
-        store = workdir / "shopify-bench.duckdb"
-        remove_duckdb_file(store)
-        for step, _target in STEPS:
-            run = run_measured([ETL, "import", spec, "--store", store, "--json"])
-            if run.returncode != 0:
-                return f"shopify_orders: {step} failed: {run.stderr.strip()[-300:]}"
-            times.setdefault(step, []).append(run.wall_s)
-            rss[step] = max(rss.get(step, 0.0), run.peak_rss_bytes)
-            report = json.loads(run.stdout)
-            counts[step] = {"orders": report["entities"]["orders"], "items": report["items"]}
-        remove_duckdb_file(store)
-    floor_s = statistics.median(times["floor"])
-    lines = [f"shopify_orders: {n:,} orders in a 79-column export, median of {rounds} rounds", "",
-             "| step | s (median) | min-max | x floor | peak RSS GB | target | verdict |",
-             "|---|---:|---:|---:|---:|---|---|",
-             f"| floor (read_csv into a table) | {floor_s:.2f} | {min(times['floor']):.2f}-{max(times['floor']):.2f} "
-             f"| 1.00 | {rss['floor'] / 1e9:.2f} | | |"]  # fmt: skip
-    for step, target in STEPS:
-        wall = statistics.median(times[step])
-        ratio = wall / floor_s
-        ok = ratio <= target and rss[step] <= MAX_RSS_BYTES
-        o = counts[step]["orders"]
-        lines.append(
-            f"| {step} ({counts[step]['items']:,} rows; {o['added']:,} added, {o['unchanged']:,} unchanged) "
-            f"| {wall:.2f} | {min(times[step]):.2f}-{max(times[step]):.2f} | {ratio:.2f} | {rss[step] / 1e9:.2f} "
-            f"| <= {target}x, <= 1.5 GB | {'pass' if ok else 'FAIL'} |"
-        )
-    return "\n".join(lines)
+    try:
+        series = floor_and_imports(Floor(source).step(workdir / "shopify-floor.duckdb"), spec,
+                                   workdir / "shopify-bench.duckdb", rounds)  # fmt: skip
+    except StepFailed as failed:
+        return f"shopify_orders: {failed}"
+
+    def label(name: str, run: Run) -> str:
+        if name == "floor":
+            return "floor (read_csv into a table)"
+        report = run.json()
+        o = report["entities"]["orders"]
+        return f"{name} ({report['items']:,} rows; {o['added']:,} added, {o['unchanged']:,} unchanged)"
+
+    heading = f"shopify_orders: {n:,} orders in a 79-column export, median of {rounds} rounds"
+    return "\n".join([heading, "", table(ratio_rows(series, TARGETS, label))])
 
 
 def main() -> None:
