@@ -5,10 +5,11 @@
 machine's timings drift by 10-15% from one minute to the next. This script runs, for every bench input that
 `make bench` made in WORKDIR, the first import of each checkout into a fresh store (the eSputnik events into a
 store of their contacts, made by the same checkout), alternating the two checkouts round after round, and
-prints each one's median wall time and peak RSS and the change in percent.
+prints each one's median wall time and peak RSS and the change in percent. With --again, the timed import is
+each file's re-import (into the store its first import made): records applied before are skipped.
 
     .venv/bin/python bench/first_imports.py --base /path/to/parent/.venv/bin/etl --new .venv/bin/etl \
-        --workdir bench/work [--rounds 3] [--only kevel_orders,shopify] [--esputnik-events 5000000]
+        --workdir bench/work [--rounds 3] [--only kevel_orders,shopify] [--esputnik-events 5000000] [--again]
 
 The inputs are `make bench`'s (bench/run.py and its modules write them into the work directory and keep them).
 """
@@ -60,8 +61,9 @@ def contacts_store(etl: Path, users: Path, workdir: Path, tag: str) -> Path:
     return store
 
 
-def first_import(etl: Path, spec: dict, workdir: Path, tag: str) -> Step:
-    """One first import of `spec` by the checkout of `etl` into a fresh store (StepFailed), named `tag`."""
+def first_import(etl: Path, spec: dict, workdir: Path, tag: str, again: bool = False) -> Step:
+    """One first import of `spec` by the checkout of `etl` into a fresh store (StepFailed), named `tag`; with
+    `again`, the import is made once untimed and the timed one is the re-import of the same files."""
     spec_path = workdir / f"first-imports-{tag}.yaml"
     store = workdir / f"first-imports-{tag}.duckdb"
 
@@ -72,6 +74,8 @@ def first_import(etl: Path, spec: dict, workdir: Path, tag: str) -> Step:
             users = Path(spec["source"]).parent / "users.jsonl"  # beside the bodies: bench/esputnik_events.py's
             shutil.copy(contacts_store(etl, users, workdir, tag), store)
         try:
+            if again:
+                checked(f"{tag} {spec['format']} (first)", etl_import(spec_path, store, etl))
             return checked(f"{tag} {spec['format']}", etl_import(spec_path, store, etl))
         finally:
             remove_duckdb_file(store)
@@ -91,16 +95,17 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--only", default="", help="comma-separated name prefixes of the imports to run")
+    parser.add_argument("--again", action="store_true", help="time the re-import of each file, not its first import")
     parser.add_argument("--esputnik-events", type=int, default=5_000_000, help="the eSputnik bench's size (its folder)")
     args = parser.parse_args()
     imports = specs(args.workdir, args.esputnik_events)
     wanted = [name for name in imports if not args.only or name.startswith(tuple(args.only.split(",")))]
-    print("| first import | base wall s | new wall s | change | base runs s | new runs s | base RSS GB | new RSS GB "
+    print(f"| {'re-import' if args.again else 'first import'} | base wall s | new wall s | change | base runs s | new runs s | base RSS GB | new RSS GB "
           "| items |")  # fmt: skip
     print("|---|---:|---:|---:|---|---|---:|---:|---:|")
     for name in wanted:
         spec = imports[name]
-        steps = [first_import(getattr(args, tag), spec, args.workdir, tag) for tag in ("base", "new")]
+        steps = [first_import(getattr(args, tag), spec, args.workdir, tag, args.again) for tag in ("base", "new")]
         try:  # who goes first alternates, round after round
             base, new = interleave(steps, args.rounds, alternate=True).values()
         except StepFailed as failed:
