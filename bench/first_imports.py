@@ -100,7 +100,8 @@ def main() -> None:
     args = parser.parse_args()
     imports = specs(args.workdir, args.esputnik_events)
     wanted = [name for name in imports if not args.only or name.startswith(tuple(args.only.split(",")))]
-    print(f"| {'re-import' if args.again else 'first import'} | base wall s | new wall s | change | base runs s | new runs s | base RSS GB | new RSS GB "
+    what = "re-import" if args.again else "first import"
+    print(f"| {what} | base wall s | new wall s | change | base runs s | new runs s | base RSS GB | new RSS GB "
           "| items |")  # fmt: skip
     print("|---|---:|---:|---:|---|---|---:|---:|---:|")
     for name in wanted:
