@@ -81,18 +81,9 @@ def import_(
         from etl.spec import load_spec_data, validate_spec
 
         data = load_spec_data(spec_file) if spec_file else {}
-        if format:
-            data["format"] = format
-        if source:
-            data["source"] = source
-        if encoding:
-            data["encoding"] = encoding
-        if compression:
-            data["compression"] = compression
-        if fail_on_low_confidence:
-            data["fail_on_low_confidence"] = True
-        if delimiter:
-            data["delimiter"] = delimiter
+        given = {"format": format, "source": source, "encoding": encoding, "compression": compression,
+                 "fail_on_low_confidence": fail_on_low_confidence or None, "delimiter": delimiter}  # fmt: skip
+        data.update({key: value for key, value in given.items() if value})  # an option given wins over the spec
         _add_connection(data, connection)
         if not spec_file and not (format and source):
             fail("without a spec file, --format and --source are required (see etl import --help)")
