@@ -50,6 +50,7 @@ def test_customers_patch_hash_becomes_record_hash_and_the_next_import_applies_th
         con.execute("ALTER TABLE customers DROP COLUMN record_hash")
         con.execute("ALTER TABLE customers ADD COLUMN patch_hash UBIGINT")
         con.execute("UPDATE customers SET patch_hash = 42")
+        con.execute("DELETE FROM store_meta WHERE key = 'schema_stamp'")  # nor had it a schema stamp
 
     upgraded, again = etl("import", str(spec), "--json"), etl("import", str(spec), "--json")
 
@@ -71,6 +72,7 @@ def test_line_items_gain_custom_fields_and_a_kevel_file_imported_before_stays_un
         con.execute("DELETE FROM order_row_hashes")  # a store of that version had none: the orders are compared
         con.execute("ALTER TABLE orders ADD COLUMN content_hash UBIGINT DEFAULT 0")
         con.execute("INSERT INTO store_meta VALUES ('content_hash_version', 'an earlier version')")
+        con.execute("DELETE FROM store_meta WHERE key = 'schema_stamp'")  # nor had it a schema stamp
 
     again = etl("import", "--format", "kevel_orders", "--source", str(source), "--json")
 
@@ -100,6 +102,7 @@ def test_stored_emails_gain_their_sha256_and_the_people_holding_the_two_become_o
                     " OR a IN (SELECT node FROM identities WHERE id_type = 'email_sha256')")  # fmt: skip
         con.execute("DELETE FROM identities WHERE id_type = 'email_sha256'")
         con.execute("DELETE FROM store_meta WHERE key = 'email_hashes_linked'")
+        con.execute("DELETE FROM store_meta WHERE key = 'schema_stamp'")  # nor had it a schema stamp
         con.execute("INSERT INTO customers VALUES (99, '{\"vip\": true}', 1, 1, NULL)")
         node = con.execute("SELECT nextval('identity_node_ids')").fetchall()[0][0]
         con.execute("INSERT INTO identities VALUES ('email_sha256', '', ?, 99, 1, ?, ?)", [ann, node, node])
@@ -185,6 +188,7 @@ def test_a_store_written_under_the_old_id_rule_gets_back_the_case_it_still_knows
         imported({"format": "kevel_users", "source": str(users), "options": {"ids": {"external_id": "customerNumber"}}})
     with duckdb.connect(str(store)) as con:
         con.execute("DELETE FROM store_meta WHERE key = 'ids_case_kept'")
+        con.execute("DELETE FROM store_meta WHERE key = 'schema_stamp'")  # nor had it a schema stamp
         before = con.execute("SELECT list_sort(list(id_value)) FROM identities WHERE id_type = 'external_id'")
         assert before.fetchall() == [(["Cust-42", "bob-7", "cust-42", "eve-9", "zed-1"],)]
         assert con.execute("SELECT id_value FROM identities WHERE id_type = 'loyalty_card'").fetchall() == [(" L-9 ",)]

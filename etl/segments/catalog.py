@@ -1,6 +1,7 @@
 """The segments' SQL files: their headers parsed into a catalogue, parameters bound, and the segments
-installed as DuckDB table macros (etl.store.connection does that on every writable connection). Running a segment
-against a store is etl.segments.run's; this module knows no store, so that the store can use it.
+installed as DuckDB table macros (etl.store.connection does that when a writable connection finds the store's
+schema stamp out of date). Running a segment against a store is etl.segments.run's; this module knows no store, so
+that the store can use it.
 """
 
 from __future__ import annotations
@@ -209,7 +210,12 @@ def _dependency_order() -> list[Segment]:
         if segment.name in path:
             raise SegmentError(f"{segment.path}: segments call each other in a circle: {' -> '.join(path)}")
         for other in segments.values():
-            if other.name != segment.name and re.search(rf"\b{other.name}\s*\(", segment.body):
+            # the substring test first: the regex alone, 210 times, took 8 ms of every write connection's stamp
+            if (
+                other.name != segment.name
+                and other.name in segment.body
+                and re.search(rf"\b{other.name}\s*\(", segment.body)
+            ):
                 visit(other, (*path, segment.name))
         ordered.append(segment)
 
@@ -233,10 +239,18 @@ ORDER_FACTS_CURRENT = (
 )
 
 
-def install_macros(con: duckdb.DuckDBPyConnection, temporary: bool = False) -> None:
+def macro_statements(temporary: bool = False) -> list[str]:
+    """The CREATE MACRO statements of install_macros, in order: etl.store.connection's schema stamp hashes their
+    text."""
     kind = "TEMP MACRO" if temporary else "MACRO"
-    con.execute(f"CREATE OR REPLACE {kind} utc_day(ts) AS {UTC_DAY}")
-    con.execute(f"CREATE OR REPLACE {kind} order_facts_of() AS {ORDER_FACTS_OF}")
-    con.execute(f"CREATE OR REPLACE {kind} order_facts_current() AS {ORDER_FACTS_CURRENT}")
-    for segment in _dependency_order():
-        con.execute(macro_sql(segment, temporary))
+    return [
+        f"CREATE OR REPLACE {kind} utc_day(ts) AS {UTC_DAY}",
+        f"CREATE OR REPLACE {kind} order_facts_of() AS {ORDER_FACTS_OF}",
+        f"CREATE OR REPLACE {kind} order_facts_current() AS {ORDER_FACTS_CURRENT}",
+        *(macro_sql(segment, temporary) for segment in _dependency_order()),
+    ]
+
+
+def install_macros(con: duckdb.DuckDBPyConnection, temporary: bool = False) -> None:
+    for statement in macro_statements(temporary):
+        con.execute(statement)

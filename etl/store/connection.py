@@ -7,6 +7,7 @@ message naming that process and what to do, not a traceback.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sys
@@ -18,11 +19,22 @@ from pathlib import Path
 import duckdb
 
 from etl.errors import EtlError, StoreLockedError
-from etl.store.sqlfiles import run_sql, statements  # noqa: F401  (run_sql: imported from etl.store.connection too)
+from etl.store.sqlfiles import run_sql, sql, statements  # noqa: F401  (run_sql: imported from etl.store.connection too)
 
 DEFAULT_STORE = "data/cdp.duckdb"
 SCHEMA_FILES = ("store/schema", "store/identity_schema")  # the store's tables, created when missing
 VIEW_FILES = ("store/users_view", "store/products_view")  # its views, made after the upgrades
+UPGRADE_FILES = (  # what _upgrade runs (etl/store/upgrades/), and the identity steps the upgrades share
+    "store/upgrades/rejects_value", "store/upgrades/orders_buyers", "store/upgrades/orders_customers",
+    "store/upgrades/email_hashes", "store/upgrades/ids_case", "store/upgrades/ids_case_merges",
+    "store/upgrades/ids_case_seat", "entities/identity/merge",
+)  # fmt: skip
+# The set-up above (tables, upgrades, views, macros) took 0.5-1 s of every write connection: it runs only when
+# store_meta's schema_stamp differs from schema_stamp(), a hash of its SQL text and of SETUP_VERSION.
+STAMP_KEY = "schema_stamp"
+# Raise it with any change to what the set-up does in Python (_upgrade and what it calls), since that text is not
+# hashed: every store then runs the set-up once more. Changes to the SQL files and macros change the stamp alone.
+SETUP_VERSION = 1
 TABLES = [
     "orders", "line_items", "order_row_hashes", "events", "imports", "rejects", "store_meta", "customer_keys",
     "order_facts", "customers", "identities", "identity_links", "customer_merges", "customer_attribute_times", "users",
@@ -84,6 +96,8 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     other than emails keep their case and are trimmed (etl.store.upgrades.ids_case: what the store still knows is
     recovered,
     the rest reported).
+
+    A store whose schema stamp is current skips it: a new step here needs SETUP_VERSION raised.
     """
     reasons = con.execute(
         "SELECT data_type FROM information_schema.columns WHERE table_name = 'rejects' AND column_name = 'reasons'"
@@ -148,6 +162,52 @@ def _resolve_stored(con, records: str | None, *, then: str | None = None, mark: 
             run_sql(con, "entities/orders/facts", import_id=None)
         if mark is not None:
             con.execute("INSERT INTO store_meta VALUES ($key, 'true')", {"key": mark})
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
+def schema_stamp() -> str:
+    """The sha256 of everything the set-up runs: SETUP_VERSION, the SQL files' text, the macros' statements."""
+    from etl.segments.catalog import macro_statements
+
+    digest = hashlib.sha256(f"setup {SETUP_VERSION}".encode())
+    for name in (*SCHEMA_FILES, *UPGRADE_FILES, *VIEW_FILES):
+        digest.update(f"\0{name}\0{sql(name)}".encode())
+    for statement in macro_statements():
+        digest.update(f"\0{statement}".encode())
+    return digest.hexdigest()
+
+
+def _stored_stamp(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        (stamp,) = con.execute("SELECT max(value) FROM main.store_meta WHERE key = $key", {"key": STAMP_KEY}).fetchone()
+    except duckdb.CatalogException:  # a new file (or one from before store_meta): nothing set up yet
+        return None
+    return stamp
+
+
+def _set_up(con: duckdb.DuckDBPyConnection) -> None:
+    """The store's tables, upgrades, views and macros, unless its stamp says they are those of this version."""
+    stamp = schema_stamp()
+    if _stored_stamp(con) == stamp:
+        return
+    for name in SCHEMA_FILES:
+        for statement in statements(name):
+            con.execute(statement)
+    _upgrade(con)
+    for name in VIEW_FILES:  # after the upgrade: a store written before the graph has a users table
+        run_sql(con, name)
+    from etl.segments.catalog import install_macros  # the segments as table macros, for ad-hoc SQL
+
+    install_macros(con)  # persistent, in the file: read-only connections see them too
+    # Last and on its own: the steps above commit as they go (the upgrades in transactions of their own), so a
+    # set-up cut short leaves no stamp, and the next write connection runs it again whole (each step is idempotent).
+    con.begin()
+    try:
+        con.execute("DELETE FROM store_meta WHERE key = $key", {"key": STAMP_KEY})
+        con.execute("INSERT INTO store_meta VALUES ($key, $value)", {"key": STAMP_KEY, "value": stamp})
     except BaseException:
         con.rollback()
         raise
@@ -222,15 +282,7 @@ def connect(
     con = _open(path, read_only, config, wait)
     try:
         if not read_only:
-            for name in SCHEMA_FILES:
-                for statement in statements(name):
-                    con.execute(statement)
-            _upgrade(con)
-            for name in VIEW_FILES:  # after the upgrade: a store written before the graph has a users table
-                run_sql(con, name)
-            from etl.segments.catalog import install_macros  # the segments as table macros, for ad-hoc SQL
-
-            install_macros(con)
+            _set_up(con)
             refresh_order_facts(con)  # when orders or line items were changed outside an import
         yield con
     finally:
