@@ -21,7 +21,8 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from etl.errors import InputError
-from etl.formats.rows import RAW, Check, FormatPlan, record_hash, row_hashes, run_hashes, with_runs
+from etl.formats.plan import Plan
+from etl.formats.rows import RAW, Check, record_hash, row_hashes, run_hashes, with_runs
 from etl.pipeline import prepared
 from etl.readers import csv as csv_reader
 from etl.sources import files as sources
@@ -75,7 +76,7 @@ def stage(
     con,
     sources: list[sources.SourceFile],
     headers: list[list[str]],
-    plans: list[FormatPlan],
+    plans: list[Plan],
     spec: ImportSpec,
     state: Staging,
     work: Path,
@@ -108,7 +109,7 @@ def stage(
             raise csv_reader.translate_parse_error(source, exc, len(header)) from None
         if plan.reader == "json":
             _locate_json_rejects(source, written["rejects"], work, index)
-        if getattr(plan, "prepare", None) is not None:
+        if plan.prepare is not None:
             state.events_files[index] = str(work / f"events-{index}.parquet")
             written["known"].append(work / f"known-events-{index}.parquet")  # etl.pipeline.prepared's
         for name, paths in written.items():
@@ -178,7 +179,7 @@ def _stage_streaming(rows: pl.LazyFrame, outputs, work: Path, index: int) -> dic
 
 
 def _stage_in_batches(rows: pl.LazyFrame, outputs, work: Path, index: int, batches: Iterator[pl.LazyFrame]) -> dict:
-    """A plan whose rows do not depend on each other (FormatPlan.row_wise): the file read once, in batches,
+    """A plan whose rows do not depend on each other (Plan.row_wise): the file read once, in batches,
     each batch's three outputs made in memory and written to Parquet files of their own. Streaming sinks would
     read the file once per output; known records make the outputs cheap and the reading the cost."""
     written: dict[str, list[Path]] = {name: [] for name in OUTPUTS}
@@ -207,7 +208,7 @@ def _input(index, source, header, plan, spec, progress, known, work: Path):
     1 GB at once)."""
     if plan.reader in ("jsonl", "xml", "json"):
         lines, records = _json_records(index, source, plan.reader, work)
-        if getattr(plan, "prepare", None) is not None:  # records into events first (esputnik_events' bodies)
+        if plan.prepare is not None:  # records into events first (esputnik_events' bodies)
             if records is None:  # JSON lines, as the records of a JSON array are
                 records = work / f"lines-{index}.parquet"
                 lines = lines.with_columns(_offset=pl.lit(None, pl.UInt64))
@@ -370,7 +371,7 @@ def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failure
 
 def _hashed(rows: pl.LazyFrame, record: list[pl.Expr], plan, known: pl.DataFrame | None) -> pl.LazyFrame:
     """The record hash (hash_hi, hash_lo) of each row, of the record as read, when the plan has one
-    (FormatPlan.hash_salt); and given `known`, `_known`: whether the store has applied it before. By the hash's
+    (Plan.hash_salt); and given `known`, `_known`: whether the store has applied it before. By the hash's
     high half alone: a membership test (no join) costs nearly nothing; a record that only shares that half is
     not found among the entity's hashes later, and is then needed whole (entities.KnownRecordsNeeded)."""
     salt = plan.hash_salt

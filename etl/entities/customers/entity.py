@@ -85,7 +85,7 @@ def report(con: duckdb.DuckDBPyConnection, run: Run, stored: dict) -> dict:
 
 
 def _id_types(run: Run) -> tuple[str, ...]:
-    return run.plans[0].id_types  # the same options for every file: the same types
+    return run.plans[0].facts.id_types  # the same options for every file: the same types
 
 
 def merge(

@@ -44,7 +44,7 @@ def known_hashes(con: duckdb.DuckDBPyConnection):
 
 def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
     """The staged events stored once each, their people resolved; stg_rejects from the rejected rows."""
-    id_types = list(run.plans[0].id_types)  # one format, one plan's types for every file
+    id_types = list(run.plans[0].facts.id_types)  # one format, one plan's types for every file
     state = run.state
     with state.timed("stage_events"):
         offsets, total = [], 0
@@ -59,15 +59,15 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         ).fetchall()[0]
         if placeholders != known:  # a record that only shared its hash's high half with a stored one
             raise KnownRecordsNeeded(f"{placeholders - known} records staged as known are not")
-    plan = run.plans[0]
+    facts = run.plans[0].facts  # one format: one plan's facts for every file
     late_rejects = []  # (SQL of _seq, column, hint, value) of the records rejected after staging
-    if plan.known_people_only:
+    if facts.known_people_only:
         run_sql(con, "entities/events/unknown_people", id_types=id_types)
         late_rejects.append("SELECT _seq, '(contact)' AS column, 'the store knows no contact by these ids: events are "
                             "taken for known contacts only (unknown_contacts: reject; create makes them)' AS hint, "
                             "given AS value FROM stg_unknown_people")  # fmt: skip
     orders_changed = 0
-    if plan.feeds_orders:
+    if facts.feeds_orders:
         with state.timed("fold_orders"):
             orders_changed = event_orders.fold(con, run, id_types)
         late_rejects.append("SELECT _seq, \"column\", hint, order_id AS value "
@@ -78,7 +78,7 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         people = identity.resolve(con, run.import_id, named_by=id_types)  # an event sits on its user_id's customer
         identity.add_customers(con, run.import_id)
     with state.timed("apply"):
-        paths = {"item_paths": list(plan.item_paths), "currency_paths": list(plan.currency_paths)}
+        paths = {"item_paths": list(facts.item_paths), "currency_paths": list(facts.currency_paths)}
         run_sql(con, "entities/events/apply", import_id=run.import_id, format=run.format, started_at=run.started_at,
                 id_types=id_types, **paths)  # fmt: skip
     run_sql(con, "entities/staged_rejects")
@@ -113,9 +113,9 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
     }
     the_sample = sample(con)  # before the orders' rows take stg_rows' name
     extra = {}
-    if plan.feeds_orders:
+    if facts.feeds_orders:
         extra["unknown_order_events"] = con.execute("SELECT count(*) FROM stg_ignored_order_events").fetchall()[0][0]
-    if plan.known_people_only:
+    if facts.known_people_only:
         extra["unknown_contacts"] = con.execute("SELECT count(*) FROM stg_unknown_people").fetchall()[0][0]
     order_events = {}
     if orders_changed:

@@ -57,7 +57,7 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, int]:
         if needed:
             raise KnownRecordsNeeded(f"{needed} orders staged as known are needed whole")
     with state.timed("assemble"):
-        run_sql(con, "entities/orders/assemble", key_field=run.plans[0].key_field)
+        run_sql(con, "entities/orders/assemble", key_field=run.plans[0].facts.key_field)
         _pack_custom_fields(con)
     with state.timed("resolve_buyers"):
         run_sql(con, "entities/orders/buyers")
