@@ -5,6 +5,12 @@ JSON lines, the spec's transforms and the format's plan run over it, and each re
 rejected with every reason. Polars streams the kept records and the rejected ones into two Parquet
 files per source, which `stage` shows as the views stg_rows and stg_row_rejects. What a run found
 along the way (rows, blank lines, encodings ...) is kept per file in FileResult.
+
+A plan with a hash salt has each record hashed as read (hash_hi, hash_lo); given the records the entity applied
+before (etl.pipeline.known.Known), each is marked `_known` (one column, whichever way it was found: a streamed
+scan's `is_in`, a batch's binary search, a prepared file's records), and the known ones are staged apart as
+their keys and hash alone (a third output, known-<n>*.parquet, which stg_rows holds too). Staging reads only the
+opened files (etl.sources.files: local files or spools), so it can run again over them.
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
@@ -24,6 +29,7 @@ from etl.errors import InputError
 from etl.formats.plan import Plan
 from etl.formats.rows import RAW, Check, record_hash, row_hashes, run_hashes, with_runs
 from etl.pipeline import prepared
+from etl.pipeline.known import Known
 from etl.readers import csv as csv_reader
 from etl.sources import files as sources
 from etl.spec import ImportSpec
@@ -81,7 +87,7 @@ def stage(
     state: Staging,
     work: Path,
     progress,
-    known: pl.DataFrame | None = None,
+    known: Known | None = None,
 ) -> None:
     """Parse and validate every file, streaming, into Parquet files that DuckDB reads as views.
 
@@ -91,9 +97,8 @@ def stage(
     streaming pass per file, so memory stays flat whatever the file's size; DuckDB then
     scans them in parallel, and nothing is copied into its memory.
 
-    `known`: the hashes' high halves of records the entity applied before (entities' known_hashes): such records
-    are staged as their keys and hash alone, into known-<n>*.parquet, which stg_rows holds too (their other
-    columns null).
+    `known`: the records the entity applied before (etl.pipeline.known): such records are staged as their keys
+    and hash alone, into known-<n>*.parquet, which stg_rows holds too (their other columns null).
     """
     staged: dict[str, list[Path]] = {name: [] for name in OUTPUTS}
     for index, (source, header, plan) in enumerate(zip(sources, headers, plans, strict=True)):
@@ -230,13 +235,9 @@ def _input(index, source, header, plan, spec, progress, known, work: Path):
     return raw, lambda lf: _csv_outputs(index, lf, header, plan, failures), _batches_of(raw)
 
 
-def _parquet_batches(records: Path, plan, known: pl.DataFrame | None, hash_them: bool = True):
-    """Batches of a Parquet file of records, hashed (unless they are: a prepared file's); the known ones found by a
-    binary search in the sorted hashes (numpy): `is_in` builds a set of every known hash for each batch (5M known
-    events: 1.6 s a batch)."""
-    searched = None
-    if plan.hash_salt is not None and known is not None and known.height:
-        searched = np.sort(known["hash_hi"].to_numpy())
+def _parquet_batches(records: Path, plan, known: Known | None, hash_them: bool = True):
+    """Batches of a Parquet file of records, hashed (unless they are: a prepared file's), the known ones marked."""
+    known = known if plan.hash_salt is not None else None
 
     def batches(size: int) -> Iterator[pl.LazyFrame]:
         file = pq.ParquetFile(records)
@@ -244,15 +245,7 @@ def _parquet_batches(records: Path, plan, known: pl.DataFrame | None, hash_them:
         for part in file.iter_batches(batch_size=size, columns=columns):
             batch = pl.from_arrow(part).lazy()
             batch = _hashed(batch, [pl.col("raw")], plan, None) if hash_them else batch
-            if searched is not None:
-                frame = batch.collect()
-                hashes = frame["hash_hi"].to_numpy()
-                order = np.argsort(hashes)  # sorted keys: numpy's search starts from the last one's place (4x)
-                places = np.empty(hashes.size, dtype=np.intp)
-                places[order] = np.searchsorted(searched, hashes[order])
-                found = searched[np.minimum(places, searched.size - 1)] == hashes
-                batch = frame.with_columns(_known=pl.Series(found)).lazy()
-            yield batch
+            yield batch if known is None else known.marked_batch(batch.collect()).lazy()
 
     return batches
 
@@ -369,26 +362,21 @@ def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failure
     return (*_split(index, typed, checks, plan, raw=raw_json(header), line=pl.lit(None, pl.UInt64)), known_rows)
 
 
-def _hashed(rows: pl.LazyFrame, record: list[pl.Expr], plan, known: pl.DataFrame | None) -> pl.LazyFrame:
+def _hashed(rows: pl.LazyFrame, record: list[pl.Expr], plan, known: Known | None) -> pl.LazyFrame:
     """The record hash (hash_hi, hash_lo) of each row, of the record as read, when the plan has one
-    (Plan.hash_salt); and given `known`, `_known`: whether the store has applied it before. By the hash's
-    high half alone: a membership test (no join) costs nearly nothing; a record that only shares that half is
-    not found among the entity's hashes later, and is then needed whole (entities.KnownRecordsNeeded)."""
+    (Plan.hash_salt); and given `known`, `_known`: whether the store has applied it before (etl.pipeline.known)."""
     salt = plan.hash_salt
     if salt is None:
         return rows
-    nothing_known = known is None or known.height == 0  # no known rows to stage apart (one output less)
     if plan.run_key is not None:
         rows = rows.with_columns(**row_hashes(record, salt))
-        if nothing_known:  # the runs' hashes once the format has numbered them where it likes (_csv_outputs)
+        if known is None:  # the runs' hashes once the format has numbered them where it likes (_csv_outputs)
             return rows
         # numbered before the known rows go apart, so that a run's rows are known together
         rows = run_hashes(with_runs(rows, pl.col(RAW + plan.run_key)))
     else:
         rows = rows.with_columns(**record_hash(record, salt))
-    if nothing_known:
-        return rows
-    return rows.with_columns(_known=pl.col("hash_hi").is_in(pl.lit(known["hash_hi"].implode())))
+    return rows if known is None else known.marked(rows)  # (none known: one output less)
 
 
 def _known_apart(index: int, rows: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import duckdb
 
-from etl.entities import KnownRecordsNeeded, Run, first_and_last
+from etl.entities import Run, first_and_last, known_needed
 from etl.entities.events import event_orders
 from etl.entities.identity import graph as identity
 from etl.errors import EtlError
@@ -27,23 +27,16 @@ STAGING = STAGED
 STRATEGIES = {"append": ("entities/events/stage", "entities/events/apply")}  # an event is stored once, by its content
 TABLES = ("events", "event_items", "customers", "identities", "identity_links", "customer_merges")
 DERIVED = ()
-SKIP_KNOWN = True  # records applied before are not parsed again; tests turn it off
+# The high halves of the hashes of the records events were stored from: such records are not parsed again
+# (etl.pipeline.known); with how many events each has: a record of many events (etl.pipeline.prepared) is known
+# when all of them are stored.
+KNOWN = """SELECT (record_hash >> 64)::UBIGINT AS hash_hi, count(*)::UBIGINT AS events FROM events
+WHERE record_hash IS NOT NULL GROUP BY ALL"""
 
 
-def known_hashes(con: duckdb.DuckDBPyConnection):
-    """The high halves of the hashes of the records events were stored from (see customers')."""
-    if not SKIP_KNOWN:
-        return None
-    # with how many events each has: a record of many events (etl.pipeline.prepared) is known when all of them
-    # are stored
-    return con.sql(
-        "SELECT (record_hash >> 64)::UBIGINT AS hash_hi, count(*)::UBIGINT AS events FROM events "
-        "WHERE record_hash IS NOT NULL GROUP BY ALL"
-    ).pl()
-
-
-def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
-    """The staged events stored once each, their people resolved; stg_rejects from the rejected rows."""
+def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict | None:
+    """The staged events stored once each, their people resolved; stg_rejects from the rejected rows. None when
+    records staged as known are needed whole (stg_known_needed: the engine stages and stores them again)."""
     id_types = list(run.plans[0].facts.id_types)  # one format, one plan's types for every file
     state = run.state
     with state.timed("stage_events"):
@@ -52,13 +45,10 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
             offsets.append(total)
             total += file.rows + file.blank_rows
         run_sql(con, "entities/events/stage", id_types=id_types, record_offsets=offsets)
-        placeholders, known = con.execute(
-            "SELECT (SELECT count(*) FROM stg_rows WHERE event_type IS NULL), "
-            "(SELECT count(*) FROM stg_rows AS r SEMI JOIN events AS e "
-            " ON e.record_hash = (r.hash_hi::UHUGEINT << 64) | r.hash_lo::UHUGEINT WHERE r.event_type IS NULL)"
-        ).fetchall()[0]
-        if placeholders != known:  # a record that only shared its hash's high half with a stored one
-            raise KnownRecordsNeeded(f"{placeholders - known} records staged as known are not")
+        run_sql(con, "entities/events/known")
+        if known_needed(con):  # a record that only shared its hash's high half with a stored one
+            return None
+        (known,) = con.execute("SELECT count(*) FROM stg_rows WHERE event_type IS NULL").fetchall()[0]
     facts = run.plans[0].facts  # one format: one plan's facts for every file
     late_rejects = []  # (SQL of _seq, column, hint, value) of the records rejected after staging
     if facts.known_people_only:
