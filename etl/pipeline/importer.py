@@ -35,7 +35,8 @@ from etl import entities, formats
 from etl.errors import EtlError, ImportCancelled, InputError, SpecError
 from etl.pipeline import interrupts, report
 from etl.pipeline import known as known_records
-from etl.pipeline.staging import FileResult, Progress, Staging, fill_raw_values, locate_late_rejects, stage
+from etl.pipeline.late_rejects import fill_raw_values, locate_late_rejects
+from etl.pipeline.staging import FileResult, Progress, Staging, stage
 from etl.quality import validate
 from etl.quality.validate import ValidationFailed
 from etl.readers import csv as csv_reader

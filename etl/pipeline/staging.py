@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
@@ -280,7 +279,7 @@ def _json_records(index: int, source, reader: str, work: Path) -> tuple[pl.LazyF
 def _locate_json_rejects(source, paths: list[Path], work: Path, index: int) -> None:
     """An element of a JSON array that is not valid JSON fails the file, naming its line and column (see
     etl.readers.json_array); the lines of the other rejects are found once the entity has made its own
-    (locate_late_rejects)."""
+    (etl.pipeline.late_rejects)."""
     from etl.readers import json_array, jsonl
 
     rejects = pl.read_parquet(paths) if paths else pl.DataFrame()
@@ -297,48 +296,6 @@ def _locate_json_rejects(source, paths: list[Path], work: Path, index: int) -> N
     )
     offset = located.filter(pl.col("_row") == invalid[record].min())["_offset"][0]
     raise InputError(f"{source.uri}: {json_array.locate(source, offset)}")
-
-
-def locate_late_rejects(con, sources, plans, state: Staging, work: Path) -> None:
-    """The lines of a JSON array's rejected records (the fast split does not know them: the file is scanned again,
-    once, only when something was rejected), the format's and the entity's (an event of an unknown contact)
-    alike."""
-    from etl.readers import json_array
-
-    for index, (source, plan) in enumerate(zip(sources, plans, strict=True)):
-        if plan.reader != "json":
-            continue
-        prepared = index in state.events_files  # its events' lines are found in their record (a body)
-        rows = con.sql(
-            "SELECT DISTINCT _row FROM stg_rejects WHERE _file = $file AND (_line IS NULL OR $prepared)",
-            params={"file": index, "prepared": prepared},
-        ).pl()
-        if rows.height == 0:
-            continue
-        if prepared:  # a prepared file's events are found by their record, and their place in it
-            events = pl.read_parquet(state.events_files[index], columns=["_row", "_record"])
-            events = events.with_columns(_element=pl.col("_row") - pl.col("_row").min().over("_record"))
-            rows = rows.with_columns(pl.col("_row").cast(pl.UInt32)).join(events, on="_row")
-        else:
-            rows = rows.with_columns(_record=pl.col("_row"))
-        scanned = json_array.scan(source, work / f"json-late-{index}.parquet")
-        # the rejected records' places alone (a record's text is only measured, never read into memory whole)
-        located = pl.scan_parquet(scanned).select(
-            "_line", "_offset", _record="_row", _bytes=pl.col("raw").str.len_bytes()
-        )
-        lines = rows.lazy().join(located, on="_record").collect()
-        if prepared:
-            lines = lines.with_columns(_line=plan.prepare.event_lines(source.path, lines))
-        lines = lines.select("_row", "_line")
-        con.register("stg_late_lines", lines.to_arrow())
-        try:
-            con.execute(
-                "UPDATE stg_rejects SET _line = l._line FROM stg_late_lines AS l WHERE stg_rejects._file = $file "
-                "AND stg_rejects._row = l._row",
-                {"file": index},
-            )
-        finally:
-            con.unregister("stg_late_lines")
 
 
 def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failures):
@@ -426,7 +383,7 @@ def _seq(index: int, record: str) -> pl.Expr:
 
 def _split(index: int, typed: pl.LazyFrame, checks: list[Check], plan, *, raw: pl.Expr, line: pl.Expr):
     """Every row, flagged `_reject` when a check failed (stg_rows leaves those out), and the rejected ones (with
-    every failed check's reason, the raw values and the line: a CSV's is counted later by fill_raw_values, for
+    every failed check's reason, the raw values and the line: a CSV's is counted later (etl.pipeline.late_rejects), for
     the rejected rows only). All rows in one output: a streamed file is then read once when none is rejected
     (see _stage_streaming)."""
     failed = [c.failed.fill_null(False) for c in checks]
@@ -499,39 +456,3 @@ def mean_line_bytes(source: sources.SourceFile) -> float:
 def estimate_rows(source: sources.SourceFile) -> int:
     mean = mean_line_bytes(source)
     return max(int(source.size / mean) - 1, 1) if mean else 1
-
-
-def fill_raw_values(
-    con: duckdb.DuckDBPyConnection, sources: list[sources.SourceFile], headers: list[list[str]], files: list[FileResult]
-) -> None:
-    """Give every reject its line; and its raw text when it was rejected for its order's sake.
-
-    Lines are records + 1 unless a quoted value holds a newline; only then are they
-    counted, in a second pass over the file, for the rejected rows alone.
-    """
-    con.execute("ALTER TABLE stg_rejects ADD COLUMN IF NOT EXISTS _line BIGINT")
-    rows_by_file = con.execute(
-        "SELECT _file, list(_row ORDER BY _row), bool_or(raw IS NULL) FROM stg_rejects WHERE _line IS NULL "
-        "GROUP BY _file"
-    ).fetchall()  # JSON lines come with their lines
-    for file_index, rows, needs_raw in rows_by_file:
-        source = sources[file_index]
-        records = files[file_index].rows + files[file_index].blank_rows
-        multiline = source.newlines > records + 1  # header + one line per record, or more
-        if not (multiline or needs_raw):
-            con.execute("UPDATE stg_rejects SET _line = _row + 2 WHERE _file = $file", {"file": file_index})
-            continue
-        header = headers[file_index]
-        raw = raw_scan(source, header)
-        if multiline:
-            raw = csv_reader.with_line_numbers(raw)
-        else:
-            raw = raw.with_columns(_line=pl.col("_row").cast(pl.UInt64) + 2)
-        found = raw.filter(pl.col("_row").is_in(rows)).select("_row", "_line", raw_json=raw_json(header)).collect()
-        con.register("found", found)
-        con.execute(
-            "UPDATE stg_rejects SET _line = found._line, raw = coalesce(stg_rejects.raw, found.raw_json::JSON) "
-            "FROM found WHERE stg_rejects._file = $file AND stg_rejects._row = found._row",
-            {"file": file_index},
-        )
-        con.unregister("found")
