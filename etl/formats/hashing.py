@@ -26,10 +26,10 @@ def salt(
     """`version|polars <version>|format|options|reader|field|field ...`, the parts joined by `|`.
 
     `options`: the options model (as its JSON), or the values of it that decide what a record makes (E-goi's: the
-    account and the list; its other options are the connection's). `reader`: given by the formats whose records
-    read by another reader make other rows. `polars`: the Polars version, named by the formats that hashed with
-    Polars' own row hash, which may change between versions (the others' salts never named it, and their stored
-    hashes must stay valid)."""
+    account and the list; its other options are the connection's). `reader`: given by the formats whose salts
+    name it (a record read by another reader may make other rows). `polars`: the Polars version, named by the
+    order, product and event formats (the order rows' hash is Polars' own row hash, which may change between
+    versions); the users formats never named it, and their stored hashes must stay valid."""
     parts = [version]
     if polars:
         parts.append(f"polars {pl.__version__}")
