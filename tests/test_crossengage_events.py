@@ -11,7 +11,6 @@ import duckdb
 import polars as pl
 import pytest
 
-from etl.entities.events import entity as events_entity
 from etl.errors import EtlError
 from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
@@ -22,8 +21,8 @@ SPEC_EXAMPLE = EXAMPLE  # 000's "Event Feed Example" as printed (tests/conforman
 
 
 @pytest.fixture(params=[True, False], ids=["skip_known", "parse_all"])
-def skip_known(request, monkeypatch):
-    monkeypatch.setattr(events_entity, "SKIP_KNOWN", request.param)
+def skip_known(request):
+    """run_import's use_known: records stored before staged as their hash alone, or every record parsed."""
     return request.param
 
 
@@ -36,8 +35,8 @@ def feed(path: Path, events: list[dict | str], *, pretty: bool = False) -> Path:
     return path
 
 
-def import_feed(store: Path, source: Path, fmt: str = "crossengage_events", **keys) -> dict:
-    return run_import(validate_spec({"format": fmt, "source": str(source), **keys}, "spec"), store)
+def import_feed(store: Path, source: Path, fmt: str = "crossengage_events", *, use_known: bool = True, **keys) -> dict:
+    return run_import(validate_spec({"format": fmt, "source": str(source), **keys}, "spec"), store, use_known=use_known)
 
 
 def stored(store: Path, sql: str, params: list | None = None) -> list[dict]:
@@ -89,7 +88,7 @@ def test_events_their_items_and_people(tmp_path, store, skip_known):
         {"event": "productViewed", "id": "U-7", "timestamp": "2018-05-24T08:00:00",
          "product": {"productId": "P1", "price": "12.5", "name": "Mug"}},
     ], pretty=True)  # fmt: skip
-    result = import_feed(store, source)
+    result = import_feed(store, source, use_known=skip_known)
     assert result["entities"]["events"] == {"added": 3, "unchanged": 0}
     assert result["entities"]["event_items"] == {"added": 2}
     assert result["leads_added"] == 1
@@ -129,14 +128,16 @@ def test_events_their_items_and_people(tmp_path, store, skip_known):
 def test_a_reimport_or_the_same_events_written_otherwise_adds_nothing(tmp_path, store, skip_known):
     events = [{"event": "cartUpdated", "id": f"u{i}", "timestamp": "2024-01-02T03:04:05Z",
                "cart": {"products": [{"id": "P1", "quantity": i}]}} for i in range(5)]  # fmt: skip
-    first = import_feed(store, feed(tmp_path / "a.json", events))
-    again = import_feed(store, feed(tmp_path / "a.json", events))
-    pretty = import_feed(store, feed(tmp_path / "b.json", events[::-1], pretty=True))
+    first = import_feed(store, feed(tmp_path / "a.json", events), use_known=skip_known)
+    again = import_feed(store, feed(tmp_path / "a.json", events), use_known=skip_known)
+    pretty = import_feed(store, feed(tmp_path / "b.json", events[::-1], pretty=True), use_known=skip_known)
     assert first["entities"]["events"] == {"added": 5, "unchanged": 0}
     assert again["entities"]["events"] == pretty["entities"]["events"] == {"added": 0, "unchanged": 5}
     assert again.get("known_events", 0) == (5 if skip_known else 0)
     assert stored(store, "SELECT count(*) AS n FROM event_items") == [{"n": 5}]
-    twice = import_feed(store, feed(tmp_path / "c.json", [events[0], {**events[0], "id": "new"}, events[0]]))
+    twice = import_feed(
+        store, feed(tmp_path / "c.json", [events[0], {**events[0], "id": "new"}, events[0]]), use_known=skip_known
+    )
     # the first stored before; the third repeats it (or, skipping known records, is known too)
     assert twice["entities"]["events"] == {"added": 1, "unchanged": 2 if skip_known else 1}
     assert twice["repeated_events"] == (0 if skip_known else 1)

@@ -390,3 +390,33 @@ def test_a_proxy_named_in_the_connection_carries_the_requests(egoi_api, store, m
 
     assert report["items"] == 1
     assert seen == [f"{egoi_api.base_url}/my-account", f"{egoi_api.base_url}/lists/321/contacts?offset=0&limit=1000"]
+
+
+def test_known_records_needed_whole_are_staged_again_from_the_contacts_fetched_once(egoi_api, store, monkeypatch):
+    """A known contact whose customer another contact of the list joins is needed whole (its ids, its attributes:
+    entities/customers/known_settle.sql): the import stages and stores again with nothing known, from the file the
+    fetch wrote, and asks E-goi once. It gives what an import without known records gives."""
+    from etl.pipeline import importer
+
+    egoi_api.lists[321] = [contact("c1", "ann@example.com", status="active")]
+    run(egoi_api, store, monkeypatch, egoi_api.key())
+    egoi_api.lists[321] = [contact("c1", "ann@example.com", status="active"),
+                           contact("c9", "Ann@Example.com", status="unsubscribed")]  # fmt: skip
+    staged = []
+    stage_and_store = importer._stage_and_store
+    monkeypatch.setattr(importer, "_stage_and_store", lambda *a, **k: staged.append(k) or stage_and_store(*a, **k))
+    egoi_api.requests.clear()
+
+    report = run(egoi_api, store, monkeypatch, egoi_api.key())
+
+    assert [k["use_known"] for k in staged] == [True, False]  # c1 staged as known first, then read whole
+    assert egoi_api.paths() == ["/my-account", "/lists/321/contacts"]  # the fetch ran once
+    assert (report["status"], report["items"], report["known_records"]) == ("completed", 2, 0)
+    assert report["entities"]["customers"] == {"added": 0, "updated": 1, "unchanged": 0}
+    monkeypatch.setattr(importer, "_stage_and_store", stage_and_store)
+    compared = store.with_name("compared.duckdb")
+    egoi_api.lists[321] = [contact("c1", "ann@example.com", status="active")]
+    run_import(validate_spec(egoi_spec(egoi_api), "egoi.yaml"), compared, use_known=False)
+    egoi_api.lists[321].append(contact("c9", "Ann@Example.com", status="unsubscribed"))
+    again = run_import(validate_spec(egoi_spec(egoi_api), "egoi.yaml"), compared, use_known=False)
+    assert again["entities"] == report["entities"] and people(compared) == people(store)

@@ -46,9 +46,9 @@ def write(path: Path, value) -> Path:
     return path
 
 
-def import_events(store: Path, source: Path, **options) -> dict:
+def import_events(store: Path, source: Path, *, use_known: bool = True, **options) -> dict:
     spec = {"format": "esputnik_events", "source": str(source), "options": options}
-    return run_import(validate_spec(spec, "spec"), store)
+    return run_import(validate_spec(spec, "spec"), store, use_known=use_known)
 
 
 def known_contacts(store: Path, folder: Path, *people: dict) -> None:
@@ -358,17 +358,14 @@ def test_what_users_paste_from_the_documentation_is_named(name, message, store):
 
 
 @pytest.mark.parametrize("skip", [True, False], ids=["skip_known", "parse_all"])
-def test_a_body_stored_whole_is_not_read_again(ann, tmp_path, monkeypatch, skip):
-    from etl.entities.events import entity as events_entity
-
-    monkeypatch.setattr(events_entity, "SKIP_KNOWN", skip)
+def test_a_body_stored_whole_is_not_read_again(ann, tmp_path, skip):
     view = [event("pageViewed", ("email", "ann@example.com"), ("n", n), occurred="2024-01-01") for n in range(5)]
     bad = event("pageViewed", ("email", "ann@example.com"), occurred="yesterday")
     lines = tmp_path / "bodies.jsonl"
     lines.write_text(json.dumps({"events": view[:3]}) + "\n" + json.dumps({"events": [view[3], bad, view[4]]}) + "\n")
-    first = import_events(ann, lines)
+    first = import_events(ann, lines, use_known=skip)
     assert (first["items"], first["valid"], first["rejected"]) == (6, 5, 1)
-    again = import_events(ann, lines)
+    again = import_events(ann, lines, use_known=skip)
     assert (again["items"], again["valid"], again["rejected"]) == (6, 5, 1)
     assert again["entities"]["events"] == {"added": 0, "unchanged": 5}
     assert again["known_events"] == (3 if skip else 0)  # the first body; the second, with its reject, is read

@@ -33,7 +33,7 @@ def planned(records: list[dict], reader: str, **options) -> list[dict]:
     rows = out.with_columns(failed).collect().to_dicts()
     return [
         {
-            "ids": [(t, v) for t, v in zip(plan.id_types, row["ids"], strict=True) if v is not None],
+            "ids": [(t, v) for t, v in zip(plan.facts.id_types, row["ids"], strict=True) if v is not None],
             "patch": json.loads(row["patch"]),
             "not_attributes": json.loads(row["not_attributes"]),
             "drop_nulls": row["drop_nulls"],

@@ -1,6 +1,6 @@
 """Records applied before are skipped without looking their ids up (etl/entities/customers/known.sql, issue 15 item 9):
 a re-import costs a hash join. The skip must never change what an import gives: each test here runs the same
-imports with the skip and without it (customers.SKIP_KNOWN) and compares every customer, id and attribute."""
+imports with the skip and without it (run_import's use_known) and compares every customer, id and attribute."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import duckdb
 import pytest
 from conftest import NOT_AN_EMAILS_HASH
 
-from etl.entities.customers import entity as customers
 from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 
@@ -30,10 +29,9 @@ def users_spec(folder: Path, name: str, rows: list[dict]) -> dict:
     return {"format": "kevel_users", "source": str(path), "options": OPTIONS}
 
 
-def imported(store: Path, specs: list[dict], *, skip: bool, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+def imported(store: Path, specs: list[dict], *, skip: bool) -> list[dict]:
     """Each import's report, with the skip on or off."""
-    monkeypatch.setattr(customers, "SKIP_KNOWN", skip)
-    return [run_import(validate_spec(spec, f"spec {n}"), store) for n, spec in enumerate(specs)]
+    return [run_import(validate_spec(spec, f"spec {n}"), store, use_known=skip) for n, spec in enumerate(specs)]
 
 
 def people(store: Path) -> dict[frozenset, dict]:
@@ -53,10 +51,10 @@ def counts(report: dict) -> tuple:
     return report["entities"]["customers"], report["entities"]["identities"], report["merges"], report["rejected"]
 
 
-def both_ways(tmp_path: Path, specs: list[dict], monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+def both_ways(tmp_path: Path, specs: list[dict]) -> list[dict]:
     """The imports with the skip and without it give the same people and counts; the reports with the skip."""
-    skipped = imported(tmp_path / "skip.duckdb", specs, skip=True, monkeypatch=monkeypatch)
-    looked_up = imported(tmp_path / "lookup.duckdb", specs, skip=False, monkeypatch=monkeypatch)
+    skipped = imported(tmp_path / "skip.duckdb", specs, skip=True)
+    looked_up = imported(tmp_path / "lookup.duckdb", specs, skip=False)
     assert [counts(r) for r in skipped] == [counts(r) for r in looked_up]
     assert people(tmp_path / "skip.duckdb") == people(tmp_path / "lookup.duckdb")
     assert all(r["known_records"] == 0 for r in looked_up)
@@ -67,13 +65,13 @@ def user(number: str = "", mail: str = "", mobile: str = "", city: str = "", tie
     return {"customerNumber": number, "mail": mail, "mobile": mobile, "city": city, "tier": tier}
 
 
-def test_a_re_import_is_known_record_by_record_and_a_changed_record_is_not(tmp_path, monkeypatch):
+def test_a_re_import_is_known_record_by_record_and_a_changed_record_is_not(tmp_path):
     rows = [user("c1", "a@example.com", city="Kyiv"), user("c2", city="Lviv"), user(mail="b@example.com", tier="gold")]
     changed = [rows[0], {**rows[1], "city": "Odesa"}, rows[2]]
     specs = [users_spec(tmp_path, "first", rows), users_spec(tmp_path, "again", rows),
              users_spec(tmp_path, "changed", changed)]  # fmt: skip
 
-    first, again, then = both_ways(tmp_path, specs, monkeypatch)
+    first, again, then = both_ways(tmp_path, specs)
 
     assert first["known_records"] == 0
     assert again["known_records"] == 3
@@ -84,21 +82,19 @@ def test_a_re_import_is_known_record_by_record_and_a_changed_record_is_not(tmp_p
 
 
 @pytest.mark.parametrize("known_last", [True, False])
-def test_a_known_record_whose_customer_another_record_changes_is_applied_in_its_order(
-    tmp_path, monkeypatch, known_last
-):
+def test_a_known_record_whose_customer_another_record_changes_is_applied_in_its_order(tmp_path, known_last):
     known, change = user("c1", city="Kyiv", tier="gold"), user("c1", city="Lviv")
     rows = [change, known] if known_last else [known, change]
     specs = [users_spec(tmp_path, "first", [known]), users_spec(tmp_path, "both", rows)]
 
-    _, both = both_ways(tmp_path, specs, monkeypatch)
+    _, both = both_ways(tmp_path, specs)
 
     assert both["known_records"] == 0  # its customer was touched: it takes the long way
     expected = {"city": "Kyiv", "tier": "gold"} if known_last else {"city": "Lviv", "tier": "gold"}
     assert people(tmp_path / "skip.duckdb") == {frozenset({"external_id:c1"}): expected}
 
 
-def test_a_customer_that_loses_an_id_forgets_the_hash_of_its_record(tmp_path, monkeypatch):
+def test_a_customer_that_loses_an_id_forgets_the_hash_of_its_record(tmp_path):
     # f, p and e are one person (A) until two customer numbers claim e and p: A lives on with p and f, and
     # e goes to c5's person; A's record, read again, resolves by its first id, e: to c5's person now. (Here
     # the claims touch A too; the hash A forgets when it loses an id guards the cases where nothing else does.)
@@ -111,7 +107,7 @@ def test_a_customer_that_loses_an_id_forgets_the_hash_of_its_record(tmp_path, mo
     specs = [users_spec(tmp_path, "earlier", [earlier]), users_spec(tmp_path, "a", [record]),
              users_spec(tmp_path, "claims", claims), users_spec(tmp_path, "again", [record])]  # fmt: skip
 
-    reports = both_ways(tmp_path, specs, monkeypatch)
+    reports = both_ways(tmp_path, specs)
 
     assert reports[3]["known_records"] == 0
     assert people(tmp_path / "skip.duckdb")[frozenset({"external_id:c5", "email:e@example.com"})] == {
@@ -137,14 +133,14 @@ def random_rows(rng: random.Random, count: int) -> list[dict]:
 
 
 @pytest.mark.parametrize("seed", range(4))  # each seed 18 imports, twice (16 s): four vary enough
-def test_random_imports_re_imports_and_mixtures_give_the_same_with_and_without_the_skip(tmp_path, monkeypatch, seed):
+def test_random_imports_re_imports_and_mixtures_give_the_same_with_and_without_the_skip(tmp_path, seed):
     rng = random.Random(seed)
     files = [random_rows(rng, rng.randint(1, 4)) for _ in range(3)]
     mixed = rng.sample(files[0] + files[1], k=len(files[0] + files[1])) + random_rows(rng, 1)
     sequence = [files[0], files[0], files[1], files[0], mixed, files[2], files[1], files[0], mixed]
     specs = [users_spec(tmp_path, f"import-{n}", rows) for n, rows in enumerate(sequence)]
 
-    reports = both_ways(tmp_path, specs, monkeypatch)
+    reports = both_ways(tmp_path, specs)
 
     assert reports[1]["known_records"] + reports[1]["repeated_records"] >= 1  # the same file again: known
 
@@ -155,10 +151,10 @@ def test_a_file_read_in_batches_gives_what_it_gives_read_at_once(tmp_path, monke
     rows = [user(f"c{n}", f"u{n}@example.com", city="Kyiv") for n in range(7)] + [user(mail="not-an-email")]
     changed = [rows[0], {**rows[3], "city": "Lviv"}, *rows[4:], user("c9", tier="gold")]
     specs = [users_spec(tmp_path, "first", rows), users_spec(tmp_path, "changed", changed)]
-    whole = imported(tmp_path / "whole.duckdb", specs, skip=True, monkeypatch=monkeypatch)
+    whole = imported(tmp_path / "whole.duckdb", specs, skip=True)
     monkeypatch.setattr("etl.pipeline.staging.BATCH_ROWS", 2)
 
-    batched = imported(tmp_path / "batched.duckdb", specs, skip=True, monkeypatch=monkeypatch)
+    batched = imported(tmp_path / "batched.duckdb", specs, skip=True)
 
     assert [(counts(r), r["known_records"], r["items"]) for r in batched] == [
         (counts(r), r["known_records"], r["items"]) for r in whole
@@ -167,9 +163,8 @@ def test_a_file_read_in_batches_gives_what_it_gives_read_at_once(tmp_path, monke
     assert people(tmp_path / "batched.duckdb") == people(tmp_path / "whole.duckdb")
 
 
-def test_a_file_of_a_header_alone_stores_nothing(tmp_path, monkeypatch):
-    (report,) = imported(tmp_path / "store.duckdb", [users_spec(tmp_path, "empty", [])], skip=True,
-                         monkeypatch=monkeypatch)  # fmt: skip
+def test_a_file_of_a_header_alone_stores_nothing(tmp_path):
+    (report,) = imported(tmp_path / "store.duckdb", [users_spec(tmp_path, "empty", [])], skip=True)
 
     assert (report["items"], report["valid"], report["rejected"]) == (0, 0, 0)
     assert report["entities"]["customers"] == {"added": 0, "updated": 0, "unchanged": 0}

@@ -10,7 +10,6 @@ import duckdb
 import polars as pl
 import pytest
 
-from etl.entities.products import entity as products_entity
 from etl.errors import EtlError
 from etl.formats import google_merchant, kevel_products
 from etl.pipeline.importer import run_import
@@ -27,11 +26,11 @@ def jsonl_file(path: Path, records: list[dict | str]) -> Path:
     return path
 
 
-def import_feed(store: Path, source: Path, fmt: str = "kevel_products", **options) -> dict:
+def import_feed(store: Path, source: Path, fmt: str = "kevel_products", *, use_known: bool = True, **options) -> dict:
     spec = {"format": fmt, "source": str(source)}
     if options:
         spec["options"] = options
-    return run_import(validate_spec(spec, "spec"), store)
+    return run_import(validate_spec(spec, "spec"), store, use_known=use_known)
 
 
 def catalogue(store: Path, columns: str = "product_id, name, price, currency, availability") -> dict[str, dict]:
@@ -143,15 +142,14 @@ def test_a_feed_is_stored_with_its_attributes_typed_and_its_rejects_named_by_lin
 
 
 @pytest.mark.parametrize("skip", [True, False])
-def test_a_re_import_is_unchanged_and_a_changed_product_is_updated(tmp_path, monkeypatch, skip):
-    monkeypatch.setattr(products_entity, "SKIP_KNOWN", skip)
+def test_a_re_import_is_unchanged_and_a_changed_product_is_updated(tmp_path, skip):
     records = [{"id": f"p{n}", "title": f"Product {n}", "price": f"{n}.50 EUR", "size": "M"} for n in range(5)]
     store = tmp_path / "s.duckdb"
-    first = import_feed(store, jsonl_file(tmp_path / "a.jsonl", records))
-    again = import_feed(store, jsonl_file(tmp_path / "b.jsonl", records))
+    first = import_feed(store, jsonl_file(tmp_path / "a.jsonl", records), use_known=skip)
+    again = import_feed(store, jsonl_file(tmp_path / "b.jsonl", records), use_known=skip)
     records[2]["price"] = "99 EUR"
     records[3] = {"size": "M", "price": "3.50 EUR", "title": "Product 3", "id": "p3"}  # the same fields, reordered
-    changed = import_feed(store, jsonl_file(tmp_path / "c.jsonl", records))
+    changed = import_feed(store, jsonl_file(tmp_path / "c.jsonl", records), use_known=skip)
 
     assert first["entities"]["products"] == {"added": 5, "updated": 0, "unchanged": 0}
     assert again["entities"]["products"] == {"added": 0, "updated": 0, "unchanged": 5}
@@ -161,7 +159,8 @@ def test_a_re_import_is_unchanged_and_a_changed_product_is_updated(tmp_path, mon
     with duckdb.connect(str(store), read_only=True) as con:
         assert con.execute("SELECT product_id, first_import_id, last_import_id FROM products WHERE product_id IN "
                            "('p2', 'p3') ORDER BY 1").fetchall() == [("p2", 1, 3), ("p3", 1, 1)]  # fmt: skip
-    assert import_feed(store, tmp_path / "c.jsonl")["known_products"] == (5 if skip else 0)  # p3's new hash kept
+    again_changed = import_feed(store, tmp_path / "c.jsonl", use_known=skip)
+    assert again_changed["known_products"] == (5 if skip else 0)  # p3's new hash kept
 
 
 def test_a_product_listed_twice_takes_its_later_record_and_is_counted(tmp_path):
@@ -178,15 +177,14 @@ def test_a_product_listed_twice_takes_its_later_record_and_is_counted(tmp_path):
 
 
 @pytest.mark.parametrize("skip", [True, False])
-def test_a_known_record_and_a_changed_one_of_a_product_take_the_later(tmp_path, monkeypatch, skip):
-    monkeypatch.setattr(products_entity, "SKIP_KNOWN", skip)
+def test_a_known_record_and_a_changed_one_of_a_product_take_the_later(tmp_path, skip):
     store = tmp_path / "s.duckdb"
     same, changed = {"id": "p1", "title": "old"}, {"id": "p1", "title": "new"}
-    import_feed(store, jsonl_file(tmp_path / "a.jsonl", [same, {"id": "p2"}]))
-    later_changed = import_feed(store, jsonl_file(tmp_path / "b.jsonl", [same, changed]))
+    import_feed(store, jsonl_file(tmp_path / "a.jsonl", [same, {"id": "p2"}]), use_known=skip)
+    later_changed = import_feed(store, jsonl_file(tmp_path / "b.jsonl", [same, changed]), use_known=skip)
     assert (later_changed["entities"]["products"]["updated"], catalogue(store)["p1"]["name"]) == (1, "new")
-    import_feed(store, jsonl_file(tmp_path / "c.jsonl", [same]))  # back to the first record
-    later_known = import_feed(store, jsonl_file(tmp_path / "d.jsonl", [changed, same]))
+    import_feed(store, jsonl_file(tmp_path / "c.jsonl", [same]), use_known=skip)  # back to the first record
+    later_known = import_feed(store, jsonl_file(tmp_path / "d.jsonl", [changed, same]), use_known=skip)
     assert later_known["entities"]["products"] == {"added": 0, "updated": 0, "unchanged": 1}
     assert catalogue(store)["p1"]["name"] == "old" and later_known["repeated_products"] == 1
 

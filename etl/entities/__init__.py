@@ -9,12 +9,14 @@ An entity module declares:
   merge, check that what it meant to write is what the store holds (raising EtlError otherwise); it leaves
   stg_rejects (every rejected record with its reasons) and returns what `report` needs;
 - `report(con, run, stored)`: the report's counts ({kept, entities, events, extra, sample}).
-- optionally `known_hashes(con)`: the record hashes' high halves (hash_hi) of records the store applied before
-  and that would change nothing again, as a Polars frame, or None. Records of the files with one of these hashes
-  (a hash of the record as read, its fields and the format's options: FormatPlan.hash_salt) are staged as
-  keys and hash alone, without being parsed or checked (they were, when they were applied); if `store` then
-  finds it needs one of them whole, it raises KnownRecordsNeeded, and the engine runs the import again
-  without them.
+- KNOWN, the query of the known records (etl.pipeline.known): the high halves (hash_hi) of the record hashes the
+  store keeps of records it applied before and that would change nothing again (and `events`, how many events
+  the store holds of each, where a record may be many: the events entity). Records of the files with one of
+  these (a hash of the record as read, its fields and the format's options: Plan.hash_salt) are staged as keys
+  and hash alone, without being parsed or checked (they were, when they were applied). The entity's known SQL
+  (entities/<entity>/known.sql, known_settle.sql for customers) matches their whole hashes and leaves
+  stg_known_needed: how many of them the import needs whole (`known_needed`). When any is, `store` stops there
+  (returns None); the engine then stages and stores the import again with nothing known.
 
 The engine (etl.pipeline.importer) runs the same steps around them for every entity: read and stage, store, rejects,
 the quality gate, the report, dry run and the one transaction.
@@ -36,10 +38,6 @@ REGISTRY = {
     "products": "etl.entities.products.entity",
     "events": "etl.entities.events.entity",
 }
-
-
-class KnownRecordsNeeded(Exception):  # noqa: N818  (a signal to the engine, not an error anyone sees)
-    """A record staged as known (keys and hash alone) is needed whole: the import runs again without them."""
 
 
 @dataclass
@@ -80,3 +78,9 @@ def first_and_last(con, query: str, params: dict) -> dict[str, list[dict]]:
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         out[which] = rows if which == "first" else rows[::-1]
     return out
+
+
+def known_needed(con) -> int:
+    """How many records staged as known the entity's known SQL found the import needs whole (stg_known_needed):
+    its `store` stops when any is, and the engine stages and stores the import again (etl.pipeline.known)."""
+    return con.execute("SELECT needed FROM stg_known_needed").fetchall()[0][0]

@@ -23,8 +23,10 @@ from __future__ import annotations
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from etl.formats.events import EventsPlan, event_key, json_string, no_orders, salt
+from etl.formats.events import HASH_VERSION, REJECT_KEYS, STAGED, event_key, json_string, no_orders
+from etl.formats.hashing import salt
 from etl.formats.ids import EMAIL, fold_id_case_option, normalised
+from etl.formats.plan import EventsFacts, Plan
 from etl.formats.rows import Check
 from etl.formats.rows import _datetime as iso_datetime
 from etl.transforms.steps import FormatFields
@@ -66,7 +68,7 @@ def _texts(lf: pl.LazyFrame) -> tuple[pl.LazyFrame, dict[str, pl.Expr]]:
     }
 
 
-def plan(header: list[str], options: Options, reader: str = "json") -> EventsPlan:
+def plan(header: list[str], options: Options, reader: str = "json") -> Plan:
     """The plan for JSON objects (a `value` column, minified; `header` is unused)."""
 
     def transform(lf: pl.LazyFrame):
@@ -112,5 +114,6 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
         )
         return lf, checks
 
-    return EventsPlan(transform, reader, id_types=("external_id", "email"), item_paths=ITEM_PATHS,
-                      currency_paths=("$.cart.currency",), hash_salt=salt(NAME, options, reader))  # fmt: skip
+    facts = EventsFacts(id_types=("external_id", "email"), item_paths=ITEM_PATHS, currency_paths=("$.cart.currency",))
+    return Plan(transform=transform, facts=facts, reader=reader, kept_columns=STAGED, reject_keys=REJECT_KEYS,
+                hash_salt=salt(HASH_VERSION, NAME, options, reader=reader), row_wise=True)  # fmt: skip

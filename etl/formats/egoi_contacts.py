@@ -31,8 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from etl.errors import SpecError
 from etl.formats import ApiSource
+from etl.formats.hashing import salt
 from etl.formats.ids import EMAIL, normalised
-from etl.formats.kevel_users import UsersPlan
+from etl.formats.kevel_users import STAGED
+from etl.formats.plan import CustomersFacts, Plan
 from etl.formats.rows import Check
 from etl.sources import egoi_api
 from etl.transforms.steps import FormatFields
@@ -192,11 +194,13 @@ def notes(api: dict[str, Any]) -> list[dict[str, Any]]:
 API = ApiSource(fetch=fetch, check_spec=check_spec, report=report, notes=notes)
 
 
-def plan(header: list[str], options: Options, reader: str = "jsonl") -> UsersPlan:
+def plan(header: list[str], options: Options, reader: str = "jsonl") -> Plan:
     """The plan for the contacts file (one `value` column: a contact's JSON text)."""
-    salt = "|".join([HASH_VERSION, NAME, options.account_id, str(options.list_id)])
     transform = lambda lf: _typed(lf, options)  # noqa: E731
-    return UsersPlan(header, [], [], transform, "jsonl", id_types=ID_TYPES, hash_salt=salt)
+    # the account and the list decide what a contact makes (the other options are the connection's)
+    hashed = salt(HASH_VERSION, NAME, [options.account_id, str(options.list_id)], polars=False)
+    return Plan(transform=transform, facts=CustomersFacts(id_types=ID_TYPES), header=header, missing=[], ignored=[],
+                reader="jsonl", kept_columns=STAGED, row_wise=True, hash_salt=hashed)  # fmt: skip
 
 
 def _base(field: str) -> pl.Expr:

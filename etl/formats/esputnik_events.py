@@ -33,8 +33,10 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from etl.formats.esputnik_records import EventReader
-from etl.formats.events import EventsPlan, event_key, salt
+from etl.formats.events import HASH_VERSION, REJECT_KEYS, STAGED, event_key
+from etl.formats.hashing import salt
 from etl.formats.ids import EMAIL, PHONE, fold_id_case_option, normalised
+from etl.formats.plan import EventsFacts, Plan
 from etl.formats.rows import Check
 from etl.formats.rows import _datetime as iso_datetime
 from etl.readers.jsonl import parser_message
@@ -120,7 +122,7 @@ def _occurred(text: pl.Expr) -> pl.Expr:
     return value
 
 
-def plan(header: list[str], options: Options, reader: str = "json") -> EventsPlan:
+def plan(header: list[str], options: Options, reader: str = "json") -> Plan:
     """The plan for eSputnik's events (records prepared by `prepare`; `header` is unused)."""
     id_types = options.id_types()
 
@@ -226,9 +228,11 @@ def plan(header: list[str], options: Options, reader: str = "json") -> EventsPla
         )  # fmt: skip
         return lf, checks
 
-    return EventsPlan(transform, reader, id_types=id_types, item_paths=ITEM_PATHS,
-                      currency_paths=("$.params.currencyCode", "$.params.currency"),
-                      hash_salt=salt(NAME, options, reader), prepare=prepare(options),
-                      reject_keys=("event_type", "_record"),
-                      known_people_only=options.unknown_contacts == "reject", feeds_orders=True,
-                      default_currency=(options.default_currency or "").upper() or None)  # fmt: skip
+    facts = EventsFacts(id_types=id_types, item_paths=ITEM_PATHS,
+                        currency_paths=("$.params.currencyCode", "$.params.currency"),
+                        known_people_only=options.unknown_contacts == "reject", feeds_orders=True,
+                        default_currency=(options.default_currency or "").upper() or None)  # fmt: skip
+    return Plan(transform=transform, facts=facts, reader=reader, kept_columns=STAGED,
+                reject_keys=(*REJECT_KEYS, "_record"),  # an event's record: its line is found in it
+                hash_salt=salt(HASH_VERSION, NAME, options, reader=reader), row_wise=True,
+                prepare=prepare(options))  # fmt: skip

@@ -24,56 +24,22 @@ whole object too. (DuckDB reads them, in parallel: in Polars, a path read parses
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 import polars as pl
-from pydantic import BaseModel
 
-from etl.formats.rows import Check, record_hash
+from etl.formats.rows import record_hash
 
 ORDER_STAGED = ("order_action", "order_status", "order_total", "order_currency", "order_created_at", "order_lines")
 STAGED = ("event_type", "occurred_at", "ids", "business_unit", "properties", "order_id", *ORDER_STAGED, "key_hi",
           "key_lo", "hash_hi", "hash_lo")  # fmt: skip
 HASH_VERSION = "events-1"  # of the record hash: changed when what a format makes of the same record changes
 KEY_VERSION = "event-key-1"  # of the event's identity: changing it makes every stored event new again
-
-
-@dataclass(frozen=True)
-class EventsPlan:
-    """What an event format makes of a file (the engine's FormatPlan for events)."""
-
-    transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]
-    reader: str = "json"
-    id_types: tuple[str, ...] = ()  # the type of each value of `ids`
-    item_paths: tuple[str, ...] = ()  # where in properties the items are (see the module's docstring)
-    currency_paths: tuple[str, ...] = ()  # where the items' currency is, when an item names none
-    hash_salt: str | None = None
-    header: tuple[str, ...] = ()
-    missing: tuple[str, ...] = ()
-    ignored: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()
-    reject_keys: tuple[str, ...] = ("event_type",)
-    kept_columns: tuple[str, ...] = STAGED
-    run_key: None = None  # an event is one record
-    row_wise: bool = True  # each record on its own: read in batches (memory flat)
-    # what reads a file's records into events, when a record is not one event (eSputnik's past-events bodies):
-    # etl.pipeline.prepared stages them with it (the rows keep `_record`, their record's number)
-    prepare: Any = None
-    known_people_only: bool = False  # an event whose person the store does not know is rejected
-    feeds_orders: bool = False  # its order_* columns change the orders entity
-    default_currency: str | None = None  # of an order whose events name none (etl/entities/events/orders.sql)
+REJECT_KEYS = ("event_type",)  # what an event format's reject keeps
 
 
 def no_orders() -> dict[str, pl.Expr]:
     """The order_* columns of a format whose events make no orders."""
     types = {"order_total": pl.Float64, "order_created_at": pl.Datetime("us", "UTC")}
     return {name: pl.lit(None, types.get(name, pl.String)) for name in ORDER_STAGED}
-
-
-def salt(format_name: str, options: BaseModel, reader: str) -> str:
-    return "|".join([HASH_VERSION, f"polars {pl.__version__}", format_name, options.model_dump_json(), reader])
 
 
 def event_key(content: pl.Expr, format_name: str) -> dict[str, pl.Expr]:

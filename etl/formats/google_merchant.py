@@ -19,12 +19,12 @@ from __future__ import annotations
 import polars as pl
 from pydantic import ConfigDict
 
+from etl.formats.plan import Plan
 from etl.formats.products import (
     GOOGLE_FIELDS,
     ProductOptions,
-    ProductsPlan,
     json_plan,
-    salt,
+    plan_of,
     typed,
 )
 from etl.formats.rows import RAW
@@ -53,7 +53,7 @@ def google_name(field: str) -> str:
     return "_".join(name.split())
 
 
-def plan(header: list[str], options: Options, reader: str = "csv") -> ProductsPlan:
+def plan(header: list[str], options: Options, reader: str = "csv") -> Plan:
     """The plan for a text feed with this header (columns raw:<field>), or for XML items read into JSON
     objects (a `value` column)."""
     if reader == "xml":
@@ -80,4 +80,4 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> ProductsPl
         attributes = pl.struct(cells).struct.json_encode() if cells else pl.lit("{}")
         return typed(lf, texts, attributes, "{}", options)
 
-    return ProductsPlan(header, missing, [], transform, "csv", problems, hash_salt=salt(NAME, options, "csv", header))
+    return plan_of(NAME, options, "csv", transform, header, missing=missing, ignored=[], problems=problems)

@@ -11,15 +11,18 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 without per-row Python)
 from pydantic import BaseModel, ConfigDict, Field
 
+from etl.formats.hashing import salt
 from etl.formats.ids import EMAIL, PHONE, SHA256_HEX, fold_id_case_option, normalised
+from etl.formats.plan import OrdersFacts, Plan
 from etl.formats.rows import (
     LINE_COLUMNS,
     ORDER_COLUMNS,
+    ORDER_REJECT_KEYS,
+    ORDER_ROWS_HASH_VERSION,
     Check,
     Column,
-    FormatPlan,
     Kind,
-    order_rows_salt,
+    order_kept_columns,
     raw,
     with_runs,
 )
@@ -103,20 +106,22 @@ FIELDS = FormatFields(
 )
 
 
-def plan(header: list[str], options: Options, reader: str = "csv") -> FormatPlan:
+def plan(header: list[str], options: Options, reader: str = "csv") -> Plan:
     """The parse plan for a file with this header: what is missing, ignored, and how to type it."""
     missing = [c.source for c in COLUMNS if c.required and c.source not in header]
     custom = [h for h in header if h.startswith(CUSTOM_PREFIX) and len(h) > len(CUSTOM_PREFIX)]
     ignored = [h for h in header if h not in BY_NAME and h not in custom]
     present = [c for c in COLUMNS if c.source in header]
-    return FormatPlan(
+    return Plan(
         header=header,
         missing=missing,
         ignored=ignored,
         transform=lambda lf: _typed(lf, present, custom, options),
-        order_columns=ORDER_COLUMNS,  # the table's order columns and custom_fields
-        line_columns=LINE_COLUMNS,  # its line columns and line_custom_fields (none in the spec)
-        hash_salt=order_rows_salt(NAME, options, header),
+        # the table's order columns and custom_fields; its line columns and line_custom_fields (none in the spec)
+        facts=OrdersFacts(order_columns=ORDER_COLUMNS, line_columns=LINE_COLUMNS),
+        kept_columns=order_kept_columns(ORDER_COLUMNS, LINE_COLUMNS),
+        reject_keys=ORDER_REJECT_KEYS,
+        hash_salt=salt(ORDER_ROWS_HASH_VERSION, NAME, options, header=header),
         run_key="orderId",
     )
 

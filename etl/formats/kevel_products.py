@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pydantic import ConfigDict
 
-from etl.formats.products import GOOGLE_FIELDS, ProductOptions, ProductsPlan, json_plan
+from etl.formats.plan import Plan
+from etl.formats.products import GOOGLE_FIELDS, ProductOptions, json_plan
 from etl.transforms.steps import FormatFields
 
 NAME = "kevel_products"
@@ -31,6 +32,6 @@ FIELDS = FormatFields(name=NAME, knows=lambda field: bool(field), required=["id"
                       text_input=True)  # fmt: skip
 
 
-def plan(header: list[str], options: Options, reader: str = "jsonl") -> ProductsPlan:
+def plan(header: list[str], options: Options, reader: str = "jsonl") -> Plan:
     """The plan for JSON lines (a `value` column, the object's JSON text; `header` is unused)."""
     return json_plan(NAME, options, "jsonl")

@@ -26,15 +26,15 @@ Two records for one person in one file: the later one wins, attribute by attribu
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from etl.formats.hashing import salt
 from etl.formats.ids import EMAIL, PHONE, SHA256_HEX, fold_id_case_option, normalised
+from etl.formats.plan import CustomersFacts, Plan
 from etl.formats.rows import RAW, Check, _datetime
 from etl.names import nearest
 from etl.transforms.steps import FormatFields
@@ -109,27 +109,11 @@ FIELDS = FormatFields(
 )  # every field is an attribute
 
 
-@dataclass(frozen=True)
-class UsersPlan:
-    """What the format makes of a file with these fields."""
-
-    header: list[str]
-    missing: list[str]  # id fields the file lacks
-    ignored: list[str]
-    transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]
-    reader: str = "csv"
-    problems: tuple[str, ...] = ()  # what makes the header unusable
-    reject_keys: tuple[str, ...] = ()
-    kept_columns: tuple[str, ...] = ("ids", "patch", "not_attributes", "drop_nulls", "updated_at", "hash_hi", "hash_lo")
-    id_types: tuple[str, ...] = ()  # the type of each value of `ids`, in order
-    # the record as read, its field names and the options decide all the plan makes of it: the engine hashes
-    # the record with this (hash_hi, hash_lo), and knows by it a record the store applied before
-    hash_salt: str | None = None
-    run_key: None = None  # a record is one row
-    row_wise: bool = True  # each record on its own (no runs of rows): the engine may read the file in batches
+# what a users format stages of each record (the customers entity reads them)
+STAGED = ("ids", "patch", "not_attributes", "drop_nulls", "updated_at", "hash_hi", "hash_lo")
 
 
-def plan(header: list[str], options: Options, reader: str = "csv") -> UsersPlan:
+def plan(header: list[str], options: Options, reader: str = "csv") -> Plan:
     """The plan for a CSV with this header (columns raw:<field>), or for JSON lines (one `value` column, the
     object's JSON text; `header` is then the id fields the plan needs, which the reader cannot check)."""
     id_fields = options.id_fields()
@@ -143,10 +127,12 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> UsersPlan:
         if not name.strip()
     )
     transform = lambda lf: _typed(lf, reader, id_fields, attributes, options)  # noqa: E731
-    salt = "|".join([HASH_VERSION, NAME, options.model_dump_json(), reader, *header])
-    return UsersPlan(
-        header, missing, [], transform, reader, problems, id_types=_id_types(id_fields, options), hash_salt=salt
-    )
+    return Plan(
+        transform=transform, facts=CustomersFacts(id_types=_id_types(id_fields, options)), header=header,
+        missing=missing, ignored=[], problems=problems, reader=reader, kept_columns=STAGED, row_wise=True,
+        # the record as read, its field names and the options decide all the plan makes of it (no Polars hash)
+        hash_salt=salt(HASH_VERSION, NAME, options, reader=reader, header=header, polars=False),
+    )  # fmt: skip
 
 
 def _id_types(id_fields: dict[str, str], options: Options) -> tuple[str, ...]:

@@ -18,13 +18,13 @@ Both product formats (kevel_products, google_merchant) name their fields as Goog
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from etl.formats.hashing import salt
+from etl.formats.plan import Plan, ProductsFacts
 from etl.formats.rows import COMMA_HINT, Check, split_list
 
 # Google Merchant's attribute -> the canonical product column it fills
@@ -41,6 +41,7 @@ PRODUCT_COLUMNS = [
     "image_link", "gtin", "mpn", "color", "size",
 ]  # fmt: skip
 STAGED = (*PRODUCT_COLUMNS, "attributes", "not_attributes", "hash_hi", "hash_lo")
+REJECT_KEYS = ("product_id",)
 AVAILABILITY = ["in_stock", "out_of_stock", "preorder", "backorder"]
 CONDITIONS = ["new", "refurbished", "used"]
 HASH_VERSION = "products-1"  # of the record hash: changed when what a format makes of the same record changes
@@ -68,28 +69,6 @@ class ProductOptions(BaseModel):
         if value is not None and not (len(value) == 3 and value.isalpha()):
             raise ValueError(f"currency {value!r}: expected a three-letter ISO 4217 code, e.g. EUR")
         return value.upper() if value else value
-
-
-@dataclass(frozen=True)
-class ProductsPlan:
-    """What a product format makes of a file with these fields (the engine's FormatPlan for products)."""
-
-    header: list[str]
-    missing: list[str]
-    ignored: list[str]
-    transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]
-    reader: str = "csv"
-    problems: tuple[str, ...] = ()
-    reject_keys: tuple[str, ...] = ("product_id",)
-    kept_columns: tuple[str, ...] = STAGED
-    hash_salt: str | None = None  # the record as read, its fields and the options decide what it stores
-    run_key: None = None  # a record is one row
-    row_wise: bool = True  # each record on its own: the engine reads the file in batches (memory flat)
-
-
-def salt(format_name: str, options: BaseModel, reader: str, header: list[str]) -> str:
-    return "|".join([HASH_VERSION, f"polars {pl.__version__}", format_name, options.model_dump_json(), reader,
-                     *header])  # fmt: skip
 
 
 def _given(text: pl.Expr) -> pl.Expr:
@@ -230,7 +209,14 @@ def json_checks(value: pl.Expr) -> list[Check]:
                   found.is_not_null(), found)]  # fmt: skip
 
 
-def json_plan(format_name: str, options: ProductOptions, reader: str) -> ProductsPlan:
+def plan_of(format_name: str, options: ProductOptions, reader: str, transform, header: list[str], **fields) -> Plan:
+    """A product format's plan: the record as read, its fields and the options decide what it stores (the salt)."""
+    return Plan(transform=transform, facts=ProductsFacts(), header=header, reader=reader, kept_columns=STAGED,
+                reject_keys=REJECT_KEYS, hash_salt=salt(HASH_VERSION, format_name, options, reader=reader,
+                                                        header=header), row_wise=True, **fields)  # fmt: skip
+
+
+def json_plan(format_name: str, options: ProductOptions, reader: str) -> Plan:
     """The plan for JSON objects (a `value` column, minified): JSON lines, or an XML feed read into them."""
 
     def transform(lf: pl.LazyFrame):
@@ -238,4 +224,4 @@ def json_plan(format_name: str, options: ProductOptions, reader: str) -> Product
         lf, checks = typed(lf, texts, pl.col("value"), NOT_ATTRIBUTES, options)
         return lf, json_checks(pl.col("value")) + checks
 
-    return ProductsPlan([], [], [], transform, reader, hash_salt=salt(format_name, options, reader, []))
+    return plan_of(format_name, options, reader, transform, [], missing=[], ignored=[])

@@ -91,7 +91,7 @@ def with_runs(lf: pl.LazyFrame, order_id: pl.Expr) -> pl.LazyFrame:
     position in its run, from 1, counted in records (a blank line inside a run, skipped,
     leaves a gap). Sequential scans that Polars streams; kept to the cheapest ones
     (a second row index would cost a tenth of the import). Numbered once: rows the engine
-    numbered already (FormatPlan.run_key, on a re-import) are left as they are.
+    numbered already (Plan.run_key, on a re-import) are left as they are.
     """
     if "_run" in lf.collect_schema().names():
         return lf
@@ -216,50 +216,16 @@ _HINTS = {
 }
 
 
-@dataclass
-class FormatPlan:
-    """What a format makes of a file with a given header."""
-
-    header: list[str]  # the record's fields, in order (the file's columns after the spec's transforms)
-    missing: list[str]  # required columns the header lacks
-    ignored: list[str]  # columns the format does not know: read, kept in rejects' raw, not stored
-    transform: Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Check]]]
-    order_columns: list[str]  # canonical columns taken from the first row of an order's run
-    line_columns: list[str]  # canonical columns taken from every row
-    reader: str = "csv"
-    problems: tuple[str, ...] = ()  # what makes the header unusable
-    reject_keys: tuple[str, ...] = ("order_id",)  # canonical columns a reject keeps (the merge needs them)
-    key_field: str = "orderId"  # the input field that names a record's key (an order's id), for reject reasons
-    # with a salt, the engine hashes each record as read (hash_hi, hash_lo) and stages those the entity knows
-    # apart (see etl.pipeline.staging); a record of several rows (an order's run) hashes each row (run_hashes)
-    hash_salt: str | None = None
-    # the input field whose value names a run of one record's rows (an order's id): when the store knows some
-    # rows, the engine numbers the runs (with_runs) before the known rows go apart, so that a run's rows are
-    # known, or not, together; else the format numbers them where it likes
-    run_key: str | None = None
-    row_wise: bool = False  # each row a record of its own: the engine may read the file in batches
-
-    @property
-    def kept_columns(self) -> list[str]:
-        """The canonical columns staged for each kept row (and its hash, when the plan hashes)."""
-        return [
-            "_first",
-            "_line_no",
-            *self.order_columns,
-            *(c for c in self.line_columns if c not in self.order_columns),
-            *(("hash_hi", "hash_lo") if self.hash_salt is not None else ()),
-        ]
-
-
+ORDER_REJECT_KEYS = ("order_id",)  # the canonical columns an order format's reject keeps (the merge needs them)
 # of the order rows' hash (run_hashes): changed when what a format makes of the same rows changes
 ORDER_ROWS_HASH_VERSION = "order-rows-1"
 
 
-def order_rows_salt(format_name: str, options, header: list[str]) -> str:
-    """What, beside an order's rows, decides what they store: the format, its options, the fields (after the
-    spec's transforms, whose values are what is hashed), and the hash's own version and Polars'."""
-    return "|".join([ORDER_ROWS_HASH_VERSION, f"polars {pl.__version__}", format_name, options.model_dump_json(),
-                     *header])  # fmt: skip
+def order_kept_columns(order_columns: list[str], line_columns: list[str]) -> tuple[str, ...]:
+    """The canonical columns an order format stages for each kept row: the run's, the order's and the line's,
+    and the row's hash."""
+    lines = (c for c in line_columns if c not in order_columns)
+    return ("_first", "_line_no", *order_columns, *lines, "hash_hi", "hash_lo")
 
 
 HASH_SEPARATOR = "\x1e"  # between the parts of a record hash: a control character no field holds unescaped

@@ -26,14 +26,17 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 without per-row Python)
 from pydantic import BaseModel, ConfigDict, Field
 
+from etl.formats.hashing import salt
 from etl.formats.ids import EMAIL, PHONE, normalised
+from etl.formats.plan import OrdersFacts, Plan
 from etl.formats.rows import (
     CUSTOM_FIELD,
     LINE_COLUMNS,
     ORDER_COLUMNS,
+    ORDER_REJECT_KEYS,
+    ORDER_ROWS_HASH_VERSION,
     Check,
-    FormatPlan,
-    order_rows_salt,
+    order_kept_columns,
     raw,
     split_list,
     with_runs,
@@ -115,7 +118,7 @@ def snake(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_") or "column"
 
 
-def plan(header: list[str], options: Options, reader: str = "csv") -> FormatPlan:
+def plan(header: list[str], options: Options, reader: str = "csv") -> Plan:
     """The parse plan for an export with this header."""
     missing = [name for name in REQUIRED if name not in header]
     problems = []
@@ -125,19 +128,20 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> FormatPlan
         if key in seen and seen[key] != name:
             problems.append(f"columns {seen[key]!r} and {name!r} both make the custom field {key!r}")
         seen[key] = name
-    return FormatPlan(
+    order_columns = [
+        *ORDER_COLUMNS,
+        *(CUSTOM_FIELD + key for key in _order_custom_fields(header, _texts(header), options)),
+    ]
+    return Plan(
         header=header,
         missing=missing,
         ignored=[],
         transform=lambda lf: _typed(lf, header, options),
-        order_columns=[
-            *ORDER_COLUMNS,
-            *(CUSTOM_FIELD + key for key in _order_custom_fields(header, _texts(header), options)),
-        ],
-        line_columns=LINE_COLUMNS,
+        facts=OrdersFacts(order_columns=order_columns, line_columns=LINE_COLUMNS, key_field="Name"),
+        kept_columns=order_kept_columns(order_columns, LINE_COLUMNS),
+        reject_keys=ORDER_REJECT_KEYS,
         problems=tuple(problems),
-        key_field="Name",
-        hash_salt=order_rows_salt(NAME, options, header),
+        hash_salt=salt(ORDER_ROWS_HASH_VERSION, NAME, options, header=header),
         run_key="Name",
     )
 

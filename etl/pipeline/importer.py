@@ -28,7 +28,9 @@ import duckdb
 from etl import entities, formats
 from etl.errors import EtlError, ImportCancelled, InputError, SpecError
 from etl.pipeline import interrupts, report
-from etl.pipeline.staging import FileResult, Progress, Staging, fill_raw_values, locate_late_rejects, stage
+from etl.pipeline import known as known_records
+from etl.pipeline.late_rejects import fill_raw_values, locate_late_rejects
+from etl.pipeline.staging import FileResult, Progress, Staging, stage
 from etl.quality import validate
 from etl.quality.validate import ValidationFailed
 from etl.readers import csv as csv_reader
@@ -51,6 +53,7 @@ def run_import(
     extra: dict[str, Any] | None = None,
     expectations: Path | None = None,
     wait: float = WAIT_S,
+    use_known: bool = True,
 ) -> dict[str, Any]:
     """Import the spec's sources into the store and return the report (see etl.pipeline.report).
 
@@ -59,10 +62,12 @@ def run_import(
 
     `extra`: keys added to the report as they are (the inbox gives a file's timestamp).
     `expectations`: the folder of expectation suites (default: etl.quality.suites.default_dir()).
+    `use_known`: records the store applied before are staged as their keys and hash alone, not read again
+    (etl.pipeline.known); False reads every record whole (the store and the counts are the same: tests compare).
     """
     existed = store.exists()
     try:
-        return _import_into(spec, store, dry_run, progress, extra, expectations, wait)
+        return _import_into(spec, store, dry_run, progress, extra, expectations, wait, use_known)
     except BaseException:
         if dry_run and not existed:  # a dry run that failed leaves no store behind it
             for leftover in (store, store.with_name(store.name + ".wal")):
@@ -70,20 +75,13 @@ def run_import(
         raise
 
 
-def _import_into(spec, store, dry_run, progress, extra, expectations, wait) -> dict[str, Any]:
+def _import_into(spec, store, dry_run, progress, extra, expectations, wait, use_known) -> dict[str, Any]:
     state = Staging()
     failure: dict[str, Any] = {}  # the failed run's report, once recorded
 
     def work(con, run: runs.Run) -> dict[str, Any]:
-        nonlocal state
-        try:
-            result = _run(con, spec, run.run_id, run.started_at, dry_run, state, progress, store, expectations)
-        except entities.KnownRecordsNeeded:  # rare: a record staged as known is needed whole
-            con.rollback()
-            con.begin()
-            state = Staging()  # what the first run found is gone with it
-            result = _run(con, spec, run.run_id, run.started_at, dry_run, state, progress, store, expectations,
-                          use_known=False)  # fmt: skip
+        result = _run(con, spec, run.run_id, run.started_at, dry_run, state, progress, store, expectations,
+                      use_known=use_known)  # fmt: skip
         result["duration_s"] = run.duration_s()
         result.update(extra or {})
         return result
@@ -194,16 +192,16 @@ def _run(
             headers.append(header)
             plans.append(plan)
         entity = entities.load(module.ENTITY)
-        with state.timed("read_validate_stage"):
-            known_hashes = getattr(entity, "known_hashes", None)  # records the entity applied before
-            known = known_hashes(con) if use_known and known_hashes else None
-            stage(con, open_files, headers, plans, spec, state, work, progress, known)
-        for result, source in zip(state.files, open_files, strict=True):
-            result.sha256 = source.sha256
-        state.current = None  # from here on, errors concern the run, not one file
         run = entities.Run(import_id, started_at, dry_run, options, plans, state, spec.format)
-        run_sql(con, "pipeline/rejects")  # the format's rejects; the entity may add its own
-        stored = entity.store(con, run)  # inside the transaction; a dry run stores too, and is rolled back
+        staged = (con, entity, run, open_files, headers, spec, progress)
+        try:
+            stored = _stage_and_store(*staged, work, use_known=use_known)
+        except known_records.KnownRecordsNeeded:  # rare: a record staged as known is needed whole
+            con.rollback()  # what staging and the store step did (nothing before them writes)
+            con.begin()
+            # the files as they were opened, spooled or fetched, read again; the staged files in a folder of their own
+            (work / "whole").mkdir()
+            stored = _stage_and_store(*staged, work / "whole", use_known=False)
         with state.timed("rejects"):
             locate_late_rejects(con, open_files, plans, state, work)
             fill_raw_values(con, open_files, headers, state.files)
@@ -222,6 +220,23 @@ def _run(
         if dead_spools:
             result["spools_removed"] = dead_spools
         return result
+
+
+def _stage_and_store(con, entity, run, open_files, headers, spec, progress, work: Path, use_known: bool):
+    """Stage the files (the records the entity applied before as their keys and hash alone, with `use_known`:
+    etl.pipeline.known), then the entity's store step (inside the transaction; a dry run stores too, and is rolled
+    back); what it returns. KnownRecordsNeeded when it needs a record staged as known whole."""
+    state = run.state
+    with state.timed("read_validate_stage"):
+        known = known_records.Known.load(con, entity.KNOWN) if use_known else None
+        stage(con, open_files, headers, run.plans, spec, state, work, progress, known)
+    for result, source in zip(state.files, open_files, strict=True):
+        result.sha256 = source.sha256
+    state.current = None  # from here on, errors concern the run, not one file
+    run_sql(con, "pipeline/rejects")  # the format's rejects; the entity may add its own
+    stored = entity.store(con, run)
+    known_records.check(con)  # the entity stopped when its known SQL found records needed whole
+    return stored
 
 
 def _check_confidence(source: sources.SourceFile, file: FileResult, spec: ImportSpec) -> None:

@@ -14,9 +14,10 @@ import polars as pl
 import pyarrow as pa
 
 from etl.formats.rows import record_hash
+from etl.pipeline.known import Known
 
 
-def stage_records(index: int, plan, known: pl.DataFrame | None, records: Path, work: Path) -> tuple[Path, Path]:
+def stage_records(index: int, plan, known: Known | None, records: Path, work: Path) -> tuple[Path, Path]:
     """The events of the records not known (a Parquet file, hash_hi and hash_lo among its columns), and the known
     records' events as keys and hashes (_file, _row, _seq, hash_hi, hash_lo), from a file's `records`."""
     counts = plan.prepare.counts(records)  # _record, n (its events), bytes
@@ -32,7 +33,7 @@ def stage_records(index: int, plan, known: pl.DataFrame | None, records: Path, w
         .collect(engine="streaming")
     )
     high, low = hashed["hash_hi"].to_numpy(), hashed["hash_lo"].to_numpy()
-    whole = _known_whole(high, events, known)
+    whole = known.whole(high, events) if known is not None else np.zeros(high.size, dtype=bool)
     keep = ~whole
     offsets = pa.table({
         "_record": record[keep], "first_row": first[keep], "hash_hi": high[keep], "hash_lo": low[keep],
@@ -42,17 +43,6 @@ def stage_records(index: int, plan, known: pl.DataFrame | None, records: Path, w
     placeholders = work / f"known-events-{index}.parquet"
     _placeholders(index, first[whole], events[whole], high[whole], low[whole]).write_parquet(placeholders)
     return out, placeholders
-
-
-def _known_whole(high: np.ndarray, events: np.ndarray, known: pl.DataFrame | None) -> np.ndarray:
-    """Whether each record is one the store holds every event of: its hash's high half is a stored event's, and
-    the store holds as many events of that hash as the record has (a record with a rejected event is not)."""
-    if known is None or known.height == 0 or "events" not in known.columns:
-        return np.zeros(high.size, dtype=bool)
-    stored = known.sort("hash_hi")
-    keys, held = stored["hash_hi"].to_numpy(), stored["events"].to_numpy().astype(np.int64)
-    places = np.minimum(np.searchsorted(keys, high), keys.size - 1)
-    return (keys[places] == high) & (held[places] == events)
 
 
 def _placeholders(index: int, first: np.ndarray, events: np.ndarray, high: np.ndarray, low: np.ndarray):

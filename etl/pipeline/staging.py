@@ -5,6 +5,12 @@ JSON lines, the spec's transforms and the format's plan run over it, and each re
 rejected with every reason. Polars streams the kept records and the rejected ones into two Parquet
 files per source, which `stage` shows as the views stg_rows and stg_row_rejects. What a run found
 along the way (rows, blank lines, encodings ...) is kept per file in FileResult.
+
+A plan with a hash salt has each record hashed as read (hash_hi, hash_lo); given the records the entity applied
+before (etl.pipeline.known.Known), each is marked `_known` (one column, whichever way it was found: a streamed
+scan's `is_in`, a batch's binary search, a prepared file's records), and the known ones are staged apart as
+their keys and hash alone (a third output, known-<n>*.parquet, which stg_rows holds too). Staging reads only the
+opened files (etl.sources.files: local files or spools), so it can run again over them.
 """
 
 from __future__ import annotations
@@ -15,14 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
 from etl.errors import InputError
-from etl.formats.rows import RAW, Check, FormatPlan, record_hash, row_hashes, run_hashes, with_runs
+from etl.formats.plan import Plan
+from etl.formats.rows import RAW, Check, record_hash, row_hashes, run_hashes, with_runs
 from etl.pipeline import prepared
+from etl.pipeline.known import Known
 from etl.readers import csv as csv_reader
 from etl.sources import files as sources
 from etl.spec import ImportSpec
@@ -75,12 +81,12 @@ def stage(
     con,
     sources: list[sources.SourceFile],
     headers: list[list[str]],
-    plans: list[FormatPlan],
+    plans: list[Plan],
     spec: ImportSpec,
     state: Staging,
     work: Path,
     progress,
-    known: pl.DataFrame | None = None,
+    known: Known | None = None,
 ) -> None:
     """Parse and validate every file, streaming, into Parquet files that DuckDB reads as views.
 
@@ -90,9 +96,8 @@ def stage(
     streaming pass per file, so memory stays flat whatever the file's size; DuckDB then
     scans them in parallel, and nothing is copied into its memory.
 
-    `known`: the hashes' high halves of records the entity applied before (entities' known_hashes): such records
-    are staged as their keys and hash alone, into known-<n>*.parquet, which stg_rows holds too (their other
-    columns null).
+    `known`: the records the entity applied before (etl.pipeline.known): such records are staged as their keys
+    and hash alone, into known-<n>*.parquet, which stg_rows holds too (their other columns null).
     """
     staged: dict[str, list[Path]] = {name: [] for name in OUTPUTS}
     for index, (source, header, plan) in enumerate(zip(sources, headers, plans, strict=True)):
@@ -108,7 +113,7 @@ def stage(
             raise csv_reader.translate_parse_error(source, exc, len(header)) from None
         if plan.reader == "json":
             _locate_json_rejects(source, written["rejects"], work, index)
-        if getattr(plan, "prepare", None) is not None:
+        if plan.prepare is not None:
             state.events_files[index] = str(work / f"events-{index}.parquet")
             written["known"].append(work / f"known-events-{index}.parquet")  # etl.pipeline.prepared's
         for name, paths in written.items():
@@ -178,7 +183,7 @@ def _stage_streaming(rows: pl.LazyFrame, outputs, work: Path, index: int) -> dic
 
 
 def _stage_in_batches(rows: pl.LazyFrame, outputs, work: Path, index: int, batches: Iterator[pl.LazyFrame]) -> dict:
-    """A plan whose rows do not depend on each other (FormatPlan.row_wise): the file read once, in batches,
+    """A plan whose rows do not depend on each other (Plan.row_wise): the file read once, in batches,
     each batch's three outputs made in memory and written to Parquet files of their own. Streaming sinks would
     read the file once per output; known records make the outputs cheap and the reading the cost."""
     written: dict[str, list[Path]] = {name: [] for name in OUTPUTS}
@@ -207,7 +212,7 @@ def _input(index, source, header, plan, spec, progress, known, work: Path):
     1 GB at once)."""
     if plan.reader in ("jsonl", "xml", "json"):
         lines, records = _json_records(index, source, plan.reader, work)
-        if getattr(plan, "prepare", None) is not None:  # records into events first (esputnik_events' bodies)
+        if plan.prepare is not None:  # records into events first (esputnik_events' bodies)
             if records is None:  # JSON lines, as the records of a JSON array are
                 records = work / f"lines-{index}.parquet"
                 lines = lines.with_columns(_offset=pl.lit(None, pl.UInt64))
@@ -229,13 +234,9 @@ def _input(index, source, header, plan, spec, progress, known, work: Path):
     return raw, lambda lf: _csv_outputs(index, lf, header, plan, failures), _batches_of(raw)
 
 
-def _parquet_batches(records: Path, plan, known: pl.DataFrame | None, hash_them: bool = True):
-    """Batches of a Parquet file of records, hashed (unless they are: a prepared file's); the known ones found by a
-    binary search in the sorted hashes (numpy): `is_in` builds a set of every known hash for each batch (5M known
-    events: 1.6 s a batch)."""
-    searched = None
-    if plan.hash_salt is not None and known is not None and known.height:
-        searched = np.sort(known["hash_hi"].to_numpy())
+def _parquet_batches(records: Path, plan, known: Known | None, hash_them: bool = True):
+    """Batches of a Parquet file of records, hashed (unless they are: a prepared file's), the known ones marked."""
+    known = known if plan.hash_salt is not None else None
 
     def batches(size: int) -> Iterator[pl.LazyFrame]:
         file = pq.ParquetFile(records)
@@ -243,15 +244,7 @@ def _parquet_batches(records: Path, plan, known: pl.DataFrame | None, hash_them:
         for part in file.iter_batches(batch_size=size, columns=columns):
             batch = pl.from_arrow(part).lazy()
             batch = _hashed(batch, [pl.col("raw")], plan, None) if hash_them else batch
-            if searched is not None:
-                frame = batch.collect()
-                hashes = frame["hash_hi"].to_numpy()
-                order = np.argsort(hashes)  # sorted keys: numpy's search starts from the last one's place (4x)
-                places = np.empty(hashes.size, dtype=np.intp)
-                places[order] = np.searchsorted(searched, hashes[order])
-                found = searched[np.minimum(places, searched.size - 1)] == hashes
-                batch = frame.with_columns(_known=pl.Series(found)).lazy()
-            yield batch
+            yield batch if known is None else known.marked_batch(batch.collect()).lazy()
 
     return batches
 
@@ -286,7 +279,7 @@ def _json_records(index: int, source, reader: str, work: Path) -> tuple[pl.LazyF
 def _locate_json_rejects(source, paths: list[Path], work: Path, index: int) -> None:
     """An element of a JSON array that is not valid JSON fails the file, naming its line and column (see
     etl.readers.json_array); the lines of the other rejects are found once the entity has made its own
-    (locate_late_rejects)."""
+    (etl.pipeline.late_rejects)."""
     from etl.readers import json_array, jsonl
 
     rejects = pl.read_parquet(paths) if paths else pl.DataFrame()
@@ -303,48 +296,6 @@ def _locate_json_rejects(source, paths: list[Path], work: Path, index: int) -> N
     )
     offset = located.filter(pl.col("_row") == invalid[record].min())["_offset"][0]
     raise InputError(f"{source.uri}: {json_array.locate(source, offset)}")
-
-
-def locate_late_rejects(con, sources, plans, state: Staging, work: Path) -> None:
-    """The lines of a JSON array's rejected records (the fast split does not know them: the file is scanned again,
-    once, only when something was rejected), the format's and the entity's (an event of an unknown contact)
-    alike."""
-    from etl.readers import json_array
-
-    for index, (source, plan) in enumerate(zip(sources, plans, strict=True)):
-        if plan.reader != "json":
-            continue
-        prepared = index in state.events_files  # its events' lines are found in their record (a body)
-        rows = con.sql(
-            "SELECT DISTINCT _row FROM stg_rejects WHERE _file = $file AND (_line IS NULL OR $prepared)",
-            params={"file": index, "prepared": prepared},
-        ).pl()
-        if rows.height == 0:
-            continue
-        if prepared:  # a prepared file's events are found by their record, and their place in it
-            events = pl.read_parquet(state.events_files[index], columns=["_row", "_record"])
-            events = events.with_columns(_element=pl.col("_row") - pl.col("_row").min().over("_record"))
-            rows = rows.with_columns(pl.col("_row").cast(pl.UInt32)).join(events, on="_row")
-        else:
-            rows = rows.with_columns(_record=pl.col("_row"))
-        scanned = json_array.scan(source, work / f"json-late-{index}.parquet")
-        # the rejected records' places alone (a record's text is only measured, never read into memory whole)
-        located = pl.scan_parquet(scanned).select(
-            "_line", "_offset", _record="_row", _bytes=pl.col("raw").str.len_bytes()
-        )
-        lines = rows.lazy().join(located, on="_record").collect()
-        if prepared:
-            lines = lines.with_columns(_line=plan.prepare.event_lines(source.path, lines))
-        lines = lines.select("_row", "_line")
-        con.register("stg_late_lines", lines.to_arrow())
-        try:
-            con.execute(
-                "UPDATE stg_rejects SET _line = l._line FROM stg_late_lines AS l WHERE stg_rejects._file = $file "
-                "AND stg_rejects._row = l._row",
-                {"file": index},
-            )
-        finally:
-            con.unregister("stg_late_lines")
 
 
 def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failures):
@@ -368,26 +319,21 @@ def _csv_outputs(index: int, raw: pl.LazyFrame, header: list[str], plan, failure
     return (*_split(index, typed, checks, plan, raw=raw_json(header), line=pl.lit(None, pl.UInt64)), known_rows)
 
 
-def _hashed(rows: pl.LazyFrame, record: list[pl.Expr], plan, known: pl.DataFrame | None) -> pl.LazyFrame:
+def _hashed(rows: pl.LazyFrame, record: list[pl.Expr], plan, known: Known | None) -> pl.LazyFrame:
     """The record hash (hash_hi, hash_lo) of each row, of the record as read, when the plan has one
-    (FormatPlan.hash_salt); and given `known`, `_known`: whether the store has applied it before. By the hash's
-    high half alone: a membership test (no join) costs nearly nothing; a record that only shares that half is
-    not found among the entity's hashes later, and is then needed whole (entities.KnownRecordsNeeded)."""
+    (Plan.hash_salt); and given `known`, `_known`: whether the store has applied it before (etl.pipeline.known)."""
     salt = plan.hash_salt
     if salt is None:
         return rows
-    nothing_known = known is None or known.height == 0  # no known rows to stage apart (one output less)
     if plan.run_key is not None:
         rows = rows.with_columns(**row_hashes(record, salt))
-        if nothing_known:  # the runs' hashes once the format has numbered them where it likes (_csv_outputs)
+        if known is None:  # the runs' hashes once the format has numbered them where it likes (_csv_outputs)
             return rows
         # numbered before the known rows go apart, so that a run's rows are known together
         rows = run_hashes(with_runs(rows, pl.col(RAW + plan.run_key)))
     else:
         rows = rows.with_columns(**record_hash(record, salt))
-    if nothing_known:
-        return rows
-    return rows.with_columns(_known=pl.col("hash_hi").is_in(pl.lit(known["hash_hi"].implode())))
+    return rows if known is None else known.marked(rows)  # (none known: one output less)
 
 
 def _known_apart(index: int, rows: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
@@ -437,7 +383,7 @@ def _seq(index: int, record: str) -> pl.Expr:
 
 def _split(index: int, typed: pl.LazyFrame, checks: list[Check], plan, *, raw: pl.Expr, line: pl.Expr):
     """Every row, flagged `_reject` when a check failed (stg_rows leaves those out), and the rejected ones (with
-    every failed check's reason, the raw values and the line: a CSV's is counted later by fill_raw_values, for
+    every failed check's reason, the raw values and the line: a CSV's is counted later (etl.pipeline.late_rejects), for
     the rejected rows only). All rows in one output: a streamed file is then read once when none is rejected
     (see _stage_streaming)."""
     failed = [c.failed.fill_null(False) for c in checks]
@@ -510,39 +456,3 @@ def mean_line_bytes(source: sources.SourceFile) -> float:
 def estimate_rows(source: sources.SourceFile) -> int:
     mean = mean_line_bytes(source)
     return max(int(source.size / mean) - 1, 1) if mean else 1
-
-
-def fill_raw_values(
-    con: duckdb.DuckDBPyConnection, sources: list[sources.SourceFile], headers: list[list[str]], files: list[FileResult]
-) -> None:
-    """Give every reject its line; and its raw text when it was rejected for its order's sake.
-
-    Lines are records + 1 unless a quoted value holds a newline; only then are they
-    counted, in a second pass over the file, for the rejected rows alone.
-    """
-    con.execute("ALTER TABLE stg_rejects ADD COLUMN IF NOT EXISTS _line BIGINT")
-    rows_by_file = con.execute(
-        "SELECT _file, list(_row ORDER BY _row), bool_or(raw IS NULL) FROM stg_rejects WHERE _line IS NULL "
-        "GROUP BY _file"
-    ).fetchall()  # JSON lines come with their lines
-    for file_index, rows, needs_raw in rows_by_file:
-        source = sources[file_index]
-        records = files[file_index].rows + files[file_index].blank_rows
-        multiline = source.newlines > records + 1  # header + one line per record, or more
-        if not (multiline or needs_raw):
-            con.execute("UPDATE stg_rejects SET _line = _row + 2 WHERE _file = $file", {"file": file_index})
-            continue
-        header = headers[file_index]
-        raw = raw_scan(source, header)
-        if multiline:
-            raw = csv_reader.with_line_numbers(raw)
-        else:
-            raw = raw.with_columns(_line=pl.col("_row").cast(pl.UInt64) + 2)
-        found = raw.filter(pl.col("_row").is_in(rows)).select("_row", "_line", raw_json=raw_json(header)).collect()
-        con.register("found", found)
-        con.execute(
-            "UPDATE stg_rejects SET _line = found._line, raw = coalesce(stg_rejects.raw, found.raw_json::JSON) "
-            "FROM found WHERE stg_rejects._file = $file AND stg_rejects._row = found._row",
-            {"file": file_index},
-        )
-        con.unregister("found")

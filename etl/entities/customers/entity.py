@@ -14,7 +14,7 @@ from typing import Literal
 
 import duckdb
 
-from etl.entities import KnownRecordsNeeded, Run, first_and_last, nothing_lost
+from etl.entities import Run, first_and_last, known_needed, nothing_lost
 from etl.entities.identity import graph as identity
 from etl.store.sqlfiles import run_sql
 
@@ -26,19 +26,11 @@ STRATEGIES = {"merge": ("entities/customers/attributes", "entities/customers/att
               "replace": ("entities/customers/attributes", "entities/customers/attributes_timed")}  # fmt: skip
 TABLES = ("customers", "identities", "identity_links", "customer_merges", "customer_attribute_times")
 DERIVED = ()
-SKIP_KNOWN = (
-    True  # records applied before skip the graph and the merge (entities/customers/known.sql); tests turn it off
-)
-
-
-def known_hashes(con: duckdb.DuckDBPyConnection):
-    """The high halves of the hashes of the records last applied to a customer alone (customers.record_hash), as
-    a Polars frame of hash_hi: the engine stages the records with one of them apart (see entities/customers/known.sql,
-    which matches the whole hash and leaves out a hash two customers hold). Not distinct: a test against them
-    needs none, and DISTINCT cost more than the rest of the lookup."""
-    if not SKIP_KNOWN:
-        return None
-    return con.sql("SELECT (record_hash >> 64)::UBIGINT AS hash_hi FROM customers WHERE record_hash IS NOT NULL").pl()
+# The high halves of the hashes of the records last applied to a customer alone (customers.record_hash): the engine
+# stages the records with one of them apart (etl.pipeline.known; entities/customers/known.sql matches the whole
+# hash and leaves out a hash two customers hold). Not distinct: a test against them needs none, and DISTINCT cost
+# more than the rest of the lookup.
+KNOWN = "SELECT (record_hash >> 64)::UBIGINT AS hash_hi FROM customers WHERE record_hash IS NOT NULL"
 
 
 def apply_attributes(
@@ -68,7 +60,7 @@ def apply_attributes(
 def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
     """The engine's step: the staged records merged with the format's strategy (see `merge`)."""
     with run.state.timed("merge"):
-        return merge(con, run.import_id, run.options.strategy, _id_types(run))
+        return merge(con, run.import_id, run.options.strategy, _id_types(run))  # None: known records are needed
 
 
 def report(con: duckdb.DuckDBPyConnection, run: Run, stored: dict) -> dict:
@@ -84,25 +76,21 @@ def report(con: duckdb.DuckDBPyConnection, run: Run, stored: dict) -> dict:
 
 
 def _id_types(run: Run) -> tuple[str, ...]:
-    return run.plans[0].id_types  # the same options for every file: the same types
+    return run.plans[0].facts.id_types  # the same options for every file: the same types
 
 
 def merge(
     con: duckdb.DuckDBPyConnection, import_id: int, strategy: Literal["merge", "replace"], id_types: tuple[str, ...]
-) -> dict:
+) -> dict | None:
     """The staged records (the view stg_rows: ids, patch ...) into the store: their ids (of `id_types`) resolved
-    to people, their attributes merged; stg_rejects made from the rejected rows. The counts for the report."""
-    run_sql(con, "entities/customers/known", skip_known=SKIP_KNOWN)
+    to people, their attributes merged; stg_rejects made from the rejected rows. The counts for the report; None
+    when records staged as known are needed whole (stg_known_needed: the engine stages and stores them again)."""
+    run_sql(con, "entities/customers/known")
     run_sql(con, "entities/customers/stage", id_types=list(id_types))
     resolved = identity.resolve(con, import_id)
     run_sql(con, "entities/customers/known_settle", id_types=list(id_types))
-    # records staged as known (keys and hash alone: no drop_nulls) are all among the skipped ones, or one is
-    # needed whole: the engine stages them all again
-    placeholders, skipped = con.execute(
-        "SELECT (SELECT count(*) FROM stg_rows WHERE drop_nulls IS NULL), (SELECT count(*) FROM stg_skipped)"
-    ).fetchall()[0]
-    if placeholders and (needed := placeholders - skipped):
-        raise KnownRecordsNeeded(f"{needed} known records are needed whole")
+    if known_needed(con):  # a record staged as known is not skipped: the rest would miss its ids and attributes
+        return None
     run_sql(con, "entities/customers/records")
     changes = apply_attributes(con, import_id, strategy)
     # the skipped records' customers are none of the others' (entities/customers/known_settle.sql): repeats add up

@@ -5,7 +5,9 @@
 -- again for the merge, cost more than the rest of it).
 -- Grain in: stg_known, stg_rows, stg_record_customers (etl.entities.identity.graph), customers, identities.
 -- Grain out: stg_skipped, one per known record still skipped (record, customer_id), none of whose customers
--- is in stg_record_customers; stg_record_customers gains the touched known records. Parameters: $id_types, the type of each value of ids (the format's plan).
+-- is in stg_record_customers; stg_record_customers gains the touched known records; stg_known_needed, one row:
+-- how many records staged as known are not skipped (`needed`: touched, or only their hash's high half was
+-- known), which the import needs whole (the engine stages and stores it again, nothing known). Parameters: $id_types, the type of each value of ids (the format's plan).
 
 CREATE OR REPLACE TEMP TABLE stg_skipped AS
 SELECT k.record, k.customer_id
@@ -26,3 +28,6 @@ SELECT ids.record, arg_min(i.customer_id, identity_rank(i.id_type, i.business_un
 FROM ids
 JOIN identities AS i ON i.id_type = ids.id_type AND i.business_unit = '' AND i.id_value = ids.id_value
 GROUP BY ids.record;
+
+CREATE OR REPLACE TEMP TABLE stg_known_needed AS
+SELECT (SELECT count(*) FROM stg_rows WHERE drop_nulls IS NULL) - (SELECT count(*) FROM stg_skipped) AS needed;

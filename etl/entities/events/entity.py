@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import duckdb
 
-from etl.entities import KnownRecordsNeeded, Run, first_and_last, nothing_lost
+from etl.entities import Run, first_and_last, known_needed, nothing_lost
 from etl.entities.events import event_orders
 from etl.entities.identity import graph as identity
 from etl.formats.events import STAGED
@@ -26,24 +26,17 @@ STAGING = STAGED
 STRATEGIES = {"append": ("entities/events/stage", "entities/events/apply")}  # an event is stored once, by its content
 TABLES = ("events", "event_items", "customers", "identities", "identity_links", "customer_merges")
 DERIVED = ()
-SKIP_KNOWN = True  # records applied before are not parsed again; tests turn it off
+# The high halves of the hashes of the records events were stored from: such records are not parsed again
+# (etl.pipeline.known); with how many events each has: a record of many events (etl.pipeline.prepared) is known
+# when all of them are stored.
+KNOWN = """SELECT (record_hash >> 64)::UBIGINT AS hash_hi, count(*)::UBIGINT AS events FROM events
+WHERE record_hash IS NOT NULL GROUP BY ALL"""
 
 
-def known_hashes(con: duckdb.DuckDBPyConnection):
-    """The high halves of the hashes of the records events were stored from (see customers')."""
-    if not SKIP_KNOWN:
-        return None
-    # with how many events each has: a record of many events (etl.pipeline.prepared) is known when all of them
-    # are stored
-    return con.sql(
-        "SELECT (record_hash >> 64)::UBIGINT AS hash_hi, count(*)::UBIGINT AS events FROM events "
-        "WHERE record_hash IS NOT NULL GROUP BY ALL"
-    ).pl()
-
-
-def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
-    """The staged events stored once each, their people resolved; stg_rejects from the rejected rows."""
-    id_types = list(run.plans[0].id_types)  # one format, one plan's types for every file
+def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict | None:
+    """The staged events stored once each, their people resolved; stg_rejects from the rejected rows. None when
+    records staged as known are needed whole (stg_known_needed: the engine stages and stores them again)."""
+    id_types = list(run.plans[0].facts.id_types)  # one format, one plan's types for every file
     state = run.state
     with state.timed("stage_events"):
         offsets, total = [], 0
@@ -51,22 +44,19 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
             offsets.append(total)
             total += file.rows + file.blank_rows
         run_sql(con, "entities/events/stage", id_types=id_types, record_offsets=offsets)
-        placeholders, known = con.execute(
-            "SELECT (SELECT count(*) FROM stg_rows WHERE event_type IS NULL), "
-            "(SELECT count(*) FROM stg_rows AS r SEMI JOIN events AS e "
-            " ON e.record_hash = (r.hash_hi::UHUGEINT << 64) | r.hash_lo::UHUGEINT WHERE r.event_type IS NULL)"
-        ).fetchall()[0]
-        if placeholders != known:  # a record that only shared its hash's high half with a stored one
-            raise KnownRecordsNeeded(f"{placeholders - known} records staged as known are not")
-    plan = run.plans[0]
+        run_sql(con, "entities/events/known")
+        if known_needed(con):  # a record that only shared its hash's high half with a stored one
+            return None
+        (known,) = con.execute("SELECT count(*) FROM stg_rows WHERE event_type IS NULL").fetchall()[0]
+    facts = run.plans[0].facts  # one format: one plan's facts for every file
     late_rejects = []  # (SQL of _seq, column, hint, value) of the records rejected after staging
-    if plan.known_people_only:
+    if facts.known_people_only:
         run_sql(con, "entities/events/unknown_people", id_types=id_types)
         late_rejects.append("SELECT _seq, '(contact)' AS column, 'the store knows no contact by these ids: events are "
                             "taken for known contacts only (unknown_contacts: reject; create makes them)' AS hint, "
                             "given AS value FROM stg_unknown_people")  # fmt: skip
     orders_changed = 0
-    if plan.feeds_orders:
+    if facts.feeds_orders:
         with state.timed("fold_orders"):
             orders_changed = event_orders.fold(con, run, id_types)
         late_rejects.append("SELECT _seq, \"column\", hint, order_id AS value "
@@ -77,7 +67,7 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         people = identity.resolve(con, run.import_id, named_by=id_types)  # an event sits on its user_id's customer
         identity.add_customers(con, run.import_id)
     with state.timed("apply"):
-        paths = {"item_paths": list(plan.item_paths), "currency_paths": list(plan.currency_paths)}
+        paths = {"item_paths": list(facts.item_paths), "currency_paths": list(facts.currency_paths)}
         run_sql(con, "entities/events/apply", import_id=run.import_id, format=run.format, started_at=run.started_at,
                 id_types=id_types, **paths)  # fmt: skip
     late = _late_rejects(con, state, late_rejects)
@@ -110,9 +100,9 @@ def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
     }
     the_sample = sample(con)  # before the orders' rows take stg_rows' name
     extra = {}
-    if plan.feeds_orders:
+    if facts.feeds_orders:
         extra["unknown_order_events"] = con.execute("SELECT count(*) FROM stg_ignored_order_events").fetchall()[0][0]
-    if plan.known_people_only:
+    if facts.known_people_only:
         extra["unknown_contacts"] = con.execute("SELECT count(*) FROM stg_unknown_people").fetchall()[0][0]
     order_events, notes = {}, []
     if orders_changed:

@@ -9,26 +9,23 @@ The events entity calls `fold` before it stores the events (an ignored order eve
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import duckdb
 
 from etl.entities import Run
+from etl.formats.plan import OrdersFacts, Plan
 from etl.store.sqlfiles import run_sql
 
-
-@dataclass(frozen=True)
-class OrderRowsPlan:
-    """What the orders entity reads of a plan: the field named in its reasons for an order's key."""
-
-    key_field: str = "externalOrderId"
+# what the orders entity reads of a plan: the field named in its reasons for an order's key (no file is staged)
+ORDER_ROWS_PLAN = Plan(transform=lambda lf: (lf, []), facts=OrdersFacts(key_field="externalOrderId"))
 
 
 def fold(con: duckdb.DuckDBPyConnection, run: Run, id_types: list[str]) -> int:
     """stg_order_actions, stg_ignored_order_events and stg_event_order_rows (entities/events/orders.sql); how many
     orders the events change."""
     run_sql(con, "entities/events/orders", started_at=run.started_at, id_types=id_types,
-            default_currency=run.plans[0].default_currency)  # fmt: skip
+            default_currency=run.plans[0].facts.default_currency)  # fmt: skip
     return con.execute("SELECT count(DISTINCT order_id) FROM stg_order_actions").fetchall()[0][0]
 
 
@@ -43,7 +40,7 @@ def merge(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
         '[]::STRUCT("column" VARCHAR, hint VARCHAR, "value" VARCHAR)[] AS reasons, NULL::BIGINT AS _line '
         "FROM stg_event_order_rows WHERE false"
     )
-    orders_run = replace(run, plans=[OrderRowsPlan()])
+    orders_run = replace(run, plans=[ORDER_ROWS_PLAN])
     people = orders.store(con, orders_run)
     counts = orders.report(con, orders_run, people)
     kept = counts["extra"]["orders_buyer_kept"] = buyer_kept(con)

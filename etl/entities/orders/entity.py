@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from etl.entities import KnownRecordsNeeded, Run, nothing_lost
+from etl.entities import Run, known_needed, nothing_lost
 from etl.entities.identity import graph as identity
 from etl.formats.rows import CUSTOM_FIELD
 from etl.store.sqlfiles import run_sql
@@ -34,29 +34,22 @@ STRATEGIES = {
 TABLES = ("orders", "line_items", "order_row_hashes", "events", "customers", "identities")
 DERIVED = ("order_facts", "customer_keys")
 
-SKIP_KNOWN = (
-    True  # orders whose rows were stored as they are skip the rest (entities/orders/known.sql); tests turn it off
-)
+# The high halves of the stored rows' hashes (order_row_hashes): the engine stages the rows with one of them as
+# their keys and hash alone (etl.pipeline.known); orders whose rows were stored as they are skip the rest
+# (entities/orders/known.sql).
+KNOWN = "SELECT (row_hash >> 64)::UBIGINT AS hash_hi FROM order_row_hashes"
 
 
-def known_hashes(con: duckdb.DuckDBPyConnection):
-    """The high halves of the stored rows' hashes (order_row_hashes), as a Polars frame of hash_hi: the engine
-    stages the rows with one of them as their keys and hash alone (see entities/orders/known.sql)."""
-    if not SKIP_KNOWN:
-        return None
-    return con.sql("SELECT (row_hash >> 64)::UBIGINT AS hash_hi FROM order_row_hashes").pl()
-
-
-def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, int]:
-    """Assemble, resolve the buyers, compare and apply; the identity graph's counts."""
+def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict[str, int] | None:
+    """Assemble, resolve the buyers, compare and apply; the identity graph's counts. None when orders staged as
+    known are needed whole (stg_known_needed: the engine stages and stores them again)."""
     state = run.state
     with state.timed("known"):
         run_sql(con, "entities/orders/known")
-        (needed,) = con.execute("SELECT runs FROM stg_known_needed").fetchall()[0]
-        if needed:
-            raise KnownRecordsNeeded(f"{needed} orders staged as known are needed whole")
+        if known_needed(con):  # the rest would miss their rows
+            return None
     with state.timed("assemble"):
-        run_sql(con, "entities/orders/assemble", key_field=run.plans[0].key_field)
+        run_sql(con, "entities/orders/assemble", key_field=run.plans[0].facts.key_field)
         _pack_custom_fields(con)
     with state.timed("resolve_buyers"):
         run_sql(con, "entities/orders/buyers")

@@ -1,14 +1,14 @@
 -- The import's orders whose rows are the ones last stored for them: unchanged, without being parsed, checked or
 -- compared (a re-import of the same export costs a hash join). The engine staged such rows as their keys and
--- hash alone (_first null: etl.pipeline.staging, FormatPlan.run_key); a row's hash covers the row as read, its place in
+-- hash alone (_first null: etl.pipeline.known, Plan.run_key); a row's hash covers the row as read, its place in
 -- its order and its order's first row (rows.run_hashes), so a run whose first row changed has no known row.
 -- A known run is an unchanged order when every row of it is one of that order's stored rows, and the order has
 -- no other stored row. Anything else a known run may be in this import (some of its rows read and others
 -- known, a row the store does not hold, its order in another run of the import) needs the run whole:
--- stg_known_needed then counts such runs, and the engine runs the import again without known rows.
+-- stg_known_needed then counts such runs, and the engine stages and stores the import again, nothing known.
 -- Grain in: stg_rows (known rows: _seq, hash_hi, hash_lo; the others parsed), stg_row_rejects, order_row_hashes.
 -- Grain out: stg_known_orders, one per known run (_seq, order_id, line_count, first_file, first_row);
--- stg_known_needed, one row: how many known runs are needed whole. Parameters: none.
+-- stg_known_needed, one row: how many known runs are needed whole (`needed`). Parameters: none.
 
 CREATE OR REPLACE TEMP TABLE stg_known_orders AS
 WITH known_rows AS (
@@ -64,4 +64,4 @@ needed AS (
        OR known._seq IN (SELECT _seq FROM read_runs)
        OR known.order_id IN (SELECT order_id FROM read_orders)
 )
-SELECT count(*) AS runs FROM needed;
+SELECT count(*) AS needed FROM needed;

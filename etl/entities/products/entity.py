@@ -15,7 +15,7 @@ import json
 
 import duckdb
 
-from etl.entities import KnownRecordsNeeded, Run, first_and_last, nothing_lost
+from etl.entities import Run, first_and_last, known_needed, nothing_lost
 from etl.formats.products import STAGED
 from etl.store.connection import MEMORY_LIMIT
 from etl.store.sqlfiles import run_sql
@@ -27,27 +27,23 @@ STRATEGIES = {
 }  # by product id
 TABLES = ("products",)
 DERIVED = ()
-SKIP_KNOWN = True  # records applied before are not parsed again; tests turn it off
+# the high halves of the hashes of the records the products were last stored from: such records are not parsed
+# again (etl.pipeline.known)
+KNOWN = "SELECT (record_hash >> 64)::UBIGINT AS hash_hi FROM products WHERE record_hash IS NOT NULL"
 JSON_MEMORY_LIMIT = "1200MB"  # see merge
 HUGE_RECORD_BYTES = 8 << 20
 LONGEST = 2000  # characters of a text the sample shows
 SAMPLE_COLUMNS = ("product_id", "name", "price", "currency", "availability")
 
 
-def known_hashes(con: duckdb.DuckDBPyConnection):
-    """The high halves of the hashes of the records the products were last stored from (see customers')."""
-    if not SKIP_KNOWN:
-        return None
-    return con.sql("SELECT (record_hash >> 64)::UBIGINT AS hash_hi FROM products WHERE record_hash IS NOT NULL").pl()
-
-
-def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict:
-    """The staged records merged into the catalogue by product id; stg_rejects from the rejected rows."""
+def store(con: duckdb.DuckDBPyConnection, run: Run) -> dict | None:
+    """The staged records merged into the catalogue by product id; stg_rejects from the rejected rows. None when
+    records staged as known are needed whole (stg_known_needed: the engine stages and stores them again)."""
     with run.state.timed("merge"):
         return merge(con, run.import_id, run.started_at, run.options.missing)
 
 
-def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: str) -> dict:
+def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: str) -> dict | None:
     (longest,) = con.execute(
         "SELECT coalesce(max(strlen(attributes)), 0) FROM stg_rows WHERE not_attributes IS NOT NULL"
     ).fetchall()[0]
@@ -58,12 +54,10 @@ def merge(con: duckdb.DuckDBPyConnection, import_id: int, started_at, missing: s
         con.execute(f"SET memory_limit = '{JSON_MEMORY_LIMIT}'")
     try:
         run_sql(con, "entities/products/stage")
-        placeholders, known = con.execute(
-            "SELECT (SELECT count(*) FROM stg_rows WHERE not_attributes IS NULL), "
-            "(SELECT count(*) FROM stg_product_records WHERE known)"
-        ).fetchall()[0]
-        if placeholders != known:  # a record that only shared its hash's high half with a stored one
-            raise KnownRecordsNeeded(f"{placeholders - known} records staged as known are not")
+        run_sql(con, "entities/products/known")
+        if known_needed(con):  # a record that only shared its hash's high half with a stored one
+            return None
+        (known,) = con.execute("SELECT count(*) FROM stg_product_records WHERE known").fetchall()[0]
         run_sql(con, "entities/products/merge", missing=missing)
         run_sql(con, "entities/products/apply", import_id=import_id, started_at=started_at)
     finally:
