@@ -58,13 +58,15 @@ def test_every_format_feeds_a_registered_entity_whose_strategies_are_sql_files()
 
     fed = {formats.load(name).ENTITY for name in formats.REGISTRY}
     assert fed <= set(entities.REGISTRY)
-    sql = {p.name.removesuffix(".sql") for p in resources.files("etl.sql").iterdir() if p.name.endswith(".sql")}
     for name in entities.REGISTRY:
         entity = entities.load(name)
         assert entity.NAME == name and entity.TABLES and entity.STAGING
-        files = {f for steps in entity.STRATEGIES.values() for f in steps}
-        assert files <= sql, f"{name}: no such SQL file: {files - sql}"
+        files = {f for steps in entity.STRATEGIES.values() for f in steps}  # named as run_sql names them, from etl/
+        missing = {f for f in files if not resources.files("etl").joinpath(f"{f}.sql").is_file()}
+        assert not missing, f"{name}: no such SQL file: {missing}"
         assert callable(entity.store) and callable(entity.report)
+        assert isinstance(entity.KNOWN, str)  # the query of its known records (etl.pipeline.known)
+        assert resources.files("etl").joinpath(f"entities/{name}/known.sql").is_file()  # and what it needs whole
     with pytest.raises(KeyError, match="the entities are orders, customers"):
         entities.load("product")
 
