@@ -67,6 +67,8 @@ def test_every_format_feeds_a_registered_entity_whose_strategies_are_sql_files()
         assert callable(entity.store) and callable(entity.report)
         assert isinstance(entity.KNOWN, str)  # the query of its known records (etl.pipeline.known)
         assert resources.files("etl").joinpath(f"entities/{name}/known.sql").is_file()  # and what it needs whole
+        for attribute in entities.Entity.__annotations__:  # every field the Entity protocol declares
+            assert hasattr(entity, attribute), f"{name} does not declare {attribute}"
     with pytest.raises(KeyError, match="the entities are orders, customers"):
         entities.load("product")
 

@@ -1,4 +1,5 @@
-"""Entities: the kinds of record the store keeps, each one module, and the engine's view of them.
+"""Entities: the kinds of record the store keeps, each one folder (entity.py and its SQL files, named by step), and
+the engine's view of them (the `Entity` protocol).
 
 An entity module declares:
 - NAME, the entity's name (a format's ENTITY names it);
@@ -8,7 +9,9 @@ An entity module declares:
 - `store(con, run)`: everything after staging, inside the import's transaction: resolve people, compare,
   merge, check that what it meant to write is what the store holds (raising EtlError otherwise); it leaves
   stg_rejects (every rejected record with its reasons) and returns what `report` needs;
-- `report(con, run, stored)`: the report's counts ({kept, entities, events, extra, sample}).
+- `report(con, run, stored)`: the report's counts ({kept, entities, events, extra, sample}) and its own lines for
+  the reader (`notes`: [{text, warning}]) and `sample_of` (what its sample holds), which etl.cli.render prints
+  as they are.
 - KNOWN, the query of the known records (etl.pipeline.known): the high halves (hash_hi) of the record hashes the
   store keeps of records it applied before and that would change nothing again (and `events`, how many events
   the store holds of each, where a record may be many: the events entity). Records of the files with one of
@@ -27,8 +30,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from datetime import datetime
-from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, cast
 
 from etl.errors import EtlError
 
@@ -38,6 +40,21 @@ REGISTRY = {
     "products": "etl.entities.products.entity",
     "events": "etl.entities.events.entity",
 }
+
+
+class Entity(Protocol):
+    """What every entity module declares (tests/test_formats.py checks each registered one against it)."""
+
+    NAME: str
+    STAGING: tuple[str, ...] | list[str]
+    STRATEGIES: dict[str, tuple[str, ...]]
+    TABLES: tuple[str, ...]
+    DERIVED: tuple[str, ...]
+    KNOWN: str
+
+    def store(self, con: Any, run: Run) -> Any: ...
+
+    def report(self, con: Any, run: Run, stored: Any) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -62,10 +79,10 @@ def nothing_lost(*balances: tuple[str, int, str, int]) -> None:
         raise EtlError("consistency check failed (nothing was stored): " + "; ".join(broken))
 
 
-def load(name: str) -> ModuleType:
+def load(name: str) -> Entity:
     if name not in REGISTRY:
         raise KeyError(f"unknown entity {name!r}; the entities are {', '.join(REGISTRY)}")
-    return importlib.import_module(REGISTRY[name])
+    return cast(Entity, importlib.import_module(REGISTRY[name]))
 
 
 def first_and_last(con, query: str, params: dict) -> dict[str, list[dict]]:

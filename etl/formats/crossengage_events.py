@@ -23,7 +23,8 @@ from __future__ import annotations
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from etl.formats.events import HASH_VERSION, REJECT_KEYS, STAGED, event_key, json_string, no_orders
+from etl.formats.columns import EVENT_STAGED
+from etl.formats.events import HASH_VERSION, REJECT_KEYS, event_key, json_string, no_orders
 from etl.formats.hashing import salt
 from etl.formats.ids import EMAIL, fold_id_case_option, normalised
 from etl.formats.plan import EventsFacts, Plan
@@ -115,5 +116,5 @@ def plan(header: list[str], options: Options, reader: str = "json") -> Plan:
         return lf, checks
 
     facts = EventsFacts(id_types=("external_id", "email"), item_paths=ITEM_PATHS, currency_paths=("$.cart.currency",))
-    return Plan(transform=transform, facts=facts, reader=reader, kept_columns=STAGED, reject_keys=REJECT_KEYS,
+    return Plan(transform=transform, facts=facts, reader=reader, kept_columns=EVENT_STAGED, reject_keys=REJECT_KEYS,
                 hash_salt=salt(HASH_VERSION, NAME, options, reader=reader), row_wise=True)  # fmt: skip

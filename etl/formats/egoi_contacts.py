@@ -31,9 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from etl.errors import SpecError
 from etl.formats import ApiSource
+from etl.formats.columns import CUSTOMER_STAGED
 from etl.formats.hashing import salt
 from etl.formats.ids import EMAIL, normalised
-from etl.formats.kevel_users import STAGED
 from etl.formats.plan import CustomersFacts, Plan
 from etl.formats.rows import Check
 from etl.sources import egoi_api
@@ -200,7 +200,7 @@ def plan(header: list[str], options: Options, reader: str = "jsonl") -> Plan:
     # the account and the list decide what a contact makes (the other options are the connection's)
     hashed = salt(HASH_VERSION, NAME, [options.account_id, str(options.list_id)], polars=False)
     return Plan(transform=transform, facts=CustomersFacts(id_types=ID_TYPES), header=header, missing=[], ignored=[],
-                reader="jsonl", kept_columns=STAGED, row_wise=True, hash_salt=hashed)  # fmt: skip
+                reader="jsonl", kept_columns=CUSTOMER_STAGED, row_wise=True, hash_salt=hashed)  # fmt: skip
 
 
 def _base(field: str) -> pl.Expr:

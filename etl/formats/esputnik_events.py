@@ -32,8 +32,9 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from etl.formats.columns import EVENT_STAGED
 from etl.formats.esputnik_records import EventReader
-from etl.formats.events import HASH_VERSION, REJECT_KEYS, STAGED, event_key
+from etl.formats.events import HASH_VERSION, REJECT_KEYS, event_key
 from etl.formats.hashing import salt
 from etl.formats.ids import EMAIL, PHONE, fold_id_case_option, normalised
 from etl.formats.plan import EventsFacts, Plan
@@ -232,7 +233,7 @@ def plan(header: list[str], options: Options, reader: str = "json") -> Plan:
                         currency_paths=("$.params.currencyCode", "$.params.currency"),
                         known_people_only=options.unknown_contacts == "reject", feeds_orders=True,
                         default_currency=(options.default_currency or "").upper() or None)  # fmt: skip
-    return Plan(transform=transform, facts=facts, reader=reader, kept_columns=STAGED,
+    return Plan(transform=transform, facts=facts, reader=reader, kept_columns=EVENT_STAGED,
                 reject_keys=(*REJECT_KEYS, "_record"),  # an event's record: its line is found in it
                 hash_salt=salt(HASH_VERSION, NAME, options, reader=reader), row_wise=True,
                 prepare=prepare(options))  # fmt: skip

@@ -1,4 +1,5 @@
-"""What every event format produces: one row per event, in the canonical event columns (STAGED).
+"""What every event format produces: one row per event, in the canonical event columns
+(etl.formats.columns.EVENT_STAGED).
 
 - event_type: the event's name as given; occurred_at: when (UTC), null when the record gives no time (the
   entity then takes the import's start);
@@ -26,11 +27,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from etl.formats.columns import EVENT_ORDER_STAGED
 from etl.formats.rows import record_hash
 
-ORDER_STAGED = ("order_action", "order_status", "order_total", "order_currency", "order_created_at", "order_lines")
-STAGED = ("event_type", "occurred_at", "ids", "business_unit", "properties", "order_id", *ORDER_STAGED, "key_hi",
-          "key_lo", "hash_hi", "hash_lo")  # fmt: skip
 HASH_VERSION = "events-1"  # of the record hash: changed when what a format makes of the same record changes
 KEY_VERSION = "event-key-1"  # of the event's identity: changing it makes every stored event new again
 REJECT_KEYS = ("event_type",)  # what an event format's reject keeps
@@ -39,7 +38,7 @@ REJECT_KEYS = ("event_type",)  # what an event format's reject keeps
 def no_orders() -> dict[str, pl.Expr]:
     """The order_* columns of a format whose events make no orders."""
     types = {"order_total": pl.Float64, "order_created_at": pl.Datetime("us", "UTC")}
-    return {name: pl.lit(None, types.get(name, pl.String)) for name in ORDER_STAGED}
+    return {name: pl.lit(None, types.get(name, pl.String)) for name in EVENT_ORDER_STAGED}
 
 
 def event_key(content: pl.Expr, format_name: str) -> dict[str, pl.Expr]:

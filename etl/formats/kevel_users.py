@@ -32,6 +32,7 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace)
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from etl.formats.columns import CUSTOMER_STAGED
 from etl.formats.hashing import salt
 from etl.formats.ids import EMAIL, PHONE, SHA256_HEX, fold_id_case_option, normalised
 from etl.formats.plan import CustomersFacts, Plan
@@ -110,7 +111,6 @@ FIELDS = FormatFields(
 
 
 # what a users format stages of each record (the customers entity reads them)
-STAGED = ("ids", "patch", "not_attributes", "drop_nulls", "updated_at", "hash_hi", "hash_lo")
 
 
 def plan(header: list[str], options: Options, reader: str = "csv") -> Plan:
@@ -129,7 +129,7 @@ def plan(header: list[str], options: Options, reader: str = "csv") -> Plan:
     transform = lambda lf: _typed(lf, reader, id_fields, attributes, options)  # noqa: E731
     return Plan(
         transform=transform, facts=CustomersFacts(id_types=_id_types(id_fields, options)), header=header,
-        missing=missing, ignored=[], problems=problems, reader=reader, kept_columns=STAGED, row_wise=True,
+        missing=missing, ignored=[], problems=problems, reader=reader, kept_columns=CUSTOMER_STAGED, row_wise=True,
         # the record as read, its field names and the options decide all the plan makes of it (no Polars hash)
         hash_salt=salt(HASH_VERSION, NAME, options, reader=reader, header=header, polars=False),
     )  # fmt: skip

@@ -23,6 +23,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from etl.formats.columns import PRODUCT_STAGED
 from etl.formats.hashing import salt
 from etl.formats.plan import Plan, ProductsFacts
 from etl.formats.rows import COMMA_HINT, Check, split_list
@@ -35,12 +36,6 @@ GOOGLE_FIELDS: dict[str, str] = {
     "link": "link", "image_link": "image_link", "gtin": "gtin", "mpn": "mpn", "color": "color", "size": "size",
 }  # fmt: skip
 # what the products entity stages, and stores, of each record
-PRODUCT_COLUMNS = [
-    "product_id", "item_group_id", "name", "description", "brand", "category", "categories",
-    "google_product_category", "price", "sale_price", "currency", "availability", "condition", "link",
-    "image_link", "gtin", "mpn", "color", "size",
-]  # fmt: skip
-STAGED = (*PRODUCT_COLUMNS, "attributes", "not_attributes", "hash_hi", "hash_lo")
 REJECT_KEYS = ("product_id",)
 AVAILABILITY = ["in_stock", "out_of_stock", "preorder", "backorder"]
 CONDITIONS = ["new", "refurbished", "used"]
@@ -211,7 +206,7 @@ def json_checks(value: pl.Expr) -> list[Check]:
 
 def plan_of(format_name: str, options: ProductOptions, reader: str, transform, header: list[str], **fields) -> Plan:
     """A product format's plan: the record as read, its fields and the options decide what it stores (the salt)."""
-    return Plan(transform=transform, facts=ProductsFacts(), header=header, reader=reader, kept_columns=STAGED,
+    return Plan(transform=transform, facts=ProductsFacts(), header=header, reader=reader, kept_columns=PRODUCT_STAGED,
                 reject_keys=REJECT_KEYS, hash_salt=salt(HASH_VERSION, format_name, options, reader=reader,
                                                         header=header), row_wise=True, **fields)  # fmt: skip
 

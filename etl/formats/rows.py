@@ -53,23 +53,6 @@ DTYPES: dict[Kind, pl.DataType] = {
 }
 
 RAW = "raw:"  # raw text columns are named raw:<header name>, beside the canonical ones
-# The canonical columns every order format stages (what entities/orders/assemble.sql and entities/orders/keyed.sql
-# read): the
-# order's, taken from the first row of its run, and the line's, from every row.
-ORDER_COLUMNS = [
-    "order_id", "user_id_type", "user_id", "currency", "total", "subtotal", "tax", "shipping", "discount", "refund",
-    "payment_method", "shipping_method", "shipping_country", "source", "promotions", "created_at", "last_updated",
-    "custom_fields",
-]  # fmt: skip
-LINE_COLUMNS = [
-    "order_id", "line_item_id", "product_id", "item_group_id", "name", "sku", "brand", "category", "categories",
-    "line_currency", "line_total", "line_subtotal", "line_tax", "line_shipping", "line_discount", "line_refund",
-    "quantity", "line_promotions", "adult", "subscription_duration_ms", "size", "size_system", "status",
-    "line_custom_fields",
-]  # fmt: skip
-# a staged order column custom:<key> is the order's custom field <key>: the store packs them into
-# orders.custom_fields, a JSON object without the null ones (see entities/orders/custom_fields.sql)
-CUSTOM_FIELD = "custom:"
 
 
 def raw(name: str) -> pl.Expr:

@@ -26,13 +26,11 @@ import polars as pl
 import polars_hash  # noqa: F401  (registers the .chash namespace: sha256 without per-row Python)
 from pydantic import BaseModel, ConfigDict, Field
 
+from etl.formats.columns import CUSTOM_FIELD, LINE_COLUMNS, ORDER_COLUMNS
 from etl.formats.hashing import salt
 from etl.formats.ids import EMAIL, PHONE, normalised
 from etl.formats.plan import OrdersFacts, Plan
 from etl.formats.rows import (
-    CUSTOM_FIELD,
-    LINE_COLUMNS,
-    ORDER_COLUMNS,
     ORDER_REJECT_KEYS,
     ORDER_ROWS_HASH_VERSION,
     Check,

@@ -7,7 +7,7 @@ The flow, and where each step lives:
   and checks;
 - validate (here): rows failing a check go to rejects with every reason; Polars streams the
   valid rows and the rejected ones into two Parquet files, which DuckDB reads as views;
-- store (etl.entities.*): the entity's steps, SQL files of etl/sql reading canonical columns only:
+- store (etl.entities.*): the entity's steps, the SQL files beside it reading canonical columns only:
   people resolved through the identity graph, records compared with the store and merged (orders: upserted
   with their events; customers: attributes patched);
 - rejects, the quality gate (etl.quality.validate) and the report (etl.pipeline.report), the same for every entity.

@@ -1,4 +1,5 @@
-"""The SQL files of etl/sql: reading them, splitting them into statements, running them with bound parameters."""
+"""The SQL files beside the modules that run them (named by their path under etl/, without .sql: entities/orders/merge):
+reading them, splitting them into statements, running them with bound parameters."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def statements(name: str) -> list[str]:
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
-    """Run every statement of etl/sql/NAME.sql with bound $parameters."""
+    """Run every statement of etl/NAME.sql with bound $parameters."""
     for statement in statements(name):
         used = {k: v for k, v in params.items() if f"${k}" in statement}
         start = time.monotonic()

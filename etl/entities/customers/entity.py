@@ -16,10 +16,11 @@ import duckdb
 
 from etl.entities import Run, first_and_last, known_needed, nothing_lost
 from etl.entities.identity import graph as identity
+from etl.formats.columns import CUSTOMER_STAGED
 from etl.store.sqlfiles import run_sql
 
 NAME = "customers"
-STAGING = ("ids", "patch", "not_attributes", "drop_nulls", "updated_at", "hash_hi", "hash_lo")
+STAGING = CUSTOMER_STAGED
 # merge: attributes not in the record stay; replace: the record's are the whole set. Attribute by attribute
 # when the records carry updated_at (customers_attributes_timed), else whole objects (customers_attributes).
 STRATEGIES = {"merge": ("entities/customers/attributes", "entities/customers/attributes_timed"),

@@ -1,7 +1,7 @@
 """The events entity: what people did (viewed a product, updated a cart, subscribed ...), one row per event,
 with the items an event carries, its person resolved through the identity graph.
 
-Its formats stage one row per event (etl.formats.events.STAGED). entities/events/stage.sql gives each record its
+Its formats stage one row per event (etl.formats.columns.EVENT_STAGED). entities/events/stage.sql gives each record its
 identity (event_key, a hash of its whole content) and tells the new ones from those the store holds or the
 import repeats; etl.entities.identity.graph resolves the new ones' ids to people (an unknown person is created: a
 lead when known only by email; a later users import or event that links the email to an external id joins them,
@@ -18,11 +18,11 @@ import duckdb
 from etl.entities import Run, first_and_last, known_needed, nothing_lost
 from etl.entities.events import event_orders
 from etl.entities.identity import graph as identity
-from etl.formats.events import STAGED
+from etl.formats.columns import EVENT_STAGED
 from etl.store.sqlfiles import run_sql
 
 NAME = "events"
-STAGING = STAGED
+STAGING = EVENT_STAGED
 STRATEGIES = {"append": ("entities/events/stage", "entities/events/apply")}  # an event is stored once, by its content
 TABLES = ("events", "event_items", "customers", "identities", "identity_links", "customer_merges")
 DERIVED = ()

@@ -3,10 +3,10 @@ identity graph, merged by content hash, with the events they make (orderPlace, o
 the segments read.
 
 Its formats stage one row per line item (stg_rows: the order's fields on each row, `_first` on the row that
-starts a run of one order's rows, `_seq` the run). The steps, each an SQL file of etl/sql: assemble_orders
-(orders and line items from the rows, rejects), orders_buyers + etl.entities.identity.graph + orders_keyed (each order's
-customer), orders_known (the orders stored as they are), merge_orders + merge_orders_compare +
-merge_orders_changes (compare with the store), merge_apply (upsert, events), refresh_order_facts.
+starts a run of one order's rows, `_seq` the run). The steps, each an SQL file beside this module: known (the
+orders stored as they are), assemble (orders and line items from the rows, the runs rejected whole), buyers +
+etl.entities.identity.graph + keyed (each order's customer), merge + merge_compare + merge_changes (compare with
+the store), apply (upsert, events), facts (the order facts the segments read).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import duckdb
 
 from etl.entities import Run, known_needed, nothing_lost
 from etl.entities.identity import graph as identity
-from etl.formats.rows import CUSTOM_FIELD
+from etl.formats.columns import CUSTOM_FIELD
 from etl.store.sqlfiles import run_sql
 
 NAME = "orders"

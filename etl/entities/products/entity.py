@@ -1,12 +1,12 @@
 """The products entity: the catalogue, one row per product id, from product feeds.
 
-Its formats (kevel_products, google_merchant) stage one row per record in the canonical product columns
-(etl.formats.products.STAGED). entities/products/stage.sql gives each record its product and picks the last record of
-each product (a product listed twice in one import: the later record wins, and the report counts the earlier
-ones as repeated_products); entities/products/merge.sql compares them with the store (added, updated, unchanged) and
-finds the products the import does not list (the format's `missing`: keep, or mark unavailable);
-entities/products/apply.sql writes them. A record the store applied before (its hash is the product's record_hash) is
-staged as its keys and hash alone, and is not parsed again.
+Its formats stage one row per record in the canonical product columns (etl.formats.columns.PRODUCT_STAGED).
+entities/products/stage.sql gives each record its product and picks the last record of each product (a product
+listed twice in one import: the later record wins, and the report counts the earlier ones as repeated_products);
+entities/products/merge.sql compares them with the store (added, updated, unchanged) and finds the products the
+import does not list (the format's `missing`: keep, or mark unavailable); entities/products/apply.sql writes them.
+A record the store applied before (its hash is the product's record_hash) is staged as its keys and hash alone,
+and is not parsed again.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import json
 import duckdb
 
 from etl.entities import Run, first_and_last, known_needed, nothing_lost
-from etl.formats.products import STAGED
+from etl.formats.columns import PRODUCT_STAGED
 from etl.store.connection import MEMORY_LIMIT
 from etl.store.sqlfiles import run_sql
 
 NAME = "products"
-STAGING = STAGED
+STAGING = PRODUCT_STAGED
 STRATEGIES = {
     "merge": ("entities/products/stage", "entities/products/merge", "entities/products/apply")
 }  # by product id
