@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import fsspec
 import pytest
 import yaml
 
@@ -106,8 +109,8 @@ def write_spec(folder: Path, source: str | Path | list[str] | None = None, **key
 
 
 class EtlRun:
-    def __init__(self, result: subprocess.CompletedProcess[str]) -> None:
-        self.code, self.stdout, self.stderr = result.returncode, result.stdout, result.stderr
+    def __init__(self, code: int, stdout: str, stderr: str) -> None:
+        self.code, self.stdout, self.stderr = code, stdout, stderr
 
     @property
     def json(self) -> dict[str, Any]:
@@ -130,19 +133,84 @@ def store(tmp_path: Path) -> Path:
     return tmp_path / "store" / "cdp.duckdb"
 
 
+STORE_COMMANDS = {"import", "inbox", "runs", "report", "rejects", "export", "events"}  # --store added when not given
+
+
+def _command_line(args: Sequence[str], store: Path, use_store: bool) -> list[str]:
+    if use_store and args and args[0] in STORE_COMMANDS and "--store" not in args:
+        return [*args, "--store", str(store)]
+    return list(args)
+
+
+def environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The variables a run sees beside the test's own: a wide terminal, no $ETL_STORE unless given."""
+    environment = {**os.environ, "COLUMNS": "200", **(env or {})}
+    if not env or "ETL_STORE" not in env:
+        environment.pop("ETL_STORE", None)
+    return environment
+
+
+def run_in_process(args: Sequence[str], env: dict[str, str], cwd: Path = REPO) -> EtlRun:
+    """`etl ARGS` through its console entry point (etl.entry.main: the same exit codes and messages as the
+    installed command), in this process: argv, the environment and the working directory as the command would
+    have them, stdout and stderr captured, all put back after. Process-level behaviour (signals, a lock held by
+    another process, what a fresh process imports) is tested with real processes (the etl_process fixture)."""
+    from etl import entry
+    from etl.cli import common
+    from etl.pipeline import interrupts
+
+    out, err = io.StringIO(), io.StringIO()
+    sigint = signal.getsignal(signal.SIGINT)  # entry.main installs its own handler, as the command does
+    with pytest.MonkeyPatch.context() as patch:
+        for name in set(os.environ) - set(env):
+            patch.delenv(name)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.chdir(cwd)
+        patch.setattr(sys, "argv", ["etl", *args])
+        patch.setattr(interrupts, "_pressed", [])  # a fresh process's notes of Ctrl-C
+        patch.setattr(interrupts, "_reported", [])
+        for console in (common.console, common.out):  # the width from $COLUMNS, read at each print
+            patch.setattr(console, "_width", None)
+        for filesystem in list(fsspec.registry.values()):  # no connection, no credential of an earlier run
+            filesystem.clear_instance_cache()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                entry.main()
+            code = 0
+        except SystemExit as exc:
+            if exc.code is None or isinstance(exc.code, int):
+                code = exc.code or 0
+            else:  # sys.exit("message"): printed on stderr, exit 1, as Python does
+                err.write(f"{exc.code}\n")
+                code = 1
+        finally:
+            signal.signal(signal.SIGINT, sigint)
+    return EtlRun(code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
 def etl(store: Path) -> Callable[..., EtlRun]:
-    """Run the etl command in a subprocess, as a user would: etl("import", "--format", ...)."""
+    """Run the etl command as a user would, in this process (run_in_process): etl("import", "--format", ...);
+    commands that take --store get the test's store unless given one (use_store=False: none)."""
+
+    def run(*args: str, env: dict[str, str] | None = None, use_store: bool = True) -> EtlRun:
+        return run_in_process(_command_line(args, store, use_store), environment(env))
+
+    return run
+
+
+@pytest.fixture
+def etl_process(store: Path) -> Callable[..., EtlRun]:
+    """Run the installed etl command in a process of its own, for what only a process shows (its start-up,
+    the environment it starts with, its exit through the console script); otherwise as the etl fixture."""
 
     def run(*args: str, env: dict[str, str] | None = None, use_store: bool = True, timeout: float = 120) -> EtlRun:
-        command = [*ETL, *args]
-        commands = {"import", "inbox", "runs", "report", "rejects", "export", "events"}
-        if use_store and args and args[0] in commands and "--store" not in args:
-            command += ["--store", str(store)]
-        environment = {**os.environ, "COLUMNS": "200", **(env or {})}
-        environment.pop("ETL_STORE", None) if not env or "ETL_STORE" not in env else None
-        result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=environment, timeout=timeout)
-        return EtlRun(result)
+        command = [*ETL, *_command_line(args, store, use_store)]
+        result = subprocess.run(
+            command, capture_output=True, text=True, cwd=REPO, env=environment(env), timeout=timeout
+        )
+        return EtlRun(result.returncode, result.stdout, result.stderr)
 
     return run
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import ETL, REPO, SAMPLE_CSV, kevel_row, write_csv
+from conftest import REPO, SAMPLE_CSV, EtlRun, environment, kevel_row, run_in_process, write_csv
 
 SAMPLE_SPEC = REPO / "data" / "samples" / "kevel_orders.yaml"
 TABLES = [
@@ -62,19 +61,16 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> SharedStore:
     """A store with two imports: 1 = the sample spec (completed), 2 = a file missing columns (failed)."""
     folder = tmp_path_factory.mktemp("sample")
     store = folder / "cdp.duckdb"
-    env = {**{k: v for k, v in os.environ.items() if k != "ETL_STORE"}, "COLUMNS": "200"}
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*ETL, *args, "--store", str(store)], capture_output=True, text=True, cwd=REPO, env=env, timeout=120
-        )
+    def run(*args: str) -> EtlRun:
+        return run_in_process([*args, "--store", str(store)], environment())
 
     imported = run("import", str(SAMPLE_SPEC), "--json")
-    assert imported.returncode == 0, imported.stderr
+    assert imported.code == 0, imported.stderr
     broken = folder / "broken.csv"
     broken.write_text("orderId,something\no1,x\n", encoding="utf-8")
     failed = run("import", "--format", "kevel_orders", "--source", str(broken))
-    assert failed.returncode == 1, failed.stderr
+    assert failed.code == 1, failed.stderr
     return SharedStore(store, json.loads(imported.stdout), failed.stderr)
 
 
@@ -354,10 +350,11 @@ def test_import_into_a_locked_store_names_the_holder(etl, store: Path) -> None:
         holder.wait()
 
 
-def test_duckdb_out_of_its_memory_limit_is_a_message_naming_the_limit_not_a_bug(tmp_path, etl, store):
+def test_duckdb_out_of_its_memory_limit_is_a_message_naming_the_limit_not_a_bug(tmp_path, etl_process, store):
+    """A process of its own: the limit is read from the environment when the command starts."""
     source = write_csv(tmp_path / "orders.csv", [kevel_row("o1")])
 
-    run = etl("import", "--format", "kevel_orders", "--source", str(source), env={"ETL_MEMORY_LIMIT": "2MB"})
+    run = etl_process("import", "--format", "kevel_orders", "--source", str(source), env={"ETL_MEMORY_LIMIT": "2MB"})
 
     assert run.code == 1, run.stderr
     assert "ETL_MEMORY_LIMIT=2MB" in run.stderr and "Set ETL_MEMORY_LIMIT higher" in run.stderr

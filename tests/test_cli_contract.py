@@ -1,5 +1,9 @@
 """What CI jobs and people read from the `etl` command: JSON on failure, exit codes, plain
-text (never rich markup), tables that never cut names, ids or paths, and the rejects."""
+text (never rich markup), tables that never cut names, ids or paths, and the rejects.
+
+Most run the command in this process (the etl fixture); the contract is also checked end to end, through the
+installed console command in processes of their own (etl_process): a failed import's JSON and exit code, the
+help and version, a narrow terminal's tables, and what a fresh process loads."""
 
 from __future__ import annotations
 
@@ -13,10 +17,10 @@ from conftest import REPO, kevel_row, line_row, write_csv, write_spec
 NARROW = {"COLUMNS": "80"}  # what a pipe, or a small terminal, gives
 
 
-def test_a_failed_import_prints_its_report_as_json(tmp_path, etl):
+def test_a_failed_import_prints_its_report_as_json(tmp_path, etl, etl_process):
     missing = tmp_path / "exports" / ".." / "orders.csv"
 
-    run = etl("import", "--format", "kevel_orders", "--source", str(missing), "--json")
+    run = etl_process("import", "--format", "kevel_orders", "--source", str(missing), "--json")
 
     assert run.code == 1
     result = run.json
@@ -109,9 +113,9 @@ def test_messages_are_text_never_markup(tmp_path, etl):
     assert "[red]" not in shown.stdout
 
 
-def test_help_short_option_and_version(etl):
-    short = etl("import", "-h", use_store=False)
-    version = etl("--version", use_store=False)
+def test_help_short_option_and_version(etl_process):
+    short = etl_process("import", "-h", use_store=False)
+    version = etl_process("--version", use_store=False)
 
     assert short.code == 0
     assert "--dry-run" in short.stdout
@@ -121,13 +125,13 @@ def test_help_short_option_and_version(etl):
     assert version.stdout.startswith("etl (cdp-etl) ")
 
 
-def test_narrow_tables_keep_names_ids_and_paths_whole(tmp_path, etl, store):
+def test_narrow_tables_keep_names_ids_and_paths_whole(tmp_path, etl, etl_process, store):
     deep = tmp_path / "exports" / "from-the-crm-system" / "nightly-orders-2026-11-30.csv"
     deep.parent.mkdir(parents=True)
     write_csv(deep, [kevel_row()])
     assert etl("import", "--format", "kevel_orders", "--source", str(deep)).code == 0
 
-    runs = etl("runs", "--store", str(store), env=NARROW)
+    runs = etl_process("runs", "--store", str(store), env=NARROW)  # $COLUMNS as a process starts with it
     segments = etl("segment", "list", env=NARROW)
     report = etl("report", "1", "--store", str(store), env=NARROW)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from etl.formats.esputnik_events import DATE_HINT, OCCURRED_HINT
 from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 from tests.conformance import formats
-from tests.conftest import kevel_row, rows_of, write_csv
+from tests.conftest import EXPECTATIONS, kevel_row, rows_of, write_csv
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "esputnik-doc-examples"
 USERS_OPTIONS = {"ids": {"external_id": "customerNumber", "email": "mail", "phone": "mobile"}}
@@ -51,11 +52,11 @@ def import_events(store: Path, source: Path, *, use_known: bool = True, **option
     return run_import(validate_spec(spec, "spec"), store, use_known=use_known)
 
 
-def known_contacts(store: Path, folder: Path, *people: dict) -> None:
+def known_contacts(store: Path, folder: Path, *people: dict, expectations: Path | None = None) -> None:
     path = folder / "users.jsonl"
     path.write_text("".join(json.dumps(p) + "\n" for p in people), encoding="utf-8")
     spec = {"format": "kevel_users", "source": str(path), "options": USERS_OPTIONS}
-    assert run_import(validate_spec(spec, "users"), store)["rejected"] == 0
+    assert run_import(validate_spec(spec, "users"), store, expectations=expectations)["rejected"] == 0
 
 
 def reasons(query) -> list[tuple[int, int, str]]:
@@ -65,11 +66,21 @@ def reasons(query) -> list[tuple[int, int, str]]:
     return [(r["record"], r["line"], "; ".join(f"{x['column']}: {x['hint']}" for x in r["reasons"])) for r in rows]
 
 
-@pytest.fixture
-def ann(store: Path, tmp_path: Path) -> Path:
-    """A store that knows Ann (by email) and Bob (by phone and customer number)."""
+@pytest.fixture(scope="module")
+def ann_and_bob(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store that knows Ann (by email) and Bob (by phone and customer number), imported once: each test gets a
+    copy (the ann fixture). Module-scoped: the project's suites named here, not through the autouse fixture."""
+    folder = tmp_path_factory.mktemp("ann")
     bob = {"mobile": "380501234567", "customerNumber": "AV13760"}
-    known_contacts(store, tmp_path, {"mail": "Ann@Example.com"}, bob)
+    known_contacts(folder / "cdp.duckdb", folder, {"mail": "Ann@Example.com"}, bob, expectations=EXPECTATIONS)
+    return folder / "cdp.duckdb"
+
+
+@pytest.fixture
+def ann(ann_and_bob: Path, store: Path) -> Path:
+    """The test's store: a copy of the store that knows Ann and Bob."""
+    store.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ann_and_bob, store)
     return store
 
 

@@ -481,7 +481,9 @@ def test_import_from_sftp_with_the_users_key_in_home_ssh(sftp_server, etl, query
     assert_imported(run, ["home-key-a"], query)
 
 
-def test_import_over_https_checks_the_certificate(https_server, etl, query, store, tmp_path) -> None:
+def test_import_over_https_checks_the_certificate(https_server, etl_process, query, store, tmp_path) -> None:
+    """Processes of their own: the certificates trusted are read from $SSL_CERT_FILE when a process starts."""
+    etl = etl_process
     data = orders_csv(tmp_path, ["tls-a"])
     (https_server.root / f"{tmp_path.name}.csv").write_bytes(data)
     uri = f"{https_server.base_url}/{tmp_path.name}.csv"

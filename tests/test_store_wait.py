@@ -98,13 +98,13 @@ def test_without_waiting_the_holder_is_named(tmp_path, etl, store):
     assert "etl.store.connection.reading()" in run.stderr
 
 
-def test_reading_holds_the_store_only_inside_its_block(tmp_path, etl, store):
+def test_reading_holds_the_store_only_inside_its_block(tmp_path, etl, etl_process, store):
     more = first_store(tmp_path, etl)
 
-    with store_module.reading(store) as con:
-        inside = etl("import", "--format", "kevel_orders", "--source", str(more), "--wait", "0")
+    with store_module.reading(store) as con:  # the imports in processes of their own, as a notebook's user runs them
+        inside = etl_process("import", "--format", "kevel_orders", "--source", str(more), "--wait", "0")
         orders = con.sql("SELECT order_id FROM orders ORDER BY order_id").fetchall()
-    after = etl("import", "--format", "kevel_orders", "--source", str(more), "--wait", "0")
+    after = etl_process("import", "--format", "kevel_orders", "--source", str(more), "--wait", "0")
 
     assert orders == [("o1",)]
     assert inside.code == 1 and f"process {os.getpid()}" in inside.stderr

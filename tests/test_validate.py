@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import EXPECTATIONS, REPO, SAMPLE_CSV, kevel_row, line_row, write_csv
+from conftest import EXPECTATIONS, REPO, SAMPLE_CSV, EtlRun, environment, kevel_row, line_row, run_in_process, write_csv
 
 from etl.quality import suites as suites_module
 from etl.quality import validate
@@ -235,18 +234,13 @@ def test_data_docs_show_a_suite_whose_only_failures_are_warnings_as_passed(tmp_p
 
 
 def test_a_relative_store_path_gets_its_data_docs_beside_it(tmp_path, real_suites):
-    from conftest import ETL, SAMPLE_CSV
-
-    def etl_here(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [*ETL, *args], capture_output=True, text=True, cwd=tmp_path,
-            env={**os.environ, **suite_env(real_suites)}, timeout=120,
-        )  # fmt: skip
+    def etl_here(*args: str) -> EtlRun:  # run in tmp_path
+        return run_in_process(args, environment(suite_env(real_suites)), cwd=tmp_path)
 
     run = etl_here("import", "--format", "kevel_orders", "--source", str(SAMPLE_CSV), "--store", "data/cdp.duckdb")
-    assert run.returncode == 0, run.stderr
+    assert run.code == 0, run.stderr
     checked = etl_here("validate", "--store", "data/cdp.duckdb", "--json")
-    assert checked.returncode == 0, checked.stderr
+    assert checked.code == 0, checked.stderr
     index = tmp_path / "data" / "cdp.duckdb.validation" / "index.html"
     assert json.loads(checked.stdout)["data_docs"] == str(index) and index.is_file()
     runs = {p.name for p in (index.parent / "validations").rglob("*") if p.is_dir()}
