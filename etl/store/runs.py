@@ -18,11 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-
-from etl.store.connection import connect
+if TYPE_CHECKING:  # the commands that only print a report (to_json) load no DuckDB
+    import duckdb
 
 
 @dataclass
@@ -62,6 +61,8 @@ def recorded_run(
     On failure, `failed(exc, run)` gives the failed run's report, recorded in a transaction of its own, and the
     exception goes on. `recorded(report)`: what `imports` keeps beside it.
     The run's time starts once the store is held: a wait for another process is not the run's."""
+    from etl.store.connection import connect
+
     with connect(store, read_only=False, wait=wait, memory_limit=memory_limit) as con:
         (run_id,) = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0]
         run = Run(run_id, datetime.now(UTC))
@@ -124,6 +125,8 @@ def json_value(value: Any) -> Any:
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     """Undo the run (a failed COMMIT leaves no transaction to undo)."""
+    import duckdb
+
     try:
         con.rollback()
     except duckdb.TransactionException:
