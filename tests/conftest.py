@@ -1,4 +1,5 @@
-"""Shared fixtures: run the `etl` command for real, write small CSVs, open the store."""
+"""Shared fixtures: run the `etl` command (in the test's process, or in a process of its own), write small CSVs,
+open the store."""
 
 from __future__ import annotations
 
