@@ -1,4 +1,5 @@
-"""Shared fixtures: run the `etl` command for real, write small CSVs, open the store."""
+"""Shared fixtures: run the `etl` command (in the test's process, or in a process of its own), write small CSVs,
+open the store."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,20 @@ def write_spec(folder: Path, source: str | Path | list[str] | None = None, **key
     path = folder / "spec.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+# The tests' temporary folders (tmp_path, tmp_path_factory) in memory where the machine has a tmpfs: DuckDB syncs
+# its file at every commit, and a store is committed to about a hundred times as it is created (its schema), each
+# sync some 5 ms on this machine's disk and nothing in memory. The stores are real DuckDB files all the same; no
+# test is about what a power loss leaves. --basetemp, $PYTEST_DEBUG_TEMPROOT or $TMPDIR still choose; a passing
+# test's folder is removed when it ends (pyproject: tmp_path_retention_policy), so the memory held stays small.
+MEMORY = Path("/dev/shm")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    chosen = config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT") or os.environ.get("TMPDIR")
+    if not chosen and MEMORY.is_dir() and os.access(MEMORY, os.W_OK | os.X_OK):
+        tempfile.tempdir = str(MEMORY)  # read by pytest's tmp_path_factory (the workers get their folder from here)
 
 
 class EtlRun:
