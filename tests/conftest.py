@@ -124,6 +124,33 @@ def pytest_configure(config: pytest.Config) -> None:
         tempfile.tempdir = str(MEMORY)  # read by pytest's tmp_path_factory (the workers get their folder from here)
 
 
+# The modules holding the longest tests run first: pytest-xdist hands the tests out in the collected order, and a
+# long test handed out last keeps one worker busy while the other has nothing left. Their order only; the order
+# within each module stays (module-scoped stores are built once per worker).
+LONGEST_FIRST = (
+    "conformance/test_invariants.py",
+    "test_people_across_entities.py",
+    "test_encoding_corpus.py",
+    "test_cancel.py",
+    "test_known_records.py",
+    "test_validate.py",
+    "test_identity.py",
+    "test_notebooks.py",
+    "test_gate_differential.py",
+)
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+
+    def module_rank(item: pytest.Item) -> int:
+        path = item.path.resolve()
+        return rank.get(path.relative_to(TESTS).as_posix(), len(rank)) if path.is_relative_to(TESTS) else len(rank)
+
+    items.sort(key=module_rank)  # a stable sort
+
+
 class EtlRun:
     def __init__(self, code: int, stdout: str, stderr: str) -> None:
         self.code, self.stdout, self.stderr = code, stdout, stderr
