@@ -25,11 +25,11 @@ sys.path.insert(0, str(BENCH_DIR))
 from harness import (  # noqa: E402  (bench/, on the path above)
     Floor,
     Row,
-    Run,
     Series,
     StepFailed,
     Target,
     checked,
+    counted,
     failed_row,
     floor_and_imports,
     made_once,
@@ -130,13 +130,8 @@ def measure_import(n: int, workdir: Path, rounds: int) -> list[Row] | str:
     except StepFailed as failed:
         return failed_row(source.name, failed)
 
-    def label(name: str, run: Run) -> str:
-        if name == "floor":
-            return f"{n:,} events, {source.stat().st_size / 1e9:.2f} GB: floor (read_json)"
-        c = run.json()["entities"]["events"]
-        return f"{n:,} events: {name} ({c['added']:,} added, {c['unchanged']:,} unchanged)"
-
-    return ratio_rows(series, TARGETS, label)
+    size = source.stat().st_size / 1e9
+    return ratio_rows(series, TARGETS, counted(f"{n:,} events", f"floor (read_json, {size:.2f} GB)", "events"))
 
 
 SEGMENT_STORE = """

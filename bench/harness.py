@@ -364,6 +364,19 @@ def ratio_rows(
     return rows + [Row(series[name], target, base, label(name, series[name].last)) for name, target in targets.items()]
 
 
+def counted(what: str, floor: str, entity: str) -> Callable[[str, Run], str]:
+    """A `label` for ratio_rows: the floor's row `what: floor`, an import's `what: step (N added, N unchanged)` from
+    its report's counts of `entity`."""
+
+    def label(name: str, run: Run) -> str:
+        if name == "floor":
+            return f"{what}: {floor}"
+        c = run.json()["entities"][entity]
+        return f"{what}: {name} ({c['added']:,} added, {c['unchanged']:,} unchanged)"
+
+    return label
+
+
 def table(rows: Sequence[Row], extra: Sequence[str] = (), seconds: str = "wall s") -> str:
     """The rows as one Markdown table: step, median seconds (headed `seconds`), min-max, x floor, peak RSS (GB),
     the `extra` columns (from each row's cells), target and verdict. A column that no row fills is left out

@@ -25,11 +25,11 @@ sys.path.insert(0, str(BENCH_DIR))
 from harness import (  # noqa: E402  (bench/, on the path above)
     Floor,
     Row,
-    Run,
     Series,
     StepFailed,
     Target,
     checked,
+    counted,
     etl_import,
     failed_row,
     floor_and_imports,
@@ -131,13 +131,7 @@ def measure_jsonl(n: int, workdir: Path, rounds: int) -> list[Row] | str:
     except StepFailed as failed:
         return failed_row(source.name, failed)
 
-    def label(name: str, run: Run) -> str:
-        if name == "floor":
-            return f"{source.name}: floor (read_json)"
-        c = run.json()["entities"]["products"]
-        return f"{source.name}: {name} ({c['added']:,} added, {c['unchanged']:,} unchanged)"
-
-    return ratio_rows(series, TARGETS, label)
+    return ratio_rows(series, TARGETS, counted(source.name, "floor (read_json)", "products"))
 
 
 def measure_xml(gigabytes: float, workdir: Path) -> str:

@@ -88,7 +88,7 @@ def _import_into(spec, store, dry_run, progress, extra, expectations, wait, use_
 
     def failed(exc: BaseException, run: runs.Run) -> dict[str, Any]:
         cancelled = _is_cancellation(exc)
-        message = "cancelled by the user (Ctrl-C)" if cancelled else _error_text(exc)
+        message = "cancelled by the user (Ctrl-C)" if cancelled else runs.error_text(exc)
         if not state.files:  # failed before the sources were listed: name what the spec gave
             state.files = [FileResult(uri=sources.display_uri(uri)) for uri in spec.source]
             state.current = 0 if len(state.files) == 1 else None
@@ -137,10 +137,6 @@ def _is_cancellation(exc: BaseException) -> bool:
     if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException) or interrupts.pressed():
         return True  # pressed(): Ctrl-C that surfaced as another error (a Polars error, an ImportError)
     return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
-
-
-def _error_text(exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, EtlError) else f"{type(exc).__name__}: {exc}"
 
 
 def _run(

@@ -86,6 +86,13 @@ def recorded_run(
         return report
 
 
+def error_text(exc: BaseException) -> str:
+    """What a failed run's report says of its error: an EtlError's own words, else the exception's type too."""
+    from etl.errors import EtlError
+
+    return str(exc) if isinstance(exc, EtlError) else f"{type(exc).__name__}: {exc}"
+
+
 def _record(con: duckdb.DuckDBPyConnection, report: dict[str, Any], run: Run, kept: Recorded) -> None:
     con.execute(
         """

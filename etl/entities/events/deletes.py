@@ -115,8 +115,8 @@ def _run(store: Path, kind: str, work, dry_run: bool, wait: float) -> dict[str, 
         return report
 
     def failed(exc: BaseException, run: runs.Run) -> dict[str, Any]:
-        message = str(exc) if isinstance(exc, EtlError) else f"{type(exc).__name__}: {exc}"
-        return {"import_id": run.run_id, "status": "failed", "dry_run": dry_run, "format": kind, "error": message}
+        return {"import_id": run.run_id, "status": "failed", "dry_run": dry_run, "format": kind,
+                "error": runs.error_text(exc)}  # fmt: skip
 
     def recorded(report: dict[str, Any]) -> runs.Recorded:  # every event of the range counts as valid
         return runs.Recorded([], report.get("events"), report.get("events"), 0)
