@@ -38,6 +38,14 @@ def broken(edges: dict[str, set[str]]) -> list[str]:
                 rule = "the pipeline names no format or entity (it loads them through their registries)"
             elif under(module, "etl.readers", "etl.sources") and under(target, "etl.formats", "etl.entities"):
                 rule = "readers and sources import no format nor entity"
+            elif (
+                module != "etl"
+                and not under(module, "etl.cli", "etl.api", "etl.display", "etl.entry")
+                and under(target, "etl.cli", "etl.api", "etl.display")
+            ):
+                rule = "the engine knows no presentation (the command, the public API, the reports' layouts)"
+            elif under(module, "etl.api", "etl.display") and under(target, "etl.cli"):
+                rule = "the public API and the layouts import no command (the command is built on them)"
             if rule:
                 found.append(f"{module} -> {target}: {rule}")
     return found
@@ -58,6 +66,8 @@ def test_every_import_keeps_to_the_layers():
         ("etl.entities.orders.entity", "etl.formats.ids"),
         ("etl.pipeline.staging", "etl.formats.kevel_orders"),
         ("etl.pipeline.importer", "etl.entities.orders.entity"),
+        ("etl.pipeline.report", "etl.display.layouts"),
+        ("etl.api.store", "etl.cli.common"),
         ("etl.readers.csv", "etl.formats.rows"),
         ("etl.sources.files", "etl.entities"),
     ],

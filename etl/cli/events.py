@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from etl.cli.common import WAIT_DEFAULT, StoreOption, WaitOption, events_app, fail, out, store_of
+from etl.cli.common import WAIT_DEFAULT, StoreOption, WaitOption, events_app, fail, out
+from etl.display import layouts, terminal
 from etl.errors import EtlError
 
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Count what would change, and change nothing.")]
@@ -33,10 +34,10 @@ def delete(
 
     Example: `etl events delete --from 2019-06-04 --to 2020-01-04 --type pageViewed`
     """
-    from etl.entities.events import deletes as event_deletes
+    from etl.api.store import Store
 
     try:
-        report = event_deletes.delete(store_of(store), start, end, types, dry_run=dry_run, wait=wait)
+        report = Store(store, wait=wait).events.delete(start, end, types=types, dry_run=dry_run).to_dict()
     except EtlError as exc:
         fail(str(exc), 1)
     _print(report, as_json, "deleted")
@@ -54,10 +55,10 @@ def restore(
 
     Example: `etl events restore 12`
     """
-    from etl.entities.events import deletes as event_deletes
+    from etl.api.store import Store
 
     try:
-        report = event_deletes.restore(store_of(store), run_id, dry_run=dry_run, wait=wait)
+        report = Store(store, wait=wait).events.restore(run_id, dry_run=dry_run).to_dict()
     except EtlError as exc:
         fail(str(exc), 1)
     _print(report, as_json, "restored")
@@ -67,11 +68,4 @@ def _print(report: dict, as_json: bool, verb: str) -> None:
     if as_json:
         out.print(json.dumps(report, default=str), soft_wrap=True)
         return
-    would = " (dry run: nothing changed)" if report["dry_run"] else ""
-    out.print(f"Run {report['import_id']}: {report['events']:,} events {verb}{would}")
-    for kind, count in report[verb].items():
-        out.print(f"  {kind}: {count:,}")
-    if report.get("already_stored"):
-        out.print(f"  {report['already_stored']:,} are in the store again (imported since): not put back twice")
-    if verb == "deleted" and report["events"] and not report["dry_run"]:
-        out.print(f"Put them back with: etl events restore {report['import_id']}")
+    terminal.show(out, layouts.events_run(report, verb))

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from etl.cli import tables
 from etl.cli.common import app, out
+from etl.display import terminal
+from etl.display.page import Page
 
 
 @app.command("formats")
@@ -26,12 +27,13 @@ def formats_(
     if as_json:
         sys.stdout.write(json.dumps(found, default=str) + "\n")
         return
-    table = tables.new("Formats", ("format", "key"), ("entity", "key"), ("readers", "key"), ("what it is", "prose"),
+    page = Page()
+    table = page.table("Formats", ("format", "key"), ("entity", "key"), ("readers", "key"), ("what it is", "prose"),
                        ("options", "prose"))  # fmt: skip
     for f in found:
         options = "; ".join(f"{o['name']} ({_default(o)}): {o['description']}" for o in f["options"])
-        tables.add_row(table, f["name"], f["entity"], ", ".join(f["readers"]), f["summary"], options)
-    tables.show(out, table)
+        table.add(f["name"], f["entity"], ", ".join(f["readers"]), f["summary"], options)
+    terminal.show(out, page)
 
 
 def _default(option: dict) -> str:

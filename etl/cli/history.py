@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from etl.cli import render, tables
 from etl.cli.common import (
     WAIT_DEFAULT,
     StoreOption,
@@ -18,8 +17,9 @@ from etl.cli.common import (
     console,
     fail,
     out,
-    read_only_store,
 )
+from etl.display import layouts, terminal
+from etl.display.page import Page
 from etl.errors import EtlError
 from etl.pipeline import report
 from etl.store.runs import to_json
@@ -51,33 +51,16 @@ def runs(
         _schedule_runs(schedule, schedule_store, as_json)
         return
     try:
-        with read_only_store(store, wait) as con:
-            cursor = con.execute(
-                "SELECT import_id, status, dry_run, format, started_at, items, valid, rejected, "
-                "sources, error FROM imports ORDER BY import_id DESC"
-            )
-            names = [d[0] for d in cursor.description]
-            rows = cursor.fetchall()
+        from etl.api.store import RUNS
+
+        rows = _store(store, wait)._records(RUNS)  # as Store.runs(), without loading Polars
     except EtlError as exc:
         fail(str(exc), 1)
     if as_json:
         for row in rows:
-            sys.stdout.write(to_json(dict(zip(names, row, strict=True))) + "\n")
+            sys.stdout.write(to_json(row) + "\n")
         return
-    table = tables.new(
-        "Imports", ("id", "number"), ("status", "key"), ("dry run", "key"), ("format", "key"),
-        ("started (UTC)", "key"), ("items", "number"), ("valid", "number"), ("rejected", "number"),
-        ("sources", "key"), ("error", "prose"),
-    )  # fmt: skip
-    for row in rows:
-        record = dict(zip(names, row, strict=True))
-        tables.add_row(
-            table, record["import_id"], record["status"], "yes" if record["dry_run"] else "",
-            record["format"], record["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
-            *(None if record[k] is None else f"{record[k]:,}" for k in ("items", "valid", "rejected")),
-            "\n".join(record["sources"] or []), (record["error"] or "").splitlines()[0] if record["error"] else "",
-        )  # fmt: skip
-    tables.show(out, table)
+    terminal.show(out, layouts.runs(rows))
 
 
 def _schedule_runs(name: str, store: Path, as_json: bool) -> None:
@@ -88,14 +71,13 @@ def _schedule_runs(name: str, store: Path, as_json: bool) -> None:
         for entry in entries:
             sys.stdout.write(json.dumps(entry) + "\n")
         return
-    table = tables.new(
-        f"Runs of schedule {name}", ("due at (UTC)", "key"), ("status", "key"), ("import", "number"),
-        ("ran at", "key"), ("detail", "prose"),
-    )  # fmt: skip
+    page = Page()
+    table = page.table(f"Runs of schedule {name}", ("due at (UTC)", "key"), ("status", "key"), ("import", "number"),
+                       ("ran at", "key"), ("detail", "prose"))  # fmt: skip
     for e in entries:
         detail = "; ".join(x for x in (e.get("detail", ""), e.get("note", "")) if x)
-        tables.add_row(table, e["due_at"], e["status"], e.get("import_id"), e["at"], detail)
-    tables.show(out, table) if entries else out.print(f"No runs of schedule {name!r} yet.")
+        table.add(e["due_at"], e["status"], e.get("import_id"), e["at"], detail)
+    terminal.show(out, page) if entries else out.print(f"No runs of schedule {name!r} yet.")
 
 
 @app.command("report")
@@ -113,13 +95,9 @@ def show_report(
     Example: `etl report 3 --json`, or `etl report 3 --item 2`
     """
     try:
-        with read_only_store(store, wait) as con:
-            row = con.execute("SELECT report FROM imports WHERE import_id = ?", [import_id]).fetchone()
+        result = _store(store, wait).report(import_id).to_dict()
     except EtlError as exc:
         fail(str(exc), 1)
-    if row is None:
-        fail(f"no import {import_id} in the store (see etl runs)", 1)
-    result = json.loads(row[0])
     if item is not None:
         try:
             detail = report.sample_item(result, item)
@@ -128,12 +106,12 @@ def show_report(
         if as_json:
             sys.stdout.write(to_json(detail) + "\n")
         else:
-            render.render_item(result, item, out)
+            terminal.show(out, layouts.report_item(result, item))
         return
     if as_json:
-        sys.stdout.write(row[0] + "\n")
+        sys.stdout.write(to_json(result) + "\n")
     else:
-        render.render(result, out)
+        terminal.show(out, layouts.import_report(result))
 
 
 @app.command("rejects")
@@ -151,48 +129,31 @@ def show_rejects(
     if out_file is not None and out_file.suffix.lower() not in {".csv", ".parquet"}:
         fail(f"--out {out_file}: expected a .csv or .parquet file")
     try:
-        with read_only_store(store, wait) as con:
-            known = con.execute("SELECT count(*) FROM imports WHERE import_id = $id", {"id": import_id}).fetchall()
-            if not known[0][0]:
-                fail(f"no import {import_id} in the store (see etl runs)", 1)
-            rows_of = "FROM rejects WHERE import_id = $id ORDER BY source, record"
-            if out_file is not None:
-                out_file.parent.mkdir(parents=True, exist_ok=True)
-                # CSV has no lists: the reasons go as JSON text there
-                reasons = "reasons" if out_file.suffix.lower() == ".parquet" else "to_json(reasons)::VARCHAR AS reasons"
-                chosen = con.sql(
-                    f"SELECT source, line, record, {reasons}, raw::VARCHAR AS raw {rows_of}",  # noqa: S608
-                    params={"id": import_id},
-                )
-                chosen.write_parquet(str(out_file)) if out_file.suffix.lower() == ".parquet" else chosen.write_csv(
-                    str(out_file)
-                )
-                count = con.execute("SELECT count(*) FROM rejects WHERE import_id = $id", {"id": import_id}).fetchall()
-                console.print(f"{count[0][0]:,} rejected rows of import {import_id} written to {out_file}")
-                return
-            relation = con.sql(
-                f"SELECT source, line, record, reasons, raw::VARCHAR AS raw {rows_of}",  # noqa: S608
-                params={"id": import_id},
-            )
-            names = relation.columns
-            rows = [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+        frame = _store(store, wait).rejects(import_id)
     except EtlError as exc:
         fail(str(exc), 1)
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        if out_file.suffix.lower() == ".parquet":
+            frame.write_parquet(out_file)
+        else:  # CSV has no lists: the reasons go as JSON text there
+            import polars as pl
+
+            each = pl.col("reasons").list.eval(pl.element().struct.json_encode()).list.join(",")
+            reasons = pl.format("[{}]", each).alias("reasons")
+            frame.with_columns(reasons).write_csv(out_file)
+        console.print(f"{frame.height:,} rejected rows of import {import_id} written to {out_file}")
+        return
+    rows = frame.to_dicts()
     if as_json:
         for row in rows:
             row["raw"] = json.loads(row["raw"]) if row["raw"] is not None else None
             sys.stdout.write(to_json(row) + "\n")
         return
-    table = tables.new(
-        f"Rejected rows of import {import_id}: {len(rows):,}", ("file", "key"), ("line", "number"),
-        ("reasons", "prose"), ("values as read", "prose"),
-    )  # fmt: skip
-    for row in rows:
-        reasons = "\n".join(_reason_text(r) for r in row["reasons"])
-        tables.add_row(table, row["source"], row["line"], reasons, row["raw"])
-    tables.show(out, table) if rows else out.print(f"Import {import_id} rejected no rows.")
+    terminal.show(out, layouts.rejects(import_id, rows))
 
 
-def _reason_text(reason: dict[str, Any]) -> str:
-    got = "" if reason["value"] is None else f" (got {json.dumps(reason['value'], ensure_ascii=False)})"
-    return f"{reason['column']}: {reason['hint']}{got}"
+def _store(store: Path | None, wait: float):
+    from etl.api.store import Store
+
+    return Store(store, wait=wait)

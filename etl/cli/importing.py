@@ -11,7 +11,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from etl.cli import render, tables
 from etl.cli.common import (
     WAIT_DEFAULT,
     ExpectationsOption,
@@ -24,6 +23,8 @@ from etl.cli.common import (
     out,
     store_of,
 )
+from etl.display import layouts, terminal
+from etl.display.page import Page
 from etl.errors import EtlError, ImportCancelled, SpecError
 from etl.store.runs import to_json
 
@@ -76,21 +77,17 @@ def import_(
     or `etl import specs/kevel_orders.yaml --json`.
     """
     result = None
+    if not spec_file and not (format and source):
+        fail("without a spec file, --format and --source are required (see etl import --help)")
     try:
-        from etl.pipeline.importer import run_import  # Polars and DuckDB: imported only when importing
-        from etl.spec import load_spec_data, validate_spec
+        from etl.api.store import Store  # Polars and DuckDB: imported only when importing
 
-        data = load_spec_data(spec_file) if spec_file else {}
-        given = {"format": format, "source": source, "encoding": encoding, "compression": compression,
-                 "fail_on_low_confidence": fail_on_low_confidence or None, "delimiter": delimiter}  # fmt: skip
-        data.update({key: value for key, value in given.items() if value})  # an option given wins over the spec
-        _add_connection(data, connection)
-        if not spec_file and not (format and source):
-            fail("without a spec file, --format and --source are required (see etl import --help)")
-        spec = validate_spec(data, str(spec_file) if spec_file else "command line")
-        path = store_of(store, spec.store)
         with _progress(enabled=not as_json) as progress:
-            result = run_import(spec, path, dry_run=dry_run, progress=progress, expectations=expectations, wait=wait)
+            result = Store(store, wait=wait, expectations=expectations).import_(
+                spec_file, format=format, source=source, encoding=encoding, compression=compression,
+                delimiter=delimiter, connection=_key_values(connection) if connection else None,
+                fail_on_low_confidence=fail_on_low_confidence, dry_run=dry_run, progress=progress or False,
+            ).to_dict()  # fmt: skip
     except ImportCancelled as exc:
         _failed_report(exc, as_json, "cancelled")
         fail(str(exc), 130)
@@ -111,7 +108,7 @@ def import_(
             if file.get("encoding_warning"):
                 console.print(Text(f"Warning: {file['encoding_warning']}", style="yellow"))
     else:
-        render.render(result, out)
+        terminal.show(out, layouts.import_report(result))
     if fail_on_rejects and result["rejected"]:
         console.print(Text(f"{result['rejected']} row(s) rejected (--fail-on-rejects)", style="red"))
         raise typer.Exit(3)
@@ -124,12 +121,6 @@ def _failed_report(exc: EtlError, as_json: bool, status: str) -> None:
     if as_json:
         found = exc.report or {"import_id": None, "status": status, "error": str(exc), "files": []}
         sys.stdout.write(to_json(found) + "\n")
-
-
-def _add_connection(data: dict[str, Any], pairs: list[str] | None) -> None:
-    """--connection KEY=VALUE ... over the spec's connection: (the flags win)."""
-    if pairs:
-        data["connection"] = {**(data.get("connection") or {}), **_key_values(pairs)}
 
 
 def _key_values(pairs: list[str]) -> dict[str, Any]:
@@ -203,7 +194,8 @@ def inbox(
         if data.get("format") in API_SOURCES:
             fail(f"{spec_file}: {data['format']} reads an API, not files: import it with etl import {spec_file}", 2)
         data.setdefault("source", folder)  # the spec's own source is not read: the inbox names the files
-        _add_connection(data, connection)
+        if connection:  # --connection KEY=VALUE ... over the spec's connection: (the flags win)
+            data["connection"] = {**(data.get("connection") or {}), **_key_values(connection)}
         spec = validate_spec(data, str(spec_file))
         path = store_of(store, spec.store)
         with _progress(enabled=not as_json) as progress:
@@ -215,12 +207,11 @@ def inbox(
     if as_json:
         sys.stdout.write(json.dumps({"folder": folder, "files": [o.__dict__ for o in outcomes]}) + "\n")
     else:
-        table = tables.new(
-            f"Inbox {folder}", ("file", "key"), ("status", "key"), ("import", "number"), ("detail", "prose"),
-            ("moved to", "key"),
-        )  # fmt: skip
+        page = Page()
+        table = page.table(f"Inbox {folder}", ("file", "key"), ("status", "key"), ("import", "number"),
+                           ("detail", "prose"), ("moved to", "key"))  # fmt: skip
         for o in outcomes:
-            tables.add_row(table, o.uri, o.status, o.import_id, o.detail, o.moved_to)
-        tables.show(out, table) if outcomes else out.print(f"Inbox {folder}: no files.")
+            table.add(o.uri, o.status, o.import_id, o.detail, o.moved_to)
+        terminal.show(out, page) if outcomes else out.print(f"Inbox {folder}: no files.")
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from etl.cli import render
 from etl.cli.common import (
     WAIT_DEFAULT,
     ExpectationsOption,
@@ -19,6 +18,7 @@ from etl.cli.common import (
     out,
     store_of,
 )
+from etl.display import layouts, terminal
 from etl.errors import EtlError
 from etl.store.runs import to_json
 
@@ -50,36 +50,19 @@ def validate_(
     resolves to, every id on one customer, items with their parent ...) and lists each broken one with examples.
     Exit status 1 when a critical expectation failed or an invariant is broken. Example: `etl validate --entity orders`
     """
-    from datetime import UTC, datetime
-
-    from etl.quality import store_invariants, validate
-    from etl.store.connection import connect
+    from etl.api.store import Store
 
     if engine not in ("gate", "ge"):
         fail(f"--engine is gate or ge, not {engine!r}", 2)
-    path = store_of(store)
-    now = datetime.now(UTC)
-    run_name = "validate-" + now.strftime("%Y%m%dT%H%M%SZ")
     try:
-        with connect(path, read_only=True, wait=wait) as con:
-            suites = validate.load_suites(con, expectations, entity, now=now)
-            result = validate.run(con, suites, scope="store", now=now, run_name=run_name, engine=engine)  # type: ignore[arg-type]
-            result["invariants"] = store_invariants.violations(con)
-            if docs:
-                from etl.quality import data_docs
-
-                data_docs.save_run(validate.docs_dir(path), result["suite_results"], run_name)
-                result["data_docs"] = str(data_docs.build_for_store(con, validate.docs_dir(path))[0])
+        result = Store(store, wait=wait, expectations=expectations).validate(entity=entity, engine=engine, docs=docs)
     except EtlError as exc:
         fail(str(exc), 1)
     if as_json:
-        sys.stdout.write(to_json(result) + "\n")
+        sys.stdout.write(to_json(result.to_dict()) + "\n")
     else:
-        render.render_validation(result, out)
-        broken = store_invariants.describe(result["invariants"])
-        out.print(f"Store invariants broken:\n{broken}" if broken else "Store invariants: all hold.",
-                  markup=False, highlight=False)  # fmt: skip
-    if not result["success"] or result["invariants"]:
+        terminal.show(out, layouts.validation(result.to_dict()))
+    if not result.success:
         raise typer.Exit(1)
 
 
@@ -114,16 +97,10 @@ def refresh(store: StoreOption = None, wait: WaitOption = WAIT_DEFAULT) -> None:
 
     Example: `etl refresh --store data/cdp.duckdb`
     """
-    from etl.store.connection import connect, refresh_order_facts, require_existing
+    from etl.api.store import Store
 
-    path = store_of(store)
     try:
-        require_existing(path)
-        with connect(path, read_only=False, wait=wait) as con:
-            refresh_order_facts(con, force=True)
-            facts, customers = con.execute(
-                "SELECT (SELECT count(*) FROM order_facts), (SELECT count(DISTINCT customer_key) FROM order_facts)"
-            ).fetchall()[0]
+        counted = Store(store, wait=wait).refresh()
     except EtlError as exc:
         fail(str(exc), 1)
-    console.print(f"order_facts rebuilt: {facts:,} orders of {customers:,} customers")
+    console.print(f"order_facts rebuilt: {counted['orders']:,} orders of {counted['customers']:,} customers")

@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 
-from etl.cli import tables
 from etl.cli.common import (
     StoreOption,
     fail,
     out,
     schedule_app,
 )
+from etl.display import terminal
+from etl.display.page import Page
 from etl.errors import EtlError, ImportCancelled
 
 SpecsOption = Annotated[Path, typer.Option("--specs", help="The folder of import specs (*.yaml).")]
@@ -54,13 +55,12 @@ def schedule_list(
         for row in rows:
             sys.stdout.write(json.dumps(row) + "\n")
     else:
-        table = tables.new(
-            f"Schedules in {specs}", ("schedule", "key"), ("cron", "key"), ("in words", "prose"),
-            ("next runs (UTC)", "key"),
-        )  # fmt: skip
+        page = Page()
+        table = page.table(f"Schedules in {specs}", ("schedule", "key"), ("cron", "key"), ("in words", "prose"),
+                           ("next runs (UTC)", "key"))  # fmt: skip
         for row in rows:
-            tables.add_row(table, row["name"], row["cron"], row["in_words"], "\n".join(row["next"]))
-        tables.show(out, table) if rows else out.print(f"No valid spec in {specs} has a schedule.")
+            table.add(row["name"], row["cron"], row["in_words"], "\n".join(row["next"]))
+        terminal.show(out, page) if rows else out.print(f"No valid spec in {specs} has a schedule.")
     _report_invalid(invalid)
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from etl.cli import tables
 from etl.cli.common import (
     WAIT_DEFAULT,
     StoreOption,
@@ -19,6 +18,8 @@ from etl.cli.common import (
     out,
     segment_app,
 )
+from etl.display import layouts, terminal
+from etl.display.page import Page
 from etl.errors import EtlError
 from etl.store.runs import to_json
 
@@ -31,12 +32,13 @@ def segment_list() -> None:
     """
     from etl.segments.run import catalog
 
-    table = tables.new("Segments", ("segment", "key"), ("what it is", "prose"), ("grain", "prose"),
+    page = Page()
+    table = page.table("Segments", ("segment", "key"), ("what it is", "prose"), ("grain", "prose"),
                        ("parameters", "prose"))  # fmt: skip
     for s in catalog().values():
         params = ", ".join(p.name + ("" if p.required else f"={p.default!r}") for p in s.parameters)
-        tables.add_row(table, s.name, s.summary, s.grain, params)
-    tables.show(out, table)
+        table.add(s.name, s.summary, s.grain, params)
+    terminal.show(out, page)
 
 
 @segment_app.command("show")
@@ -69,15 +71,16 @@ def segment_run(
 
     Example: `etl segment run rfm --param observation_end=2024-12-31 --out rfm.parquet`
     """
-    from etl.segments.run import run
+    from etl.api.store import Store
 
     given = key_value_pairs("--param", param or [], "observation_end=2024-12-31")
     if out_file is not None and out_file.suffix.lower() not in {".csv", ".parquet"}:
         fail(f"--out {out_file}: expected a .csv or .parquet file")
     try:
-        frame = run(name, given, store=store, wait=wait)
+        ran = Store(store, wait=wait).segment(name, **given)
     except EtlError as exc:
         fail(str(exc), 1)
+    frame = ran.frame
     if out_file is not None:
         out_file.parent.mkdir(parents=True, exist_ok=True)
         frame.write_parquet(out_file) if out_file.suffix.lower() == ".parquet" else frame.write_csv(out_file)
@@ -86,9 +89,6 @@ def segment_run(
         for row in frame.iter_rows(named=True):
             sys.stdout.write(to_json(row) + "\n")
     else:
-        table = tables.new(f"{name}: {frame.height:,} rows", *((c, "key") for c in frame.columns))
-        for row in frame.head(50).iter_rows():
-            tables.add_row(table, *row)
-        tables.show(out, table)
-        if frame.height > 50:
-            out.print(f"... {frame.height - 50:,} more rows (--out FILE.csv writes them all)")
+        shown = frame.head(layouts.SAMPLE_ROWS_SHOWN)
+        terminal.show(out, layouts.segment_run(name, ran.parameters, ran.defaults, shown.columns, shown.rows(),
+                                               frame.height, ran.duration_s))  # fmt: skip

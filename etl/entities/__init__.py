@@ -10,7 +10,7 @@ An entity module declares:
   merge, check that what it meant to write is what the store holds (raising EtlError otherwise); it leaves
   stg_rejects (every rejected record with its reasons) and returns what `report` needs;
 - `report(con, run, stored)`: the report's counts ({kept, entities, events, extra, sample}) and its own lines for
-  the reader (`notes`: [{text, warning}]) and `sample_of` (what its sample holds), which etl.cli.render prints
+  the reader (`notes`: [{text, warning}]) and `sample_of` (what its sample holds), which etl.display.layouts lays out
   as they are.
 - KNOWN, the query of the known records (etl.pipeline.known): the high halves (hash_hi) of the record hashes the
   store keeps of records it applied before and that would change nothing again (and `events`, how many events

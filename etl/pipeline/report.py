@@ -1,4 +1,4 @@
-"""The import report: computed from the staging tables, kept as JSON (etl.cli.render prints it).
+"""The import report: computed from the staging tables, kept as JSON (etl.display.layouts lays it out).
 
 Keys (stable; tests and CI jobs read them): import_id, status, dry_run, format, files
 [{uri, status, error, encoding, encoding_detected, encoding_confidence, encoding_runner_up,

@@ -8,15 +8,13 @@ their own small files. 002 shows no broken example, so nothing is repaired here.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 
-from etl.cli import render as report_text
+from etl.display import layouts, terminal
 from etl.errors import InputError, SpecError
 from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
@@ -403,9 +401,7 @@ def test_dry_run_runs_everything_stores_nothing_and_says_so(tmp_path) -> None:
         "AS n"
     )
     assert rows_of(store, stored) == [{"n": 0}]  # nothing stored
-    console = Console(file=io.StringIO(), width=120)
-    report_text.render(report, console)
-    assert "DRY RUN: nothing was stored" in console.file.getvalue()  # the banner
+    assert "DRY RUN: nothing was stored" in terminal.text(layouts.import_report(report))  # the banner
 
 
 # --- Data transformation ----------------------------------------------------------------------------------------
