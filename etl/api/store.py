@@ -106,7 +106,7 @@ class Store:
         finally:
             if shown:
                 shown.close()
-        return ImportReport(result, self.rejects)
+        return ImportReport(_as_json(result), self.rejects)
 
     @staticmethod
     def _spec(spec: str | Path | dict[str, Any] | None, *, connection: dict[str, Any] | None,
@@ -260,14 +260,24 @@ class Events:
 
         report = deletes.delete(self._store.path, _text(start), _text(end), types, dry_run=dry_run,
                                 wait=self._store.wait)  # fmt: skip
-        return ImportReport(report, self._store.rejects)
+        return ImportReport(_as_json(report), self._store.rejects)
 
     def restore(self, run_id: int, *, dry_run: bool = False) -> ImportReport:
         """Put back the events that delete run `run_id` removed, exactly as they were."""
         from etl.entities.events import deletes
 
         report = deletes.restore(self._store.path, run_id, dry_run=dry_run, wait=self._store.wait)
-        return ImportReport(report, self._store.rejects)
+        return ImportReport(_as_json(report), self._store.rejects)
+
+
+def _as_json(report: dict[str, Any]) -> dict[str, Any]:
+    """A report as `etl report N --json` gives it back (datetimes as ISO 8601 text): the same from an import as
+    from the store."""
+    import json
+
+    from etl.store.runs import to_json
+
+    return json.loads(to_json(report))
 
 
 def _text(moment: str | date | datetime) -> str:
