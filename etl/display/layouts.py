@@ -16,7 +16,8 @@ from etl.store.runs import json_value
 # the keys every run's report has, said in its first line; `events` is the total of a file-less run's counts
 RUN_KEYS = {"import_id", "status", "dry_run", "format", "duration_s", "error", "events", "notes"}
 STATUS_STYLES = {"completed": "ok", "failed": "bad", "marked_failed": "bad", "cancelled": "warn"}
-SAMPLE_ROWS_SHOWN = 50  # a segment's or the rejects' first rows in a page; the frame holds them all
+SEGMENT_ROWS_SHOWN = 50  # a segment's first rows on the terminal (--out writes them all)
+NOTEBOOK_ROWS_SHOWN = 10  # and in a notebook, as Polars shows a frame (.frame holds them all)
 
 
 def import_report(result: dict[str, Any], *, commands: bool = True) -> Page:
@@ -189,11 +190,12 @@ def segment_run(name: str, parameters: dict[str, Any], defaults: dict[str, str],
         given = ", ".join(f"{k}={_value(v)}" + (f" ({defaults[k]})" if k in defaults else "")
                           for k, v in parameters.items())  # fmt: skip
         page.line(f"Parameters: {given}")
-    table = page.table(f"{name}: {height:,} rows", *((c, "key") for c in columns))
-    for row in rows[:SAMPLE_ROWS_SHOWN]:
+    shown = SEGMENT_ROWS_SHOWN if commands else NOTEBOOK_ROWS_SHOWN
+    table = page.table("Rows" if height <= shown else f"First {shown} rows", *((c, "key") for c in columns))
+    for row in rows[:shown]:
         table.add(*(_value(v) for v in row))
-    if height > SAMPLE_ROWS_SHOWN:
-        page.line(f"... {height - SAMPLE_ROWS_SHOWN:,} more rows "
+    if height > shown:
+        page.line(f"... {height - shown:,} more rows "
                   + ("(--out FILE.csv writes them all)" if commands else "(.frame holds them all)"))  # fmt: skip
     return page
 
@@ -218,6 +220,8 @@ def _value(value: Any) -> str:
         return ""
     if isinstance(value, datetime):
         return json_value(value)
+    if isinstance(value, float):
+        return str(round(value, 6))  # 1026.24, not the binary 1026.2400000000002
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, default=json_value)
     return str(value)
