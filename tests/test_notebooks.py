@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -98,3 +100,26 @@ def test_notebook_runs(path: Path, notebook_store: Path, monkeypatch, tmp_path):
     assert [name for name in left if not name.startswith("demo_") or ".duckdb" not in name] == [], left
     if path.stem.startswith("02"):  # the plots were drawn
         assert sum(1 for o in outputs if "image/png" in o.get("data", {})) >= 4
+    if path.stem.startswith("01"):  # the import reports, as a browser draws the notebook's HTML
+        assert {"Files", "Would be stored", "Stored", "Issues (rows rejected)"} <= drawn_tables(notebook, tmp_path)
+
+
+# Measures, in the page as the browser laid it out, each report table: its caption, height and rows.
+MEASURE = """<script>
+document.body.setAttribute("data-drawn", JSON.stringify([...document.querySelectorAll(".etl-report table")].map(
+    t => [t.caption ? t.caption.textContent : "", t.getBoundingClientRect().height, t.rows.length])));
+</script>"""
+
+
+def drawn_tables(notebook, folder: Path) -> set[str]:
+    """The captions of the report tables that headless Chromium drew (a height, a header and rows) in the notebook
+    exported to HTML as JupyterLab shows it."""
+    from nbconvert import HTMLExporter
+    from test_validate import chromium_dom
+
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    page = folder / "notebook.html"
+    page.write_text(body.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    found = re.search(r'data-drawn="([^"]*)"', chromium_dom(page))
+    assert found, "the page's tables were not measured"
+    return {caption for caption, height, rows in json.loads(html.unescape(found.group(1))) if height > 0 and rows > 1}
