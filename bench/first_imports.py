@@ -101,9 +101,9 @@ def main() -> None:
     imports = specs(args.workdir, args.esputnik_events)
     wanted = [name for name in imports if not args.only or name.startswith(tuple(args.only.split(",")))]
     what = "re-import" if args.again else "first import"
-    print(f"| {what} | base wall s | new wall s | change | base runs s | new runs s | base RSS GB | new RSS GB "
-          "| items |")  # fmt: skip
-    print("|---|---:|---:|---:|---|---|---:|---:|---:|")
+    print(f"| {what} | base wall s | new wall s | change | base runs s | new runs s | base CPU s | new CPU s "
+          "| CPU change | base RSS GB | new RSS GB | items |")  # fmt: skip
+    print("|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|")
     for name in wanted:
         spec = imports[name]
         steps = [first_import(getattr(args, tag), spec, args.workdir, tag, args.again) for tag in ("base", "new")]
@@ -113,7 +113,9 @@ def main() -> None:
             exit_failed(failed)
         print(
             f"| {name} | {base.median_s:.2f} | {new.median_s:.2f} | {new.median_s / base.median_s - 1:+.1%} | "
-            f"{runs(base)} | {runs(new)} | {base.peak_rss_bytes / 1e9:.2f} | {new.peak_rss_bytes / 1e9:.2f} | "
+            f"{runs(base)} | {runs(new)} | {base.median_cpu_s:.1f} | {new.median_cpu_s:.1f} | "
+            f"{new.median_cpu_s / base.median_cpu_s - 1:+.1%} | {base.peak_rss_bytes / 1e9:.2f} | "
+            f"{new.peak_rss_bytes / 1e9:.2f} | "
             f"{new.last.json()['items']:,} |",
             flush=True,
         )

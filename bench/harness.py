@@ -50,6 +50,7 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+    cpu_s: float = 0.0  # user + system time of the child and every descendant it waited for
 
     @property
     def ok(self) -> bool:
@@ -87,7 +88,8 @@ def run(command: Command) -> Run:
         out.seek(0)
         err.seek(0)
         peak = max(usage.ru_maxrss * 1024, tree_peak)  # ru_maxrss is in KiB on Linux
-        return Run(argv, wall_s, peak, process.returncode, out.read(), err.read())
+        cpu_s = usage.ru_utime + usage.ru_stime  # less moved than wall time by other work on the machine
+        return Run(argv, wall_s, peak, process.returncode, out.read(), err.read(), cpu_s)
 
 
 def checked(name: str, command: Command, ok: Sequence[int] = (0,)) -> Run:
@@ -188,6 +190,11 @@ class Series:
     @property
     def median_s(self) -> float:
         return statistics.median(self.seconds)
+
+    @property
+    def median_cpu_s(self) -> float:
+        """The median of the rounds' CPU seconds (user + system), beside the wall time's."""
+        return statistics.median(r.cpu_s for r in self.runs)
 
     @property
     def spread(self) -> str:

@@ -151,3 +151,13 @@ def test_checked_raises_with_the_end_of_stderr():
         checked("allocate", [sys.executable, "-c", ALLOCATE.replace("200_000_000", "1")])
     assert failed.value.run.stdout == "allocated\n"
     assert checked("tolerated", [sys.executable, "-c", "raise SystemExit(1)"], ok=(0, 1)).returncode == 1
+
+
+def test_a_childs_cpu_time_counts_its_work_not_its_waiting():
+    from bench.harness import run
+
+    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+    busy = run([sys.executable, "-c", spin])
+    idle = run([sys.executable, "-c", "import time\ntime.sleep(0.3)"])
+    assert busy.cpu_s >= 0.3 and idle.wall_s >= 0.3 and idle.cpu_s < busy.cpu_s - 0.2
+    assert Series.of("cpu", busy, idle).median_cpu_s == pytest.approx((busy.cpu_s + idle.cpu_s) / 2)
