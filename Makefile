@@ -8,7 +8,7 @@ VENV := .venv
 STORE ?= data/cdp.duckdb
 SPEC ?= data/samples/kevel_orders.yaml data/samples/kevel_users.yaml
 
-.PHONY: help setup browser import test validate notebooks bench detectors lint format schema docs clean
+.PHONY: help setup browser import test validate notebooks bench detectors lint format schema docs docs-serve clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -44,10 +44,10 @@ notebooks: setup ## Start JupyterLab on notebooks/ (import walkthrough, RFM and 
 test: setup browser ## Run the test suite (pytest, two workers: pytest-xdist; installs chromium first when missing)
 	$(VENV)/bin/pytest -q -n 2
 
-bench: setup ## Benchmark imports (Kevel orders, users, Shopify, products, CrossEngage and eSputnik events, deletes, E-goi) against DuckDB's own load, transformations, S3 gzip, validation (README)
+bench: setup ## Benchmark imports (Kevel orders, users, Shopify, products, CrossEngage and eSputnik events, deletes, E-goi) against DuckDB's own load, transformations, S3 gzip, validation (docs/performance.md)
 	$(VENV)/bin/python bench/run.py
 
-detectors: setup ## Measure encoding detectors on the labelled corpus, and on a 1 GB file (README)
+detectors: setup ## Measure encoding detectors on the labelled corpus, and on a 1 GB file (docs/performance.md)
 	$(VENV)/bin/python bench/encodings.py
 
 lint: setup ## Check the code with ruff
@@ -61,8 +61,17 @@ format: setup ## Format the code with ruff
 schema: setup ## Regenerate etl/import-spec.schema.json from the spec models
 	$(VENV)/bin/python -m etl.spec > etl/import-spec.schema.json
 
-docs: setup ## Regenerate the README's table documentation from etl/store/schema.sql
+# Material for MkDocs prints a notice about MkDocs 2.0 on every build: mkdocs is pinned below 2 (pyproject.toml)
+DOCS_ENV := NO_MKDOCS_2_WARNING=1
+
+docs: setup ## Build the documentation site into site/ (the store's page regenerated from etl/store/schema.sql first)
 	$(VENV)/bin/python -m etl.store.docs
+	$(DOCS_ENV) $(VENV)/bin/mkdocs build --strict --quiet
+	@echo "site/index.html (make docs-serve serves it on http://127.0.0.1:8000)"
+
+docs-serve: setup ## Serve the documentation on http://127.0.0.1:8000, rebuilt as its pages change
+	$(VENV)/bin/python -m etl.store.docs
+	$(DOCS_ENV) $(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
 
 clean: ## Remove the virtualenv, caches and the local store
-	rm -rf $(VENV) .tools .pytest_cache .ruff_cache $(STORE) $(STORE).wal $(STORE).schedules.jsonl $(STORE).locks $(STORE).validation data/.etl-spool
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache site $(STORE) $(STORE).wal $(STORE).schedules.jsonl $(STORE).locks $(STORE).validation data/.etl-spool

@@ -112,7 +112,7 @@ class ImportSpec(BaseModel):
     transforms: list[Step] = Field(
         default_factory=list,
         description="Steps applied in order to every record before the format's own rules: "
-        "rename, copy, new, delete (see the README, 'Transformations').",
+        "rename, copy, new, delete (see the documentation, docs/transforms.md).",
     )
     _origin: str = PrivateAttr("the import spec")  # where the spec came from, for error messages
 

@@ -26,7 +26,7 @@ from tests.conftest import KEVEL_HEADER, kevel_row, line_row, write_csv
 
 DATA_TABLES = ["orders", "line_items", "users", "events", "rejects"]
 
-# The hints a user reads in the report and in rejects.reasons (the README's "Value rules").
+# The hints a user reads in the report and in rejects.reasons (docs/formats/kevel_orders.md).
 NOT_A_NUMBER = "not a number (Double, e.g. 102.5)"
 COMMA_HINT = rows_module.COMMA_HINT
 NOT_A_DATETIME = "not an ISO-8601 date and time (e.g. 2020-09-16T10:38:06+0100)"

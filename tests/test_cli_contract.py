@@ -238,16 +238,6 @@ def test_commands_that_do_not_import_load_no_import_stack(tmp_path, etl, store):
     assert _modules_loaded_by("segment", "list") & import_stack == set()
 
 
-def test_the_readme_names_every_make_target():
-    import re
-
-    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
-    targets = re.findall(r"^([a-zA-Z_-]+):.*## ", makefile, flags=re.MULTILINE)
-    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
-    [listed] = re.findall(r"`make help` lists every target \(([^)]*)\)", readme)
-    assert re.findall(r"`([a-z_-]+)`", listed) == [t for t in targets if t != "help"]
-
-
 def test_make_notebooks_starts_as_root_too():
     import subprocess
 

@@ -1,6 +1,6 @@
 """The labelled corpus of tests/encoding_corpus.py (issue 14): what it holds, and that `encoding: auto` reads
 at least 99% of it back exactly, every miss flagged as low confidence. bench/encodings.py measures the other
-detectors on it for the README's table."""
+detectors on it for docs/performance.md's table."""
 
 from __future__ import annotations
 

@@ -62,7 +62,7 @@ UKRAINIAN = "Чайник електричний Ґудзик їжак Євге�
 
 
 def test_a_certain_detection_has_no_warning(tmp_path, etl):
-    """Varied names (here 13 distinct words) are evidence enough; 4 distinct words are not (see the README)."""
+    """Varied names (here 13 distinct words) are evidence enough; 4 distinct words are not (see docs/sources.md)."""
     rows = [kevel_row(f"o{i}", lineItem_name=f"{UKRAINIAN[i % 13]} {i}", shippingCountry="Київ") for i in range(30)]
     source = write_csv(tmp_path / "orders.csv", rows, encoding="cp1251")
 

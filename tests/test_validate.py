@@ -18,6 +18,7 @@ from etl.quality import suites as suites_module
 from etl.quality import validate
 from etl.quality.suites import SuiteError
 from etl.store.connection import connect
+from tests.browser import chromium_dom
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -155,25 +156,6 @@ def test_an_expectation_the_gate_does_not_know_is_checked_by_ge_and_named(store,
         "expect_table_row_count_to_be_between", "expect_column_mean_to_be_between"
     ]  # fmt: skip
     assert line_items["results"][1]["result"]["observed_value"] == pytest.approx(1.2)
-
-
-def chromium_dom(page: Path) -> str:
-    """The page as headless Chromium renders it (after its scripts ran), offline: every host
-    name fails to resolve, so that a script or style still loaded from a CDN is missing."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Debian's chromium is needed (make test installs it)"
-    profile = page.parent / ".chromium-profile"
-    result = subprocess.run(
-        [
-            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            f"--user-data-dir={profile}", "--dump-dom", page.as_uri(),
-        ],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
 
 
 def test_data_docs_page_lists_each_validation_with_its_result(tmp_path):

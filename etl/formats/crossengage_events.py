@@ -2,7 +2,7 @@
 
 Each entry names its event (`event`, required) and its person: `id` (the externalId), or `email` with
 `businessUnit`, or both. The rest are the event's properties, nested objects kept. Our choices where the
-specification is silent (README, Events):
+specification is silent (docs/formats/crossengage_events.md):
 
 - `timestamp` is when it happened: ISO 8601, with an offset or `Z` (without one, UTC), or an ISO 8601 date
   alone (2024-01-01: midnight UTC); another form is rejected. An entry without one is stored with the

@@ -3,7 +3,7 @@
 
 An event: `eventTypeKey` (required), `keyValue`, `params` (a list of {name, value}) and `occurred` (YYYY-MM-DD or
 YYYY-MM-DDTHH:mm; required in a past-events body). Our choices where eSputnik's documents are silent or loose
-(README, "eSputnik's events"):
+(docs/formats/esputnik_events.md):
 
 - The contact: the identifier parameters (names matched case-insensitively: ContactId, Contact_id -> an
   `esputnik_contact_id`; Email, EmailAddress, UserEmail, ContactEmail -> email; Phone, SMS, PhoneNumber -> phone;
@@ -20,7 +20,7 @@ YYYY-MM-DDTHH:mm; required in a past-events body). Our choices where eSputnik's 
   it ends in Z or an offset; another form is rejected. An event outside a body without one is stored with the
   import's start as its time.
 - Order events (orderCreated, orderUpdated, orderDelivered, orderCancelled) are stored as events and change the
-  orders entity (etl.entities.events.entity: orders_from_events): see STATUSES and the README's table.
+  orders entity (etl.entities.events.entity: orders_from_events): see STATUSES and the docs' table.
 - properties: the event as {eventTypeKey, keyValue, occurred, params: {name: value}}, the values with their JSON
   types (a parsed JSON text as its array or object).
 """
@@ -60,7 +60,7 @@ IDENTIFIERS = {
 }  # fmt: skip
 ID_TYPES = ("esputnik_contact_id", "email", "phone", "push_token", "contact_key", "external_id")
 PARSED = ("items", "products", "page", "product", "category")  # JSON text values parsed once
-# eSputnik's order statuses -> the line items' statuses (README's table); ABANDONED_SHOPPING_CART makes no order
+# eSputnik's order statuses -> the line items' statuses (the docs' table); ABANDONED_SHOPPING_CART makes no order
 STATUSES = {"INITIALIZED": "placed", "IN_PROGRESS": "paid", "DELIVERED": "fulfilled", "CANCELLED": "cancelled"}
 NO_ORDER_STATUS = "ABANDONED_SHOPPING_CART"
 ORDER_TYPES = ("orderCreated", "orderUpdated", "orderDelivered", "orderCancelled")

@@ -6,7 +6,7 @@ raw text, plus a list of checks: (column, hint, failed) where `failed` is a bool
 Polars expression. The engine rejects each row where any check failed, with every
 failed check's column and hint as the reasons.
 
-The kinds and their rules (documented in the README, "The `kevel_orders` format"):
+The kinds and their rules (documented in docs/formats/kevel_orders.md):
 - STRING: kept exactly as given (no trimming: names may start with spaces on purpose).
 - DOUBLE: surrounding spaces ignored; a finite decimal number ("1e3" allowed, "1,5",
   "NaN" and "inf" rejected).

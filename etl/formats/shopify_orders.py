@@ -2,7 +2,7 @@
 
 Turns the raw text columns into the canonical order rows (see etl.formats.rows), as kevel_orders does. Columns
 are found by name, whatever the layout (73, 75, 78 or 79 columns, in any order). The mapping, and what each
-choice is, is in the README ("The `shopify_orders` format"); in short:
+choice is, is in docs/formats/shopify_orders.md; in short:
 
 - the order's id is Name (or Id, option `order_id`); rows are grouped by Name either way;
 - the buyer is the Email (validated, lowercased; sha256 with `hash_emails`), else the Phone when it is a phone
@@ -63,7 +63,7 @@ class Options(BaseModel):
     )
 
 
-# The spec's table: the columns an export must have (their values may still be empty where the README says).
+# The spec's table: the columns an export must have (their values may still be empty where the docs say).
 REQUIRED = [
     "Name", "Email", "Id", "Currency", "Total", "Subtotal", "Taxes", "Financial Status", "Refunded Amount",
     "Discount Amount", "Shipping", "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price",

@@ -15,7 +15,7 @@ entity other than XML's own five (&amp; ...) is undefined, and fails the import 
 fails the import with the parser's message, line and column.
 
 Speed: this is the one reader with a Python step per record (an XML tree is not something Polars or DuckDB
-reads); lxml parses in C and the step builds one dict per item (README, Performance, for its throughput).
+reads); lxml parses in C and the step builds one dict per item (docs/performance.md, for its throughput).
 """
 
 from __future__ import annotations

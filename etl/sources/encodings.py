@@ -16,7 +16,7 @@ chardet (7.x, 0BSD) ranks the code pages. In order:
    bytes (a long ASCII export with a few accented names otherwise looks like any code page), at most
    `FOCUS_BYTES`, and ranks the `CANDIDATES`: the code pages shops' tools write. Its ranking of a few short
    names is often wrong among code pages that all decode them, so two rules of ours follow, each measured on
-   the labelled corpus (bench/encodings.py, the README's table):
+   the labelled corpus (bench/encodings.py, docs/performance.md's table):
    - readings that look like mojibake are dropped (etl/sources/mojibake.py: words mixing scripts, case flips inside
      words, symbols glued to letters, box drawing); when every reading does, the sample is not text;
    - of the readings chardet scores within `NEAR` of its best, the code page most shops' tools write wins

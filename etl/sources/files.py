@@ -174,7 +174,7 @@ def _listed(uri: str, options: dict[str, Any]) -> list[str]:
 
 
 def _looked_in(uri: str, local: bool) -> str:
-    """Where a relative local path was looked for: the working directory (README, Import specs)."""
+    """Where a relative local path was looked for: the working directory (docs/importing.md, Import specs)."""
     given = uri.removeprefix("file://")
     if not local or Path(given).expanduser().is_absolute():
         return ""

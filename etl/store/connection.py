@@ -42,7 +42,7 @@ TABLES = [
 ]  # fmt: skip
 # DuckDB's share of the 1.5 GB a run may hold: the rest is Polars' buffers and Python with
 # Great Expectations loaded (about 0.3 GB). Measured on 10 million line items: 1GB took an
-# import to 1.67 GB, 750MB to 1.51 GB, 700MB to 1.42 GB, no slower (README, Performance).
+# import to 1.67 GB, 750MB to 1.51 GB, 700MB to 1.42 GB, no slower (README.md in git history).
 MEMORY_LIMIT = os.environ.get("ETL_MEMORY_LIMIT", "700MB")
 # A read-only connection (segments, reports, etl validate) holds no Polars buffers beside it, and a segment
 # joins tens of millions of events to their items: at 700MB such joins spill (viewed_category over 50M events:

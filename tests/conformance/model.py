@@ -1,6 +1,6 @@
 """A small model of the documented identity rules, to check the store's people against (test_invariants.py).
 
-The rules, as the README ("People: the identity graph") and 001 state them:
+The rules, as docs/identity.md and 001 state them:
 - an id is (type, value): every value trimmed; an email lowercased, every other value kept in its case (001: "All
   values, except for the email address, are mapped including the register");
 - the ids of one record are one person, and records sharing an id are one person;

@@ -322,7 +322,7 @@ def test_events_are_taken_for_existing_contacts_only(store, tmp_path):
 def test_the_event_types_of_orders_and_their_statuses(store, tmp_path):
     """The table: orderCreated "creates the order with the status indicated", orderUpdated "updates the order",
     orderDelivered "changes the order status to DELIVERED", orderCancelled "... to CANCELLED" (line statuses:
-    README's table); ABANDONED_SHOPPING_CART makes no order."""
+    docs/formats/esputnik_events.md's table); ABANDONED_SHOPPING_CART makes no order."""
     statuses = ["INITIALIZED", "IN_PROGRESS", "DELIVERED", "CANCELLED", "ABANDONED_SHOPPING_CART"]
     made = [order("orderCreated", f"s{n}", ("items", '[{"externalItemId":"p1","cost":2,"quantity":3}]'),
                   drop="status") for n in range(len(statuses))]  # fmt: skip
@@ -360,7 +360,7 @@ def test_an_order_without_a_required_parameter_is_ignored(kind, store, tmp_path)
 
 def test_items_are_optional_and_a_nested_array_stays_serialized(store, tmp_path):
     """ "You can optionally add the field items"; "if you transmit one more array or object in the items array,
-    it will remain serialized": a JSON text inside an item stays a text (the README: an order without items is
+    it will remain serialized": a JSON text inside an item stays a text (docs/formats/esputnik_events.md: an order without items is
     stored without lines)."""
     nested = json.dumps([{"externalItemId": "p1", "cost": 1, "quantity": 1, "tags": json.dumps(["a", "b"])}])
     report = imported(store, tmp_path, order("orderCreated", "i1"), order("orderCreated", "i2", ("items", nested)))

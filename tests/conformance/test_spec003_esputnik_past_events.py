@@ -215,7 +215,7 @@ def test_a_body_may_hold_more_than_a_request_does(store, tmp_path):
 
 def test_the_delete_range_through_etl_events_delete(etl, store, tmp_path):
     """Remove events {"from": "2019-06-04", "to": "2020-01-04"}: `etl events delete --from --to` with the
-    document's dates; both days included whole (README: the range as a user reads it). The store's orders stay."""
+    document's dates; both days included whole (docs: the range as a user reads it). The store's orders stay."""
     assert "\u2003" in DELETE_RANGE  # as printed: not JSON; its values read with the em spaces made spaces
     window = json.loads(DELETE_RANGE.replace("\u2003", " "))
     times = ["2019-06-03T23:59", "2019-06-04", "2019-12-31T10:00", "2020-01-04T23:59", "2020-01-05"]
