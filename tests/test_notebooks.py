@@ -114,8 +114,8 @@ document.body.setAttribute("data-drawn", JSON.stringify([...document.querySelect
 def drawn_tables(notebook, folder: Path) -> set[str]:
     """The captions of the report tables that headless Chromium drew (a height, a header and rows) in the notebook
     exported to HTML as JupyterLab shows it."""
+    from browser import chromium_dom
     from nbconvert import HTMLExporter
-    from test_validate import chromium_dom
 
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
     page = folder / "notebook.html"
