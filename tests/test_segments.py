@@ -379,7 +379,7 @@ def test_segments_are_table_macros_for_ad_hoc_sql(data):
     ("name", "params", "message"),
     [
         ("rfn", {}, "no segment named 'rfn' (did you mean 'rfm'?)"),
-        ("rfm", {}, "segment rfm needs the parameter observation_end (DATE)"),
+        ("viewed_category", {}, "segment viewed_category needs the parameter category_name (VARCHAR)"),
         ("rfm", {"observation_end": "2024-06-31"},
          "parameter observation_end: expected a DATE (e.g. 2024-12-31), got "),
         ("rfm", {"observation_end": "2024-06-30", "status": "paid"},
@@ -428,5 +428,5 @@ def test_etl_segment_run_writes_csv_parquet_and_json(etl, data, tmp_path):
 
     wrong = etl("segment", "run", "rfm", "--param", "observation_end", "--store", str(store))
     assert wrong.code == 2 and "expected KEY=VALUE" in wrong.stderr
-    missing = etl("segment", "run", "rfm", "--store", str(store))
-    assert missing.code == 1 and "needs the parameter observation_end" in missing.stderr
+    missing = etl("segment", "run", "viewed_category", "--store", str(store))
+    assert missing.code == 1 and "needs the parameter category_name" in missing.stderr

@@ -197,9 +197,12 @@ class Store:
 
         started = time.monotonic()
         with self._reading() as con:
-            segment = segments.get(name)
-            values = segments.bind(segment, params)
-            frame, defaults = segments._run(con, segment, values), {}  # TODO: the defaults resolved
+            frame, values = segments.run_with_parameters(name, params, con=con)
+        defaults = {  # where each value not given came from
+            p.name: p.store_default.label if p.store_default else "default"
+            for p in segments.get(name).parameters
+            if p.name not in params
+        }
         return SegmentRun(name, frame, values, defaults, round(time.monotonic() - started, 3))
 
     # --- checking and keeping -------------------------------------------------------------

@@ -26,7 +26,8 @@ from etl.store.runs import to_json
 
 @segment_app.command("list")
 def segment_list() -> None:
-    """List the segments: name, grain and parameters.
+    """List the segments: name, grain and parameters (with their defaults; a date that defaults to the store's last
+    purchase day says so).
 
     Example: `etl segment list`
     """
@@ -36,7 +37,10 @@ def segment_list() -> None:
     table = page.table("Segments", ("segment", "key"), ("what it is", "prose"), ("grain", "prose"),
                        ("parameters", "prose"))  # fmt: skip
     for s in catalog().values():
-        params = ", ".join(p.name + ("" if p.required else f"={p.default!r}") for p in s.parameters)
+        params = ", ".join(
+            p.name + ("" if p.required else f"={p.store_default.label if p.store_default else repr(p.default)}")
+            for p in s.parameters
+        )
         table.add(s.name, s.summary, s.grain, params)
     terminal.show(out, page)
 
@@ -60,7 +64,12 @@ def segment_show(name: Annotated[str, typer.Argument(help="The segment (see etl 
 def segment_run(
     name: Annotated[str, typer.Argument(help="The segment (see etl segment list).")],
     param: Annotated[
-        list[str] | None, typer.Option("--param", metavar="KEY=VALUE", help="A parameter; repeatable.")
+        list[str] | None,
+        typer.Option(
+            "--param",
+            metavar="KEY=VALUE",
+            help="A parameter; repeatable. Left out, its default: observation_end's is the store's last purchase day.",
+        ),
     ] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the rows to FILE.csv or FILE.parquet.")] = None,
     store: StoreOption = None,
@@ -69,7 +78,13 @@ def segment_run(
 ) -> None:
     """Run a segment over the store (read-only). Parameters are bound, never pasted into SQL.
 
-    Example: `etl segment run rfm --param observation_end=2024-12-31 --out rfm.parquet`
+    A segment's date defaults to the store's last purchase day (UTC): observation_end (rfm, customer_summary, ltv,
+    churn_risk, ...) is that day, bought_product_within's window ends on it. A purchase is an order with a buyer and
+    a line item in the segment's statuses (default placed, paid, fulfilled): a later cancelled or refunded order does
+    not move it. `etl segment list` shows each parameter's default.
+
+    Example: `etl segment run rfm --out rfm.parquet` (up to the store's last purchase day), or
+    `etl segment run rfm --param observation_end=2024-12-31 --out rfm.parquet`
     """
     from etl.api.store import Store
 

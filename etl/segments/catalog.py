@@ -27,12 +27,37 @@ class SegmentError(EtlError):
 
 
 @dataclass(frozen=True)
+class StoreDefault:
+    """A default that the store decides: the header gives the parameter NULL and its help says `phrase`; the
+    segment's SQL coalesces the parameter to the same value (tests compare the two)."""
+
+    phrase: str  # as the parameter's help in the header says it
+    label: str  # short, for `etl segment list`
+    sql: str  # the value: an SQL expression over the segment's other parameters ($statuses, $days)
+
+
+# "The store's last purchase day": the last day of purchase_facts, the macro last_purchase_day(statuses)
+LAST_PURCHASE_DAY = StoreDefault(
+    "default: the store's last purchase day (UTC)",
+    "the store's last purchase day",
+    "last_purchase_day($statuses::VARCHAR[])",
+)
+WINDOW_TO_LAST_PURCHASE_DAY = StoreDefault(
+    "default: the window ending on the store's last purchase day (UTC)",
+    "the `days` days up to the store's last purchase day",
+    "last_purchase_day($statuses::VARCHAR[]) - $days::INTEGER + 1",
+)
+STORE_DEFAULTS = (LAST_PURCHASE_DAY, WINDOW_TO_LAST_PURCHASE_DAY)
+
+
+@dataclass(frozen=True)
 class Parameter:
     name: str
     type: str
     required: bool
     default: Any
     help: str
+    store_default: StoreDefault | None = None  # its default NULL stands for a value the store decides
 
 
 HEADER_LABELS = ("Grain:", "Parameters:", "Columns:", "Example:", "One of:", "Scores:")
@@ -76,6 +101,20 @@ def _literal(text: str, type_: str, origin: str) -> Any:
         raise SegmentError(f"{origin}: the default {text!r}: {exc}") from None
 
 
+def _store_default(help_text: str, default: Any, origin: str) -> StoreDefault | None:
+    """The StoreDefault whose phrase the help says; a help that speaks of the store's last purchase day in other
+    words is an error (its NULL would be reported as no value)."""
+    for store_default in STORE_DEFAULTS:
+        if store_default.phrase in help_text:
+            if default is not None:
+                raise SegmentError(f"{origin}: {store_default.phrase!r} needs the default NULL, not {default!r}")
+            return store_default
+    if "last purchase day" in help_text:
+        phrases = " or ".join(repr(s.phrase) for s in STORE_DEFAULTS)
+        raise SegmentError(f"{origin}: a default of the store's last purchase day is written {phrases}")
+    return None
+
+
 def _parse(path: Path) -> Segment:
     lines = path.read_text(encoding="utf-8").splitlines()
     header_lines = []
@@ -104,7 +143,8 @@ def _parse(path: Path) -> Segment:
             pname, ptype, default, help_text = match.groups()
             required = default == "required"
             value = None if required else _literal(default, ptype, str(path))
-            parameters.append(Parameter(pname, ptype, required, value, help_text.strip()))
+            store_default = _store_default(help_text, value, str(path))
+            parameters.append(Parameter(pname, ptype, required, value, help_text.strip(), store_default))
     used = set(re.findall(r"\$(\w+)", body))
     declared = {p.name for p in parameters}
     if used != declared:
@@ -200,7 +240,8 @@ def macro_sql(segment: Segment, temporary: bool = False) -> str:
 
 def _dependency_order() -> list[Segment]:
     """Segments that call another's macro (average_order_value_by_segment calls rfm) after it:
-    DuckDB binds a macro's body when it is created."""
+    DuckDB binds a macro's body when it is created. A segment calling last_purchase_day() comes after
+    purchase_facts, which that macro reads (macro_statements puts it right after purchase_facts)."""
     segments = catalog()
     ordered: list[Segment] = []
 
@@ -209,6 +250,8 @@ def _dependency_order() -> list[Segment]:
             return
         if segment.name in path:
             raise SegmentError(f"{segment.path}: segments call each other in a circle: {' -> '.join(path)}")
+        if "last_purchase_day" in segment.body and re.search(r"\blast_purchase_day\s*\(", segment.body):
+            visit(segments[LAST_PURCHASE_DAY_FROM], (*path, segment.name))
         for other in segments.values():
             # the substring test first: the regex alone, 210 times, took 8 ms of every write connection's stamp
             if (
@@ -239,15 +282,33 @@ ORDER_FACTS_CURRENT = (
 )
 
 
+# The store's last purchase day, the default of the segments' observation_end: the last day of purchase_facts with
+# no observation_end (every purchase), for the given statuses (default: purchase_facts' own). NULL when the store
+# has no purchase. Like purchase_facts, an error when order_facts is out of date or a status is unknown.
+LAST_PURCHASE_DAY_FROM = "purchase_facts"
+
+
+def last_purchase_day_sql(temporary: bool = False) -> str:
+    kind = "TEMP MACRO" if temporary else "MACRO"
+    (statuses,) = [p.default for p in get(LAST_PURCHASE_DAY_FROM).parameters if p.name == "statuses"]
+    body = f"(SELECT max(day) FROM {LAST_PURCHASE_DAY_FROM}(NULL, statuses := statuses))"  # noqa: S608 (constants)
+    return f"CREATE OR REPLACE {kind} last_purchase_day(statuses := {_sql_literal(statuses)}) AS {body}"
+
+
 def macro_statements(temporary: bool = False) -> list[str]:
     """The CREATE MACRO statements of install_macros, in order: etl.store.connection's schema stamp hashes their
     text."""
     kind = "TEMP MACRO" if temporary else "MACRO"
+    segments = []
+    for segment in _dependency_order():
+        segments.append(macro_sql(segment, temporary))
+        if segment.name == LAST_PURCHASE_DAY_FROM:
+            segments.append(last_purchase_day_sql(temporary))
     return [
         f"CREATE OR REPLACE {kind} utc_day(ts) AS {UTC_DAY}",
         f"CREATE OR REPLACE {kind} order_facts_of() AS {ORDER_FACTS_OF}",
         f"CREATE OR REPLACE {kind} order_facts_current() AS {ORDER_FACTS_CURRENT}",
-        *(macro_sql(segment, temporary) for segment in _dependency_order()),
+        *segments,
     ]
 
 

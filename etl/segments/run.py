@@ -6,10 +6,16 @@ parameter as `name  TYPE  default-or-required  what it means`. A segment runs fr
 line (`etl segment run`), from Python (`run()` returns a Polars DataFrame) and, in ad-hoc SQL,
 as a DuckDB table macro of the same name that every import (re)creates in the store:
 `SELECT * FROM rfm(DATE '2024-12-31')`, optional parameters by name: `statuses := ['paid']`.
+
+A segment's date defaults to the store's last purchase day (the macro last_purchase_day(statuses): the last day of
+purchase_facts), the same from all three: `SELECT * FROM rfm()`. run_with_parameters() also says which day that was.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +48,8 @@ __all__ = [
     "macro_sql",
     "install_macros",
     "run",
+    "run_with_parameters",
+    "resolve_defaults",
 ]
 
 
@@ -58,27 +66,91 @@ def run(
     seconds to wait for an import holding it, default etl.store.connection.WAIT_S). Parameters may be
     Python values (date, int, list) or text as on the command line.
 
-    Example: run("rfm", {"observation_end": date(2024, 12, 31)})
+    Example: run("rfm", {"observation_end": date(2024, 12, 31)}); run("rfm"): up to the store's last purchase day
     """
     segment = get(name)
     values = bind(segment, params or {})
+    return _on_store(con, store, wait, lambda opened: _run(opened, segment, values))
+
+
+def run_with_parameters(
+    name: str,
+    params: dict[str, Any] | None = None,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+    store: Path | str | None = None,
+    wait: float | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """run(), and the values the segment ran with: every parameter, the defaults that the store decides resolved
+    (observation_end: the store's last purchase day, a date; None when the store has no purchase). The rows are
+    those of run() with these values given.
+
+    Example: frame, values = run_with_parameters("rfm")  # values["observation_end"]: date(2024, 12, 31)
+    """
+    segment = get(name)
+    values = bind(segment, params or {})
+    return _on_store(con, store, wait, lambda opened: _run_resolved(opened, segment, values))
+
+
+def _on_store(con: duckdb.DuckDBPyConnection | None, store: Path | str | None, wait: float | None, work):
+    """work(con): on `con`, else on the store opened read-only for it."""
     if con is not None:
-        return _run(con, segment, values)
+        return work(con)
     from etl.store.connection import WAIT_S, connect, store_path
 
     path = store_path(str(store) if store else None)
     with connect(path, read_only=True, wait=WAIT_S if wait is None else wait) as opened:
-        return _run(opened, segment, values)
+        return work(opened)
 
 
-def _run(con: duckdb.DuckDBPyConnection, segment: Segment, values: dict[str, Any]):
+def resolve_defaults(con: duckdb.DuckDBPyConnection, segment: Segment, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` (bind()'s) with each parameter that is None and has a default the store decides (Parameter.
+    store_default) set to it, from the store `con` opened: the value the segment's SQL takes for it."""
+    _install(con)
+    return _resolve(con, segment, values)
+
+
+def _resolve(con: duckdb.DuckDBPyConnection, segment: Segment, values: dict[str, Any]) -> dict[str, Any]:
+    resolved = dict(values)
+    # geo has no statuses: its default is the last purchase day of purchase_facts' own
+    known = {"statuses": next(p.default for p in get("purchase_facts").parameters if p.name == "statuses"), **values}
+    for parameter in segment.parameters:
+        if parameter.store_default is None or values.get(parameter.name) is not None:
+            continue
+        sql = parameter.store_default.sql
+        with _segment_errors(segment):
+            ((resolved[parameter.name],),) = con.execute(
+                f"SELECT {sql}", {name: known[name] for name in re.findall(r"\$(\w+)", sql)}
+            ).fetchall()
+    return resolved
+
+
+def _run_resolved(con: duckdb.DuckDBPyConnection, segment: Segment, values: dict[str, Any]):
+    _install(con)
+    resolved = _resolve(con, segment, values)
+    with _segment_errors(segment):
+        return con.sql(segment.body, params=resolved).pl(), resolved
+
+
+def _install(con: duckdb.DuckDBPyConnection) -> None:
     # a segment may call another's macro; as TEMP macros they are there even in a store opened
-    # read-only that no import has given them yet
+    # read-only that no import has given them yet (or that an earlier version gave other ones)
     install_macros(con, temporary=True)
+
+
+@contextmanager
+def _segment_errors(segment: Segment) -> Iterator[None]:
+    """The errors of purchase_facts (out-of-date facts, bad statuses) as SegmentErrors."""
     try:
-        return con.sql(segment.body, params=values).pl()
-    except duckdb.InvalidInputException as exc:  # error() of purchase_facts: out-of-date facts, bad statuses
+        yield
+    except duckdb.InvalidInputException as exc:  # error() of purchase_facts
         message = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
         if message.startswith(("order_facts is out of date", "statuses:")):
             raise SegmentError(f"segment {segment.name}: {message}") from None
         raise
+
+
+def _run(con: duckdb.DuckDBPyConnection, segment: Segment, values: dict[str, Any]):
+    _install(con)
+    with _segment_errors(segment):
+        return con.sql(segment.body, params=values).pl()

@@ -3,12 +3,12 @@
 -- segment average_order_value_by_segment).
 -- Grain: one row per customer with at least one purchase in the period.
 -- Parameters:
---   observation_end  DATE       required  The last day counted (UTC); also the RFM reference day.
+--   observation_end  DATE       NULL      The last day counted (UTC); default: the store's last purchase day (UTC).
 --   statuses         VARCHAR[]  ['placed', 'paid', 'fulfilled']  Line item statuses that make a purchase.
 -- Columns: customer_id, purchases (orders), value, average_order_value (value / purchases).
 -- Example: etl segment run average_order_value --param observation_end=2024-12-31
 
-WITH bought AS (
+WITH bought AS (  -- observation_end NULL: every purchase, up to the store's last purchase day
     SELECT customer_id, day, value
     FROM purchases($observation_end::DATE, statuses := $statuses::VARCHAR[])
 )

@@ -2,19 +2,14 @@
 -- Average check per RFM segment (the rfm segment's named segments).
 -- Grain: one row per RFM segment that has customers.
 -- Parameters:
---   observation_end  DATE       required  The last day counted (UTC); also the RFM reference day.
+--   observation_end  DATE       NULL      The last day counted (UTC), rfm's too; default: the store's last purchase day (UTC).
 --   statuses         VARCHAR[]  ['placed', 'paid', 'fulfilled']  Line item statuses that make a purchase.
 -- Columns: segment, customers, purchases, value, average_order_value (value / purchases).
 -- Example: etl segment run average_order_value_by_segment --param observation_end=2024-12-31
 
-WITH parameters AS (
-    SELECT $observation_end::DATE AS observation_end,
-        $statuses::VARCHAR[] AS statuses
-),
-
-rfm_customers AS (
+WITH rfm_customers AS (  -- observation_end NULL: rfm's default, the store's last purchase day
     SELECT customer_id, frequency AS purchases, monetary AS value, segment
-    FROM rfm((SELECT parameters.observation_end FROM parameters), statuses := (SELECT parameters.statuses FROM parameters))
+    FROM rfm($observation_end::DATE, statuses := $statuses::VARCHAR[])
 )
 
 SELECT

@@ -3,7 +3,7 @@
 -- ("contacts who bought a particular item within a week").
 -- Grain: one row per customer with at least one such purchase.
 -- Parameters:
---   start             DATE       required  The first day of the window (UTC).
+--   start             DATE       NULL  The first day (UTC); default: the window ending on the store's last purchase day (UTC).
 --   days              INTEGER    7     The window's length: days start .. start + days - 1.
 --   product           VARCHAR    NULL  The product (line_items.product_id); give it or product_category.
 --   product_category  VARCHAR    NULL  A category: the line's category, or one level of its categories (the
@@ -14,10 +14,11 @@
 -- Columns: customer_id, user_id_type, user_id (to reach the contact), orders (with a matching
 --   line item in the window), quantity and value of the matching line items, first_bought_at,
 --   last_bought_at.
--- Example: etl segment run bought_product_within --param start=2024-11-01 --param product=p125zc
+-- Example: etl segment run bought_product_within --param start=2024-11-01 --param product=p125zc; without start,
+--   the last 7 days up to the store's last purchase day: etl segment run bought_product_within --param product=p125zc
 
 WITH parameters AS (
-    SELECT $start::DATE AS start,
+    SELECT coalesce($start::DATE, last_purchase_day($statuses::VARCHAR[]) - $days::INTEGER + 1) AS start,
         $days::INTEGER AS days,
         $product::VARCHAR AS product,
         $product_category::VARCHAR AS product_category,

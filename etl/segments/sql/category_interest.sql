@@ -2,17 +2,18 @@
 -- How much of each customer's buying goes to each category: interest in a type of goods.
 -- Grain: one row per (customer, top-level category) with a purchase in the period.
 -- Parameters:
---   since            DATE       required  The first day counted (UTC).
---   observation_end  DATE       required  The last day counted (UTC).
+--   since            DATE       NULL      The first day counted (UTC); default: none, every purchase up to observation_end.
+--   observation_end  DATE       NULL      The last day counted (UTC); default: the store's last purchase day (UTC).
 --   statuses         VARCHAR[]  ['placed', 'paid', 'fulfilled']  Line item statuses that make a purchase.
 -- The lines' categories are the catalogue's where the order import gave none (order_lines_enriched).
 -- Columns: customer_id, category (the first level of categories, else category, else
 --   'unknown'), orders, quantity, value, share (of the customer's value in the period, 0-1).
 -- Example: etl segment run category_interest --param since=2024-01-01 --param observation_end=2024-12-31
+--   (without them: the customers' whole history, up to the store's last purchase day)
 
 WITH parameters AS (
     SELECT $since::DATE AS since,
-        $observation_end::DATE AS observation_end,
+        coalesce($observation_end::DATE, last_purchase_day($statuses::VARCHAR[])) AS observation_end,
         $statuses::VARCHAR[] AS statuses
 ),
 
@@ -36,7 +37,8 @@ purchased_lines AS (
     JOIN orders USING (order_id)
     CROSS JOIN parameters
     WHERE list_contains(parameters.statuses, line_items.status)
-      AND utc_day(orders.created_at) BETWEEN parameters.since AND parameters.observation_end
+      AND (parameters.since IS NULL OR utc_day(orders.created_at) >= parameters.since)
+      AND utc_day(orders.created_at) <= parameters.observation_end
 ),
 
 per_category AS (

@@ -2,15 +2,17 @@
 -- Where customers are: the country (and city, when the orders carry one) they order to most.
 -- Grain: one row per customer with at least one order on or before observation_end.
 -- Parameters:
---   observation_end  DATE  required  The last day counted (UTC).
+--   observation_end  DATE  NULL  The last day counted (UTC); default: the store's last purchase day (UTC).
 -- Columns: customer_id, country (orders.shipping_country most used; ties: the latest order's),
 --   city (custom_fields->>'city' of the orders, the same way; NULL when no order has one),
 --   orders, countries (how many distinct countries the customer ordered to).
+-- Orders that are no purchase count too, but observation_end's default is the last purchase day of the
+-- default statuses (placed, paid, fulfilled): a later cancelled order counts only when observation_end is given.
 -- Kevel's order CSV has no city column: a city comes from a custom_city column (custom_fields).
 -- Example: etl segment run geo --param observation_end=2024-12-31
 
 WITH parameters AS (
-    SELECT $observation_end::DATE AS observation_end
+    SELECT coalesce($observation_end::DATE, last_purchase_day()) AS observation_end
 ),
 
 orders AS (

@@ -4,7 +4,7 @@
 -- same with the customer_id.
 -- Grain: one row per purchase (an order) on or before observation_end.
 -- Parameters:
---   observation_end  DATE       required  The last day counted (UTC); later orders do not count.
+--   observation_end  DATE       NULL      The last day counted (UTC); default: the store's last purchase day (UTC).
 --   statuses         VARCHAR[]  ['placed', 'paid', 'fulfilled']  Line item statuses that make a purchase.
 -- Columns: order_id, customer_key (customer_keys.customer_key), day (UTC), created_at, value
 --   (the total of the order's line items whose status is in statuses; null when all their
@@ -12,6 +12,8 @@
 -- Orders without a buyer are left out. Reads order_facts, which imports keep current. When orders or line items were changed
 -- outside an import, it stops with an error until `etl refresh` (or an import) rebuilds them;
 -- statuses outside placed, paid, fulfilled, refunded and cancelled are an error too.
+-- The store's last purchase day is the last day of these rows, with observation_end NULL (every purchase): the
+-- macro last_purchase_day(statuses) that the other segments' observation_end defaults to.
 -- Example: etl segment run purchase_facts --param observation_end=2024-12-31 --out facts.parquet
 
 WITH parameters AS (
@@ -65,7 +67,7 @@ chosen AS (
         CASE WHEN checked.refunded THEN order_facts.refunded_value END AS refunded_value,
         CASE WHEN checked.cancelled THEN order_facts.cancelled_value END AS cancelled_value
     FROM order_facts, checked
-    WHERE checked.ok AND order_facts.day <= checked.observation_end
+    WHERE checked.ok AND (checked.observation_end IS NULL OR order_facts.day <= checked.observation_end)
 )
 
 SELECT

@@ -2,7 +2,7 @@
 -- Recency, frequency and monetary scores 1-5 (quintiles) and the named RFM segment of each customer.
 -- Grain: one row per customer with at least one purchase on or before observation_end.
 -- Parameters:
---   observation_end  DATE       required  The last day observed (UTC); later orders do not count.
+--   observation_end  DATE       NULL      The last day observed (UTC); default: the store's last purchase day (UTC).
 --   statuses         VARCHAR[]  ['placed', 'paid', 'fulfilled']  Line item statuses that make a purchase.
 -- Columns: customer_id; recency_days = days from the last purchase day to observation_end;
 --   frequency = purchases (orders); monetary = their total value; r_score, f_score, m_score
@@ -15,11 +15,16 @@
 --   new_customers (R 5, F 1), promising (R 4, F 1), need_attention (R 3, F 3),
 --   about_to_sleep (R 3, F 1-2), cant_lose_them (R 1-2, F 5), at_risk (R 1-2, F 3-4),
 --   hibernating (R 1-2, F 1-2).
--- Example: etl segment run rfm --param observation_end=2024-12-31 --out rfm.parquet
+-- Example: etl segment run rfm --out rfm.parquet (observation_end: the store's last purchase day), or
+--   etl segment run rfm --param observation_end=2024-12-31
 
-WITH bought AS (
+WITH parameters AS (
+    SELECT coalesce($observation_end::DATE, last_purchase_day($statuses::VARCHAR[])) AS observation_end
+),
+
+bought AS (
     SELECT customer_key, day, value
-    FROM purchase_facts($observation_end::DATE, statuses := $statuses::VARCHAR[])
+    FROM purchase_facts((SELECT parameters.observation_end FROM parameters), statuses := $statuses::VARCHAR[])
 ),
 
 customer_keys AS (
@@ -37,8 +42,13 @@ per_customer AS (
 ),
 
 recent AS (
-    SELECT customer_key, $observation_end::DATE - last_day AS recency_days, frequency, monetary
+    SELECT
+        per_customer.customer_key,
+        parameters.observation_end - per_customer.last_day AS recency_days,
+        per_customer.frequency,
+        per_customer.monetary
     FROM per_customer
+    CROSS JOIN parameters
 ),
 
 scored AS (
