@@ -213,3 +213,14 @@ def test_listings_of_formats_and_segments() -> None:
 def test_rows_stay_in_the_store_written(store: Path) -> None:
     etl.Store(store).import_(SAMPLE_SPEC)
     assert rows_of(store, "SELECT count(*) AS n FROM orders") == [{"n": 4}]
+
+
+def test_a_segment_left_without_its_date_runs_to_the_last_purchase_day_and_says_so(store: Path) -> None:
+    shop = etl.Store(store)
+    shop.import_(SAMPLE_SPEC)  # its latest purchase: or126, 2021-03-05
+    run = shop.segment("rfm")
+    assert run.parameters["observation_end"] == date(2021, 3, 5)
+    assert run.defaults == {"observation_end": "the store's last purchase day", "statuses": "default"}
+    assert run.frame.equals(shop.segment("rfm", observation_end=date(2021, 3, 5)).frame)
+    assert "observation_end=2021-03-05 (the store's last purchase day)" in repr(run)
+    assert run.to_dict()["parameters"]["observation_end"] == date(2021, 3, 5)
