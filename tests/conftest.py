@@ -160,7 +160,7 @@ class EtlRun:
         return json.loads(self.stdout)
 
 
-EXPECTATIONS = REPO / "expectations"
+EXPECTATIONS = REPO / "etl" / "quality" / "expectations"  # the bundled suites (etl.quality.suites.BUNDLED)
 
 
 @pytest.fixture(autouse=True)
