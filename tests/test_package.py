@@ -65,18 +65,28 @@ def _clean_environment() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    _uv_run(["build", "--wheel", "--out-dir", str(out), str(REPO)], out, _clean_environment())
-    [built] = out.glob("cdp_etl-*.whl")
+def wheels(tmp_path_factory) -> dict[str, Path]:
+    """The wheel as a release builds it (`uv build`: the sdist, then the wheel from the sdist), and as pip, pipx and
+    uv build it from a checkout or a git URL (straight from the tree)."""
+    built = {}
+    for how, flags in (("from the sdist", []), ("from the tree", ["--wheel"])):
+        out = tmp_path_factory.mktemp("dist")
+        _uv_run(["build", *flags, "--out-dir", str(out), str(REPO)], out, _clean_environment())
+        [built[how]] = out.glob("cdp_etl-*.whl")
     return built
 
 
-def test_the_wheel_holds_every_file_of_the_package(wheel):
+@pytest.fixture(scope="module")
+def wheel(wheels) -> Path:
+    return wheels["from the sdist"]
+
+
+@pytest.mark.parametrize("how", ["from the sdist", "from the tree"])
+def test_the_wheel_holds_every_file_of_the_package(wheels, how):
     """Every file git keeps under etl/ is in the wheel, at its path: the SQL beside the modules, the suites, the
     Data Docs assets, the samples, the spec's JSON schema."""
     tracked = _run(["git", "ls-files", "-z", "etl"], REPO).split("\0")
-    in_wheel = set(zipfile.ZipFile(wheel).namelist())
+    in_wheel = set(zipfile.ZipFile(wheels[how]).namelist())
 
     missing = sorted(path for path in filter(None, tracked) if path not in in_wheel)
 
