@@ -110,7 +110,7 @@ def test_no_module_looks_for_files_outside_the_package():
 
 # Run by the venv's python in a folder of its own: the bundled sample imported with the library, not the command.
 IMPORT_WITH_THE_LIBRARY = """
-import json, sys
+import json
 from pathlib import Path
 
 import etl
@@ -127,9 +127,9 @@ print(json.dumps({"etl": etl.__file__, "report": report}, default=str))
 COUNT_ORDERS = "import duckdb, sys; print(duckdb.connect(sys.argv[1], read_only=True).sql('FROM orders').shape[0])"
 
 
-def test_the_installed_wheel_imports_the_bundled_sample_outside_the_repository(wheel, tmp_path):
+def test_the_installed_wheel_imports_the_bundled_sample_outside_the_repository(wheel):
     env = _clean_environment()
-    base = Path(tempfile.mkdtemp(prefix="etl-wheel-", dir=_beside_the_cache(env)))
+    base = Path(tempfile.mkdtemp(prefix="etl-wheel-", dir=_beside_the_cache(env))).resolve()
     try:
         _installed_wheel_imports(wheel, base, env)
     finally:
@@ -151,11 +151,13 @@ def _installed_wheel_imports(wheel: Path, base: Path, env: dict[str, str]) -> No
     installed = time.monotonic() - start
     env = {**env, "VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"}
 
-    # the command: the samples, then an import of one with the bundled suites, then etl validate (the Data Docs)
+    # the command: the samples, an import of one with the bundled suites, etl validate (the Data Docs), a segment
     wrote = _run([etl, "samples"], work, env)
     report = json.loads(_run([etl, "import", "data/samples/kevel_orders.yaml", "--store", "s.duckdb", "--json"],
                              work, env))  # fmt: skip
     validated = json.loads(_run([etl, "validate", "--store", "s.duckdb", "--json"], work, env))
+    rfm = _run([etl, "segment", "run", "rfm", "--param", "observation_end=2024-12-31", "--store", "s.duckdb", "--json"],
+               work, env)  # fmt: skip
     # the library, in the same environment
     library = json.loads(_run([python, "-c", IMPORT_WITH_THE_LIBRARY], work, env).splitlines()[-1])
 
@@ -171,6 +173,8 @@ def _installed_wheel_imports(wheel: Path, base: Path, env: dict[str, str]) -> No
     assert orders == 4 and int(_run([python, "-c", COUNT_ORDERS, "s.duckdb"], work, env)) == orders
     assert validated["success"] and validated["suites"] == sorted(p.stem for p in EXPECTATIONS.glob("*.json"))
     assert Path(validated["data_docs"]).is_file()  # built with the bundled assets
+    buyers = [json.loads(line) for line in rfm.splitlines()]  # the segment's SQL, from the package
+    assert buyers and all(row["rfm"] for row in buyers)
     vendor = {p.name for p in (work / "s.duckdb.validation" / "static" / "vendor").iterdir()}
     assert {p.name for p in (PACKAGE / "quality" / "data_docs_vendor").iterdir()} <= vendor  # the bundled assets
     assert library["etl"] == str(site / "etl" / "__init__.py")  # the installed package, not this checkout
