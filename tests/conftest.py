@@ -128,6 +128,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # long test handed out last keeps one worker busy while the other has nothing left. Their order only; the order
 # within each module stays (module-scoped stores are built once per worker).
 LONGEST_FIRST = (
+    "test_package.py",  # a wheel built, installed into a venv of its own, run there: some 40 s
     "conformance/test_invariants.py",
     "test_people_across_entities.py",
     "test_encoding_corpus.py",
@@ -160,7 +161,7 @@ class EtlRun:
         return json.loads(self.stdout)
 
 
-EXPECTATIONS = REPO / "expectations"
+EXPECTATIONS = REPO / "etl" / "quality" / "expectations"  # the bundled suites (etl.quality.suites.BUNDLED)
 
 
 @pytest.fixture(autouse=True)

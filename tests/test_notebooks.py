@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import EXPECTATIONS, REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
@@ -62,7 +62,7 @@ def notebook_store(tmp_path_factory) -> Path:
     store = tmp_path_factory.mktemp("notebooks") / "cdp.duckdb"
     sample = REPO / "data" / "samples" / "kevel_orders.yaml"
     data = load_spec_data(sample) | {"source": str(REPO / "data" / "samples" / "kevel_orders.csv")}
-    run_import(validate_spec(data, str(sample)), store, expectations=REPO / "expectations")
+    run_import(validate_spec(data, str(sample)), store, expectations=EXPECTATIONS)
     return store
 
 
@@ -84,7 +84,7 @@ def test_notebook_runs(path: Path, notebook_store: Path, monkeypatch, tmp_path):
     from nbclient import NotebookClient
 
     monkeypatch.setenv("ETL_STORE", str(notebook_store))  # the kernel inherits it
-    monkeypatch.setenv("ETL_EXPECTATIONS", str(REPO / "expectations"))
+    monkeypatch.setenv("ETL_EXPECTATIONS", str(EXPECTATIONS))
     before = _digest(notebook_store)
     tree_before = _status(), sorted(p.name for p in notebook_store.parent.iterdir())
     notebook = nbformat.read(path, as_version=4)

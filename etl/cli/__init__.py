@@ -7,7 +7,7 @@ Polars, DuckDB, pydantic and YAML are imported inside the commands that use them
 """
 
 # isort: off
-from etl.cli import importing, formats, history, schedules, quality, segments, events, export  # noqa: F401 (they register commands)
+from etl.cli import importing, formats, history, schedules, quality, segments, events, export, samples  # noqa: F401 (they register commands)
 
 # isort: on
 from etl.cli.common import app

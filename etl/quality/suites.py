@@ -1,4 +1,7 @@
-"""The Great Expectations suites in expectations/: found, read strictly and checked before any run.
+"""The Great Expectations suites: found, read strictly and checked before any run.
+
+The default suites ship inside the package (etl/quality/expectations/, BUNDLED), so that an installed `etl`
+(pip, pipx, uv tool) has them; a user's own folder replaces them as a whole (default_dir).
 
 One suite per stored entity, in a file named after it (orders.json checks the orders table).
 The files are GE 1.x suite JSON. Reading them here, rather than leaving it to GE, buys what GE
@@ -72,15 +75,20 @@ class SuiteFile(BaseModel):
     id: str | None = None
 
 
+# The default suites, in the package (the wheel holds them; the checkout has no other copy).
+BUNDLED = Path(__file__).with_name("expectations")
+
+
 def default_dir() -> Path:
-    """$ETL_EXPECTATIONS; else ./expectations when it exists (a project checkout, CI); else the
-    checkout the package runs from."""
+    """The suites an import or `etl validate` checks when --expectations is not given: $ETL_EXPECTATIONS; else
+    ./expectations when it exists (a user's own suites, beside their specs); else the bundled ones (BUNDLED).
+    A user's folder replaces the bundled suites as a whole: an entity without a suite file in it is not checked."""
     if os.environ.get("ETL_EXPECTATIONS"):
         return Path(os.environ["ETL_EXPECTATIONS"])
     here = Path("expectations")
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parents[2] / "expectations"
+    return BUNDLED
 
 
 def _read_json(path: Path) -> Any:
