@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from etl.api.results import ImportReport, SegmentRun, ValidationResult
     from etl.api.store import Events, Store
     from etl.errors import EtlError, ImportCancelled, InputError, SpecError
+    from etl.samples import copy_samples
 
 __all__ = [
     "Store",
@@ -35,6 +36,7 @@ __all__ = [
     "ImportCancelled",
     "list_formats",
     "list_segments",
+    "copy_samples",
     "__version__",
 ]
 
@@ -50,6 +52,7 @@ _WHERE = {
     "ImportCancelled": "etl.errors",
     "list_formats": "etl.api.catalog",
     "list_segments": "etl.api.catalog",
+    "copy_samples": "etl.samples",
 }
 
 

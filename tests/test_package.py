@@ -114,13 +114,9 @@ import json
 from pathlib import Path
 
 import etl
-from etl.samples import copy_samples
-from etl.spec import load_spec_data, validate_spec
-from etl.pipeline.importer import run_import  # public API: switch to etl.Store when it lands
 
-spec = copy_samples("samples") / "kevel_orders.yaml"
-# public API: switch to etl.Store when it lands
-report = run_import(validate_spec(load_spec_data(spec), str(spec)), Path("lib.duckdb"))
+spec = etl.copy_samples("samples") / "kevel_orders.yaml"
+report = etl.Store(Path("lib.duckdb")).import_(spec).to_dict()
 print(json.dumps({"etl": etl.__file__, "report": report}, default=str))
 """
 

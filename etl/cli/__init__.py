@@ -1,6 +1,7 @@
 """The `etl` command. Each module registers its commands on the one Typer app (etl.cli.common),
 in the order `etl --help` lists them: importing (import, inbox), formats, history (runs, report,
-rejects), schedules, quality (validate, docs, refresh), segments, events (delete, restore), export.
+rejects), schedules, quality (validate, docs, refresh), segments, events (delete, restore), export, samples.
+The commands are built on the public API (etl.api: etl.Store) and print the reports etl.display lays out.
 
 Polars, DuckDB, pydantic and YAML are imported inside the commands that use them, so that
 `etl --help` starts in a fraction of a second and `etl runs` loads DuckDB only.

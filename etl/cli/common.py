@@ -75,7 +75,7 @@ ExpectationsOption = Annotated[
     Path | None,
     typer.Option(
         "--expectations",
-        help="Folder of expectation suites (default: $ETL_EXPECTATIONS, else ./expectations).",
+        help="Folder of expectation suites (default: $ETL_EXPECTATIONS, else ./expectations, else the bundled suites).",
     ),
 ]
 

@@ -26,7 +26,12 @@ from etl.store.runs import to_json
 @app.command("validate")
 def validate_(
     entity: Annotated[
-        str | None, typer.Option("--entity", help="Validate one entity only: orders, line_items, events, users.")
+        str | None,
+        typer.Option(
+            "--entity",
+            help="Validate one table's suite only: orders, line_items, events, event_items, customers, identities, "
+            "products.",
+        ),
     ] = None,
     store: StoreOption = None,
     expectations: ExpectationsOption = None,
