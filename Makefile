@@ -20,7 +20,7 @@ help: ## List the targets
 # Bytecode compiled at install: where PYTHONDONTWRITEBYTECODE is set (CI images often do),
 # Python would otherwise compile every module on every start (about 0.8 s of each command).
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --compile-bytecode
+	$(UV) sync --frozen --all-extras --compile-bytecode
 	@touch $@
 
 setup: $(VENV)/.synced ## Create .venv from uv.lock (installs uv first when missing; idempotent)
