@@ -224,3 +224,19 @@ def test_a_segment_left_without_its_date_runs_to_the_last_purchase_day_and_says_
     assert run.frame.equals(shop.segment("rfm", observation_end=date(2021, 3, 5)).frame)
     assert "observation_end=2021-03-05 (the store's last purchase day)" in repr(run)
     assert run.to_dict()["parameters"]["observation_end"] == date(2021, 3, 5)
+
+
+def test_a_notebook_gets_a_bar_per_file_and_a_pipe_gets_none(monkeypatch, capsys) -> None:
+    from etl.api import progress
+
+    monkeypatch.setattr(progress, "in_notebook", lambda: False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert progress.automatic() is None  # a CI log: no bars
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    bars = progress.automatic()
+    assert isinstance(bars, progress.Bars)
+    bars("a.csv", 10, 100)
+    bars("a.csv", 150, 100)  # more rows than estimated: the total follows
+    bars("b.csv", 5, 5)
+    assert {uri: (bar.n, bar.total) for uri, bar in bars.bars.items()} == {"a.csv": (150, 150), "b.csv": (5, 5)}
+    bars.close()
