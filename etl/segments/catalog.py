@@ -288,9 +288,15 @@ ORDER_FACTS_CURRENT = (
 LAST_PURCHASE_DAY_FROM = "purchase_facts"
 
 
+def purchase_statuses() -> list[str]:
+    """The statuses of a purchase when a segment names none: purchase_facts' default."""
+    (statuses,) = [p.default for p in get(LAST_PURCHASE_DAY_FROM).parameters if p.name == "statuses"]
+    return statuses
+
+
 def last_purchase_day_sql(temporary: bool = False) -> str:
     kind = "TEMP MACRO" if temporary else "MACRO"
-    (statuses,) = [p.default for p in get(LAST_PURCHASE_DAY_FROM).parameters if p.name == "statuses"]
+    statuses = purchase_statuses()
     body = f"(SELECT max(day) FROM {LAST_PURCHASE_DAY_FROM}(NULL, statuses := statuses))"  # noqa: S608 (constants)
     return f"CREATE OR REPLACE {kind} last_purchase_day(statuses := {_sql_literal(statuses)}) AS {body}"
 

@@ -33,6 +33,7 @@ from etl.segments.catalog import (
     install_macros,
     macro_sql,
     parse_value,
+    purchase_statuses,
 )
 
 __all__ = [
@@ -49,7 +50,6 @@ __all__ = [
     "install_macros",
     "run",
     "run_with_parameters",
-    "resolve_defaults",
 ]
 
 
@@ -61,16 +61,11 @@ def run(
     store: Path | str | None = None,
     wait: float | None = None,
 ):
-    """Run a segment and return a Polars DataFrame. Give an open connection, or a store path
-    (opened read-only for the query only; default $ETL_STORE, else data/cdp.duckdb; `wait`:
-    seconds to wait for an import holding it, default etl.store.connection.WAIT_S). Parameters may be
-    Python values (date, int, list) or text as on the command line.
+    """Run a segment and return a Polars DataFrame (run_with_parameters' rows).
 
     Example: run("rfm", {"observation_end": date(2024, 12, 31)}); run("rfm"): up to the store's last purchase day
     """
-    segment = get(name)
-    values = bind(segment, params or {})
-    return _on_store(con, store, wait, lambda opened: _run(opened, segment, values))
+    return run_with_parameters(name, params, con=con, store=store, wait=wait)[0]
 
 
 def run_with_parameters(
@@ -81,39 +76,30 @@ def run_with_parameters(
     store: Path | str | None = None,
     wait: float | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """run(), and the values the segment ran with: every parameter, the defaults that the store decides resolved
-    (observation_end: the store's last purchase day, a date; None when the store has no purchase). The rows are
-    those of run() with these values given.
+    """Run a segment: its rows (a Polars DataFrame) and the values it ran with, every parameter, the defaults that
+    the store decides resolved (observation_end: the store's last purchase day, a date; None when the store has no
+    purchase). Give an open connection, or a store path (opened read-only for the query only; default $ETL_STORE,
+    else data/cdp.duckdb; `wait`: seconds to wait for an import holding it, default etl.store.connection.WAIT_S).
+    Parameters may be Python values (date, int, list) or text as on the command line.
 
     Example: frame, values = run_with_parameters("rfm")  # values["observation_end"]: date(2024, 12, 31)
     """
     segment = get(name)
     values = bind(segment, params or {})
-    return _on_store(con, store, wait, lambda opened: _run_resolved(opened, segment, values))
-
-
-def _on_store(con: duckdb.DuckDBPyConnection | None, store: Path | str | None, wait: float | None, work):
-    """work(con): on `con`, else on the store opened read-only for it."""
     if con is not None:
-        return work(con)
+        return _run_resolved(con, segment, values)
     from etl.store.connection import WAIT_S, connect, store_path
 
     path = store_path(str(store) if store else None)
     with connect(path, read_only=True, wait=WAIT_S if wait is None else wait) as opened:
-        return work(opened)
-
-
-def resolve_defaults(con: duckdb.DuckDBPyConnection, segment: Segment, values: dict[str, Any]) -> dict[str, Any]:
-    """`values` (bind()'s) with each parameter that is None and has a default the store decides (Parameter.
-    store_default) set to it, from the store `con` opened: the value the segment's SQL takes for it."""
-    _install(con)
-    return _resolve(con, segment, values)
+        return _run_resolved(opened, segment, values)
 
 
 def _resolve(con: duckdb.DuckDBPyConnection, segment: Segment, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` (bind()'s) with each parameter that is None and has a default the store decides (Parameter.
+    store_default) set to the value the segment's SQL takes for it."""
     resolved = dict(values)
-    # geo has no statuses: its default is the last purchase day of purchase_facts' own
-    known = {"statuses": next(p.default for p in get("purchase_facts").parameters if p.name == "statuses"), **values}
+    known = {"statuses": purchase_statuses(), **values}  # geo has no statuses: purchase_facts' own
     for parameter in segment.parameters:
         if parameter.store_default is None or values.get(parameter.name) is not None:
             continue
@@ -126,16 +112,12 @@ def _resolve(con: duckdb.DuckDBPyConnection, segment: Segment, values: dict[str,
 
 
 def _run_resolved(con: duckdb.DuckDBPyConnection, segment: Segment, values: dict[str, Any]):
-    _install(con)
-    resolved = _resolve(con, segment, values)
-    with _segment_errors(segment):
-        return con.sql(segment.body, params=resolved).pl(), resolved
-
-
-def _install(con: duckdb.DuckDBPyConnection) -> None:
     # a segment may call another's macro; as TEMP macros they are there even in a store opened
     # read-only that no import has given them yet (or that an earlier version gave other ones)
     install_macros(con, temporary=True)
+    resolved = _resolve(con, segment, values)
+    with _segment_errors(segment):
+        return con.sql(segment.body, params=resolved).pl(), resolved
 
 
 @contextmanager
@@ -148,9 +130,3 @@ def _segment_errors(segment: Segment) -> Iterator[None]:
         if message.startswith(("order_facts is out of date", "statuses:")):
             raise SegmentError(f"segment {segment.name}: {message}") from None
         raise
-
-
-def _run(con: duckdb.DuckDBPyConnection, segment: Segment, values: dict[str, Any]):
-    _install(con)
-    with _segment_errors(segment):
-        return con.sql(segment.body, params=values).pl()
