@@ -159,6 +159,5 @@ class SegmentRun(_Shown):
         return self.frame.height
 
     def _page(self, *, commands: bool) -> Page:
-        shown = self.frame.head(layouts.SEGMENT_ROWS_SHOWN)
-        return layouts.segment_run(self.name, self.parameters, self.defaults, shown.columns, shown.rows(),
-                                   self.frame.height, self.duration_s, commands=commands)  # fmt: skip
+        return layouts.segment_run(self.name, self.parameters, self.defaults, self.frame, self.duration_s,
+                                   commands=commands)  # fmt: skip

@@ -98,7 +98,7 @@ class Store:
         checked = self._spec(spec, format=format, source=source, options=options, encoding=encoding,
                              compression=compression, delimiter=delimiter, connection=connection,
                              fail_on_low_confidence=fail_on_low_confidence)  # fmt: skip
-        shown = bars.automatic() if progress is None or progress is True else None
+        shown = bars.Bars() if progress is True else bars.automatic() if progress is None else None
         callback = shown or (progress if callable(progress) else None)
         try:
             result = run_import(checked, store_path(self._given, checked.store), dry_run=dry_run, progress=callback,

@@ -21,7 +21,6 @@ from etl.cli.common import (
 from etl.display import layouts, terminal
 from etl.display.page import Page
 from etl.errors import EtlError
-from etl.pipeline import report
 from etl.store.runs import to_json
 
 
@@ -95,12 +94,13 @@ def show_report(
     Example: `etl report 3 --json`, or `etl report 3 --item 2`
     """
     try:
-        result = _store(store, wait).report(import_id).to_dict()
+        found = _store(store, wait).report(import_id)
     except EtlError as exc:
         fail(str(exc), 1)
+    result = found.to_dict()
     if item is not None:
         try:
-            detail = report.sample_item(result, item)
+            detail = found.item(item)
         except EtlError as exc:
             fail(str(exc), 1)
         if as_json:

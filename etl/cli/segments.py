@@ -104,6 +104,4 @@ def segment_run(
         for row in frame.iter_rows(named=True):
             sys.stdout.write(to_json(row) + "\n")
     else:
-        shown = frame.head(layouts.SEGMENT_ROWS_SHOWN)
-        terminal.show(out, layouts.segment_run(name, ran.parameters, ran.defaults, shown.columns, shown.rows(),
-                                               frame.height, ran.duration_s))  # fmt: skip
+        terminal.show(out, layouts.segment_run(name, ran.parameters, ran.defaults, frame, ran.duration_s))

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etl.display.page import Page, Table
 from etl.pipeline.report import sample_item, sample_items
 from etl.quality.gate.results import describe
 from etl.store.runs import json_value
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # the keys every run's report has, said in its first line; `events` is the total of a file-less run's counts
 RUN_KEYS = {"import_id", "status", "dry_run", "format", "duration_s", "error", "events", "notes"}
@@ -179,11 +182,11 @@ def reason_text(reason: dict[str, Any]) -> str:
     return f"{reason['column']}: {reason['hint']}{got}"
 
 
-def segment_run(name: str, parameters: dict[str, Any], defaults: dict[str, str], columns: list[str],
-                rows: list[tuple], height: int, duration_s: float | None = None, *,
-                commands: bool = True) -> Page:  # fmt: skip
+def segment_run(name: str, parameters: dict[str, Any], defaults: dict[str, str], frame: pl.DataFrame,
+                duration_s: float | None = None, *, commands: bool = True) -> Page:  # fmt: skip
     """A segment's run: its parameters (a default says where it came from), the row count, its first rows."""
     page = Page()
+    height = frame.height
     took = f" in {duration_s:.2f} s" if duration_s is not None else ""
     page.line("Segment ", (name, "strong"), f": {height:,} rows{took}")
     if parameters:
@@ -191,8 +194,8 @@ def segment_run(name: str, parameters: dict[str, Any], defaults: dict[str, str],
                           for k, v in parameters.items())  # fmt: skip
         page.line(f"Parameters: {given}")
     shown = SEGMENT_ROWS_SHOWN if commands else NOTEBOOK_ROWS_SHOWN
-    table = page.table("Rows" if height <= shown else f"First {shown} rows", *((c, "key") for c in columns))
-    for row in rows[:shown]:
+    table = page.table("Rows" if height <= shown else f"First {shown} rows", *((c, "key") for c in frame.columns))
+    for row in frame.head(shown).rows():
         table.add(*(_value(v) for v in row))
     if height > shown:
         page.line(f"... {height - shown:,} more rows "
