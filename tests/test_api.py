@@ -240,3 +240,11 @@ def test_a_notebook_gets_a_bar_per_file_and_a_pipe_gets_none(monkeypatch, capsys
     bars("b.csv", 5, 5)
     assert {uri: (bar.n, bar.total) for uri, bar in bars.bars.items()} == {"a.csv": (150, 150), "b.csv": (5, 5)}
     bars.close()
+
+
+def test_progress_true_draws_bars_even_in_a_pipe(store: Path, tmp_path: Path, capsys) -> None:
+    source = write_csv(tmp_path / "o.csv", [kevel_row("o1")])
+    etl.Store(store).import_(format="kevel_orders", source=str(source), progress=True)
+    assert f"reading {source}" in capsys.readouterr().err
+    etl.Store(store).import_(format="kevel_orders", source=str(source))  # None: a pipe gets none
+    assert "reading" not in capsys.readouterr().err
