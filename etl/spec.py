@@ -62,6 +62,25 @@ class InboxOptions(BaseModel):
     )
 
 
+class StagingOptions(BaseModel):
+    """Where the files of an import are staged when an executor other than `local` stages them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None = Field(
+        None,
+        description="A folder every worker and the importing machine reach: a shared path, or an fsspec URL such "
+        "as s3://bucket/prefix (default: the store's spool folder, which only workers on this machine reach).",
+    )
+    connection: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The staging location's storage options (as `connection`; ${NAME} read from the environment).",
+    )
+    part_bytes: int = Field(
+        128 << 20, gt=0, description="A large CSV or JSON-lines file is staged in parts of about this many bytes."
+    )
+
+
 class ImportSpec(BaseModel):
     """One import: what to read, how to decode it, and where to store it."""
 
@@ -113,6 +132,17 @@ class ImportSpec(BaseModel):
         default_factory=list,
         description="Steps applied in order to every record before the format's own rules: "
         "rename, copy, new, delete (see the documentation, docs/transforms.md).",
+    )
+    executor: str | dict[str, Any] | None = Field(
+        None,
+        description="Where the files are staged: local (the default: in the importing process), processes "
+        "(a pool of local processes; processes:N for N of them) or a Dask scheduler (dask://host:8786, or "
+        "{dask: {address: tcp://host:8786}}). Default: $ETL_EXECUTOR, else local. See docs/cluster.md.",
+    )
+    staging: str | StagingOptions | None = Field(
+        None,
+        description="Where an executor other than local stages the files: a folder path or URL, or "
+        "{path, connection, part_bytes}. Default: $ETL_STAGING, else the store's spool folder.",
     )
     _origin: str = PrivateAttr("the import spec")  # where the spec came from, for error messages
 
@@ -171,6 +201,31 @@ class ImportSpec(BaseModel):
 
     def format_options(self) -> BaseModel:
         return formats.load(self.format).Options.model_validate(self.options)
+
+    @field_validator("executor")
+    @classmethod
+    def _executor(cls, value: Any) -> Any:
+        from etl.pipeline import executors
+
+        try:
+            executors.parse(value)
+        except SpecError as exc:
+            raise ValueError(str(exc).split(": ", 1)[1]) from None
+        return value
+
+    def _staging(self) -> StagingOptions:
+        return StagingOptions(path=self.staging) if isinstance(self.staging, str) else self.staging or StagingOptions()
+
+    def staging_path(self) -> str | None:
+        return self._staging().path
+
+    def staging_options(self) -> dict[str, Any]:
+        """The staging location's storage options, ${NAME} values read from the environment."""
+        options = self._staging().connection
+        return {k: _from_environment(v, f"staging.connection.{k}", self.origin) for k, v in options.items()}
+
+    def part_bytes(self) -> int:
+        return self._staging().part_bytes
 
     def storage_options(self) -> dict[str, Any]:
         """`connection`, with ${NAME} values read from the environment (only now, when used, so that

@@ -77,6 +77,8 @@ class Store:
         fail_on_low_confidence: bool = False,
         dry_run: bool = False,
         progress: bool | Progress | None = None,
+        executor: str | None = None,
+        staging: str | None = None,
     ) -> ImportReport:
         """Import files (or an API's records) into the store, in one transaction, and return the report.
 
@@ -84,7 +86,8 @@ class Store:
         keywords override its keys, as the command's options do (`options` and `connection` are merged into the
         spec's). Without a spec, `format` and `source` are needed. `dry_run`: everything but storing.
         `progress`: True, False, a callable (uri, rows, estimate), or None (the default): bars in a notebook or
-        on a terminal, none in a job's log.
+        on a terminal, none in a job's log. `executor`: where the files are staged (local, processes, or a Dask
+        scheduler's dask://host:8786; docs/cluster.md), `staging`: the folder or URL they are staged in.
 
             store.import_(format="kevel_orders", source="data/samples/kevel_orders.csv", dry_run=True)
 
@@ -97,7 +100,8 @@ class Store:
 
         checked = self._spec(spec, format=format, source=source, options=options, encoding=encoding,
                              compression=compression, delimiter=delimiter, connection=connection,
-                             fail_on_low_confidence=fail_on_low_confidence)  # fmt: skip
+                             fail_on_low_confidence=fail_on_low_confidence, executor=executor,
+                             staging=staging)  # fmt: skip
         shown = bars.Bars() if progress is True else bars.automatic() if progress is None else None
         callback = shown or (progress if callable(progress) else None)
         try:

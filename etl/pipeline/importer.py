@@ -26,8 +26,8 @@ from typing import Any
 import duckdb
 
 from etl import entities, formats
-from etl.errors import EtlError, ImportCancelled, InputError, SpecError
-from etl.pipeline import interrupts, report
+from etl.errors import EtlError, ImportCancelled, InputError
+from etl.pipeline import distributed, executors, interrupts, planning, report
 from etl.pipeline import known as known_records
 from etl.pipeline.late_rejects import fill_raw_values, locate_late_rejects
 from etl.pipeline.staging import FileResult, Progress, Staging, stage
@@ -41,7 +41,6 @@ from etl.spec import ImportSpec
 from etl.store import runs
 from etl.store.connection import WAIT_S
 from etl.store.sqlfiles import run_sql
-from etl.transforms.steps import fields_after
 
 
 def run_import(
@@ -161,43 +160,36 @@ def _run(
         else:
             uris = sources.list_sources(spec.source, connection)
         state.files = [FileResult(uri=fetched.uri if fetched else sources.display_uri(uri)) for uri in uris]
-        open_files, headers, plans = [], [], []
-        for index, uri in enumerate(uris):  # open and plan every file before reading rows
-            state.current = index
-            source = stack.enter_context(
-                sources.opened(
-                    uri,
-                    compression=spec.compression,
-                    encoding=spec.encoding,
-                    spool_dir=spool_dir,
-                    options=connection,
-                    max_uncompressed=spec.max_uncompressed_bytes,
-                )
-            )
-            reader = _reader(module, source.uri)
-            if reader == "csv":
-                csv_reader.choose_delimiter(source, spec.delimiter)
-            else:
-                source.delimiter = ""  # JSON lines and XML have none
-            header, plan = _plan_file(module, options, source, spec, reader)
-            file = state.files[index]
-            file.encoding, file.encoding_detected, file.ignored_columns = source.encoding, source.detected, plan.ignored
-            file.delimiter, file.delimiter_detected = source.delimiter, source.delimiter_detected
-            _check_confidence(source, file, spec)
-            open_files.append(source)
-            headers.append(header)
-            plans.append(plan)
+        setting = executors.chosen(spec.executor, spec.origin)  # the spec's (or the command's), else $ETL_EXECUTOR
+        if fetched is None and setting.kind != "local":  # staged by tasks, wherever the executor runs them
+            open_files = distributed.LazySources(stack, uris, spec, connection, state.files, spool_dir)
+            headers, plans = [[] for _ in uris], [None for _ in uris]
+            place = distributed.location(spec, store)
+
+            def stager(con, known, work: Path) -> None:
+                distributed.stage(con, stack, spec=spec, setting=setting, staging=place, uris=uris, connection=connection,
+                                  import_id=import_id, state=state, known=known, work=work, plans=plans,
+                                  headers=headers, progress=progress)  # fmt: skip
+                for file in state.files:
+                    _check_confidence(file, spec)
+        else:
+            open_files, headers, plans = _opened(stack, spec, module, options, uris, connection, spool_dir, state)
+
+            def stager(con, known, work: Path) -> None:
+                stage(con, open_files, headers, plans, spec, state, work, progress, known)
+                for result, source in zip(state.files, open_files, strict=True):
+                    result.sha256 = source.sha256
+
         entity = entities.load(module.ENTITY)
         run = entities.Run(import_id, started_at, dry_run, options, plans, state, spec.format)
-        staged = (con, entity, run, open_files, headers, spec, progress)
         try:
-            stored = _stage_and_store(*staged, work, use_known=use_known)
+            stored = _stage_and_store(con, entity, run, stager, work, use_known=use_known)
         except known_records.KnownRecordsNeeded:  # rare: a record staged as known is needed whole
             con.rollback()  # what staging and the store step did (nothing before them writes)
             con.begin()
             # the files as they were opened, spooled or fetched, read again; the staged files in a folder of their own
             (work / "whole").mkdir()
-            stored = _stage_and_store(*staged, work / "whole", use_known=False)
+            stored = _stage_and_store(con, entity, run, stager, work / "whole", use_known=False)
         with state.timed("rejects"):
             locate_late_rejects(con, open_files, plans, state, work)
             fill_raw_values(con, open_files, headers, state.files)
@@ -218,16 +210,47 @@ def _run(
         return result
 
 
-def _stage_and_store(con, entity, run, open_files, headers, spec, progress, work: Path, use_known: bool):
+def _opened(stack, spec, module, options, uris, connection, spool_dir, state):
+    """Every file opened (spooled, decompressed, transcoded where it must be) and planned in this process, before
+    any row is read: the sources, their headers and plans."""
+    open_files, headers, plans = [], [], []
+    for index, uri in enumerate(uris):
+        state.current = index
+        source = stack.enter_context(
+            sources.opened(
+                uri,
+                compression=spec.compression,
+                encoding=spec.encoding,
+                spool_dir=spool_dir,
+                options=connection,
+                max_uncompressed=spec.max_uncompressed_bytes,
+            )
+        )
+        reader = planning.reader(module, source.uri)
+        if reader == "csv":
+            csv_reader.choose_delimiter(source, spec.delimiter)
+        else:
+            source.delimiter = ""  # JSON lines and XML have none
+        header, plan = planning.plan_file(module, options, source, spec, reader)
+        file = state.files[index]
+        file.encoding, file.encoding_detected, file.ignored_columns = source.encoding, source.detected, plan.ignored
+        file.delimiter, file.delimiter_detected = source.delimiter, source.delimiter_detected
+        file.encoding_confidence, file.encoding_runner_up = source.confidence, source.runner_up
+        _check_confidence(file, spec)
+        open_files.append(source)
+        headers.append(header)
+        plans.append(plan)
+    return open_files, headers, plans
+
+
+def _stage_and_store(con, entity, run, stager, work: Path, use_known: bool):
     """Stage the files (the records the entity applied before as their keys and hash alone, with `use_known`:
     etl.pipeline.known), then the entity's store step (inside the transaction; a dry run stores too, and is rolled
     back); what it returns. KnownRecordsNeeded when it needs a record staged as known whole."""
     state = run.state
     with state.timed("read_validate_stage"):
         known = known_records.Known.load(con, entity.KNOWN) if use_known else None
-        stage(con, open_files, headers, run.plans, spec, state, work, progress, known)
-    for result, source in zip(state.files, open_files, strict=True):
-        result.sha256 = source.sha256
+        stager(con, known, work)
     state.current = None  # from here on, errors concern the run, not one file
     run_sql(con, "pipeline/rejects")  # the format's rejects; the entity may add its own
     stored = entity.store(con, run)
@@ -235,27 +258,14 @@ def _stage_and_store(con, entity, run, open_files, headers, spec, progress, work
     return stored
 
 
-def _check_confidence(source: sources.SourceFile, file: FileResult, spec: ImportSpec) -> None:
+def _check_confidence(file: FileResult, spec: ImportSpec) -> None:
     """A detection with low confidence is said in the report, or fails the import (fail_on_low_confidence)."""
-    file.encoding_confidence, file.encoding_runner_up = source.confidence, source.runner_up
-    if source.confidence is None or source.confidence >= LOW_CONFIDENCE:
+    if file.encoding_confidence is None or file.encoding_confidence >= LOW_CONFIDENCE:
         return
-    file.encoding_warning = low_confidence_warning(source.uri, source.encoding, source.confidence, source.runner_up)
+    file.encoding_warning = low_confidence_warning(file.uri, file.encoding, file.encoding_confidence,
+                                                   file.encoding_runner_up)  # fmt: skip
     if spec.fail_on_low_confidence:
         raise InputError(f"{file.encoding_warning} (fail_on_low_confidence is set)")
-
-
-def _reader(module, uri: str) -> str:
-    """The reader of a file: JSON lines (.jsonl, .ndjson), XML (.xml, .rss, .atom) or a JSON array (.json) by its
-    name, compressed or not, when the format reads them, else the format's first reader."""
-    name = uri.lower().removesuffix(".gz").removesuffix(".zip")
-    if "jsonl" in module.READERS and name.endswith((".jsonl", ".ndjson")):
-        return "jsonl"
-    if "xml" in module.READERS and name.endswith((".xml", ".rss", ".atom")):
-        return "xml"
-    if "json" in module.READERS and name.endswith(".json"):
-        return "json"
-    return module.READERS[0]
 
 
 def _insert_rejects(con, import_id: int, state) -> None:
@@ -282,54 +292,3 @@ def _gate(con, suites, import_id: int, started_at, state) -> dict[str, Any]:
     if not validation["success"]:
         raise ValidationFailed(validate.failure_message(validation), validation)
     return validation
-
-
-def _plan_file(module, options, source: sources.SourceFile, spec: ImportSpec, reader: str = "csv"):
-    """The file's header (none for JSON lines), and the format's plan for its fields after the spec's
-    transforms."""
-    if reader in ("jsonl", "xml", "json"):
-        if spec.transforms:
-            kind = {"jsonl": "JSON lines", "xml": "XML feeds", "json": "JSON arrays"}[reader]
-            raise SpecError(f"{spec.origin}: transforms are not applied to {kind} yet ({source.uri})")
-        return [], module.plan([], options, reader)
-    header = csv_reader.read_header(source)
-    fields, problems = fields_after(spec.transforms, header)
-    if problems:
-        raise SpecError(
-            f"{spec.origin}: the transforms do not fit {source.uri} (its columns: {', '.join(header)}):\n"
-            + "\n".join(f"  {p}" for p in problems)
-        )
-    plan = module.plan(fields, options, "csv")
-    if plan.problems:
-        raise InputError(f"{source.uri}: line 1: " + "; ".join(plan.problems))
-    if plan.missing:
-        hints = []
-        for name in plan.missing:
-            near = [h for h in fields if h.lower() == name.lower()]
-            hints.append(f"{name!r}" + (f" (the header has {near[0]!r}: names are case sensitive)" if near else ""))
-        after = " after the spec's transforms" if spec.transforms else ""
-        raise InputError(
-            f"{source.uri}: line 1: missing required column{'s' if len(hints) > 1 else ''} "
-            f"{', '.join(hints)}{after}; expected a header with every required column of the format"
-            + _fitting_formats(module, fields)
-            + csv_reader.delimiter_hint(source)
-        )
-    return header, plan
-
-
-def _fitting_formats(module, fields: list[str]) -> str:
-    """' (the header fits kevel_orders: ...)' when other CSV formats find every column they need in it: the
-    spec's `format:` is then the likelier mistake."""
-    fitting = []
-    for name in formats.REGISTRY:
-        other = formats.load(name)
-        if other is module or "csv" not in other.READERS:
-            continue
-        try:
-            options = other.Options()
-        except ValueError:  # a format that needs options to read a header (kevel_users: its id field)
-            continue
-        plan = other.plan(fields, options, "csv")
-        if not plan.missing and not plan.problems:
-            fitting.append(name)
-    return f" (the header fits {' and '.join(fitting)}: is the spec's format right?)" if fitting else ""

@@ -20,7 +20,7 @@ def locate_late_rejects(con, sources, plans, state: Staging, work: Path) -> None
     alike."""
     from etl.readers import json_array
 
-    for index, (source, plan) in enumerate(zip(sources, plans, strict=True)):
+    for index, plan in enumerate(plans):  # sources[index]: opened only when asked for (etl.pipeline.distributed)
         if plan.reader != "json":
             continue
         prepared = index in state.events_files  # its events' lines are found in their record (a body)
@@ -36,6 +36,7 @@ def locate_late_rejects(con, sources, plans, state: Staging, work: Path) -> None
             rows = rows.with_columns(pl.col("_row").cast(pl.UInt32)).join(events, on="_row")
         else:
             rows = rows.with_columns(_record=pl.col("_row"))
+        source = sources[index]
         scanned = json_array.scan(source, work / f"json-late-{index}.parquet")
         # the rejected records' places alone (a record's text is only measured, never read into memory whole)
         located = pl.scan_parquet(scanned).select(

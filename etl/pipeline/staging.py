@@ -102,35 +102,103 @@ def stage(
     staged: dict[str, list[Path]] = {name: [] for name in OUTPUTS}
     for index, (source, header, plan) in enumerate(zip(sources, headers, plans, strict=True)):
         state.current = index
-        rows, outputs, batches = _input(index, source, header, plan, spec, progress, known, work)
-        try:
-            if plan.row_wise:
-                size = batch_rows(source, plan.reader, rows)
-                written = _stage_in_batches(rows, outputs, work, index, batches(size))
-            else:
-                written = _stage_streaming(rows, outputs, work, index)
-        except pl.exceptions.PolarsError as exc:
-            raise csv_reader.translate_parse_error(source, exc, len(header)) from None
-        if plan.reader == "json":
-            _locate_json_rejects(source, written["rejects"], work, index)
-        if plan.prepare is not None:
-            state.events_files[index] = str(work / f"events-{index}.parquet")
-            written["known"].append(work / f"known-events-{index}.parquet")  # etl.pipeline.prepared's
-        for name, paths in written.items():
-            staged[name] += paths
-        counted = written["rows"] + written["known"]  # every row once: the rejected ones are in rows too, flagged
-        counts = con.execute(
-            "SELECT count(*), max(_row) FROM read_parquet($files, union_by_name = true)",
-            {"files": [str(p) for p in counted]},
-        ).fetchall()[0]
+        file = stage_file(index, source, header, plan, spec, work, progress, known)
+        if file.events is not None:
+            state.events_files[index] = str(file.events)
+        for name in OUTPUTS:
+            staged[name] += file.outputs[name]
         result = state.files[index]
-        result.rows = counts[0]
-        result.blank_rows = (counts[1] + 1 - result.rows) if counts[1] is not None else 0
-    # The relational API takes the paths as values: no SQL text is built from them.
-    rows = [str(p) for p in staged["rows"] + staged["known"]]
-    kept = con.read_parquet(rows, union_by_name=True)  # the rejected rows are there too, flagged (see _split)
-    kept.filter("_reject IS NOT TRUE").project("* EXCLUDE (_reject)").create_view("stg_rows", replace=True)
-    con.read_parquet([str(p) for p in staged["rejects"]]).create_view("stg_row_rejects", replace=True)
+        result.rows, result.blank_rows = file.rows, file.blank_rows
+    staged_views(con, [(paths, None) for paths in [staged]])
+
+
+@dataclass
+class StagedFile:
+    """One file's (or one part's) staged outputs: `outputs` by name (OUTPUTS), the prepared events of a plan that
+    prepares them (`events`: their raw text by _row, for the rejects an entity makes later), and its counts."""
+
+    outputs: dict[str, list[Path]]
+    rows: int  # records staged (valid, rejected or known)
+    blank_rows: int  # blank lines between them
+    numbered: int  # rows the file's numbering went through (_row of its last one + 1): where a next part's starts
+    events: Path | None = None
+
+
+def stage_file(index: int, source, header, plan: Plan, spec: ImportSpec, work: Path, progress, known) -> StagedFile:
+    """One file read, transformed and checked into Parquet files in `work` (rows, rejects, known; see `stage`):
+    the function every executor runs, here or on a worker (etl.pipeline.tasks)."""
+    rows, outputs, batches = _input(index, source, header, plan, spec, progress, known, work)
+    try:
+        if plan.row_wise:
+            size = batch_rows(source, plan.reader, rows)
+            written = _stage_in_batches(rows, outputs, work, index, batches(size))
+        else:
+            written = _stage_streaming(rows, outputs, work, index)
+    except pl.exceptions.PolarsError as exc:
+        raise csv_reader.translate_parse_error(source, exc, len(header)) from None
+    if plan.reader == "json":
+        _locate_json_rejects(source, written["rejects"], work, index)
+    events = None
+    if plan.prepare is not None:
+        events = work / f"events-{index}.parquet"
+        written["known"].append(work / f"known-events-{index}.parquet")  # etl.pipeline.prepared's
+    counted = written["rows"] + written["known"]  # every row once: the rejected ones are in rows too, flagged
+    counts = (
+        pl.concat([pl.scan_parquet(p).select(pl.col("_row").cast(pl.Int64)) for p in counted])
+        .select(n=pl.len(), last=pl.col("_row").max())
+        .collect()
+        .row(0)
+        if counted
+        else (0, None)
+    )
+    numbered = counts[1] + 1 if counts[1] is not None else 0
+    return StagedFile(written, counts[0], numbered - counts[0], numbered, events)
+
+
+def staged_views(con, parts: list[tuple[dict[str, list[Path]], dict[str, int] | None]]) -> None:
+    """The views stg_rows (every staged row but the rejected ones) and stg_row_rejects over the staged files of
+    `parts`: each part's outputs by name, with the numbers to add to its row numbers (None: none; parts of a
+    file split apart number their rows from 0, see etl.pipeline.distributed)."""
+    shifted = any(shift is not None and any(shift.values()) for _, shift in parts)
+    if shifted:
+        import pyarrow as pa
+
+        every = [(str(p), shift) for paths, shift in parts for name in OUTPUTS for p in paths[name]]
+        shifts = pa.table({
+            "filename": [path for path, _ in every],
+            "_items": [shift.get("items", 0) if shift else 0 for _, shift in every],
+            "_records": [shift.get("records", 0) if shift else 0 for _, shift in every],
+        })  # fmt: skip
+        con.register("stg_part_shifts_given", shifts)
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE stg_part_shifts AS SELECT * FROM stg_part_shifts_given")
+        finally:
+            con.unregister("stg_part_shifts_given")
+    rows = _shifted(con, [str(p) for paths, _ in parts for p in paths["rows"] + paths["known"]], shifted)
+    rejects = _shifted(con, [str(p) for paths, _ in parts for p in paths["rejects"]], shifted)
+    # the rejected rows are in rows too, flagged (see _split)
+    rows.filter("_reject IS NOT TRUE").project("* EXCLUDE (_reject)").create_view("stg_rows", replace=True)
+    rejects.create_view("stg_row_rejects", replace=True)
+
+
+# the numbers a part's rows carry, by what counts them: its rows (items: events, for a prepared file) or its records
+SHIFTED = {"_row": "items", "_seq": "items", "_record": "records", "_line": "records"}
+
+
+def _shifted(con, files: list[str], shifted: bool):
+    """The files as one relation; with `shifted`, each file's row numbers moved by its part's shift (a join on the
+    file's name to the table stg_part_shifts: the relational API takes paths and numbers as values, no SQL text is
+    built from them)."""
+    if not shifted:
+        return con.read_parquet(files, union_by_name=True)
+    scanned = con.read_parquet(files, union_by_name=True, filename=True)
+    names = scanned.columns
+    types = dict(zip(names, scanned.types, strict=True))
+    moved = ", ".join(
+        f"CAST({name} + _{by} AS {types[name]}) AS {name}" for name, by in SHIFTED.items() if name in names
+    )
+    joined = scanned.join(con.table("stg_part_shifts"), "filename")
+    return joined.project(f"* EXCLUDE (filename, _items, _records) REPLACE ({moved})")
 
 
 OUTPUTS = ("rows", "rejects", "known")
@@ -226,12 +294,18 @@ def _input(index, source, header, plan, spec, progress, known, work: Path):
         rows = _hashed(lines, [pl.col("raw")], plan, known)
         batches = _batches_of(rows) if records is None else _parquet_batches(records, plan, known)
         return rows, lambda lf: _json_lines_outputs(index, lf, plan), batches
+    raw, failures = transformed(source, header, spec, progress)
+    raw = _hashed(raw, [pl.col(RAW + h) for h in plan.header], plan, known)
+    return raw, lambda lf: _csv_outputs(index, lf, header, plan, failures), _batches_of(raw)
+
+
+def transformed(source, header: list[str], spec: ImportSpec, progress=None):
+    """A CSV file's rows, blank lines left out, after the spec's transforms (the raw values as RAW + field), and
+    the transforms' failures."""
     raw = raw_scan(source, header, progress)
     raw = raw.filter(~pl.all_horizontal(pl.col(FILE + h).is_null() for h in header))  # blank lines
     raw = raw.with_columns(pl.col(FILE + h).alias(RAW + h) for h in header)
-    raw, failures = transforms.apply(raw, spec.transforms, RAW)
-    raw = _hashed(raw, [pl.col(RAW + h) for h in plan.header], plan, known)
-    return raw, lambda lf: _csv_outputs(index, lf, header, plan, failures), _batches_of(raw)
+    return transforms.apply(raw, spec.transforms, RAW)
 
 
 def _parquet_batches(records: Path, plan, known: Known | None, hash_them: bool = True):

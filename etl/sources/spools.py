@@ -43,14 +43,19 @@ def _started_ms(pid: int) -> int | None:
         return None
 
 
+def is_dead(name: str) -> bool:
+    """Whether a spool's name carries the tag of a process that is gone (untagged: cannot be told, not dead)."""
+    found = _TAGGED.match(name)
+    return found is not None and _started_ms(int(found.group(1))) != int(found.group(2))
+
+
 def remove_dead(spool_dir: Path) -> list[str]:
     """Remove the spools left by processes that are gone; returns their names."""
     if not spool_dir.is_dir():
         return []
     removed = []
     for entry in spool_dir.iterdir():
-        found = _TAGGED.match(entry.name)
-        if found is None or _started_ms(int(found.group(1))) == int(found.group(2)):
+        if not is_dead(entry.name):
             continue  # untagged, or its process is still running
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
