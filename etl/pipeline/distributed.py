@@ -27,7 +27,7 @@ from etl import formats
 from etl.errors import EtlError
 from etl.pipeline import executors, planning, tasks
 from etl.pipeline.known import Known
-from etl.pipeline.staging import OUTPUTS, FileResult, Staging, staged_views
+from etl.pipeline.staging import OUTPUTS, FileResult, Staging, part_folder, staged_views
 from etl.sources import files as sources
 from etl.sources import spools
 from etl.spec import ImportSpec
@@ -116,7 +116,8 @@ def stage(con, stack: ExitStack, *, spec: ImportSpec, setting: executors.Setting
     local_dir = Path(folder) if staging.local else work / "staged"
     if not staging.local:
         local_dir.mkdir(exist_ok=True)
-    views = []
+    outputs: dict[str, list[Path]] = {name: [] for name in OUTPUTS}
+    events: dict[int, list[Path]] = {}
     for index, results in sorted(staged.items()):
         results.sort(key=lambda r: r.part)
         file = state.files[index]
@@ -129,15 +130,18 @@ def stage(con, stack: ExitStack, *, spec: ImportSpec, setting: executors.Setting
         plans[index] = _plan(module, options, spec, first, file)
         items = records = 0
         for result in results:
-            paths = {name: [_fetched(fs, folder, name_, local_dir, staging.local) for name_ in names]
+            shifted = local_dir / part_folder(items, records)  # the numbers its rows come after
+            shifted.mkdir(parents=True, exist_ok=True)
+            paths = {name: [_fetched(fs, folder, given, shifted, staging.local) for given in names]
                      for name, names in result.outputs.items()}  # fmt: skip
             _check_counts(con, paths, result, file.uri)
-            if "events" in paths:
-                state.events_files[index] = str(paths["events"][0])
-            views.append(({name: paths.get(name, []) for name in OUTPUTS}, {"items": items, "records": records}))
+            events.setdefault(index, []).extend(paths.get("events", []))
+            for name in OUTPUTS:
+                outputs[name] += paths.get(name, [])
             items += result.items
             records += result.records
-    staged_views(con, views)
+    events = {index: paths for index, paths in events.items() if paths}
+    state.events_files.update(staged_views(con, outputs, events, shifted=True))
     if not staging.local:  # the fetched files are in `work`: the folder in the staging location goes now
         _remove(fs, folder)
 
@@ -195,11 +199,13 @@ def _check_counts(con, paths: dict[str, list[Path]], result: tasks.PartResult, u
         )
 
 
-def _fetched(fs, folder: str, name: str, local_dir: Path, local: bool) -> Path:
+def _fetched(fs, folder: str, name: str, shifted: Path, local: bool) -> Path:
+    """A staged file in its part's folder (moved there, or fetched from an object store)."""
+    target = shifted / name
     if local:
-        return Path(folder) / name
-    target = local_dir / name
-    fs.get_file(f"{folder}/{name}", str(target))
+        os.replace(Path(folder) / name, target)
+    else:
+        fs.get_file(f"{folder}/{name}", str(target))
     return target
 
 

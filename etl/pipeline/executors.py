@@ -1,9 +1,9 @@
-"""Where staging runs: `local` (in the importing process, as always), `processes` (a pool of local processes) or a
-Dask cluster (`dask://host:8786`).
+"""Where staging runs: `local` (in the importing process, as always), `processes` (a pool of local processes)
+or a Dask cluster (`dask://host:8786`).
 
 The setting comes from the spec (`executor:`; the command line's `--executor` and the API's `executor=` set it),
-else `$ETL_EXECUTOR`, else `local`. Every executor runs the same picklable function (etl.pipeline.tasks.stage_part) over the same tasks; only
-`local` keeps today's path (the files opened and staged in this process, nothing pickled). Tasks are named by the
+else `$ETL_EXECUTOR`, else `local`. Every executor runs the same picklable function (etl.pipeline.tasks.stage_part)
+over the same tasks; only `local` keeps today's path (the files opened and staged in this process, nothing pickled). Tasks are named by the
 import's token and their file and part (`etl-stage-<token>-f3-p0`), never by their arguments: a connection's secrets
 travel inside the pickled task, whose repr leaves them out (the Dask dashboard and worker logs show names and reprs).
 """
@@ -91,16 +91,23 @@ class Executor(Protocol):
 
 
 class Processes:
-    """A pool of local processes, started (spawned: Polars' threads do not survive a fork) for one import."""
+    """A pool of local processes (spawned: Polars' threads do not survive a fork), kept for the next import of this
+    process (a notebook's imports, a test's: starting one costs a second or two); stopped when a task failed."""
+
+    _pools: dict[int, ProcessPoolExecutor] = {}
 
     def __init__(self, workers: int | None) -> None:
         import multiprocessing
 
         self.where = "processes"
-        count = workers or os.cpu_count() or 1
-        self._pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
-        with _without_main():  # every process started now, while the script's main module is out of sight
-            wait([self._pool.submit(os.getpid) for _ in range(count)])
+        self._count = workers or os.cpu_count() or 1
+        pool = self._pools.get(self._count)
+        if pool is None or pool._broken:  # a worker died: the pool takes no more tasks
+            pool = ProcessPoolExecutor(self._count, mp_context=multiprocessing.get_context("spawn"))
+            with _without_main():  # every process started now, while the script's main module is out of sight
+                wait([pool.submit(os.getpid) for _ in range(self._count)])
+            self._pools[self._count] = pool
+        self._pool = pool
 
     def run(self, tasks):
         futures = {self._pool.submit(function, argument): name for name, function, argument in tasks}
@@ -115,11 +122,13 @@ class Processes:
                 future.cancel()
 
     def close(self, wait: bool = True) -> None:
-        """After a failure or Ctrl-C, without waiting for the tasks that run (their processes are stopped)."""
-        if not wait:
-            for process in list((self._pool._processes or {}).values()):  # 3.14's terminate_workers(), by hand
-                process.terminate()
-        self._pool.shutdown(wait=wait, cancel_futures=True)
+        """Kept for the next import; after a failure or Ctrl-C, stopped without waiting for the tasks that run."""
+        if wait:
+            return
+        self._pools.pop(self._count, None)
+        for process in list((self._pool._processes or {}).values()):  # 3.14's terminate_workers(), by hand
+            process.terminate()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 @contextmanager
@@ -155,12 +164,14 @@ class Dask:
     def run(self, tasks):
         from distributed import as_completed
 
+        if not tasks:  # as_completed of nothing looks for a default client
+            return
         futures = {
             self._client.submit(function, argument, key=name, pure=False, retries=RETRIES): name
             for name, function, argument in tasks
         }
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=self._client.loop):
                 try:
                     yield futures[future], future.result()
                 except EtlError:

@@ -160,7 +160,7 @@ def _run(
         else:
             uris = sources.list_sources(spec.source, connection)
         state.files = [FileResult(uri=fetched.uri if fetched else sources.display_uri(uri)) for uri in uris]
-        setting = executors.chosen(spec.executor, spec.origin)  # the spec's (or the command's), else $ETL_EXECUTOR
+        setting = executors.chosen(spec.executor, spec.origin)  # the spec's (or --executor's), else the environment's
         if fetched is None and setting.kind != "local":  # staged by tasks, wherever the executor runs them
             open_files = distributed.LazySources(stack, uris, spec, connection, state.files, spool_dir)
             headers, plans = [[] for _ in uris], [None for _ in uris]

@@ -31,7 +31,8 @@ def locate_late_rejects(con, sources, plans, state: Staging, work: Path) -> None
         if rows.height == 0:
             continue
         if prepared:  # a prepared file's events are found by their record, and their place in it
-            events = pl.read_parquet(state.events_files[index], columns=["_row", "_record"])
+            view = state.events_files[index]  # a view's name (stg_events_<n>), not data
+            events = con.sql(f"SELECT _row, _record FROM {view}").pl()  # noqa: S608
             events = events.with_columns(_element=pl.col("_row") - pl.col("_row").min().over("_record"))
             rows = rows.with_columns(pl.col("_row").cast(pl.UInt32)).join(events, on="_row")
         else:

@@ -65,7 +65,8 @@ class Staging:
     files: list[FileResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     current: int | None = None  # the file being opened or read, to say which one failed
-    # a prepared file's events (their raw text by _row: plan.prepare), for the rejects an entity makes later
+    # a prepared file's events (their raw text by _row: plan.prepare), for the rejects an entity makes later: the
+    # name of a view of them (stg_events_<file>), made with the others (staged_views)
     events_files: dict[int, str] = field(default_factory=dict)
 
     @contextmanager
@@ -100,16 +101,17 @@ def stage(
     and hash alone, into known-<n>*.parquet, which stg_rows holds too (their other columns null).
     """
     staged: dict[str, list[Path]] = {name: [] for name in OUTPUTS}
+    events: dict[int, Path] = {}
     for index, (source, header, plan) in enumerate(zip(sources, headers, plans, strict=True)):
         state.current = index
         file = stage_file(index, source, header, plan, spec, work, progress, known)
         if file.events is not None:
-            state.events_files[index] = str(file.events)
+            events[index] = file.events
         for name in OUTPUTS:
             staged[name] += file.outputs[name]
         result = state.files[index]
         result.rows, result.blank_rows = file.rows, file.blank_rows
-    staged_views(con, [(paths, None) for paths in [staged]])
+    state.events_files.update(staged_views(con, staged, {i: [p] for i, p in events.items()}))
 
 
 @dataclass
@@ -155,50 +157,45 @@ def stage_file(index: int, source, header, plan: Plan, spec: ImportSpec, work: P
     return StagedFile(written, counts[0], numbered - counts[0], numbered, events)
 
 
-def staged_views(con, parts: list[tuple[dict[str, list[Path]], dict[str, int] | None]]) -> None:
-    """The views stg_rows (every staged row but the rejected ones) and stg_row_rejects over the staged files of
-    `parts`: each part's outputs by name, with the numbers to add to its row numbers (None: none; parts of a
-    file split apart number their rows from 0, see etl.pipeline.distributed)."""
-    shifted = any(shift is not None and any(shift.values()) for _, shift in parts)
-    if shifted:
-        import pyarrow as pa
-
-        every = [(str(p), shift) for paths, shift in parts for name in OUTPUTS for p in paths[name]]
-        shifts = pa.table({
-            "filename": [path for path, _ in every],
-            "_items": [shift.get("items", 0) if shift else 0 for _, shift in every],
-            "_records": [shift.get("records", 0) if shift else 0 for _, shift in every],
-        })  # fmt: skip
-        con.register("stg_part_shifts_given", shifts)
-        try:
-            con.execute("CREATE OR REPLACE TEMP TABLE stg_part_shifts AS SELECT * FROM stg_part_shifts_given")
-        finally:
-            con.unregister("stg_part_shifts_given")
-    rows = _shifted(con, [str(p) for paths, _ in parts for p in paths["rows"] + paths["known"]], shifted)
-    rejects = _shifted(con, [str(p) for paths, _ in parts for p in paths["rejects"]], shifted)
+def staged_views(con, outputs: dict[str, list[Path]], events: dict[int, list[Path]], shifted: bool = False):
+    """The views stg_rows (every staged row but the rejected ones) and stg_row_rejects over the staged files
+    (`outputs`, by name: OUTPUTS), and a view of each prepared file's events (`events`, by file), stg_events_<file>,
+    whose names it returns by file. `shifted`: the files are parts of files split apart, each numbering its rows
+    from 0, in folders that say what to add to their numbers (`_items=<n>/_records=<m>/`: see `part_folder`)."""
+    rows = _scanned(con, [str(p) for p in outputs["rows"] + outputs["known"]], shifted)
+    rejects = _scanned(con, [str(p) for p in outputs["rejects"]], shifted)
     # the rejected rows are in rows too, flagged (see _split)
     rows.filter("_reject IS NOT TRUE").project("* EXCLUDE (_reject)").create_view("stg_rows", replace=True)
     rejects.create_view("stg_row_rejects", replace=True)
+    views = {}
+    for index, paths in events.items():
+        views[index] = f"stg_events_{int(index)}"
+        _scanned(con, [str(p) for p in paths], shifted).create_view(views[index], replace=True)
+    return views
 
 
 # the numbers a part's rows carry, by what counts them: its rows (items: events, for a prepared file) or its records
-SHIFTED = {"_row": "items", "_seq": "items", "_record": "records", "_line": "records"}
+SHIFTED = {"_row": "_items", "_seq": "_items", "_record": "_records", "_line": "_records"}
 
 
-def _shifted(con, files: list[str], shifted: bool):
-    """The files as one relation; with `shifted`, each file's row numbers moved by its part's shift (a join on the
-    file's name to the table stg_part_shifts: the relational API takes paths and numbers as values, no SQL text is
-    built from them)."""
+def part_folder(items: int, records: int) -> str:
+    """The folder of a part's staged files, whose rows come after `items` rows (events) and `records` records of
+    the parts before it: DuckDB reads the two numbers as columns of every row (hive partitioning), so that no join
+    is needed and the rows keep their order."""
+    return f"_items={int(items)}/_records={int(records)}"
+
+
+def _scanned(con, files: list[str], shifted: bool):
+    """The files as one relation (the relational API takes the paths as values: no SQL text is built from them);
+    `shifted`: each row's numbers moved on by its part's (see part_folder)."""
     if not shifted:
         return con.read_parquet(files, union_by_name=True)
-    scanned = con.read_parquet(files, union_by_name=True, filename=True)
-    names = scanned.columns
-    types = dict(zip(names, scanned.types, strict=True))
+    scanned = con.read_parquet(files, union_by_name=True, hive_partitioning=True)  # the numbers: integers
+    types = dict(zip(scanned.columns, scanned.types, strict=True))
     moved = ", ".join(
-        f"CAST({name} + _{by} AS {types[name]}) AS {name}" for name, by in SHIFTED.items() if name in names
+        f"CAST({name} + {by} AS {types[name]}) AS {name}" for name, by in SHIFTED.items() if name in types
     )
-    joined = scanned.join(con.table("stg_part_shifts"), "filename")
-    return joined.project(f"* EXCLUDE (filename, _items, _records) REPLACE ({moved})")
+    return scanned.project(f"* EXCLUDE (_items, _records) REPLACE ({moved})")
 
 
 OUTPUTS = ("rows", "rejects", "known")

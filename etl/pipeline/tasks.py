@@ -183,7 +183,7 @@ def stage_part(task: PartTask) -> PartResult:
         else:
             source = _part_file(task, work)
             staged, header, plan, info, records = _stage(task, module, options, reader, source, work)
-        outputs = _publish(staged, plan, task, shared)
+        outputs = _publish(staged, task, shared)
     items = staged.numbered if plan.prepare is not None else records
     return PartResult(task.file, task.part, header, reader, info, outputs, staged.rows, staged.blank_rows, records,
                       items)  # fmt: skip
@@ -243,12 +243,12 @@ def _local_folder(shared: Shared) -> str | None:
     return path if sources.is_local(fs) else None
 
 
-def _publish(staged, plan, task: PartTask, shared: Shared) -> dict[str, list[str]]:
+def _publish(staged, task: PartTask, shared: Shared) -> dict[str, list[str]]:
     fs, folder = sources.filesystem(shared.folder, shared.folder_options)
     local = sources.is_local(fs)
     named: dict[str, list[str]] = {}
     files = {name: staged.outputs[name] for name in OUTPUTS}
-    if staged.events is not None and plan.reader == "json":  # its late rejects are found through them
+    if staged.events is not None:  # a prepared file's events: its late rejects are found in them
         files["events"] = [staged.events]
     for name, paths in files.items():
         named[name] = []

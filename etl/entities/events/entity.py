@@ -154,16 +154,16 @@ def _late_rejects(con: duckdb.DuckDBPyConnection, state, queries: list[str]) -> 
     if not queries:
         return 0
     con.execute("CREATE OR REPLACE TEMP TABLE stg_late_rejects AS " + " UNION ALL ".join(queries))
-    for index, path in state.events_files.items():
+    for index, view in state.events_files.items():  # a view of the file's events, stg_events_<n>: a name, not data
         con.execute(
-            """
+            f"""
             INSERT INTO stg_rejects
-            SELECT $file, e._row, json_object('line', e.raw), [{'column': l.column, 'hint': l.hint, 'value': l.value}],
-                   e._line::BIGINT
-            FROM read_parquet($path) AS e
+            SELECT $file, e._row, json_object('line', e.raw),
+                   [{{'column': l.column, 'hint': l.hint, 'value': l.value}}], e._line::BIGINT
+            FROM {view} AS e
             JOIN stg_late_rejects AS l ON l._seq = ($file::UBIGINT << 32) + e._row
-            """,
-            {"file": index, "path": path},
+            """,  # noqa: S608
+            {"file": index},
         )
     (late,) = con.execute("SELECT count(*) FROM stg_late_rejects").fetchall()[0]
     return late

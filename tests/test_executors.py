@@ -1,0 +1,205 @@
+"""Executors (issue 36): the same specs staged in this process (`local`), in a pool of processes and on a Dask cluster
+give the same store, every table and every row, and the same reports but for timings; large files split into parts
+at record boundaries (an order's rows in one part) as if read whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.errors import SpecError
+from etl.pipeline import executors
+from etl.pipeline.importer import run_import
+from etl.spec import validate_spec
+from tests.conftest import REPO, SHARED_DATA, kevel_row, line_row, write_csv
+
+SAMPLES = REPO / "etl" / "samples" / "files"
+# how long it took, when it ran; and the surrogate customer numbers a report's sample shows (see LABELS)
+NOT_COMPARED = {"timings_s", "duration_s", "run_time", "validation_time", "customer_id"}
+
+
+# A store's surrogate numbers (customers', events', identity nodes') are handed out in whatever order DuckDB's
+# threads meet the rows, even by two local imports of one file: the dump names each by what it stands for instead.
+LABELS = """
+CREATE TEMP TABLE c AS SELECT customer_id AS id,
+    string_agg(id_type || ':' || id_value, ' ' ORDER BY id_type, id_value) AS label FROM identities GROUP BY 1;
+CREATE TEMP TABLE n AS SELECT node AS id, id_type || ':' || id_value AS label FROM identities;
+CREATE TEMP TABLE e AS SELECT event_id AS id, concat_ws('|', format, event_type, order_id, occurred_at, event_key,
+    record_hash, user_id) AS label
+    FROM (SELECT * FROM events UNION ALL SELECT * EXCLUDE (deleted_by) FROM deleted_events);
+"""
+CANONICAL = {
+    "customers": "SELECT c.label, t.* EXCLUDE (customer_id) FROM customers t LEFT JOIN c ON c.id = t.customer_id",
+    "customer_attribute_times": "SELECT c.label, t.* EXCLUDE (customer_id) FROM customer_attribute_times t "
+                                "LEFT JOIN c ON c.id = t.customer_id",
+    "customer_keys": "SELECT c.label FROM customer_keys t LEFT JOIN c ON c.id = t.customer_id",
+    "customer_merges": "SELECT t.import_id, c.label FROM customer_merges t LEFT JOIN c ON c.id = t.into_id",
+    "identities": "SELECT t.* EXCLUDE (customer_id, node, cluster), c.label FROM identities t "
+                  "LEFT JOIN c ON c.id = t.customer_id",
+    "identity_links": "SELECT a.label, b.label, t.external, t.first_import_id FROM identity_links t "
+                      "LEFT JOIN n a ON a.id = t.a LEFT JOIN n b ON b.id = t.b",
+    "events": "SELECT t.* EXCLUDE (event_id, customer_id), c.label FROM events t LEFT JOIN c ON c.id = t.customer_id",
+    "deleted_events": "SELECT t.* EXCLUDE (event_id, customer_id), c.label FROM deleted_events t "
+                      "LEFT JOIN c ON c.id = t.customer_id",
+    "event_items": "SELECT e.label, t.* EXCLUDE (event_id) FROM event_items t LEFT JOIN e ON e.id = t.event_id",
+    "deleted_event_items": "SELECT e.label, t.* EXCLUDE (event_id) FROM deleted_event_items t "
+                           "LEFT JOIN e ON e.id = t.event_id",
+    "order_facts": "SELECT t.* EXCLUDE (customer_key), c.label FROM order_facts t "
+                   "LEFT JOIN customer_keys k USING (customer_key) LEFT JOIN c ON c.id = k.customer_id",
+    "imports": "SELECT * EXCLUDE (started_at, finished_at, report) FROM imports",  # when it ran; reports: apart
+}  # fmt: skip
+
+
+def dump(store: Path) -> dict[str, list[str]]:
+    """Every table of the store, every row, sorted, each surrogate number named by what it stands for."""
+    with duckdb.connect(str(store), read_only=True) as con:
+        con.execute(LABELS)
+        tables = [t for (t,) in con.sql("SELECT table_name FROM duckdb_tables() WHERE NOT internal "
+                                        "AND NOT temporary").fetchall()]  # fmt: skip
+        return {t: sorted(map(repr, con.sql(CANONICAL.get(t, f"SELECT * FROM {t}")).fetchall()))  # noqa: S608
+                for t in tables}  # fmt: skip
+
+
+def report_of(result: dict) -> dict:
+    """The report as JSON gives it, without its times (and surrogate numbers) at any depth."""
+
+    def timeless(value):
+        if isinstance(value, dict):
+            return {k: timeless(v) for k, v in value.items() if k not in NOT_COMPARED}
+        return [timeless(v) for v in value] if isinstance(value, list) else value
+
+    return timeless(json.loads(json.dumps(result, default=str)))
+
+
+def orders_file(path: Path) -> Path:
+    """Kevel orders of one to four rows each, some rejected (a bad status, a bad total), a quoted value with a line
+    break, and blank lines: small parts split them everywhere."""
+    rows = []
+    for number in range(30):
+        order = f"o{number}"
+        rows.append(kevel_row(order, total="x" if number % 11 == 5 else "10",
+                              lineItem_sku=f"s{number}\nsecond line" if number % 7 == 3 else f"s{number}"))  # fmt: skip
+        for line in range(number % 4):
+            rows.append(line_row(order, lineItem_sku=f"s{number}-{line}",
+                                 lineItem_status="lost" if (number, line) == (9, 1) else "paid"))  # fmt: skip
+    rows.append(kevel_row("o3", lineItem_sku="again"))  # an order again later in the file: the later one wins
+    write_csv(path, rows)
+    text = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    text[10:10] = ["\n", "\n"]  # blank lines inside the file
+    path.write_text("".join(text) + "\n", encoding="utf-8")
+    return path
+
+
+def users_lines(path: Path) -> Path:
+    records = [{"customerNumber": f"c{n % 17}", "mail": f"u{n}@example.com", "city": f"city {n}"} for n in range(40)]
+    lines = [json.dumps(r) for r in records]
+    lines[7] = "{not json"
+    path.write_text("\n".join(lines[:20]) + "\n\n" + "\n".join(lines[20:]) + "\n", encoding="utf-8")
+    return path
+
+
+def users_csv(path: Path) -> Path:
+    rows = [{"customerNumber": f"c{n % 13}", "mail": f"u{n}@example.com" if n != 4 else "not an email",
+             "city": f"city, {n}"} for n in range(40)]  # fmt: skip
+    return write_csv(path, rows)
+
+
+def esputnik_lines(path: Path) -> Path:
+    """Bodies of past events, one a line, some with several events, of people the store does not know."""
+    bodies = []
+    for number in range(12):
+        events = [{"eventTypeKey": "pageViewed", "keyValue": f"p{number}@example.com",
+                   "occurred": f"2024-01-{number % 28 + 1:02d}T10:00:00",
+                   "params": [{"name": "email", "value": f"p{number}@example.com"}]}  # fmt: skip
+                  for _ in range(number % 3 + 1)]
+        bodies.append(json.dumps({"events": events}))
+    path.write_text("\n".join(bodies) + "\n", encoding="utf-8")
+    return path
+
+
+USERS_OPTIONS = {"id": {"field": "customerNumber", "type": "external_id"}, "ids": {"email": "mail"}}
+
+
+def imports(folder: Path) -> list[dict]:
+    """Every format's fixtures, each imported twice (the second time its records are known)."""
+    specs = [
+        {"format": "kevel_orders", "source": str(orders_file(folder / "orders.csv"))},
+        {"format": "kevel_orders", "source": str(SAMPLES / "kevel_orders.csv")},
+        {"format": "shopify_orders", "source": str(SHARED_DATA / "shopify" / "devstore_orders_export.csv")},
+        {"format": "kevel_users", "source": str(users_csv(folder / "users.csv")), "options": USERS_OPTIONS},
+        {"format": "kevel_users", "source": str(users_lines(folder / "users.jsonl")), "options": USERS_OPTIONS},
+        {"format": "kevel_users", "source": str(SAMPLES / "kevel_users.jsonl"),
+         "options": {"id": {"field": "customerNumber", "type": "external_id"}}},  # fmt: skip
+        {"format": "google_merchant", "source": str(SAMPLES / "google_merchant.xml")},
+        {"format": "crossengage_events", "source": str(SAMPLES / "event_history_20240315120000.json")},
+        {"format": "esputnik_events", "source": str(SAMPLES / "esputnik_events.json")},
+        {"format": "esputnik_events", "source": str(esputnik_lines(folder / "bodies.jsonl"))},
+    ]
+    return [spec for spec in specs for _ in range(2)]
+
+
+def run_all(store: Path, specs: list[dict], executor, part_bytes: int = 300) -> list[dict]:
+    reports = []
+    for spec in specs:
+        given = dict(spec)
+        if executor is not None:
+            given["executor"] = executor
+            given["staging"] = {"part_bytes": part_bytes}
+        reports.append(report_of(run_import(validate_spec(given, "test"), store)))
+    return reports
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> list[dict]:
+    return imports(tmp_path_factory.mktemp("inputs"))
+
+
+@pytest.fixture(scope="module")
+def local(inputs, tmp_path_factory) -> tuple[list[dict], dict]:
+    store = tmp_path_factory.mktemp("local") / "cdp.duckdb"
+    reports = run_all(store, inputs, None)
+    return reports, dump(store)
+
+
+@pytest.fixture(scope="module")
+def threaded_cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
+        yield c
+
+
+def test_a_pool_of_processes_gives_the_store_and_reports_of_local_staging(inputs, local, tmp_path):
+    reports = run_all(tmp_path / "cdp.duckdb", inputs, "processes:2")
+    assert reports == local[0]
+    assert dump(tmp_path / "cdp.duckdb") == local[1]
+
+
+def test_a_dask_cluster_gives_the_store_and_reports_of_local_staging(inputs, local, tmp_path, threaded_cluster):
+    reports = run_all(tmp_path / "cdp.duckdb", inputs, {"dask": {"address": threaded_cluster.scheduler_address}})
+    assert reports == local[0]
+    assert dump(tmp_path / "cdp.duckdb") == local[1]
+
+
+def test_parts_of_every_size_give_what_the_whole_file_gives(inputs, local, tmp_path, threaded_cluster):
+    """Bounds everywhere: inside quoted line breaks, inside orders, next to blank lines."""
+    orders = [s for s in inputs if s["format"] == "kevel_orders"][:1]
+    whole = tmp_path / "whole.duckdb"
+    expected = run_all(whole, orders, None)
+    for size in (40, 97, 211, 1024):
+        store = tmp_path / f"parts-{size}.duckdb"
+        assert run_all(store, orders, {"dask": {"address": threaded_cluster.scheduler_address}}, size) == expected
+        assert dump(store) == dump(whole)
+
+
+def test_the_executor_setting_is_read_and_its_mistakes_named(monkeypatch):
+    assert executors.parse("processes:3") == executors.Setting("processes", workers=3)
+    assert executors.parse("dask://sched:8786") == executors.Setting("dask", "tcp://sched:8786")
+    assert executors.parse({"dask": {"address": "tls://sched:8786"}}) == executors.Setting("dask", "tls://sched:8786")
+    monkeypatch.setenv("ETL_EXECUTOR", "processes")
+    assert executors.chosen(None, "spec").kind == "processes"
+    assert executors.chosen("local", "spec").kind == "local"  # the spec's (or the command line's) first
+    with pytest.raises(SpecError, match=r"executor: expected local, processes.*got 'threads'"):
+        validate_spec({"format": "kevel_orders", "source": "x.csv", "executor": "threads"}, "spec.yaml")
