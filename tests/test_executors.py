@@ -111,10 +111,15 @@ def esputnik_lines(path: Path) -> Path:
     """Bodies of past events, one a line, some with several events, of people the store does not know."""
     bodies = []
     for number in range(12):
-        events = [{"eventTypeKey": "pageViewed", "keyValue": f"p{number}@example.com",
-                   "occurred": f"2024-01-{number % 28 + 1:02d}T10:00:00",
-                   "params": [{"name": "email", "value": f"p{number}@example.com"}]}  # fmt: skip
-                  for _ in range(number % 3 + 1)]
+        events = [
+            {
+                "eventTypeKey": "pageViewed",
+                "keyValue": f"p{number}@example.com",
+                "occurred": f"2024-01-{number % 28 + 1:02d}T10:00:00",
+                "params": [{"name": "email", "value": f"p{number}@example.com"}],
+            }  # fmt: skip
+            for _ in range(number % 3 + 1)
+        ]
         bodies.append(json.dumps({"events": events}))
     path.write_text("\n".join(bodies) + "\n", encoding="utf-8")
     return path
@@ -131,8 +136,11 @@ def imports(folder: Path) -> list[dict]:
         {"format": "shopify_orders", "source": str(SHARED_DATA / "shopify" / "devstore_orders_export.csv")},
         {"format": "kevel_users", "source": str(users_csv(folder / "users.csv")), "options": USERS_OPTIONS},
         {"format": "kevel_users", "source": str(users_lines(folder / "users.jsonl")), "options": USERS_OPTIONS},
-        {"format": "kevel_users", "source": str(SAMPLES / "kevel_users.jsonl"),
-         "options": {"id": {"field": "customerNumber", "type": "external_id"}}},  # fmt: skip
+        {
+            "format": "kevel_users",
+            "source": str(SAMPLES / "kevel_users.jsonl"),
+            "options": {"id": {"field": "customerNumber", "type": "external_id"}},
+        },  # fmt: skip
         {"format": "google_merchant", "source": str(SAMPLES / "google_merchant.xml")},
         {"format": "crossengage_events", "source": str(SAMPLES / "event_history_20240315120000.json")},
         {"format": "esputnik_events", "source": str(SAMPLES / "esputnik_events.json")},

@@ -3,9 +3,10 @@ or a Dask cluster (`dask://host:8786`).
 
 The setting comes from the spec (`executor:`; the command line's `--executor` and the API's `executor=` set it),
 else `$ETL_EXECUTOR`, else `local`. Every executor runs the same picklable function (etl.pipeline.tasks.stage_part)
-over the same tasks; only `local` keeps today's path (the files opened and staged in this process, nothing pickled). Tasks are named by the
-import's token and their file and part (`etl-stage-<token>-f3-p0`), never by their arguments: a connection's secrets
-travel inside the pickled task, whose repr leaves them out (the Dask dashboard and worker logs show names and reprs).
+over the same tasks; only `local` keeps today's path (the files opened and staged in this process, nothing pickled).
+Tasks are named by the import's token and their file and part (`etl-stage-<token>-f3-p0`), never by their
+arguments: a connection's secrets travel inside the pickled task, whose repr leaves them out (the Dask dashboard and
+worker logs show names and reprs).
 """
 
 from __future__ import annotations

@@ -167,9 +167,9 @@ def _run(
             place = distributed.location(spec, store)
 
             def stager(con, known, work: Path) -> None:
-                distributed.stage(con, stack, spec=spec, setting=setting, staging=place, uris=uris, connection=connection,
-                                  import_id=import_id, state=state, known=known, work=work, plans=plans,
-                                  headers=headers, progress=progress)  # fmt: skip
+                distributed.stage(con, stack, spec=spec, setting=setting, staging=place, uris=uris,
+                                  connection=connection, import_id=import_id, state=state, known=known, work=work,
+                                  plans=plans, headers=headers, progress=progress)  # fmt: skip
                 for file in state.files:
                     _check_confidence(file, spec)
         else:

@@ -148,4 +148,3 @@ def after_runs(fs, path: str, split: Split, uri: str, delimiter: str, spec, head
             moved.append(found)
     moved.append(bounds[-1])
     return Split(split.sha256, split.size, split.header, moved if len(moved) > 2 else [], split.whole)
-

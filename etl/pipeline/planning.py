@@ -24,7 +24,6 @@ def reader(module, uri: str) -> str:
     return module.READERS[0]
 
 
-
 def plan_file(module, options, source: sources.SourceFile, spec: ImportSpec, reader: str = "csv"):
     """The file's header (none for JSON lines), and the format's plan for its fields after the spec's
     transforms."""
