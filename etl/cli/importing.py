@@ -68,6 +68,24 @@ def import_(
             "password=${SFTP_PASSWORD}); repeatable; overrides the spec's connection:.",
         ),
     ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            metavar="WHERE",
+            help="Where the files are staged: local (the default), processes[:N] or a Dask scheduler "
+            "(dask://host:8786); overrides the spec's executor: and $ETL_EXECUTOR.",
+        ),
+    ] = None,
+    staging: Annotated[
+        str | None,
+        typer.Option(
+            "--staging",
+            metavar="FOLDER",
+            help="Where processes or Dask workers stage the files: a folder they all reach, or a URL "
+            "(s3://bucket/prefix); overrides the spec's staging: and $ETL_STAGING.",
+        ),
+    ] = None,
     expectations: ExpectationsOption = None,
     wait: WaitOption = WAIT_DEFAULT,
 ) -> None:
@@ -87,6 +105,7 @@ def import_(
                 spec_file, format=format, source=source, encoding=encoding, compression=compression,
                 delimiter=delimiter, connection=_key_values(connection) if connection else None,
                 fail_on_low_confidence=fail_on_low_confidence, dry_run=dry_run, progress=progress or False,
+                executor=executor, staging=staging,
             ).to_dict()  # fmt: skip
     except ImportCancelled as exc:
         _failed_report(exc, as_json, "cancelled")

@@ -137,6 +137,8 @@ def survey_file(task: SurveyTask) -> Surveyed:
             how = {"detected": found.reason, "confidence": found.confidence, "runner_up": found.runner_up}
         if not (sources._is_utf8(encoding) or encoding.lower() in ("ascii", "us-ascii")):
             return Surveyed(parts.Split(whole=f"encoded in {encoding}"), encoding, how, "", False)
+        if not _ranges_served(fs, path):
+            return Surveyed(parts.Split(whole="its server does not serve byte ranges"), encoding, how, "", False)
         delimiter, detected, header = "", False, []
         if reader == "csv":
             with tempfile.NamedTemporaryFile(suffix=".csv") as first:
@@ -153,6 +155,19 @@ def survey_file(task: SurveyTask) -> Surveyed:
                 split = parts.after_runs(fs, path, split, sources.display_uri(task.uri), delimiter, spec, header,
                                          plan[1].run_key)  # fmt: skip
     return Surveyed(split, encoding, how, delimiter, detected)
+
+
+def _ranges_served(fs, path: str) -> bool:
+    """Whether a part of the file can be read without reading what comes before it (an HTTP server may refuse)."""
+    if sources.is_local(fs):
+        return True
+    try:
+        with fs.open(path, "rb") as handle:
+            handle.seek(1)
+            handle.read(1)
+    except ValueError:  # fsspec's HTTP file: "The HTTP server doesn't appear to support range requests"
+        return False
+    return True
 
 
 def _plan_of_header(module, spec: ImportSpec, header: bytes, delimiter: str, uri: str):
