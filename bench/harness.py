@@ -51,6 +51,7 @@ class Run:
     stdout: str
     stderr: str
     cpu_s: float = 0.0  # user + system time of the child and every descendant it waited for
+    own_peak_rss_bytes: int = 0  # the child's own resident set at its highest, sampled (its descendants apart)
 
     @property
     def ok(self) -> bool:
@@ -83,13 +84,13 @@ def run(command: Command) -> Run:
         sampler = _TreeSampler(process.pid)
         _, status, usage = os.wait4(process.pid, 0)
         wall_s = time.perf_counter() - start
-        tree_peak = sampler.stop()
+        tree_peak, own_peak = sampler.stop()
         process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
         out.seek(0)
         err.seek(0)
         peak = max(usage.ru_maxrss * 1024, tree_peak)  # ru_maxrss is in KiB on Linux
         cpu_s = usage.ru_utime + usage.ru_stime  # less moved than wall time by other work on the machine
-        return Run(argv, wall_s, peak, process.returncode, out.read(), err.read(), cpu_s)
+        return Run(argv, wall_s, peak, process.returncode, out.read(), err.read(), cpu_s, own_peak)
 
 
 def checked(name: str, command: Command, ok: Sequence[int] = (0,)) -> Run:
@@ -121,19 +122,21 @@ class _TreeSampler:
     """Reads the summed RSS of a process and its descendants until stopped, in a thread of the bench."""
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak = pid, 0
+        self.pid, self.peak, self.own = pid, 0, 0
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
-    def stop(self) -> int:
+    def stop(self) -> tuple[int, int]:
+        """The tree's peak and the root process's own."""
         self._stopped.set()
         self._thread.join()
-        return self.peak
+        return self.peak, self.own
 
     def _sample(self) -> None:
         while not self._stopped.is_set():
             self.peak = max(self.peak, sum(_resident_bytes(pid) for pid in _tree(self.pid)))
+            self.own = max(self.own, _resident_bytes(self.pid))
             self._stopped.wait(SAMPLE_EVERY_S)
 
 

@@ -20,6 +20,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 
 from etl.errors import EtlError, InputError
@@ -263,13 +264,18 @@ def test_the_importing_process_killed_anywhere_leaves_the_store_before_or_after_
                 gate.go.clear(), gate.asked.clear()
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                        env=environment())  # fmt: skip
+            pool = []
             if moment == "while staging":
                 assert gate.asked.wait(DEADLINE_S)  # a worker is reading the source: the staging folder is there
                 assert any(staging.iterdir())
+                pool = psutil.Process(process.pid).children(recursive=True)
+                assert pool
             else:
                 time.sleep(moment * whole)  # a moment within an import's length, drawn
             process.kill()
             process.wait()
+            gone, alive = psutil.wait_procs(pool, timeout=DEADLINE_S)  # the pool's processes end with it
+            assert not alive
             gate.go.set()
             assert content() in (before, after)
         left = sorted(p.name for p in staging.iterdir())

@@ -4,21 +4,22 @@ at record boundaries (an order's rows in one part) as if read whole."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from etl.errors import SpecError
+from etl.errors import InputError, SpecError
 from etl.pipeline import executors
 from etl.pipeline.importer import run_import
 from etl.spec import validate_spec
 from tests.conftest import REPO, SHARED_DATA, kevel_row, line_row, write_csv
 
 SAMPLES = REPO / "etl" / "samples" / "files"
-# how long it took, when it ran; and the surrogate customer numbers a report's sample shows (see LABELS)
-NOT_COMPARED = {"timings_s", "duration_s", "run_time", "validation_time", "customer_id"}
+# how long it took, when it ran, where it was staged; and the surrogate customer numbers a sample shows (see LABELS)
+NOT_COMPARED = {"timings_s", "duration_s", "run_time", "validation_time", "customer_id", "staging"}
 
 
 # A store's surrogate numbers (customers', events', identity nodes') are handed out in whatever order DuckDB's
@@ -101,10 +102,10 @@ def users_lines(path: Path) -> Path:
     return path
 
 
-def users_csv(path: Path) -> Path:
+def users_csv(path: Path, encoding: str = "utf-8") -> Path:
     rows = [{"customerNumber": f"c{n % 13}", "mail": f"u{n}@example.com" if n != 4 else "not an email",
-             "city": f"city, {n}"} for n in range(40)]  # fmt: skip
-    return write_csv(path, rows)
+             "city": f"Zürich, {n}" if n % 3 else f"city, {n}"} for n in range(40)]  # fmt: skip
+    return write_csv(path, rows, encoding=encoding)
 
 
 def esputnik_lines(path: Path) -> Path:
@@ -125,6 +126,12 @@ def esputnik_lines(path: Path) -> Path:
     return path
 
 
+def gzipped(path: Path) -> Path:
+    target = path.with_name(path.name + ".gz")
+    target.write_bytes(gzip.compress(path.read_bytes()))
+    return target
+
+
 USERS_OPTIONS = {"id": {"field": "customerNumber", "type": "external_id"}, "ids": {"email": "mail"}}
 
 
@@ -136,6 +143,12 @@ def imports(folder: Path) -> list[dict]:
         {"format": "shopify_orders", "source": str(SHARED_DATA / "shopify" / "devstore_orders_export.csv")},
         {"format": "kevel_users", "source": str(users_csv(folder / "users.csv")), "options": USERS_OPTIONS},
         {"format": "kevel_users", "source": str(users_lines(folder / "users.jsonl")), "options": USERS_OPTIONS},
+        {"format": "kevel_users", "source": str(users_csv(folder / "users-1252.csv", "cp1252")),
+         "options": USERS_OPTIONS, "encoding": "auto"},  # staged whole: a code page
+        {"format": "kevel_users", "source": str(gzipped(users_csv(folder / "users-auto.csv"))),
+         "options": USERS_OPTIONS},  # staged whole: compressed
+        {"format": "kevel_users", "source": str(users_csv(folder / "users-auto.csv")), "options": USERS_OPTIONS,
+         "encoding": "auto"},  # split, its encoding detected once, as the whole file's
         {
             "format": "kevel_users",
             "source": str(SAMPLES / "kevel_users.jsonl"),
@@ -211,3 +224,22 @@ def test_the_executor_setting_is_read_and_its_mistakes_named(monkeypatch):
     assert executors.chosen("local", "spec").kind == "local"  # the spec's (or the command line's) first
     with pytest.raises(SpecError, match=r"executor: expected local, processes.*got 'threads'"):
         validate_spec({"format": "kevel_orders", "source": "x.csv", "executor": "threads"}, "spec.yaml")
+
+
+@pytest.mark.parametrize("fmt", ["kevel_orders", "kevel_users"])  # found by the survey / by its part's task
+def test_a_bad_record_in_a_part_is_named_by_its_line_in_the_file(tmp_path, threaded_cluster, fmt):
+    if fmt == "kevel_orders":
+        path, options = write_csv(tmp_path / "orders.csv", [kevel_row(f"o{n}") for n in range(40)]), {}
+    else:
+        path, options = users_csv(tmp_path / "users.csv"), USERS_OPTIONS
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[31] = lines[31].rstrip("\n") + ",one,field,too,many\n"  # line 32 of the file, in a later part
+    path.write_text("".join(lines), encoding="utf-8")
+    messages = []
+    for executor in (None, {"dask": {"address": threaded_cluster.scheduler_address}}):
+        with pytest.raises(InputError) as failed:
+            run_all(tmp_path / "cdp.duckdb", [{"format": fmt, "source": str(path), "options": options}], executor,
+                    200)  # fmt: skip
+        messages.append(str(failed.value).split("\n", 1)[1])  # after "Import N failed ..."
+    assert "line 32" in messages[0]
+    assert messages[1] == messages[0]

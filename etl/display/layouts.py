@@ -57,6 +57,11 @@ def import_report(result: dict[str, Any], *, commands: bool = True) -> Page:
         if f.get("ignored_columns"):
             page.line(f"{f['uri']}: columns not in the format, ignored: {', '.join(f['ignored_columns'])}")
     page.blocks.append(files)  # after the files' warnings
+    if result.get("staging"):
+        where = result["staging"]
+        page.line(f"Staged by {where['executor']}: {where['parts']} part(s) of {where['files']} file(s), "
+                  f"{where['staged_bytes'] / 1e6:,.1f} MB in {where['staging']}, "
+                  f"tasks {where['tasks_s']:.1f} s")  # fmt: skip
     if result.get("items") is None:
         if result.get("validation"):
             page.extend(validation(result["validation"]))

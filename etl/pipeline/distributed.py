@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,13 +107,22 @@ def stage(con, stack: ExitStack, *, spec: ImportSpec, setting: executors.Setting
     part_bytes = spec.part_bytes()
     shared = tasks.Shared(spec, connection, _uri(staging.base, fs, folder), staging.options,
                           _uri(staging.base, fs, known_at) if known_at else None, part_bytes)  # fmt: skip
+    started = time.monotonic()
     executor = executors.start(setting)
+    ready = time.monotonic()
     failed = True
     try:
         staged = _run_tasks(executor, shared, module, uris, token, part_bytes, progress)
         failed = False
     finally:
         executor.close(wait=not failed)
+    results = [r for parts_of_file in staged.values() for r in parts_of_file]
+    state.elsewhere = {
+        "executor": str(setting), "staging": _uri(staging.base, fs, base), "files": len(staged),
+        "parts": len(results), "staged_bytes": sum(r.staged_bytes for r in results),
+        "start_s": round(ready - started, 3), "tasks_s": round(time.monotonic() - ready, 3),
+        "task_seconds": round(sum(r.seconds for r in results), 3),
+    }  # fmt: skip
     local_dir = Path(folder) if staging.local else work / "staged"
     if not staging.local:
         local_dir.mkdir(exist_ok=True)

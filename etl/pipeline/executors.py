@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 import types
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -26,6 +28,7 @@ ENVIRONMENT = "ETL_EXECUTOR"
 DASK = "dask://"
 RETRIES = 2  # a task that failed on a worker (its worker killed, a lost connection) runs again, this many times
 CONNECT_S = 10.0  # to reach a Dask scheduler
+PARENT_CHECK_S = 0.5  # how often a pool's process checks that the importing process is alive
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,8 @@ class Processes:
         self._count = workers or os.cpu_count() or 1
         pool = self._pools.get(self._count)
         if pool is None or pool._broken:  # a worker died: the pool takes no more tasks
-            pool = ProcessPoolExecutor(self._count, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(self._count, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_exit_with, initargs=(os.getpid(),))  # fmt: skip
             with _without_main():  # every process started now, while the script's main module is out of sight
                 wait([pool.submit(os.getpid) for _ in range(self._count)])
             self._pools[self._count] = pool
@@ -130,6 +134,17 @@ class Processes:
         for process in list((self._pool._processes or {}).values()):  # 3.14's terminate_workers(), by hand
             process.terminate()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _exit_with(parent: int) -> None:
+    """In a pool's process: end when the importing process is gone (killed: its pool would live on, idle)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="etl-parent-watch").start()
 
 
 @contextmanager

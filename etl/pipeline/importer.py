@@ -204,6 +204,8 @@ def _run(
             result["api"] = module.API.report(fetched, options)
             result["notes"] += module.API.notes(result["api"])
         result["validation"] = validation
+        if state.elsewhere is not None:
+            result["staging"] = state.elsewhere
         result["timings_s"] = state.timings
         if dead_spools:
             result["spools_removed"] = dead_spools

@@ -131,13 +131,16 @@ def after_runs(fs, path: str, split: Split, uri: str, delimiter: str, spec, head
                 source = sources.SourceFile(uri=uri, path=Path(window_file.name), size=len(data), delimiter=delimiter)
                 rows, _ = transformed(source, header_names, spec)
                 key = pl.col(RAW + run_key)
-                change = (
-                    rows.select("_row", key=key)
-                    .filter(pl.col("key").ne_missing(pl.col("key").shift(1)) | pl.col("key").is_null())
-                    .filter(pl.col("_row") > pl.col("_row").min())  # a change after the part's first row
-                    .head(1)
-                    .collect()
-                )
+                try:
+                    change = (
+                        rows.select("_row", key=key)
+                        .filter(pl.col("key").ne_missing(pl.col("key").shift(1)) | pl.col("key").is_null())
+                        .filter(pl.col("_row") > pl.col("_row").min())  # a change after the part's first row
+                        .head(1)
+                        .collect()
+                    )
+                except pl.exceptions.PolarsError:  # a record that cannot be read: the whole file's staging says so
+                    return Split(split.sha256, split.size, split.header, [], "a record the survey could not read")
             if change.height:
                 found = bound + int(starts[change["_row"][0]])
             elif complete:

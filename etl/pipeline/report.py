@@ -8,7 +8,9 @@ for an orders import, customers and identities for both), the entity's extra cou
 ({orderPlace, orderUpdate} for orders), issues [{column, hint, count, percent, examples}], sample {first,
 last} (each entity's records), api (what an API source read: service, endpoint, account_id, list_id, segment_id,
 pages, contacts, total_items, retries, attribute_prefix), notes [{text, warning}] (the lines an entity or a source
-has for the reader), sample_of, duration_s, and error when the run failed. The counts
+has for the reader), sample_of, duration_s, and error when the run failed; staging, when an executor other than
+local staged the files (etl.pipeline.distributed: executor, staging, files, parts, staged_bytes, start_s, tasks_s,
+task_seconds). The counts
 are the entity's (etl.entities.*.report); this module checks that nothing was lost.
 """
 

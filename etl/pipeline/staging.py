@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -68,6 +69,8 @@ class Staging:
     # a prepared file's events (their raw text by _row: plan.prepare), for the rejects an entity makes later: the
     # name of a view of them (stg_events_<file>), made with the others (staged_views)
     events_files: dict[int, str] = field(default_factory=dict)
+    # staged by an executor other than local (etl.pipeline.distributed): where, in how many parts, what it moved
+    elsewhere: dict[str, Any] | None = None
 
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,8 @@ class PartResult:
     blank_rows: int
     records: int  # rows the part's numbering went through (blank lines included): the next part's start
     items: int  # its rows as numbered: events, for a file whose records are read into events
+    seconds: float = 0.0  # the task's own time on its worker
+    staged_bytes: int = 0  # of its outputs
 
 
 def worker_name() -> str:
@@ -131,8 +134,9 @@ def survey_file(task: SurveyTask) -> Surveyed:
         encoding, how = spec.encoding, {}
         if spec.compression not in ("auto", "none") or head.startswith((sources.GZIP_MAGIC, sources.ZIP_MAGIC)):
             return Surveyed(parts.Split(whole="compressed"), encoding, how, "", False)
-        if encoding == "auto":
-            found = detect_encoding(head[: sources.SAMPLE_BYTES], complete=len(head) < parts.WINDOW)
+        if encoding == "auto":  # as the importing process detects it (etl.sources.files.opened)
+            sample, complete = sources._sample(fs, path, sources.display_uri(task.uri), "none")
+            found = detect_encoding(sample, complete=complete)
             encoding = found.codec
             how = {"detected": found.reason, "confidence": found.confidence, "runner_up": found.runner_up}
         if not (sources._is_utf8(encoding) or encoding.lower() in ("ascii", "us-ascii")):
@@ -180,6 +184,7 @@ def _plan_of_header(module, spec: ImportSpec, header: bytes, delimiter: str, uri
 
 
 def stage_part(task: PartTask) -> PartResult:
+    started = time.monotonic()
     shared, spec = task.shared, task.shared.spec
     module = formats.load(spec.format)
     options = spec.format_options()
@@ -197,11 +202,25 @@ def stage_part(task: PartTask) -> PartResult:
                 staged, header, plan, info, records = _stage(task, module, options, reader, source, work)
         else:
             source = _part_file(task, work)
-            staged, header, plan, info, records = _stage(task, module, options, reader, source, work)
+            try:
+                staged, header, plan, info, records = _stage(task, module, options, reader, source, work)
+            except InputError:
+                raise _as_whole_file_says(task) from None
+        size = sum(path.stat().st_size for paths in staged.outputs.values() for path in paths)
         outputs = _publish(staged, task, shared)
     items = staged.numbered if plan.prepare is not None else records
     return PartResult(task.file, task.part, header, reader, info, outputs, staged.rows, staged.blank_rows, records,
-                      items)  # fmt: skip
+                      items, round(time.monotonic() - started, 3), size)  # fmt: skip
+
+
+def _as_whole_file_says(task: PartTask) -> InputError:
+    """A part's input error, as the whole file's reading gives it (its line in the file, not in the part): the file
+    staged whole here, once, to find it."""
+    try:
+        stage_part(PartTask(task.shared, task.file, task.uri))
+    except InputError as whole:
+        return whole
+    return InputError(f"{sources.display_uri(task.uri)}: part {task.part + 1} could not be read, the whole file can")
 
 
 def _stage(task: PartTask, module, options, reader: str, source: sources.SourceFile, work: Path):
