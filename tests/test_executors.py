@@ -143,12 +143,23 @@ def imports(folder: Path) -> list[dict]:
         {"format": "shopify_orders", "source": str(SHARED_DATA / "shopify" / "devstore_orders_export.csv")},
         {"format": "kevel_users", "source": str(users_csv(folder / "users.csv")), "options": USERS_OPTIONS},
         {"format": "kevel_users", "source": str(users_lines(folder / "users.jsonl")), "options": USERS_OPTIONS},
-        {"format": "kevel_users", "source": str(users_csv(folder / "users-1252.csv", "cp1252")),
-         "options": USERS_OPTIONS, "encoding": "auto"},  # staged whole: a code page
-        {"format": "kevel_users", "source": str(gzipped(users_csv(folder / "users-auto.csv"))),
-         "options": USERS_OPTIONS},  # staged whole: compressed
-        {"format": "kevel_users", "source": str(users_csv(folder / "users-auto.csv")), "options": USERS_OPTIONS,
-         "encoding": "auto"},  # split, its encoding detected once, as the whole file's
+        {
+            "format": "kevel_users",
+            "source": str(users_csv(folder / "users-1252.csv", "cp1252")),
+            "options": USERS_OPTIONS,
+            "encoding": "auto",
+        },  # staged whole: a code page
+        {
+            "format": "kevel_users",
+            "source": str(gzipped(users_csv(folder / "users-auto.csv"))),
+            "options": USERS_OPTIONS,
+        },  # staged whole: compressed
+        {
+            "format": "kevel_users",
+            "source": str(users_csv(folder / "users-auto.csv")),
+            "options": USERS_OPTIONS,
+            "encoding": "auto",
+        },  # split, its encoding detected once, as the whole file's
         {
             "format": "kevel_users",
             "source": str(SAMPLES / "kevel_users.jsonl"),
