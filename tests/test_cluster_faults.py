@@ -285,3 +285,20 @@ def test_the_importing_process_killed_anywhere_leaves_the_store_before_or_after_
     assert report["status"] == "completed"
     assert sorted(p.name for p in staging.iterdir()) == []  # the killed imports' folders too
     assert report["timings_s"]["staging_orphans_removed"] == len(left)
+
+
+def test_workers_read_an_sftp_source_in_parts_with_the_password_the_spec_names(process_cluster, sftp_server, tmp_path,
+                                                                               monkeypatch):  # fmt: skip
+    """The password is read from the environment by the importing process and reaches the workers in their tasks."""
+    cluster, _ = process_cluster
+    folder = sftp_server.root / f"cluster-{tmp_path.name}"
+    folder.mkdir()
+    orders_file(folder / "orders.csv")
+    uri = sftp_server.url(f"{folder.name}/orders.csv")
+    monkeypatch.setenv("ETL_TEST_SFTP_PASSWORD", sftp_server.password)
+    local = {"format": "kevel_orders", "source": uri, "connection": {"password": "${ETL_TEST_SFTP_PASSWORD}"}}
+    expected = report_of(run_import(validate_spec(local, "test"), tmp_path / "l.duckdb")), dump(tmp_path / "l.duckdb")
+    spec = {**local, "executor": {"dask": {"address": cluster.scheduler_address}}, "staging": {"part_bytes": 700}}
+    report = run_import(validate_spec(spec, "test"), tmp_path / "cdp.duckdb")
+    assert report["staging"]["parts"] > 1
+    assert (report_of(report), dump(tmp_path / "cdp.duckdb")) == expected
