@@ -257,7 +257,7 @@ def test_the_importing_process_killed_anywhere_leaves_the_store_before_or_after_
         after = content()
         assert after != before
         rng = random.Random(36)
-        for moment in [*(rng.uniform(0.1, 1.0) for _ in range(3)), "while staging"]:  # (each import removes the
+        for moment in [*(rng.uniform(0.1, 1.0) for _ in range(2)), "while staging"]:  # (each import removes the
             # folders of the imports killed before it: the last one's is left)
             fresh()
             if moment == "while staging":

@@ -136,7 +136,8 @@ USERS_OPTIONS = {"id": {"field": "customerNumber", "type": "external_id"}, "ids"
 
 
 def imports(folder: Path) -> list[dict]:
-    """Every format's fixtures, each imported twice (the second time its records are known)."""
+    """Every format's fixtures; those split into parts imported twice (the second time their records are known,
+    and staged apart as keys and hashes)."""
     specs = [
         {"format": "kevel_orders", "source": str(orders_file(folder / "orders.csv"))},
         {"format": "kevel_orders", "source": str(SAMPLES / "kevel_orders.csv")},
@@ -170,7 +171,11 @@ def imports(folder: Path) -> list[dict]:
         {"format": "esputnik_events", "source": str(SAMPLES / "esputnik_events.json")},
         {"format": "esputnik_events", "source": str(esputnik_lines(folder / "bodies.jsonl"))},
     ]
-    return [spec for spec in specs for _ in range(2)]
+    split = (".csv", ".jsonl")  # split into parts (a code page's file and the samples are small: one part)
+    twice = [
+        s for s in specs if s["source"].endswith(split) and "samples" not in s["source"] and "1252" not in s["source"]
+    ]
+    return [spec for spec in specs for _ in range(2 if spec in twice else 1)]
 
 
 def run_all(store: Path, specs: list[dict], executor, part_bytes: int = 300) -> list[dict]:
@@ -215,12 +220,12 @@ def test_a_dask_cluster_gives_the_store_and_reports_of_local_staging(inputs, loc
     assert dump(tmp_path / "cdp.duckdb") == local[1]
 
 
-def test_parts_of_every_size_give_what_the_whole_file_gives(inputs, local, tmp_path, threaded_cluster):
+def test_parts_of_every_size_give_what_the_whole_file_gives(inputs, tmp_path, threaded_cluster):
     """Bounds everywhere: inside quoted line breaks, inside orders, next to blank lines."""
     orders = [s for s in inputs if s["format"] == "kevel_orders"][:1]
     whole = tmp_path / "whole.duckdb"
     expected = run_all(whole, orders, None)
-    for size in (40, 97, 211, 1024):
+    for size in (40, 211, 1024):
         store = tmp_path / f"parts-{size}.duckdb"
         assert run_all(store, orders, {"dask": {"address": threaded_cluster.scheduler_address}}, size) == expected
         assert dump(store) == dump(whole)
