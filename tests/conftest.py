@@ -129,6 +129,8 @@ def pytest_configure(config: pytest.Config) -> None:
 # within each module stays (module-scoped stores are built once per worker).
 LONGEST_FIRST = (
     "test_package.py",  # a wheel built, installed into a venv of its own, run there: some 40 s
+    "test_executors.py",  # every format staged three ways
+    "test_cluster_faults.py",  # Dask clusters and killed imports
     "conformance/test_invariants.py",
     "test_people_across_entities.py",
     "test_encoding_corpus.py",

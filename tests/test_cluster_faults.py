@@ -246,7 +246,7 @@ def test_the_importing_process_killed_anywhere_leaves_the_store_before_or_after_
     with gated_http(tmp_path, "orders.csv") as (url, gate):
         gate.go.set()
         spec = tmp_path / "spec.yaml"
-        spec.write_text(json.dumps({"format": "kevel_orders", "source": url, "executor": "processes:2",
+        spec.write_text(json.dumps({"format": "kevel_orders", "source": url, "executor": "processes:1",
                                     "staging": {"path": str(staging), "part_bytes": 300}}))  # fmt: skip
         command = [*ETL, "import", str(spec), "--store", str(store), "--json"]
         fresh()

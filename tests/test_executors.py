@@ -43,6 +43,7 @@ CANONICAL = {
     "identity_links": "SELECT a.label, b.label, t.external, t.first_import_id FROM identity_links t "
                       "LEFT JOIN n a ON a.id = t.a LEFT JOIN n b ON b.id = t.b",
     "events": "SELECT t.* EXCLUDE (event_id, customer_id), c.label FROM events t LEFT JOIN c ON c.id = t.customer_id",
+    "orders": "SELECT t.* EXCLUDE (customer_id), c.label FROM orders t LEFT JOIN c ON c.id = t.customer_id",
     "deleted_events": "SELECT t.* EXCLUDE (event_id, customer_id), c.label FROM deleted_events t "
                       "LEFT JOIN c ON c.id = t.customer_id",
     "event_items": "SELECT e.label, t.* EXCLUDE (event_id) FROM event_items t LEFT JOIN e ON e.id = t.event_id",
@@ -136,46 +137,28 @@ USERS_OPTIONS = {"id": {"field": "customerNumber", "type": "external_id"}, "ids"
 
 
 def imports(folder: Path) -> list[dict]:
-    """Every format's fixtures; those split into parts imported twice (the second time their records are known,
-    and staged apart as keys and hashes)."""
-    specs = [
-        {"format": "kevel_orders", "source": str(orders_file(folder / "orders.csv"))},
-        {"format": "kevel_orders", "source": str(SAMPLES / "kevel_orders.csv")},
+    """Every format's fixtures, several files to an import where they can be (their records numbered file by file);
+    the imports of files split into parts twice (the second time their records are known, and staged apart as keys
+    and hashes)."""
+    users = {"format": "kevel_users", "options": USERS_OPTIONS, "encoding": "auto"}
+    twice = [
+        {"format": "kevel_orders",
+         "source": [str(orders_file(folder / "orders.csv")), str(SAMPLES / "kevel_orders.csv")]},
+        {**users, "source": [str(users_csv(folder / "users.csv")),  # split, its encoding detected once, as the whole's
+                             str(users_csv(folder / "users-1252.csv", "cp1252")),  # staged whole: a code page
+                             str(gzipped(users_csv(folder / "users-auto.csv")))]},  # staged whole: compressed
+        {**users, "source": str(users_lines(folder / "users.jsonl"))},
+        {"format": "esputnik_events", "source": [str(SAMPLES / "esputnik_events.json"),  # a JSON array: one task
+                                                 str(esputnik_lines(folder / "bodies.jsonl"))]},
+    ]  # fmt: skip
+    once = [
         {"format": "shopify_orders", "source": str(SHARED_DATA / "shopify" / "devstore_orders_export.csv")},
-        {"format": "kevel_users", "source": str(users_csv(folder / "users.csv")), "options": USERS_OPTIONS},
-        {"format": "kevel_users", "source": str(users_lines(folder / "users.jsonl")), "options": USERS_OPTIONS},
-        {
-            "format": "kevel_users",
-            "source": str(users_csv(folder / "users-1252.csv", "cp1252")),
-            "options": USERS_OPTIONS,
-            "encoding": "auto",
-        },  # staged whole: a code page
-        {
-            "format": "kevel_users",
-            "source": str(gzipped(users_csv(folder / "users-auto.csv"))),
-            "options": USERS_OPTIONS,
-        },  # staged whole: compressed
-        {
-            "format": "kevel_users",
-            "source": str(users_csv(folder / "users-auto.csv")),
-            "options": USERS_OPTIONS,
-            "encoding": "auto",
-        },  # split, its encoding detected once, as the whole file's
-        {
-            "format": "kevel_users",
-            "source": str(SAMPLES / "kevel_users.jsonl"),
-            "options": {"id": {"field": "customerNumber", "type": "external_id"}},
-        },  # fmt: skip
+        {"format": "kevel_users", "source": str(SAMPLES / "kevel_users.jsonl"),
+         "options": {"id": {"field": "customerNumber", "type": "external_id"}}},
         {"format": "google_merchant", "source": str(SAMPLES / "google_merchant.xml")},
         {"format": "crossengage_events", "source": str(SAMPLES / "event_history_20240315120000.json")},
-        {"format": "esputnik_events", "source": str(SAMPLES / "esputnik_events.json")},
-        {"format": "esputnik_events", "source": str(esputnik_lines(folder / "bodies.jsonl"))},
-    ]
-    split = (".csv", ".jsonl")  # split into parts (a code page's file and the samples are small: one part)
-    twice = [
-        s for s in specs if s["source"].endswith(split) and "samples" not in s["source"] and "1252" not in s["source"]
-    ]
-    return [spec for spec in specs for _ in range(2 if spec in twice else 1)]
+    ]  # fmt: skip
+    return [*twice[:1], *twice[:1], *once, *[spec for spec in twice[1:] for _ in range(2)]]
 
 
 def run_all(store: Path, specs: list[dict], executor, part_bytes: int = 300) -> list[dict]:
@@ -195,34 +178,25 @@ def inputs(tmp_path_factory) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def local(inputs, tmp_path_factory) -> tuple[list[dict], dict]:
-    store = tmp_path_factory.mktemp("local") / "cdp.duckdb"
-    reports = run_all(store, inputs, None)
-    return reports, dump(store)
-
-
-@pytest.fixture(scope="module")
 def threaded_cluster():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
         yield c
 
 
-def test_a_pool_of_processes_gives_the_store_and_reports_of_local_staging(inputs, local, tmp_path):
-    reports = run_all(tmp_path / "cdp.duckdb", inputs, "processes:2")
-    assert reports == local[0]
-    assert dump(tmp_path / "cdp.duckdb") == local[1]
-
-
-def test_a_dask_cluster_gives_the_store_and_reports_of_local_staging(inputs, local, tmp_path, threaded_cluster):
-    reports = run_all(tmp_path / "cdp.duckdb", inputs, {"dask": {"address": threaded_cluster.scheduler_address}})
-    assert reports == local[0]
-    assert dump(tmp_path / "cdp.duckdb") == local[1]
+def test_processes_and_a_dask_cluster_give_the_store_and_reports_of_local_staging(inputs, tmp_path, threaded_cluster):
+    expected = run_all(tmp_path / "local.duckdb", inputs, None), dump(tmp_path / "local.duckdb")
+    for name, executor in [
+        ("processes", "processes:2"),
+        ("dask", {"dask": {"address": threaded_cluster.scheduler_address}}),
+    ]:
+        store = tmp_path / f"{name}.duckdb"
+        assert (run_all(store, inputs, executor), dump(store)) == expected, name
 
 
 def test_parts_of_every_size_give_what_the_whole_file_gives(inputs, tmp_path, threaded_cluster):
     """Bounds everywhere: inside quoted line breaks, inside orders, next to blank lines."""
-    orders = [s for s in inputs if s["format"] == "kevel_orders"][:1]
+    orders = [{"format": "kevel_orders", "source": inputs[0]["source"][0]}]
     whole = tmp_path / "whole.duckdb"
     expected = run_all(whole, orders, None)
     for size in (40, 211, 1024):
