@@ -28,7 +28,8 @@ from etl import formats
 from etl.errors import EtlError
 from etl.pipeline import executors, planning, tasks
 from etl.pipeline.known import Known
-from etl.pipeline.staging import OUTPUTS, FileResult, Staging, part_folder, staged_views
+from etl.pipeline.staging import FileResult, Staging
+from etl.pipeline.views import OUTPUTS, part_folder, staged_views
 from etl.sources import files as sources
 from etl.sources import spools
 from etl.spec import ImportSpec

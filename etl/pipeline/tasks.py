@@ -28,7 +28,8 @@ from etl import formats
 from etl.errors import EtlError, InputError
 from etl.pipeline import parts, planning
 from etl.pipeline.known import Known
-from etl.pipeline.staging import OUTPUTS, stage_file
+from etl.pipeline.staging import stage_file
+from etl.pipeline.views import OUTPUTS
 from etl.readers import csv as csv_reader
 from etl.sources import files as sources
 from etl.sources.encodings import detect_encoding
