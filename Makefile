@@ -44,7 +44,7 @@ notebooks: setup ## Start JupyterLab on notebooks/ (import walkthrough, RFM and 
 test: setup browser ## Run the test suite (pytest, two workers: pytest-xdist; installs chromium first when missing)
 	$(VENV)/bin/pytest -q -n 2
 
-bench: setup ## Benchmark imports (Kevel orders, users, Shopify, products, CrossEngage and eSputnik events, deletes, E-goi) against DuckDB's own load, transformations, S3 gzip, validation (docs/performance.md)
+bench: setup ## Benchmark imports (Kevel orders, users, Shopify, products, CrossEngage and eSputnik events, deletes, E-goi) against DuckDB's own load, transformations, S3 gzip, validation; executors against local (docs/performance.md)
 	$(VENV)/bin/python bench/run.py
 
 detectors: setup ## Measure encoding detectors on the labelled corpus, and on a 1 GB file (docs/performance.md)

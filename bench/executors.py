@@ -130,7 +130,7 @@ HEADER = (
 )
 
 
-def measure(orders: Path, events: int, workdir: Path, rounds: int, workers: int) -> str:
+def measure(orders: Path, events: int, workdir: Path, rounds: int, workers: int, order_count: int = 1_000_000) -> str:
     staging = workdir / "staging"
     staging.mkdir(exist_ok=True)
     folder = workdir / f"esputnik-{events}"
@@ -151,7 +151,8 @@ def measure(orders: Path, events: int, workdir: Path, rounds: int, workers: int)
     with dask_cluster(workdir, workers) as (address, start_s):
         executors = {"local": "local", "processes": f"processes:{workers}", "dask": f"dask://{address.split('://')[1]}"}
         inputs = [
-            ("kevel_orders 1M", 1_000_000, {"format": "kevel_orders", "source": str(orders)}, empty),
+            (f"kevel_orders {order_count / 1e6:g}M", order_count, {"format": "kevel_orders", "source": str(orders)},
+             empty),
             (f"esputnik_events {events / 1e6:.0f}M", events,
              {"format": "esputnik_events", "source": str(folder / "past_events_*.jsonl")}, with_contacts),
         ]  # fmt: skip

@@ -30,12 +30,14 @@ are kept in the work directory with a stamp of their parameters, so reruns skip
 generation. Then the other benchmarks, each sized by an option (0 skips it): a gzip
 from S3 (bench/s3_gzip.py), the suites over 10M line items (bench/validation.py), the
 segments (bench/segments.py), users, Shopify, products, events, eSputnik and E-goi
-(bench/<name>.py). Prints Markdown tables and writes them to <workdir>/results.md.
+(bench/<name>.py), and the executors (bench/executors.py: the orders and the eSputnik events staged by processes
+and a Dask cluster against local). Prints Markdown tables and writes them to <workdir>/results.md.
 
     .venv/bin/python bench/run.py                   # 1,000,000 orders (~460 MB)
     .venv/bin/python bench/run.py --orders 20000 --rounds 1   # a quick try of the orders alone:
         --s3-gzip-orders 0 --validation-orders 0 --segment-orders 0 --users 0 --shopify-orders 0 \
-        --products 0 --events 0 --segment-events 0 --esputnik-events 0 --delete-events 0 --egoi-contacts 0
+        --products 0 --events 0 --segment-events 0 --esputnik-events 0 --delete-events 0 --egoi-contacts 0 \
+        --executor-workers 0
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import argparse
 import hashlib
 import importlib
 import json
+import os
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
@@ -133,6 +136,9 @@ def parse_args() -> argparse.Namespace:
                         help="events of the store a month is deleted from and restored; 0 skips it")  # fmt: skip
     parser.add_argument("--egoi-contacts", type=int, default=100_000,
                         help="contacts of the E-goi benchmark (bench/egoi_contacts.py); 0 skips it")  # fmt: skip
+    parser.add_argument("--executor-workers", type=int, default=os.cpu_count() or 2,
+                        help="workers of the executors' benchmark (bench/executors.py: the orders and the eSputnik "
+                        "events with processes and a Dask cluster against local); 0 skips it")  # fmt: skip
     return parser.parse_args()
 
 
@@ -390,6 +396,9 @@ def main() -> None:
             bench("esputnik_events").measure(args.esputnik_events, args.delete_events, workdir, args.rounds)
             if args.esputnik_events or args.delete_events else "",
             bench("egoi_contacts").measure(args.egoi_contacts) if args.egoi_contacts else "",
+            bench("executors").measure(orders_csv("orders.csv", args.orders), args.esputnik_events, workdir,
+                                       args.rounds, args.executor_workers, args.orders)
+            if args.executor_workers and args.esputnik_events else "",
         ]  # fmt: skip
     except StepFailed as failed:
         exit_failed(failed)
