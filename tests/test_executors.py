@@ -233,3 +233,43 @@ def test_a_bad_record_in_a_part_is_named_by_its_line_in_the_file(tmp_path, threa
         messages.append(str(failed.value).split("\n", 1)[1])  # after "Import N failed ..."
     assert "line 32" in messages[0]
     assert messages[1] == messages[0]
+
+
+def test_files_as_other_tools_write_them_split_as_they_read_whole(tmp_path, threaded_cluster):
+    """Line breaks of Windows, a byte-order mark, no final line break, blank lines at the end, line breaks inside
+    quoted values: each file of an import, in parts of 97 bytes; and a quote inside a value (staged whole), which
+    fails the import with the same error either way."""
+    rows = [kevel_row(f"o{n}", lineItem_sku=f"s{n}") for n in range(12)] + [line_row("o11", lineItem_sku="x")]
+    text = write_csv(tmp_path / "base.csv", rows).read_bytes()
+    quoted = write_csv(tmp_path / "q.csv", [kevel_row(f"q{n}", lineItem_sku=f"a\nb{n}") for n in range(10)])
+    users, bodies = users_lines(tmp_path / "u.jsonl").read_bytes(), esputnik_lines(tmp_path / "b.jsonl").read_bytes()
+    variants = {
+        "crlf.csv": text.replace(b"\n", b"\r\n"), "bom.csv": b"\xef\xbb\xbf" + text, "last.csv": text.rstrip(b"\n"),
+        "blanks.csv": text + b"\n\n\n",
+        "quoted.csv": quoted.read_bytes().replace(b"\n", b"\r\n"),
+        "u-crlf.jsonl": users.replace(b"\n", b"\r\n"), "u-bom.jsonl": b"\xef\xbb\xbf" + users,
+        "u-last.jsonl": users.rstrip(b"\n"), "b-crlf.jsonl": bodies.replace(b"\n", b"\r\n"),
+        "b-blank.jsonl": bodies.replace(b"\n", b"\n\n", 3),
+    }  # fmt: skip
+    for name, data in variants.items():
+        (tmp_path / name).write_bytes(data)
+
+    def files(prefix: str, suffix: str) -> list[str]:
+        return [str(tmp_path / n) for n in variants if n.startswith(prefix) and n.endswith(suffix)]
+
+    specs = [
+        {"format": "kevel_orders", "source": files("", ".csv")},
+        {"format": "kevel_users", "source": files("u-", ".jsonl"), "options": USERS_OPTIONS},
+        {"format": "esputnik_events", "source": files("b-", ".jsonl")},
+    ]
+    expected = run_all(tmp_path / "local.duckdb", specs, None), dump(tmp_path / "local.duckdb")
+    executor = {"dask": {"address": threaded_cluster.scheduler_address}}
+    assert (run_all(tmp_path / "dask.duckdb", specs, executor, 97), dump(tmp_path / "dask.duckdb")) == expected
+    stray = tmp_path / "stray.csv"
+    stray.write_bytes(text.replace(b"s3,", b's3 5" tv,'))
+    errors = []
+    for given in (None, executor):
+        with pytest.raises(InputError) as failed:
+            run_all(tmp_path / "stray.duckdb", [{"format": "kevel_orders", "source": str(stray)}], given, 97)
+        errors.append(str(failed.value).split("\n", 1)[1])
+    assert errors[0] == errors[1]
