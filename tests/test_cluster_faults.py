@@ -104,6 +104,7 @@ def test_a_worker_killed_in_its_task_is_replaced_and_the_store_is_the_same(proce
         thread, outcome = importing(spec, tmp_path / "cdp.duckdb")
         assert gate.asked.wait(DEADLINE_S), "no worker asked for the file"
         busy = [w for w, keys in client.processing().items() if any(str(k).startswith("etl-stage-") for k in keys)]
+        assert busy, client.processing()  # the task runs on a worker, blocked reading its source
         pids = client.run(os.getpid, workers=busy)
         for pid in pids.values():
             os.kill(pid, signal.SIGKILL)  # mid-task: it is reading the source
