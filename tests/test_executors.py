@@ -177,6 +177,13 @@ def inputs(tmp_path_factory) -> list[dict]:
     return imports(tmp_path_factory.mktemp("inputs"))
 
 
+@pytest.fixture
+def no_suites(monkeypatch, tmp_path_factory) -> None:
+    """For the tests of splitting alone: the gate reads the store after the merge, the same whichever executor
+    staged, and the differential test compares its verdicts."""
+    monkeypatch.setenv("ETL_EXPECTATIONS", str(tmp_path_factory.mktemp("no-suites")))
+
+
 @pytest.fixture(scope="module")
 def threaded_cluster():
     distributed = pytest.importorskip("distributed")
@@ -194,7 +201,7 @@ def test_processes_and_a_dask_cluster_give_the_store_and_reports_of_local_stagin
         assert (run_all(store, inputs, executor), dump(store)) == expected, name
 
 
-def test_parts_of_every_size_give_what_the_whole_file_gives(inputs, tmp_path, threaded_cluster):
+def test_parts_of_every_size_give_what_the_whole_file_gives(inputs, tmp_path, threaded_cluster, no_suites):
     """Bounds everywhere: inside quoted line breaks, inside orders, next to blank lines."""
     orders = [{"format": "kevel_orders", "source": inputs[0]["source"][0]}]
     whole = tmp_path / "whole.duckdb"
@@ -217,7 +224,7 @@ def test_the_executor_setting_is_read_and_its_mistakes_named(monkeypatch):
 
 
 @pytest.mark.parametrize("fmt", ["kevel_orders", "kevel_users"])  # found by the survey / by its part's task
-def test_a_bad_record_in_a_part_is_named_by_its_line_in_the_file(tmp_path, threaded_cluster, fmt):
+def test_a_bad_record_in_a_part_is_named_by_its_line_in_the_file(tmp_path, threaded_cluster, fmt, no_suites):
     if fmt == "kevel_orders":
         path, options = write_csv(tmp_path / "orders.csv", [kevel_row(f"o{n}") for n in range(40)]), {}
     else:
@@ -235,7 +242,7 @@ def test_a_bad_record_in_a_part_is_named_by_its_line_in_the_file(tmp_path, threa
     assert messages[1] == messages[0]
 
 
-def test_files_as_other_tools_write_them_split_as_they_read_whole(tmp_path, threaded_cluster):
+def test_files_as_other_tools_write_them_split_as_they_read_whole(tmp_path, threaded_cluster, no_suites):
     """Line breaks of Windows, a byte-order mark, no final line break, blank lines at the end, line breaks inside
     quoted values: each file of an import, in parts of 97 bytes; and a quote inside a value (staged whole), which
     fails the import with the same error either way."""
