@@ -162,7 +162,7 @@ def _run_tasks(executor, shared, module, uris, token, part_bytes, progress) -> d
     for index, uri in enumerate(uris):
         reader = planning.reader(module, uri)
         if module.API is None and reader in ("csv", "jsonl") and _size(uri, shared.connection) > part_bytes:
-            surveys.append((f"etl-survey-{token}-f{index}", tasks.survey_file, tasks.SurveyTask(shared, index, uri)))
+            surveys.append((f"etl-survey-{token}-f{index}", tasks.survey_file, tasks.PartTask(shared, index, uri)))
         else:
             whole.append(tasks.PartTask(shared, index, uri))
     jobs = list(whole)

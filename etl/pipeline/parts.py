@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,6 @@ class Split:
     the byte offsets its parts start at (`bounds`, the file's size last); `whole`: why it is staged whole."""
 
     sha256: str = ""
-    size: int = 0
     header: bytes = b""
     bounds: list[int] = field(default_factory=list)
     whole: str | None = None
@@ -83,10 +82,10 @@ def survey(fs, path: str, *, reader: str, delimiter: str, part_bytes: int) -> Sp
                 previous = int(data[-1])
             offset += len(block)
     if whole is not None or not bounds or header_end is None:
-        return Split(digest.hexdigest(), size, b"", [], whole or "smaller than a part")
+        return Split(digest.hexdigest(), b"", [], whole or "smaller than a part")
     with fs.open(path, "rb") as handle:
         header = handle.read(header_end)
-    return Split(digest.hexdigest(), size, header, [header_end, *bounds, size])
+    return Split(digest.hexdigest(), header, [header_end, *bounds, size])
 
 
 def _stray_quote(data: np.ndarray, quotes: np.ndarray, previous: int, delimiter: int) -> bool:
@@ -140,7 +139,7 @@ def after_runs(fs, path: str, split: Split, uri: str, delimiter: str, spec, head
                         .collect()
                     )
                 except pl.exceptions.PolarsError:  # a record that cannot be read: the whole file's staging says so
-                    return Split(split.sha256, split.size, split.header, [], "a record the survey could not read")
+                    return replace(split, bounds=[], whole="a record the survey could not read")
             if change.height:
                 found = bound + int(starts[change["_row"][0]])
             elif complete:
@@ -150,4 +149,4 @@ def after_runs(fs, path: str, split: Split, uri: str, delimiter: str, spec, head
         if found < limit and found > moved[-1]:
             moved.append(found)
     moved.append(bounds[-1])
-    return Split(split.sha256, split.size, split.header, moved if len(moved) > 2 else [], split.whole)
+    return replace(split, bounds=moved if len(moved) > 2 else [])

@@ -53,16 +53,6 @@ class Shared:
 
 
 @dataclass(frozen=True)
-class SurveyTask:
-    shared: Shared
-    file: int
-    uri: str
-
-    def __repr__(self) -> str:
-        return f"SurveyTask(file={self.file})"
-
-
-@dataclass(frozen=True)
 class Surveyed:
     split: parts.Split
     encoding: str
@@ -110,8 +100,8 @@ def worker_name() -> str:
         return f"process {os.getpid()} on {socket.gethostname()}"
 
 
-def _reachable(uri: str, connection: dict[str, Any]) -> None:
-    """The source, as this worker sees it: an error that says so when it cannot be read here."""
+def _reachable(uri: str, connection: dict[str, Any]):
+    """The source's file system and path, as this worker sees it: an error that says so when it cannot read it."""
     try:
         with sources.remote_errors(uri, connection):
             fs, path = sources.filesystem(uri, connection)
@@ -121,45 +111,46 @@ def _reachable(uri: str, connection: dict[str, Any]) -> None:
             f"{exc} (as seen from {worker_name()}: the importing process listed it, but on a cluster every "
             "source must be reachable from every worker: a folder shared at the same path, S3, SFTP or HTTP)"
         ) from None
+    return fs, path
 
 
-def survey_file(task: SurveyTask) -> Surveyed:
+def survey_file(task: PartTask) -> Surveyed:
+    """Where a whole file's parts start (etl.pipeline.parts), with the encoding and delimiter every part is read
+    with: decided once, from the file's first bytes, as the importing process decides them (etl.sources.files)."""
     spec = task.shared.spec
     module = formats.load(spec.format)
     reader = planning.reader(module, task.uri)
-    _reachable(task.uri, task.shared.connection)
-    fs, path = sources.filesystem(task.uri, task.shared.connection)
+    fs, path = _reachable(task.uri, task.shared.connection)
     with sources.remote_errors(task.uri, task.shared.connection):
         with fs.open(path, "rb") as handle:
-            head = handle.read(parts.WINDOW)
+            head = handle.read(sources.SAMPLE_BYTES + 1)  # the sample `encoding: auto` reads (files._sample)
         encoding, how = spec.encoding, {}
         if spec.compression not in ("auto", "none") or head.startswith((sources.GZIP_MAGIC, sources.ZIP_MAGIC)):
             return Surveyed(parts.Split(whole="compressed"), encoding, how, "", False)
-        if encoding == "auto":  # as the importing process detects it (etl.sources.files.opened)
-            sample, complete = sources._sample(fs, path, sources.display_uri(task.uri), "none")
-            found = detect_encoding(sample, complete=complete)
+        if encoding == "auto":
+            found = detect_encoding(head[: sources.SAMPLE_BYTES], complete=len(head) <= sources.SAMPLE_BYTES)
             encoding = found.codec
             how = {"detected": found.reason, "confidence": found.confidence, "runner_up": found.runner_up}
         if not (sources._is_utf8(encoding) or encoding.lower() in ("ascii", "us-ascii")):
             return Surveyed(parts.Split(whole=f"encoded in {encoding}"), encoding, how, "", False)
         if not _ranges_served(fs, path):
             return Surveyed(parts.Split(whole="its server does not serve byte ranges"), encoding, how, "", False)
-        delimiter, detected, header = "", False, []
-        if reader == "csv":
-            with tempfile.NamedTemporaryFile(suffix=".csv") as first:
-                first.write(head)
-                first.flush()
-                source = sources.SourceFile(uri=sources.display_uri(task.uri), path=Path(first.name), size=len(head))
-                csv_reader.choose_delimiter(source, spec.delimiter)
-                delimiter, detected = source.delimiter, source.delimiter_detected
-        split = parts.survey(fs, path, reader=reader, delimiter=delimiter or ",", part_bytes=task.shared.part_bytes)
-        if split.bounds and reader == "csv":
-            plan = _plan_of_header(module, spec, split.header, delimiter, task.uri)
-            header = plan[0]
-            if plan[1].run_key is not None:
-                split = parts.after_runs(fs, path, split, sources.display_uri(task.uri), delimiter, spec, header,
-                                         plan[1].run_key)  # fmt: skip
-    return Surveyed(split, encoding, how, delimiter, detected)
+        if reader != "csv":
+            split = parts.survey(fs, path, reader=reader, delimiter=",", part_bytes=task.shared.part_bytes)
+            return Surveyed(split, encoding, how, "", False)
+        with tempfile.NamedTemporaryFile(suffix=".csv") as first:  # the file's first bytes: its header is in them
+            first.write(head)
+            first.flush()
+            source = sources.SourceFile(uri=sources.display_uri(task.uri), path=Path(first.name), size=len(head))
+            csv_reader.choose_delimiter(source, spec.delimiter)
+            split = parts.survey(fs, path, reader=reader, delimiter=source.delimiter,
+                                 part_bytes=task.shared.part_bytes)  # fmt: skip
+            if split.bounds:
+                header, plan = planning.plan_file(module, spec.format_options(), source, spec, "csv")
+                if plan.run_key is not None:
+                    split = parts.after_runs(fs, path, split, source.uri, source.delimiter, spec, header,
+                                             plan.run_key)  # fmt: skip
+    return Surveyed(split, encoding, how, source.delimiter, source.delimiter_detected)
 
 
 def _ranges_served(fs, path: str) -> bool:
@@ -175,15 +166,6 @@ def _ranges_served(fs, path: str) -> bool:
     return True
 
 
-def _plan_of_header(module, spec: ImportSpec, header: bytes, delimiter: str, uri: str):
-    with tempfile.NamedTemporaryFile(suffix=".csv") as first:
-        first.write(header)
-        first.flush()
-        source = sources.SourceFile(uri=sources.display_uri(uri), path=Path(first.name), size=len(header),
-                                    delimiter=delimiter)  # fmt: skip
-        return planning.plan_file(module, spec.format_options(), source, spec, "csv")
-
-
 def stage_part(task: PartTask) -> PartResult:
     started = time.monotonic()
     shared, spec = task.shared, task.shared.spec
@@ -194,7 +176,7 @@ def stage_part(task: PartTask) -> PartResult:
     with tempfile.TemporaryDirectory(dir=local, prefix=f"task-f{task.file}-p{task.part}-") as private:
         work = Path(private)
         if task.start is None:
-            _reachable(task.uri, shared.connection)
+            _reachable(task.uri, shared.connection)  # an error that names the worker's view
             opened = sources.opened(
                 task.uri, compression=spec.compression, encoding=spec.encoding, spool_dir=work,
                 options=shared.connection, max_uncompressed=spec.max_uncompressed_bytes,
@@ -256,8 +238,7 @@ def _part_file(task: PartTask, work: Path) -> sources.SourceFile:
     """The part's bytes (after its file's header, for a CSV) in a local file, as a source to stage."""
     assert task.surveyed is not None and task.start is not None and task.end is not None
     connection = task.shared.connection
-    _reachable(task.uri, connection)
-    fs, path = sources.filesystem(task.uri, connection)
+    fs, path = _reachable(task.uri, connection)
     local = work / f"part-{task.file}-{task.part}"
     with sources.remote_errors(task.uri, connection), fs.open(path, "rb") as handle, open(local, "wb") as out:
         out.write(task.surveyed.split.header)
